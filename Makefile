@@ -1,0 +1,64 @@
+# Two commands: `make run` and `make test`. Everything else is set-up they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup lint typecheck pytest frontend frontend-test browser bench schema clean
+
+run: setup frontend
+	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch serve; else $(BIN)/cody-batch serve --demo; fi
+
+test: setup frontend browser lint typecheck pytest frontend-test
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -q
+
+# The SPA: built once (again when its sources change) and served by the local server at /.
+frontend:
+	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend/dist/index.html; fi
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+	cd frontend && npm run build
+
+frontend-test: frontend
+	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+
+# Debian's chromium for the browser tests; never a downloaded browser.
+browser:
+	@if [ -f frontend/package.json ] && ! command -v chromium >/dev/null; then \
+		SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+schema: setup
+	$(BIN)/cody-batch export-schema > schema/schema.graphql
+
+bench: setup
+	$(BIN)/python bench/api_bench.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .cody-batch

@@ -1,0 +1,1 @@
+"""Domain of Cody Batch: models, state machine, ports, services and settings."""

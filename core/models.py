@@ -1,0 +1,294 @@
+"""Domain models: jobs, repository runs, threads, events, usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.ids import new_id, utcnow
+
+
+class JobKind(StrEnum):
+    CHANGE = "CHANGE"
+    ANALYZE = "ANALYZE"
+
+
+class OutputMode(StrEnum):
+    PATCH = "PATCH"
+    PULL_REQUEST = "PULL_REQUEST"
+    DRAFT_PULL_REQUEST = "DRAFT_PULL_REQUEST"
+
+    @property
+    def wants_pull_request(self) -> bool:
+        return self is not OutputMode.PATCH
+
+
+class Strategy(StrEnum):
+    GENERIC = "GENERIC"
+    BUGFIX = "BUGFIX"
+    REFACTOR = "REFACTOR"
+    DEPENDENCY_UPGRADE = "DEPENDENCY_UPGRADE"
+    TESTS = "TESTS"
+    DOCS = "DOCS"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class RunStatus(StrEnum):
+    PENDING = "PENDING"
+    CLONING = "CLONING"
+    RUNNING_AGENT = "RUNNING_AGENT"
+    VALIDATING = "VALIDATING"
+    PUBLISHING = "PUBLISHING"
+    SUCCEEDED = "SUCCEEDED"
+    NO_CHANGES = "NO_CHANGES"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED_RUN_STATUSES
+
+
+FINISHED_RUN_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.NO_CHANGES, RunStatus.FAILED, RunStatus.CANCELLED}
+)
+
+
+class EventKind(StrEnum):
+    STATUS = "STATUS"
+    STEP = "STEP"
+    TURN = "TURN"
+    USAGE = "USAGE"
+
+
+class Verdict(StrEnum):
+    VERIFIED = "VERIFIED"
+    REGRESSED = "REGRESSED"
+    PRE_EXISTING_FAILURE = "PRE_EXISTING_FAILURE"
+    UNVERIFIED = "UNVERIFIED"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+class Usage(Model):
+    """Tokens and cost; adds up across turns, runs and jobs."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+class Budget(Model):
+    """Per-run limits; None means the server default."""
+
+    max_turns: int | None = None
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+
+
+class RunError(Model):
+    kind: str
+    message: str
+
+
+class PatchFile(Model):
+    path: str
+    change: str  # ADDED | MODIFIED | DELETED | RENAMED
+    additions: int = 0
+    deletions: int = 0
+    binary: bool = False
+
+
+class Patch(Model):
+    """Stats of a stored patch; the diff itself is the artifact at `artifact_key`."""
+
+    artifact_key: str
+    files: list[PatchFile] = Field(default_factory=list)
+    additions: int = 0
+    deletions: int = 0
+    base_commit: str | None = None
+
+    @property
+    def files_changed(self) -> int:
+        return len(self.files)
+
+
+class PullRequest(Model):
+    url: str
+    number: int
+    branch: str
+    draft: bool = False
+
+
+class ValidationCheck(Model):
+    name: str
+    status: str  # PASSED | FAILED | SKIPPED
+    output: str = ""
+
+
+class Validation(Model):
+    verdict: Verdict = Verdict.UNVERIFIED
+    checks: list[ValidationCheck] = Field(default_factory=list)
+
+
+class Message(Model):
+    """One Anthropic message exactly as exchanged: role and content blocks (API dicts)."""
+
+    index: int
+    role: str
+    content: list[dict[str, Any]]
+    usage: Usage | None = None
+    stop_reason: str | None = None
+
+
+class Thread(Model):
+    """The exact exchange with Claude for one attempt of one run."""
+
+    run_id: str
+    attempt: int = 1
+    model: str
+    system: list[dict[str, Any]] = Field(default_factory=list)
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for m in self.messages if m.role == "assistant")
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for message in self.messages:
+            if message.usage is not None:
+                total = total + message.usage
+        return total
+
+
+class RunAttempt(Model):
+    """An earlier attempt of a run, kept when the run is retried."""
+
+    attempt: int
+    status: RunStatus
+    step: str | None = None
+    error: RunError | None = None
+    summary: str | None = None
+    patch: Patch | None = None
+    usage: Usage = Field(default_factory=Usage)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class RepositoryRun(Model):
+    id: str = Field(default_factory=new_id)
+    job_id: str
+    index: int
+    location: str
+    status: RunStatus = RunStatus.PENDING
+    step: str | None = None
+    attempt: int = 1
+    error: RunError | None = None
+    summary: str | None = None
+    patch: Patch | None = None
+    pull_request: PullRequest | None = None
+    validation: Validation | None = None
+    usage: Usage = Field(default_factory=Usage)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    attempts: list[RunAttempt] = Field(default_factory=list)
+    version: int = 0
+
+    @property
+    def thread_key(self) -> str:
+        return thread_key(self.id, self.attempt)
+
+
+def thread_key(run_id: str, attempt: int) -> str:
+    """Artifact key of the thread of one attempt of a run."""
+    return f"threads/{run_id}/{attempt}.json"
+
+
+class Job(Model):
+    id: str = Field(default_factory=new_id)
+    title: str
+    prompt: str
+    kind: JobKind = JobKind.CHANGE
+    output: OutputMode = OutputMode.PATCH
+    strategy: Strategy = Strategy.GENERIC
+    model: str
+    budget: Budget = Field(default_factory=Budget)
+    check_command: str | None = None
+    status: JobStatus = JobStatus.QUEUED
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    usage: Usage = Field(default_factory=Usage)
+    last_seq: int = 0
+    version: int = 0
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.last_seq)
+
+
+class NewEvent(Model):
+    """An event to be written with the change that caused it; the store numbers it."""
+
+    run_id: str | None = None
+    kind: EventKind
+    old_value: str | None = None
+    new_value: str | None = None
+
+
+class Event(Model):
+    job_id: str
+    seq: int
+    run_id: str | None = None
+    kind: EventKind
+    old_value: str | None = None
+    new_value: str | None = None
+    at: dt.datetime
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.seq)
+
+
+def encode_cursor(seq: int) -> str:
+    """Opaque cursor of a per-job event sequence number."""
+    return f"e{seq:010d}"
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The sequence number inside a cursor; raises ValueError on a foreign one."""
+    if not cursor:
+        return 0
+    if not cursor.startswith("e") or not cursor[1:].isdigit():
+        raise ValueError(f"not a valid event cursor: {cursor!r}")
+    return int(cursor[1:])

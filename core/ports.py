@@ -1,0 +1,79 @@
+"""Ports: what the domain needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.models import Event, Job, JobStatus, NewEvent, RepositoryRun
+
+
+@dataclass
+class Change:
+    """One atomic write: rows with the versions they were read at, plus their events.
+
+    The store applies all of it or none (ConflictError when any version moved), numbers
+    the events after the job's last sequence, and sets `job.last_seq` accordingly.
+    """
+
+    job: Job
+    job_version: int | None
+    runs: list[tuple[RepositoryRun, int | None]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[Job]
+    has_next: bool
+    end_cursor: str | None
+
+
+class Store(Protocol):
+    """Persistence of jobs, runs, events and artifacts (SQLite locally, DynamoDB on AWS).
+
+    Versions: `None` as an expected version means "must not exist yet" (insert).
+    Every successful write bumps the row's version by one.
+    """
+
+    def commit(self, change: Change) -> list[Event]:
+        """Apply a Change atomically; returns the events as stored."""
+        ...
+
+    def get_job(self, job_id: str) -> Job | None: ...
+
+    def get_jobs(self, job_ids: Sequence[str]) -> list[Job | None]:
+        """Many jobs in one read, in the order asked."""
+        ...
+
+    def list_jobs(self, first: int, after: str | None = None, status: JobStatus | None = None) -> Page:
+        """Newest first; `after` is the `end_cursor` of the previous page."""
+        ...
+
+    def get_run(self, run_id: str) -> RepositoryRun | None: ...
+
+    def get_runs(self, job_ids: Sequence[str]) -> dict[str, list[RepositoryRun]]:
+        """Runs of many jobs in one read, each list ordered by index."""
+        ...
+
+    def list_events(self, job_id: str, after_seq: int = 0, limit: int = 100) -> list[Event]: ...
+
+    def put_artifact(self, key: str, data: bytes) -> None: ...
+
+    def get_artifact(self, key: str) -> bytes | None: ...
+
+    def cache_get(self, key: str) -> str | None:
+        """A cached value that has not expired."""
+        ...
+
+    def cache_put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+
+class Dispatcher(Protocol):
+    """Starts and stops the workers of runs (subprocesses locally, AWS Batch on AWS)."""
+
+    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None: ...
+
+    def cancel(self, job_id: str, indexes: Sequence[int]) -> None: ...

@@ -1,0 +1,96 @@
+"""What a worker records about its run: status, step, thread turns, results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import NotFoundError, RunCancelled
+from core.ids import utcnow
+from core.models import EventKind, Job, NewEvent, RepositoryRun, RunError, RunStatus, Thread, thread_key
+from core.ports import Store
+from core.services.updates import update_run
+from core.state import check_transition
+
+
+class RunProgress:
+    """A worker's handle on its run. Every write checks the run was not cancelled."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def run(self) -> RepositoryRun:
+        run = self.store.get_run(self.run_id)
+        if run is None:
+            raise NotFoundError(f"no run with id {self.run_id}")
+        return run
+
+    def job(self) -> Job:
+        job = self.store.get_job(self.run().job_id)
+        if job is None:
+            raise NotFoundError(f"no job for run {self.run_id}")
+        return job
+
+    def check_cancelled(self) -> RepositoryRun:
+        """The current run; RunCancelled when it was cancelled."""
+        run = self.run()
+        if run.status is RunStatus.CANCELLED:
+            raise RunCancelled(f"run {self.run_id} was cancelled")
+        return run
+
+    def _guarded(self, run: RepositoryRun) -> None:
+        if run.status is RunStatus.CANCELLED:
+            raise RunCancelled(f"run {self.run_id} was cancelled")
+
+    def advance(self, status: RunStatus | None = None, step: str | None = None, **fields: Any) -> RepositoryRun:
+        """Move to `status` (checked by the state machine) and/or `step`, setting `fields`."""
+
+        def mutate(run: RepositoryRun) -> RepositoryRun:
+            self._guarded(run)
+            update: dict[str, Any] = dict(fields)
+            if status is not None and status != run.status:
+                check_transition(run.status, status)
+                update["status"] = status
+                if run.started_at is None:
+                    update["started_at"] = utcnow()
+            if step is not None:
+                update["step"] = step
+            return run.model_copy(update=update)
+
+        return update_run(self.store, self.run_id, mutate)
+
+    def save_thread(self, thread: Thread) -> RepositoryRun:
+        """Store the thread so far, its usage on the run, and a TURN event."""
+        turns = thread.turns
+        usage = thread.usage
+
+        def mutate(run: RepositoryRun) -> RepositoryRun:
+            self._guarded(run)
+            return run.model_copy(update={"usage": usage})
+
+        return update_run(
+            self.store,
+            self.run_id,
+            mutate,
+            extra_events=[NewEvent(run_id=self.run_id, kind=EventKind.TURN, new_value=str(turns))],
+            artifacts={self._thread_key(thread): thread.model_dump_json().encode()},
+        )
+
+    def _thread_key(self, thread: Thread) -> str:
+        return thread_key(thread.run_id, thread.attempt)
+
+    def fail(self, kind: str, message: str) -> RepositoryRun:
+        """Finish as FAILED with an error; a cancelled run stays cancelled."""
+
+        def mutate(run: RepositoryRun) -> RepositoryRun | None:
+            if run.status.finished:
+                return None
+            return run.model_copy(update={"status": RunStatus.FAILED, "error": RunError(kind=kind, message=message)})
+
+        return update_run(self.store, self.run_id, mutate)
+
+
+def load_thread(store: Store, run: RepositoryRun) -> Thread | None:
+    """The stored thread of the run's current attempt, if any turn was saved."""
+    data = store.get_artifact(thread_key(run.id, run.attempt))
+    return None if data is None else Thread.model_validate_json(data)

@@ -1,0 +1,1 @@
+"""What each GraphQL field does, over core services; never imports schema."""

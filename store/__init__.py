@@ -1,0 +1,1 @@
+"""Store adapters: SQLite (default) and DynamoDB."""

@@ -1,0 +1,1 @@
+"""The per-repository pipeline: workspace, agent, validation, patch, publish."""
