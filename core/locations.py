@@ -113,7 +113,7 @@ def normalize(ref: str, *, base: Path | None = None) -> Location:
     if "://" in ref:
         return _from_url(ref)
     if ref.startswith("git@"):
-        match = _SCP.match(ref if ref.endswith(".git") else ref)
+        match = _SCP.match(ref)
         if match is None:
             raise InputError(f"only git@github.com:owner/name.git SSH references are supported, not {ref!r}")
         return _github(match["owner"], match["name"])

@@ -60,9 +60,7 @@ class RunStatus(StrEnum):
         return self in FINISHED_RUN_STATUSES
 
 
-FINISHED_RUN_STATUSES = frozenset(
-    {RunStatus.SUCCEEDED, RunStatus.NO_CHANGES, RunStatus.FAILED, RunStatus.CANCELLED}
-)
+FINISHED_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.NO_CHANGES, RunStatus.FAILED, RunStatus.CANCELLED})
 
 
 class EventKind(StrEnum):

@@ -111,9 +111,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "anthropic_base_url")
     )
-    github_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token")
-    )
+    github_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token"))
 
     @field_validator("allowed_repos", mode="before")
     @classmethod

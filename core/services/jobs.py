@@ -80,9 +80,7 @@ def check_repositories(refs: Sequence[str], settings: Settings, base: Path | Non
         except InputError as err:
             raise InputError(err.message, field) from None
         if not is_allowed(location, settings.allowlist):
-            raise InputError(
-                f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}", field
-            )
+            raise InputError(f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}", field)
         if location.value in seen:
             raise InputError(f"{location} is listed twice (also at {seen[location.value]})", field)
         seen[location.value] = i
