@@ -1,0 +1,77 @@
+"""Patch: a binary-safe diff with stats that applies to a fresh clone of the base commit."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import git
+from worker.patch import changed_paths, stage, to_patch
+from worker.workspace import checkout
+
+PNG = bytes(range(256)) * 4
+
+
+def test_patch_with_added_deleted_renamed_and_binary_files_applies_to_a_fresh_clone(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    # GIVEN a repository and a workspace in which every kind of change is made
+    origin = make_repo(
+        "app",
+        {
+            "app.py": "print('hi')\n",
+            "old.txt": "to be removed\n",
+            "docs/guide.md": "# Guide\n" + "line\n" * 20,
+            "logo.png": PNG,
+        },
+    )
+    with checkout(str(origin)) as workspace:
+        (workspace.path / "app.py").write_text("print('hello')\nprint('again')\n")
+        (workspace.path / "old.txt").unlink()
+        (workspace.path / "docs/guide.md").rename(workspace.path / "docs/manual.md")
+        (workspace.path / "logo.png").write_bytes(PNG[::-1])
+        (workspace.path / "new file.bin").write_bytes(b"\x00\x01\x02binary")
+        # WHEN the change is staged and diffed
+        diff = stage(workspace)
+        patch = to_patch(diff, "patches/r/1.diff", workspace.base_commit)
+
+    # THEN every file is described with its change kind and stats
+    by_path = {f.path: f for f in patch.files}
+    assert by_path["app.py"].change == "MODIFIED"
+    assert (by_path["app.py"].additions, by_path["app.py"].deletions) == (2, 1)
+    assert by_path["old.txt"].change == "DELETED"
+    assert by_path["docs/manual.md"].change == "RENAMED"
+    assert by_path["logo.png"].binary and by_path["logo.png"].change == "MODIFIED"
+    assert by_path["new file.bin"].binary and by_path["new file.bin"].change == "ADDED"
+    assert patch.files_changed == 5
+    assert patch.additions == 2 and patch.deletions == 2
+
+    # AND the diff applies to a fresh clone of the base commit, giving the same files
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(origin), str(fresh))
+    (tmp_path / "change.diff").write_bytes(diff.data)
+    subprocess.run(["git", "apply", "--index", str(tmp_path / "change.diff")], cwd=fresh, check=True)
+    assert (fresh / "app.py").read_text() == "print('hello')\nprint('again')\n"
+    assert not (fresh / "old.txt").exists()
+    assert (fresh / "docs/manual.md").exists() and not (fresh / "docs/guide.md").exists()
+    assert (fresh / "logo.png").read_bytes() == PNG[::-1]
+    assert (fresh / "new file.bin").read_bytes() == b"\x00\x01\x02binary"
+
+
+def test_untouched_workspace_has_an_empty_diff(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a fresh workspace
+    with checkout(str(make_repo("same"))) as workspace:
+        # WHEN nothing was edited
+        diff = stage(workspace)
+    # THEN there is nothing to store
+    assert diff.empty and diff.data == b""
+
+
+def test_changed_paths_lists_edits_but_not_deletions(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a workspace with one edit and one deletion
+    with checkout(str(make_repo("mixed"))) as workspace:
+        (workspace.path / "app.py").write_text("print(1)\n")
+        (workspace.path / "README.md").unlink()
+        # THEN only the file that still exists is listed
+        assert changed_paths(workspace) == ["app.py"]

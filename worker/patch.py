@@ -1,0 +1,97 @@
+"""The change a run made, as a binary-safe git diff with per-file stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.models import Patch, PatchFile
+from worker.workspace import Workspace
+
+# Stable output whatever the user's git config says (prefixes, colour, external diff).
+_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "-M")
+_CHANGE = {"A": "ADDED", "M": "MODIFIED", "D": "DELETED", "R": "RENAMED", "T": "MODIFIED", "C": "ADDED"}
+
+
+@dataclass
+class Diff:
+    """A staged change against the base commit: the diff bytes and file stats."""
+
+    data: bytes
+    files: list[PatchFile]
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+
+def _fields(out: str) -> list[str]:
+    parts = out.split("\0")
+    return parts[:-1] if parts and parts[-1] == "" else parts
+
+
+def _changes(workspace: Workspace) -> list[tuple[str, str]]:
+    """(change kind, path) for every staged file; renames name the new path."""
+    fields = _fields(workspace.git("diff", "--cached", "--name-status", "-z", *_DIFF_OPTIONS, workspace.base_commit))
+    out = []
+    i = 0
+    while i < len(fields):
+        status = fields[i]
+        if status[0] in "RC":
+            out.append((_CHANGE[status[0]], fields[i + 2]))
+            i += 3
+        else:
+            out.append((_CHANGE.get(status[0], "MODIFIED"), fields[i + 1]))
+            i += 2
+    return out
+
+
+def _numstat(workspace: Workspace) -> dict[str, tuple[int, int, bool]]:
+    """Path -> (additions, deletions, binary); `-z` keeps odd file names intact."""
+    fields = _fields(workspace.git("diff", "--cached", "--numstat", "-z", *_DIFF_OPTIONS, workspace.base_commit))
+    out: dict[str, tuple[int, int, bool]] = {}
+    i = 0
+    while i < len(fields):
+        added, deleted, path = fields[i].split("\t", 2)
+        if path == "":  # a rename: the old and new paths follow as their own fields
+            path = fields[i + 2]
+            i += 3
+        else:
+            i += 1
+        binary = added == "-"
+        out[path] = (0 if binary else int(added), 0 if binary else int(deleted), binary)
+    return out
+
+
+def stage(workspace: Workspace) -> Diff:
+    """Stage everything in the working tree and diff it against the base commit."""
+    workspace.git("add", "-A")
+    stats = _numstat(workspace)
+    files = []
+    for change, path in _changes(workspace):
+        additions, deletions, binary = stats.get(path, (0, 0, False))
+        files.append(PatchFile(path=path, change=change, additions=additions, deletions=deletions, binary=binary))
+    data = b""
+    if files:
+        data = workspace.git_bytes("diff", "--cached", "--binary", *_DIFF_OPTIONS, workspace.base_commit)
+    return Diff(data=data, files=files)
+
+
+def changed_paths(workspace: Workspace) -> list[str]:
+    """Paths added, modified or renamed (not deleted) since the base commit."""
+    return [f.path for f in stage(workspace).files if f.change != "DELETED"]
+
+
+def patch_key(run_id: str, attempt: int) -> str:
+    """Artifact key of a run attempt's diff."""
+    return f"patches/{run_id}/{attempt}.diff"
+
+
+def to_patch(diff: Diff, key: str, base_commit: str) -> Patch:
+    """The stored description of a diff kept at `key`."""
+    return Patch(
+        artifact_key=key,
+        files=diff.files,
+        additions=sum(f.additions for f in diff.files),
+        deletions=sum(f.deletions for f in diff.files),
+        base_commit=base_commit,
+    )
