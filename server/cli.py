@@ -1,0 +1,295 @@
+"""The `cody-batch` command line: serve, submit, jobs, show, worker run, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.live import Live
+
+from core.errors import CodyBatchError
+from core.models import JobKind, JobStatus, OutputMode, Strategy
+from core.settings import Settings
+from server import cli_queries as q
+from server.cli_follow import follow_job
+from server.cli_render import ProgressLines, jobs_table, print_job_detail, runs_table
+from server.graphql_client import GraphQLClient, GraphQLClientError
+
+app = typer.Typer(
+    name="cody-batch",
+    help="Apply one code change across many repositories with Claude.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+worker_app = typer.Typer(help="Worker commands (one repository of a job).", no_args_is_help=True)
+app.add_typer(worker_app, name="worker")
+
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+
+UrlOption = typer.Option(None, "--url", help="GraphQL endpoint [env CODY_BATCH_URL].")
+JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print one error line to stderr; the Exit to raise."""
+    _err().print(f"error: {message}", style="red", markup=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def expected_errors() -> Iterator[None]:
+    """Expected failures become one clear line and an exit code, never a traceback."""
+    try:
+        yield
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise fail(f"invalid setting {name}: {first['msg']}", EXIT_INPUT) from None
+    except (GraphQLClientError, CodyBatchError) as err:
+        raise fail(str(err)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with the given fields replaced."""
+    settings = Settings()
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def make_client(url: str | None) -> GraphQLClient:
+    """A client for `--url` or CODY_BATCH_URL, with CODY_BATCH_API_TOKEN as bearer when set."""
+    settings = load_settings()
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    return GraphQLClient(url or settings.url, token=token)
+
+
+def resolve_repository(ref: str, cwd: Path | None = None) -> str:
+    """A local path (./x, ../x, ~/x, absolute, or an existing directory) as an absolute real path.
+
+    `owner/name` and URLs are left for the server to normalize.
+    """
+    if "://" in ref or ref.startswith("git@"):
+        return ref
+    path = (cwd or Path.cwd()) / os.path.expanduser(ref)
+    if ref.startswith(("/", "./", "../", "~")) or ref in (".", "..") or path.is_dir():
+        return os.path.realpath(path)
+    return ref
+
+
+def print_json(value: object) -> None:
+    """JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST]."),
+    port: int = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT]."),
+    demo: bool = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude."),
+) -> None:
+    """Run the local server: GraphQL API, UI and workers."""
+    from server.cli_serve import run_server
+
+    with expected_errors():
+        settings = load_settings(host=host, port=port, demo=True if demo else None)
+        run_server(settings, _out())
+
+
+def _job_input(
+    prompt: str,
+    repositories: list[str],
+    title: str | None,
+    kind: JobKind | None,
+    output: OutputMode | None,
+    strategy: Strategy | None,
+    model: str | None,
+    check_command: str | None,
+    max_turns: int | None,
+    max_cost_usd: float | None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "title": title,
+        "kind": kind.value if kind else None,
+        "output": output.value if output else None,
+        "strategy": strategy.value if strategy else None,
+        "model": model,
+        "checkCommand": check_command,
+    }
+    budget = {k: v for k, v in {"maxTurns": max_turns, "maxCostUsd": max_cost_usd}.items() if v is not None}
+    if budget:
+        fields["budget"] = budget
+    resolved = [resolve_repository(ref) for ref in repositories]
+    return {"prompt": prompt, "repositories": resolved, **{k: v for k, v in fields.items() if v is not None}}
+
+
+@app.command()
+def submit(
+    prompt: str = typer.Argument(..., help="The instruction for Claude."),
+    repositories: list[str] = typer.Argument(..., help="owner/name, a GitHub URL or a local path."),
+    title: str = typer.Option(None, "--title"),
+    kind: JobKind = typer.Option(None, "--kind", case_sensitive=False),
+    output: OutputMode = typer.Option(None, "--output", case_sensitive=False),
+    strategy: Strategy = typer.Option(None, "--strategy", case_sensitive=False),
+    model: str = typer.Option(None, "--model"),
+    check_command: str = typer.Option(None, "--check-command", help="Run before and after the change."),
+    max_turns: int = typer.Option(None, "--max-turns", min=1),
+    max_cost_usd: float = typer.Option(None, "--max-cost-usd", min=0.0),
+    wait: bool = typer.Option(False, "--wait", help="Follow the job live; exit 0 only if it succeeds."),
+    as_json: bool = JsonOption,
+    url: str = UrlOption,
+) -> None:
+    """Create a job; with --wait, follow it until it finishes."""
+    with expected_errors():
+        client = make_client(url)
+        job_input = _job_input(
+            prompt, repositories, title, kind, output, strategy, model, check_command, max_turns, max_cost_usd
+        )
+        payload = client.execute(q.CREATE_JOB, {"input": job_input})["createJob"]
+    if payload.get("__typename") == "InputError":
+        if as_json:
+            print_json(payload)
+        where = f" (field {payload['field']})" if payload.get("field") else ""
+        raise fail(f"{payload['message']}{where}", EXIT_INPUT)
+    job = payload
+    if not wait:
+        if as_json:
+            print_json(job)
+        else:
+            _out().print(runs_table(job))
+            _out().print(f"follow it with: cody-batch show {job['id']}", markup=False)
+        return
+    final = _wait(client, job, as_json)
+    if as_json:
+        print_json(final)
+    if final["status"] != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _wait(client: GraphQLClient, job: dict[str, Any], quiet: bool) -> dict[str, Any]:
+    """Follow the job to its end, showing progress unless `quiet`."""
+    out = _out()
+    notes = _err()
+
+    def on_retry(problem: str) -> None:
+        notes.print(f"{problem}; reconnecting…", style="yellow", markup=False)
+
+    def follow(on_update: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        with expected_errors():
+            return asyncio.run(follow_job(client, job, on_update, on_retry=on_retry))
+
+    try:
+        if quiet:
+            return follow(lambda _: None)
+        if out.is_terminal:
+            with Live(runs_table(job), console=out, refresh_per_second=8) as live:
+                return follow(lambda latest: live.update(runs_table(latest)))
+        lines = ProgressLines(out)
+        lines(job)
+        final = follow(lines)
+        out.print(runs_table(final))
+        return final
+    except KeyboardInterrupt:
+        raise fail(f"stopped following; the job keeps running: cody-batch show {job['id']}", 130) from None
+
+
+@app.command("jobs")
+def list_jobs(
+    status: JobStatus = typer.Option(None, "--status", case_sensitive=False),
+    first: int = typer.Option(20, "--first", min=1, max=100),
+    as_json: bool = JsonOption,
+    url: str = UrlOption,
+) -> None:
+    """Recent jobs, newest first."""
+    with expected_errors():
+        variables = {"first": first, "status": status.value if status else None}
+        page = make_client(url).execute(q.JOBS, variables)["jobs"]
+    nodes = [edge["node"] for edge in page["edges"]]
+    if as_json:
+        print_json(nodes)
+    elif not nodes:
+        _out().print("no jobs yet; create one with: cody-batch submit PROMPT REPO…", markup=False)
+    else:
+        _out().print(jobs_table(nodes))
+
+
+@app.command()
+def show(
+    job_id: str = typer.Argument(..., help="The job's id."),
+    as_json: bool = JsonOption,
+    diff: bool = typer.Option(False, "--diff", help="Also print each repository's patch."),
+    url: str = UrlOption,
+) -> None:
+    """A job in detail: its runs with status, error, summary, patch and pull request."""
+    with expected_errors():
+        client = make_client(url)
+        job = client.execute(q.JOB, {"id": job_id})["job"]
+        if job is None:
+            raise fail(f"no job with id {job_id}")
+        diffs = _diffs(client, job_id) if diff else {}
+    if as_json:
+        for run in job["repositories"]:
+            if run["index"] in diffs and run.get("patch"):
+                run["patch"]["diff"] = diffs[run["index"]]
+        print_json(job)
+        return
+    out = _out()
+    print_job_detail(out, job)
+    for run in job["repositories"]:
+        if run["index"] in diffs:
+            out.print()
+            out.print(f"# {run['location']}", style="bold", markup=False)
+            out.file.write(diffs[run["index"]])
+            out.file.flush()
+
+
+def _diffs(client: GraphQLClient, job_id: str) -> dict[int, str]:
+    job = client.execute(q.JOB_WITH_DIFFS, {"id": job_id})["job"] or {"repositories": []}
+    return {run["index"]: run["patch"]["diff"] for run in job["repositories"] if run.get("patch")}
+
+
+@worker_app.command("run")
+def worker_run(
+    job_id: str = typer.Argument(..., help="The job's id."),
+    repo: int = typer.Option(
+        None, "--repo", min=0, envvar="AWS_BATCH_JOB_ARRAY_INDEX", help="0-based repository index."
+    ),
+) -> None:
+    """Run one repository of a job here, on the store directly."""
+    if repo is None:
+        raise fail("give --repo N (or set AWS_BATCH_JOB_ARRAY_INDEX)", EXIT_INPUT)
+    from server.worker_command import run_worker
+
+    with expected_errors():
+        run_worker(load_settings(), job_id, repo)
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema.export import print_sdl
+
+    sys.stdout.write(print_sdl())
+
+
+def main() -> None:
+    """Entry point of the `cody-batch` script."""
+    app()

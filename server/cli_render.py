@@ -1,0 +1,148 @@
+"""Rich rendering of jobs and runs for the CLI (tables, detail, progress lines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+JobData = dict[str, Any]
+
+STATUS_STYLES = {
+    "QUEUED": "dim",
+    "PENDING": "dim",
+    "RUNNING": "cyan",
+    "CLONING": "cyan",
+    "RUNNING_AGENT": "cyan",
+    "VALIDATING": "cyan",
+    "PUBLISHING": "cyan",
+    "SUCCEEDED": "green",
+    "NO_CHANGES": "yellow",
+    "PARTIAL": "yellow",
+    "FAILED": "red",
+    "CANCELLED": "magenta",
+}
+
+
+def status_text(status: str) -> Text:
+    """A status word in its colour."""
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def cost(usage: dict[str, Any] | None) -> str:
+    """A usage's cost in dollars."""
+    return f"${(usage or {}).get('costUsd', 0.0):.4f}"
+
+
+def turns(run: dict[str, Any]) -> str:
+    thread = run.get("thread")
+    return str(thread["turns"]) if thread else "0"
+
+
+def runs_table(job: JobData) -> Table:
+    """One row per repository: status, step, turns and cost."""
+    table = Table(title=f"{job['id']}  {escape(job['title'])}  ", title_justify="left", expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("repository", overflow="fold")
+    table.add_column("status")
+    table.add_column("step", overflow="fold")
+    table.add_column("turns", justify="right")
+    table.add_column("cost", justify="right")
+    for run in job["repositories"]:
+        table.add_row(
+            str(run["index"]),
+            run["location"],
+            status_text(run["status"]),
+            run.get("step") or "",
+            turns(run),
+            cost(run.get("usage")),
+        )
+    table.caption = Text.assemble("job ", status_text(job["status"]), f"  total {cost(job.get('usage'))}")
+    return table
+
+
+def jobs_table(nodes: list[JobData]) -> Table:
+    """Recent jobs, newest first."""
+    table = Table(expand=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("status")
+    table.add_column("title", overflow="fold")
+    table.add_column("repos", justify="right")
+    table.add_column("cost", justify="right")
+    table.add_column("created", no_wrap=True)
+    for job in nodes:
+        table.add_row(
+            job["id"],
+            status_text(job["status"]),
+            escape(job["title"]),
+            str(len(job.get("repositories") or [])),
+            cost(job.get("usage")),
+            job["createdAt"],
+        )
+    return table
+
+
+def _run_detail(run: dict[str, Any]) -> Group:
+    head = Text.assemble(
+        (f"#{run['index']} ", "bold"),
+        (run["location"], "bold"),
+        "  ",
+        status_text(run["status"]),
+        f"  step {run.get('step') or '-'}  attempt {run['attempt']}",
+        f"  turns {turns(run)}  cost {cost(run.get('usage'))}",
+    )
+    lines: list[Any] = [head]
+    error = run.get("error")
+    if error:
+        lines.append(Text(f"  error [{error['kind']}]: {error['message']}", style="red"))
+    patch = run.get("patch")
+    if patch:
+        lines.append(
+            Text(
+                f"  patch: {patch['filesChanged']} files, +{patch['additions']} -{patch['deletions']}"
+                f"  {patch['downloadUrl']}"
+            )
+        )
+    pull_request = run.get("pullRequest")
+    if pull_request:
+        draft = " (draft)" if pull_request.get("draft") else ""
+        lines.append(Text(f"  pull request #{pull_request['number']}{draft}: {pull_request['url']}"))
+    if run.get("summary"):
+        lines.append(Text("  summary:", style="bold"))
+        lines.extend(Text("    " + line) for line in run["summary"].splitlines())
+    return Group(*lines)
+
+
+def print_job_detail(console: Console, job: JobData) -> None:
+    """The job's header, then each run with error, summary, patch stats and pull request."""
+    console.print(Text.assemble((job["id"], "bold"), "  ", status_text(job["status"]), "  ", job["title"]))
+    console.print(
+        f"kind {job['kind']}  output {job['output']}  strategy {job['strategy']}  model {job['model']}",
+        markup=False,
+    )
+    console.print(f"created {job['createdAt']}  updated {job['updatedAt']}  cost {cost(job.get('usage'))}")
+    for run in job["repositories"]:
+        console.print()
+        console.print(_run_detail(run))
+
+
+class ProgressLines:
+    """Progress as plain lines, one per run change, for output that is not a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.seen: dict[str, tuple[str, str | None]] = {}
+
+    def __call__(self, job: JobData) -> None:
+        for run in job["repositories"]:
+            state = (run["status"], run.get("step"))
+            if self.seen.get(run["id"]) == state:
+                continue
+            self.seen[run["id"]] = state
+            step = f" ({run['step']})" if run.get("step") else ""
+            self.console.print(
+                f"#{run['index']} {run['location']}: {run['status']}{step}", markup=False, highlight=False
+            )

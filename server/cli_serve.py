@@ -1,0 +1,68 @@
+"""`cody-batch serve`: prepare the data dir and the sample, print a banner, run uvicorn."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from core.settings import Settings
+from server.samples import ensure_sample_repository
+
+DEMO_NOTICE = "model: a recorded demo session, not Claude"
+
+
+def start_demo(settings: Settings) -> str:
+    """Start the recorded-session model endpoint the workers will call; its base URL."""
+    from server.demo import start_demo_endpoint
+
+    return start_demo_endpoint(settings)
+
+
+def base_url(settings: Settings) -> str:
+    """The server's address as a browser on this machine reaches it."""
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def banner(settings: Settings, sample: str) -> list[str]:
+    """What `serve` says before it starts: where to go, what is allowed, which model."""
+    url = base_url(settings)
+    if settings.demo:
+        model = DEMO_NOTICE
+    elif settings.anthropic_api_key is None:
+        model = "model: none (set ANTHROPIC_API_KEY, or run with --demo); runs will fail"
+    else:
+        model = f"model: Claude ({settings.model} by default)"
+    return [
+        f"Cody Batch on {url}",
+        f"  UI:        {url}/",
+        f"  GraphiQL:  {url}/graphql",
+        f"  allowed repositories: {', '.join(settings.allowlist)}",
+        f"  sample repository:    {sample}",
+        f"  {model}",
+    ]
+
+
+def run_server(settings: Settings, console: Console) -> None:
+    """Serve the API and UI until interrupted."""
+    import uvicorn
+
+    from server.app import create_app
+    from server.bootstrap import bootstrap
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    sample = ensure_sample_repository(settings)
+    if settings.demo:
+        start_demo(settings)
+    for line in banner(settings, str(sample)):
+        console.print(line, markup=False, highlight=False)
+    container = bootstrap(settings)
+    try:
+        uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        close = getattr(container.dispatcher, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,168 @@
+"""A small GraphQL client: HTTP POST for queries and mutations, graphql-transport-ws for subscriptions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import websockets
+from websockets.asyncio.client import connect
+
+SUBPROTOCOL = "graphql-transport-ws"
+ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+# Close codes 4400-4499 mean the server refused the operation; anything else may be transient.
+_REFUSED_CLOSE_CODES = range(4400, 4500)
+
+
+class GraphQLClientError(Exception):
+    """Base of the errors a caller may show to a user as they are."""
+
+
+class ServerUnreachable(GraphQLClientError):
+    """Nothing answered at the URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"cannot reach the Cody Batch server at {url}; start it with `make run` or `cody-batch serve`")
+        self.url = url
+
+
+class GraphQLResponseError(GraphQLClientError):
+    """The server answered with GraphQL errors (or refused the request)."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class ConnectionLost(GraphQLClientError):
+    """A subscription's socket dropped; reconnecting may help."""
+
+
+def _errors_message(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(str(e.get("message", e)) for e in errors) or "unknown GraphQL error"
+
+
+def websocket_url(url: str) -> str:
+    """The ws:// (or wss://) URL of an http(s):// GraphQL endpoint."""
+    if url.startswith("https://"):
+        return "wss://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "ws://" + url[len("http://") :]
+    return url
+
+
+@dataclass
+class GraphQLClient:
+    """Talks to one GraphQL endpoint, with an optional bearer token."""
+
+    url: str
+    token: str | None = None
+    timeout: float = 30.0
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": ACCEPT}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query or mutation; its `data`, or GraphQLResponseError."""
+        body = {"query": query, "variables": variables or {}}
+        try:
+            response = httpx.post(self.url, json=body, headers=self._headers(), timeout=self.timeout)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+            raise ServerUnreachable(self.url) from err
+        except httpx.HTTPError as err:
+            raise GraphQLClientError(f"request to {self.url} failed: {err}") from err
+        return self._data(response)
+
+    def _data(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code in (401, 403):
+            raise GraphQLResponseError(
+                f"the server at {self.url} refused the request (HTTP {response.status_code}); "
+                "set CODY_BATCH_API_TOKEN to its API token"
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise GraphQLResponseError(
+                f"{self.url} did not answer like a GraphQL server (HTTP {response.status_code}); check CODY_BATCH_URL"
+            )
+        errors = payload.get("errors")
+        if errors:
+            raise GraphQLResponseError(_errors_message(errors), errors)
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise GraphQLResponseError(f"no data in the answer (HTTP {response.status_code})")
+        return data
+
+    async def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Yield the `data` of each result of a subscription until the server completes it.
+
+        Raises ServerUnreachable when no connection opens, ConnectionLost when an open one
+        drops, and GraphQLResponseError when the server refuses or reports errors.
+        """
+        init_payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        ws_url = websocket_url(self.url)
+        try:
+            socket = await connect(
+                ws_url,
+                subprotocols=[websockets.Subprotocol(SUBPROTOCOL)],
+                additional_headers=self._headers(),
+                open_timeout=self.timeout,
+                max_size=16 * 1024 * 1024,
+            )
+        except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
+            raise ServerUnreachable(self.url) from err
+        try:
+            async with socket:
+                await socket.send(json.dumps({"type": "connection_init", "payload": init_payload}))
+                await self._await_ack(socket)
+                op_id = uuid.uuid4().hex
+                payload = {"query": query, "variables": variables or {}}
+                await socket.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
+                async for data in self._results(socket, op_id):
+                    yield data
+        except websockets.ConnectionClosed as err:
+            code = err.rcvd.code if err.rcvd is not None else None
+            if code in _REFUSED_CLOSE_CODES:
+                reason = err.rcvd.reason if err.rcvd is not None else ""
+                raise GraphQLResponseError(f"the server closed the subscription: {reason or code}") from err
+            raise ConnectionLost(f"the connection to {ws_url} dropped") from err
+
+    async def _await_ack(self, socket: Any) -> None:
+        while True:
+            message = json.loads(await socket.recv())
+            if message.get("type") == "connection_ack":
+                return
+            if message.get("type") == "ping":
+                await socket.send(json.dumps({"type": "pong"}))
+
+    async def _results(self, socket: Any, op_id: str) -> AsyncIterator[dict[str, Any]]:
+        async for raw in socket:
+            message = json.loads(raw)
+            kind = message.get("type")
+            if kind == "ping":
+                await socket.send(json.dumps({"type": "pong"}))
+                continue
+            if message.get("id") != op_id:
+                continue
+            if kind == "next":
+                result = message.get("payload") or {}
+                if result.get("errors"):
+                    raise GraphQLResponseError(_errors_message(result["errors"]), result["errors"])
+                yield result.get("data") or {}
+            elif kind == "error":
+                errors = message.get("payload") or []
+                raise GraphQLResponseError(_errors_message(errors), errors)
+            elif kind == "complete":
+                return
+        raise ConnectionLost("the server closed the connection")
