@@ -1,0 +1,111 @@
+import { useState, type ReactNode } from "react";
+import type { RepositoryRun } from "../graphql/types";
+import { formatTime, humanize } from "../lib/format";
+import { DiffStat, DiffViewer } from "./DiffViewer";
+import { RunThread } from "./RunThread";
+import { StatusBadge } from "./StatusBadge";
+import { TextReport } from "./TextReport";
+import { UsageSummary } from "./UsageSummary";
+
+/** Lazily rendered <details>: the body mounts on first open (threads and big diffs cost). */
+function Disclosure({ label, className, children }: { label: string; className?: string; children: () => ReactNode }) {
+  const [opened, setOpened] = useState(false);
+  return (
+    <details className={className} onToggle={(e) => e.currentTarget.open && setOpened(true)}>
+      <summary>{label}</summary>
+      {opened && children()}
+    </details>
+  );
+}
+
+/** One repository of a job: live status and step, error, usage, summary, diff, PR, thread, attempts. */
+export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: string; cursor: string }) {
+  return (
+    <article className="card run-card" aria-labelledby={`run-${run.id}-title`} data-run-id={run.id}>
+      <header className="run-head">
+        <h3 id={`run-${run.id}-title`} className="location">
+          {run.location}
+        </h3>
+        <StatusBadge status={run.status} step={run.step} />
+        {run.step && !["SUCCEEDED", "FAILED", "CANCELLED", "NO_CHANGES"].includes(run.status) && (
+          <span className="step">step: {humanize(run.step)}</span>
+        )}
+      </header>
+      <p className="run-meta muted">
+        Attempt {run.attempt}
+        {run.startedAt && <> · started {formatTime(run.startedAt)}</>}
+        {run.finishedAt && <> · finished {formatTime(run.finishedAt)}</>}
+        {" · "}
+        <UsageSummary usage={run.usage} label={`Usage of ${run.location}`} />
+      </p>
+      {run.error && (
+        <p className="run-error" role="alert">
+          <strong>{run.error.kind}</strong>: {run.error.message}
+        </p>
+      )}
+      {run.summary && (
+        <section className="summary" aria-label="Summary">
+          <TextReport text={run.summary} />
+        </section>
+      )}
+      {run.validation && (
+        <p className="validation">
+          Validation: <strong>{humanize(run.validation.verdict)}</strong>
+          {run.validation.checks.map((c) => (
+            <span key={c.name} className="muted">
+              {" "}
+              · {c.name}: {humanize(c.status)}
+            </span>
+          ))}
+        </p>
+      )}
+      <div className="run-links">
+        {run.patch && (
+          <>
+            <span>
+              {run.patch.filesChanged} {run.patch.filesChanged === 1 ? "file" : "files"}{" "}
+              <DiffStat additions={run.patch.additions} deletions={run.patch.deletions} />
+            </span>
+            <a href={run.patch.downloadUrl} download className="button">
+              Download patch
+            </a>
+          </>
+        )}
+        {run.pullRequest && (
+          <a href={run.pullRequest.url} target="_blank" rel="noreferrer" className="button">
+            Pull request #{run.pullRequest.number}
+            {run.pullRequest.draft ? " (draft)" : ""}
+          </a>
+        )}
+      </div>
+      {run.patch && (
+        <Disclosure label="Diff" className="run-diff">
+          {() => <DiffViewer diff={run.patch!.diff} />}
+        </Disclosure>
+      )}
+      <Disclosure label="Thread" className="run-thread">
+        {() => <RunThread jobId={jobId} runId={run.id} cursor={cursor} />}
+      </Disclosure>
+      {run.attempts.length > 0 && (
+        <Disclosure label={`Earlier attempts (${run.attempts.length})`} className="attempts">
+          {() => (
+            <ol>
+              {run.attempts.map((a) => (
+                <li key={a.attempt}>
+                  Attempt {a.attempt}: <StatusBadge status={a.status} />
+                  {a.error && (
+                    <span>
+                      {" "}
+                      {a.error.kind}: {a.error.message}
+                    </span>
+                  )}{" "}
+                  <UsageSummary usage={a.usage} label={`Usage of attempt ${a.attempt}`} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </Disclosure>
+      )}
+    </article>
+  );
+}

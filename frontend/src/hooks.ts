@@ -1,0 +1,59 @@
+import { useEffect, useRef, useState } from "react";
+import { useApolloClient, useQuery } from "@apollo/client/react";
+import { JOB_UPDATED, SETTINGS_QUERY } from "./graphql/documents";
+import type { JobDetail, ServerSettings } from "./graphql/types";
+
+/** Server settings (allowlist, models, demo...), fetched once per session. */
+export function useSettings(): { settings: ServerSettings | undefined; error: Error | undefined } {
+  const { data, error } = useQuery<{ settings: ServerSettings }>(SETTINGS_QUERY, { fetchPolicy: "cache-first" });
+  return { settings: data?.settings, error };
+}
+
+/**
+ * Keep a job live through `jobUpdated(id, after)`: results land in the Apollo cache, the last
+ * cursor seen is kept, and a dropped subscription is resumed from it, so no change is missed.
+ */
+export function useJobLive(id: string, initialCursor: string | undefined): { error: string | null } {
+  const client = useApolloClient();
+  const cursor = useRef<string | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const ready = initialCursor !== undefined;
+  if (cursor.current === undefined && ready) cursor.current = initialCursor;
+
+  useEffect(() => {
+    if (!ready) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let subscription: { unsubscribe(): void } | undefined;
+    const resume = (delay: number) => {
+      if (!stopped) timer = setTimeout(start, delay);
+    };
+    function start() {
+      subscription = client
+        .subscribe<{ jobUpdated: JobDetail }>({ query: JOB_UPDATED, variables: { id, after: cursor.current } })
+        .subscribe({
+          next: (result) => {
+            if (result.error) {
+              setError(result.error.message);
+              return;
+            }
+            const job = result.data?.jobUpdated;
+            if (job) cursor.current = job.cursor;
+            setError(null);
+          },
+          error: (err: Error) => {
+            setError(err.message);
+            resume(2000);
+          },
+        });
+    }
+    start();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      subscription?.unsubscribe();
+    };
+  }, [client, id, ready]);
+
+  return { error };
+}
