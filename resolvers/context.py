@@ -1,0 +1,57 @@
+"""The typed Context every resolver receives, and the ports it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from core.models import Event
+from core.ports import Dispatcher, Store
+from core.settings import Settings
+from resolvers.loaders import Loaders
+
+
+class EventSubscription(Protocol):
+    """Events committed after the subscription was made, in commit order."""
+
+    async def next(self) -> Event:
+        """The next event; waits until one is committed."""
+        ...
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        ...
+
+
+class EventFeed(Protocol):
+    """Live events of every job, fanned out in-process (the server's event tail)."""
+
+    def subscribe(self) -> EventSubscription:
+        """Start receiving every event committed from now on."""
+        ...
+
+
+@dataclass
+class Context:
+    """What one GraphQL operation may use: ports, settings and per-operation loaders.
+
+    Over HTTP a Context lives for one request; over a WebSocket it lives for the
+    connection, so `per_operation` is False there and loaders are made per use.
+    """
+
+    store: Store
+    dispatcher: Dispatcher
+    settings: Settings
+    feed: EventFeed | None = None
+    download_secret: bytes | None = None
+    per_operation: bool = True
+    connection_params: dict[str, Any] = field(default_factory=dict)
+    _loaders: Loaders | None = None
+
+    def loaders(self) -> Loaders:
+        """Loaders for the current operation; never shared across WebSocket operations."""
+        if not self.per_operation:
+            return Loaders(self.store)
+        if self._loaders is None:
+            self._loaders = Loaders(self.store)
+        return self._loaders

@@ -1,0 +1,26 @@
+"""What a repository run's heavier fields load: its thread and its patch."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.models import Patch, RepositoryRun, Thread
+from core.services.progress import load_thread
+from resolvers.context import Context
+from resolvers.links import patch_path, signed
+
+
+async def thread(ctx: Context, run: RepositoryRun) -> Thread | None:
+    """The stored thread of the run's current attempt."""
+    return await asyncio.to_thread(load_thread, ctx.store, run)
+
+
+async def patch_diff(ctx: Context, patch: Patch) -> str:
+    """The diff text of a stored patch (empty when the artifact is missing)."""
+    data = await asyncio.to_thread(ctx.store.get_artifact, patch.artifact_key)
+    return "" if data is None else data.decode("utf-8", errors="replace")
+
+
+def patch_download_url(ctx: Context, run: RepositoryRun) -> str:
+    """Where a browser downloads the run's patch; signed when the API needs a token."""
+    return signed(patch_path(run.job_id, run.id), ctx.download_secret)

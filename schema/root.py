@@ -1,0 +1,88 @@
+"""The root types: each field maps arguments, calls a resolver, wraps the result."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from core import errors, models
+from resolvers import jobs as job_resolvers
+from resolvers import subscriptions
+from resolvers.loaders import Loaders
+from schema.context import Info
+from schema.enums import JobStatus
+from schema.inputs import CreateJobInput, CreateJobPayload, InputError
+from schema.jobs import Job, JobConnection, JobEvent
+from schema.server_settings import ServerSettings
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A job by id; null when unknown.")
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+        job = await job_resolvers.get_job(info.context, str(id))
+        return None if job is None else Job.from_model(job, info.context.loaders())
+
+    @strawberry.field(description="Jobs, newest first (Relay connection; first <= 100).")
+    async def jobs(
+        self, info: Info, first: int | None = 20, after: str | None = None, status: JobStatus | None = None
+    ) -> JobConnection:
+        loaders = info.context.loaders()
+        page = await job_resolvers.list_jobs(info.context, 20 if first is None else first, after, status)
+        return JobConnection.from_page(page, loaders)
+
+    @strawberry.field(description="Every event of a job after a cursor, oldest first.")
+    async def job_events(
+        self, info: Info, job_id: strawberry.ID, after: str | None = None, first: int | None = 100
+    ) -> list[JobEvent]:
+        events = await job_resolvers.job_events(info.context, str(job_id), after, 100 if first is None else first)
+        return [JobEvent.from_model(e) for e in events]
+
+    @strawberry.field(description="What this server allows and offers.")
+    def settings(self, info: Info) -> ServerSettings:
+        return ServerSettings.from_model(info.context.settings)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Validate, store and start a job; bad input is an InputError.")
+    async def create_job(self, info: Info, input: CreateJobInput) -> CreateJobPayload:
+        try:
+            job = await job_resolvers.create_job(info.context, input.to_request())
+        except errors.InputError as err:
+            return InputError.from_error(err)
+        return Job.from_model(job, info.context.loaders())
+
+    @strawberry.mutation(description="Cancel every unfinished run of a job.")
+    async def cancel_job(self, info: Info, id: strawberry.ID) -> Job:
+        job = await job_resolvers.cancel_job(info.context, str(id))
+        return Job.from_model(job, info.context.loaders())
+
+    @strawberry.mutation(description="Start a new attempt of the named runs (default: the failed ones).")
+    async def retry_repositories(
+        self, info: Info, job_id: strawberry.ID, run_ids: list[strawberry.ID] | None = None
+    ) -> Job:
+        ids = None if run_ids is None else [str(i) for i in run_ids]
+        job = await job_resolvers.retry_runs(info.context, str(job_id), ids)
+        return Job.from_model(job, info.context.loaders())
+
+
+async def _wrap(jobs: AsyncGenerator[models.Job, None], info: Info) -> AsyncGenerator[Job, None]:
+    # Fresh loaders per event: a long subscription never serves rows read for an earlier one.
+    try:
+        async for job in jobs:
+            yield Job.from_model(job, Loaders(info.context.store))
+    finally:
+        await jobs.aclose()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The job now (with `after`: only if it changed since), then on each change.")
+    async def job_updated(self, info: Info, id: strawberry.ID, after: str | None = None) -> AsyncGenerator[Job, None]:
+        return _wrap(await subscriptions.job_updates(info.context, str(id), after), info)
+
+    @strawberry.subscription(description="Any job, each time it changes.")
+    async def jobs_updated(self, info: Info) -> AsyncGenerator[Job, None]:
+        return _wrap(await subscriptions.jobs_updates(info.context), info)

@@ -1,0 +1,184 @@
+"""Repository run types: status, result, patch, pull request, validation, attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from core import models
+from resolvers import runs as run_resolvers
+from schema.context import Info
+from schema.enums import RunStatus
+from schema.threads import Thread
+from schema.usage import Usage
+
+
+@strawberry.type
+class RunError:
+    kind: str
+    message: str
+
+    @classmethod
+    def from_model(cls, error: models.RunError | None) -> RunError | None:
+        return None if error is None else cls(kind=error.kind, message=error.message)
+
+
+@strawberry.type
+class PatchFile:
+    path: str
+    change: str
+    additions: int
+    deletions: int
+    binary: bool
+
+    @classmethod
+    def from_model(cls, file: models.PatchFile) -> PatchFile:
+        return cls(
+            path=file.path, change=file.change, additions=file.additions, deletions=file.deletions, binary=file.binary
+        )
+
+
+@strawberry.type(description="A stored patch: stats here, the diff loaded on demand.")
+class Patch:
+    files_changed: int
+    additions: int
+    deletions: int
+    files: list[PatchFile]
+    base_commit: str | None
+    _model: strawberry.Private[models.Patch]
+    _run: strawberry.Private[models.RepositoryRun]
+    _attempt: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(
+        cls, patch: models.Patch | None, run: models.RepositoryRun, attempt: int | None = None
+    ) -> Patch | None:
+        if patch is None:
+            return None
+        return cls(
+            files_changed=patch.files_changed,
+            additions=patch.additions,
+            deletions=patch.deletions,
+            files=[PatchFile.from_model(f) for f in patch.files],
+            base_commit=patch.base_commit,
+            _model=patch,
+            _run=run,
+            _attempt=attempt,
+        )
+
+    @strawberry.field(description="The unified diff (git diff --binary).")
+    async def diff(self, info: Info) -> str:
+        return await run_resolvers.patch_diff(info.context, self._model)
+
+    @strawberry.field(description="A plain link that downloads the diff as a file.")
+    def download_url(self, info: Info) -> str:
+        url = run_resolvers.patch_download_url(info.context, self._run)
+        if self._attempt is None:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}attempt={self._attempt}"
+
+
+@strawberry.type
+class PullRequest:
+    url: str
+    number: int
+    branch: str
+    draft: bool
+
+    @classmethod
+    def from_model(cls, pr: models.PullRequest | None) -> PullRequest | None:
+        return None if pr is None else cls(url=pr.url, number=pr.number, branch=pr.branch, draft=pr.draft)
+
+
+@strawberry.type
+class ValidationCheck:
+    name: str
+    status: str
+    output: str
+
+
+@strawberry.type
+class Validation:
+    verdict: str
+    checks: list[ValidationCheck]
+
+    @classmethod
+    def from_model(cls, validation: models.Validation | None) -> Validation | None:
+        if validation is None:
+            return None
+        checks = [ValidationCheck(name=c.name, status=c.status, output=c.output) for c in validation.checks]
+        return cls(verdict=validation.verdict.value, checks=checks)
+
+
+@strawberry.type(description="An earlier attempt of a run, kept when it was retried.")
+class RunAttempt:
+    attempt: int
+    status: RunStatus
+    step: str | None
+    error: RunError | None
+    summary: str | None
+    patch: Patch | None
+    usage: Usage
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def from_model(cls, attempt: models.RunAttempt, run: models.RepositoryRun) -> RunAttempt:
+        return cls(
+            attempt=attempt.attempt,
+            status=attempt.status,
+            step=attempt.step,
+            error=RunError.from_model(attempt.error),
+            summary=attempt.summary,
+            patch=Patch.from_model(attempt.patch, run, attempt.attempt),
+            usage=Usage.from_model(attempt.usage),
+            started_at=attempt.started_at,
+            finished_at=attempt.finished_at,
+        )
+
+
+@strawberry.type(description="One repository of a job: its current attempt and the earlier ones.")
+class RepositoryRun:
+    id: strawberry.ID
+    index: int
+    location: str
+    status: RunStatus
+    step: str | None
+    attempt: int
+    error: RunError | None
+    summary: str | None
+    patch: Patch | None
+    pull_request: PullRequest | None
+    validation: Validation | None
+    usage: Usage
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    attempts: list[RunAttempt]
+    _model: strawberry.Private[models.RepositoryRun]
+
+    @classmethod
+    def from_model(cls, run: models.RepositoryRun) -> RepositoryRun:
+        return cls(
+            id=strawberry.ID(run.id),
+            index=run.index,
+            location=run.location,
+            status=run.status,
+            step=run.step,
+            attempt=run.attempt,
+            error=RunError.from_model(run.error),
+            summary=run.summary,
+            patch=Patch.from_model(run.patch, run),
+            pull_request=PullRequest.from_model(run.pull_request),
+            validation=Validation.from_model(run.validation),
+            usage=Usage.from_model(run.usage),
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            attempts=[RunAttempt.from_model(a, run) for a in run.attempts],
+            _model=run,
+        )
+
+    @strawberry.field(description="The exact messages exchanged with Claude; live while the run works.")
+    async def thread(self, info: Info) -> Thread | None:
+        thread = await run_resolvers.thread(info.context, self._model)
+        return None if thread is None else Thread.from_model(thread)

@@ -1,0 +1,93 @@
+"""The local ASGI app: GraphQL (HTTP + WebSocket), patch downloads, config, health, the SPA."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from resolvers.context import EventFeed
+from schema.build import get_schema
+from server.auth import TokenGuard
+from server.bootstrap import Container
+from server.context import connection_context, request_context
+from server.downloads import PatchDownload
+from server.event_tail import EventTail
+from server.http import GraphQLHTTP
+from server.websocket import GraphQLWebSocket
+
+SPA_DIR = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+GRAPHQL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class SinglePageApp(StaticFiles):
+    """The built SPA; client routes (/jobs/..., /graphiql) fall back to index.html."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as err:
+            if err.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
+                raise
+            return FileResponse(Path(str(self.directory)) / "index.html")
+
+
+def _config(request: Request) -> JSONResponse:
+    http_base = f"{request.url.scheme}://{request.url.netloc}"
+    ws_scheme = "wss" if request.url.scheme == "https" else "ws"
+    return JSONResponse(
+        {"graphqlUrl": f"{http_base}/graphql", "websocketUrl": f"{ws_scheme}://{request.url.netloc}/graphql"}
+    )
+
+
+def _health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlette:
+    """The Starlette app over a built container (the caller closes the container)."""
+    guard = TokenGuard(container.settings)
+    tail = EventTail(container.store) if hasattr(container.store, "feed_since") else None
+    feed: EventFeed | None = tail
+    schema = get_schema()
+    spa = spa_dir if spa_dir is not None and (spa_dir / "index.html").is_file() else None
+    http = GraphQLHTTP(
+        schema,
+        lambda: request_context(container, guard, feed),
+        guard,
+        container.settings.max_body_bytes,
+        graphiql_redirect=spa is not None,
+    )
+    websocket = GraphQLWebSocket(schema, lambda: connection_context(container, guard, feed), guard)
+    routes: list[BaseRoute] = [
+        Route("/graphql", http.endpoint, methods=GRAPHQL_METHODS),
+        WebSocketRoute("/graphql", websocket),
+        Route("/healthz", _health),
+        Route("/config.json", _config),
+        Route("/jobs/{job_id}/runs/{run_id}/patch", PatchDownload(container, guard).endpoint),
+    ]
+    if spa is not None:
+        routes.append(Mount("/", SinglePageApp(directory=spa, html=True), name="spa"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if tail is not None:
+            tail.start()
+        try:
+            yield
+        finally:
+            if tail is not None:
+                await tail.stop()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.container = container
+    app.state.event_tail = tail
+    return app

@@ -1,0 +1,37 @@
+"""The composition root: every adapter built from Settings, handed down as ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.ports import Dispatcher
+from core.settings import Settings
+
+
+@dataclass
+class Container:
+    """What the server needs: settings, the store and the dispatcher."""
+
+    settings: Settings
+    store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
+    dispatcher: Dispatcher
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the dispatcher's workers and the store's connections."""
+        for resource in (self.dispatcher, self.store):
+            close = getattr(resource, "close", None)
+            if callable(close):
+                close()
+
+
+def bootstrap(settings: Settings) -> Container:
+    """Build the local store and dispatcher from settings."""
+    # Imported here: the adapters are heavy and only the local backend needs them.
+    from server.dispatcher import SubprocessDispatcher
+    from store.sqlite import SqliteStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(settings.database_path)
+    return Container(settings=settings, store=store, dispatcher=SubprocessDispatcher(settings))

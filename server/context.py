@@ -1,0 +1,25 @@
+"""Building the resolvers' Context for an HTTP request or a WebSocket connection."""
+
+from __future__ import annotations
+
+from resolvers.context import Context, EventFeed
+from server.auth import TokenGuard
+from server.bootstrap import Container
+
+
+def request_context(container: Container, guard: TokenGuard, feed: EventFeed | None) -> Context:
+    """A Context for one HTTP request: its loaders live as long as the request."""
+    return Context(
+        store=container.store,
+        dispatcher=container.dispatcher,
+        settings=container.settings,
+        feed=feed,
+        download_secret=guard.signing_key,
+    )
+
+
+def connection_context(container: Container, guard: TokenGuard, feed: EventFeed | None) -> Context:
+    """A Context for one WebSocket connection: loaders are made per operation and event."""
+    context = request_context(container, guard, feed)
+    context.per_operation = False
+    return context

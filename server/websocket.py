@@ -1,0 +1,36 @@
+"""GraphQL over WebSocket (graphql-transport-ws) via Strawberry's ASGI view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
+
+from resolvers.context import Context
+from server.auth import TokenGuard
+
+
+class GraphQLWebSocket(GraphQL[Context, None]):
+    """Subscriptions (and other operations) over graphql-transport-ws, one Context per connection."""
+
+    def __init__(self, schema: strawberry.Schema, make_context: Callable[[], Context], guard: TokenGuard) -> None:
+        super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        self.make_context = make_context
+        self.guard = guard
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return self.make_context()
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, Any] | None:
+        # The token arrives in connection_init, since browsers cannot set WebSocket headers.
+        if not self.guard.accepts_connection_params(context.connection_params):
+            raise ConnectionRejectionError()
+        return UNSET
