@@ -1,0 +1,1 @@
+"""The Claude agent: one loop over the Messages API with sandboxed file and command tools."""

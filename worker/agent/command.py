@@ -1,0 +1,111 @@
+"""The agent's command tool (`bash_20250124`): one fresh, time-limited, scrubbed subprocess per call."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from worker.agent.sandbox import ToolError
+
+MAX_OUTPUT_CHARS = 30_000
+# Only these variables reach commands; everything else (API keys, tokens, cloud credentials,
+# our own settings) stays in the worker.
+ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+SECRET_MARKERS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "CREDENTIAL")
+SECRET_PREFIXES = ("ANTHROPIC_", "GITHUB_", "AWS_", "CODY_BATCH_")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether an environment variable may hold a credential."""
+    upper = name.upper()
+    return upper.startswith(SECRET_PREFIXES) or any(marker in upper for marker in SECRET_MARKERS)
+
+
+def scrubbed_environment(home: Path) -> dict[str, str]:
+    """The minimal environment a command sees: the allowlist, a private HOME, no secrets."""
+    env = {name: os.environ[name] for name in ENV_ALLOWLIST if name in os.environ and not is_secret_name(name)}
+    env.setdefault("PATH", os.defpath)
+    env.update(HOME=str(home), TMPDIR=str(home), TERM="dumb", GIT_TERMINAL_PROMPT="0", PAGER="cat")
+    return env
+
+
+@functools.cache
+def network_isolation_available() -> bool:
+    """Whether `unshare -rn` (a user and network namespace) works here; probed once per process."""
+    if shutil.which("unshare") is None:
+        return False
+    try:
+        probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def cap_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """`text` cut to `limit` characters, keeping its head and tail."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n\n[... {len(text) - 2 * half} characters omitted ...]\n\n{text[-half:]}"
+
+
+class CommandTool:
+    """Runs `bash -c` in the workspace with a timeout that kills the whole process group."""
+
+    name = "bash"
+    definition: dict[str, Any] = {"type": "bash_20250124", "name": name}
+
+    def __init__(self, cwd: Path, timeout: float) -> None:
+        self.cwd = cwd
+        self.timeout = timeout
+        self.network_isolated = network_isolation_available()
+
+    def __call__(self, tool_input: dict[str, Any], timeout: float | None = None) -> str:
+        """Run `command`; `restart` is a no-op since every call is a fresh shell."""
+        if tool_input.get("restart"):
+            return "The shell has been restarted (every command runs in a fresh shell anyway)."
+        command = tool_input.get("command")
+        if not isinstance(command, str) or not command.strip():
+            raise ToolError("`command` is required.")
+        limit = min(self.timeout, timeout) if timeout is not None else self.timeout
+        with tempfile.TemporaryDirectory(prefix="cody-batch-home-") as home:
+            return self._run(command, limit, Path(home))
+
+    def _run(self, command: str, limit: float, home: Path) -> str:
+        prefix = ["unshare", "-rn"] if self.network_isolated else []
+        process = subprocess.Popen(
+            [*prefix, "bash", "-c", command],
+            cwd=self.cwd,
+            env=scrubbed_environment(home),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            self._kill(process)
+            try:
+                output, _ = process.communicate(timeout=5)
+            except subprocess.TimeoutExpired:  # a child left the group and holds the pipe open
+                output = b""
+            text = cap_output(output.decode("utf-8", errors="replace"))
+            raise ToolError(f"The command timed out after {limit:g} seconds and was killed.\n{text}") from None
+        text = cap_output(output.decode("utf-8", errors="replace"))
+        if process.returncode != 0:
+            return f"{text}\n[exit code {process.returncode}]"
+        return text or "(no output)"
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[bytes]) -> None:
+        # The command may have started children (and they theirs); the session's group holds them all.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

@@ -1,0 +1,79 @@
+"""The agent's tool box: tool definitions for the request, and tool_use blocks turned into results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from worker.agent.command import CommandTool, is_secret_name
+from worker.agent.sandbox import ToolError, Workspace
+from worker.agent.text_editor import TextEditorTool
+
+REDACTED = "[REDACTED]"
+
+
+def secret_values() -> list[str]:
+    """Values of credential-like variables in this process, to be scrubbed from tool output."""
+    return sorted(
+        {value for name, value in os.environ.items() if is_secret_name(name) and len(value) >= 8},
+        key=len,
+        reverse=True,
+    )
+
+
+class ToolBox:
+    """The tools one agent may use, by name."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        *,
+        allow_commands: bool = False,
+        read_only: bool = False,
+        command_timeout: float = 300.0,
+    ) -> None:
+        self.editor = TextEditorTool(Workspace(workspace), read_only=read_only)
+        # A read-only analysis gets no shell: a command could change the files it reports on.
+        with_shell = allow_commands and not read_only
+        self.command = CommandTool(self.editor.workspace.root, command_timeout) if with_shell else None
+        self._secrets = secret_values()
+
+    @property
+    def definitions(self) -> list[dict[str, Any]]:
+        """The `tools` of a Messages API request."""
+        tools = [dict(self.editor.definition)]
+        if self.command is not None:
+            tools.append(dict(self.command.definition))
+        return tools
+
+    @property
+    def network_isolated(self) -> bool | None:
+        """Whether commands run without network; None when there is no command tool."""
+        return None if self.command is None else self.command.network_isolated
+
+    def run(self, block: dict[str, Any], time_left: float | None = None) -> dict[str, Any]:
+        """The tool_result block answering one tool_use block; failures are results, never exceptions."""
+        name, tool_input = block.get("name"), block.get("input")
+        try:
+            if not isinstance(tool_input, dict):
+                raise ToolError("The tool input must be a JSON object.")
+            if name == self.editor.name:
+                text, is_error = self.editor(tool_input), False
+            elif name == CommandTool.name and self.command is not None:
+                text, is_error = self.command(tool_input, timeout=time_left), False
+            else:
+                raise ToolError(f"There is no tool named {name!r} in this session.")
+        except ToolError as error:
+            text, is_error = str(error), True
+        except OSError as error:
+            text, is_error = f"The tool failed: {error.strerror or error}", True
+        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block["id"], "content": self._redact(text)}
+        if is_error:
+            result["is_error"] = True
+        return result
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text

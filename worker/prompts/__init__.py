@@ -1,0 +1,1 @@
+"""Prompt templates of the agent (package data): a frame and one guidance file per strategy."""
