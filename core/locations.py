@@ -16,6 +16,8 @@ _NAME = r"[A-Za-z0-9._-]{1,100}"
 _SHORT = re.compile(rf"^(?P<owner>{_OWNER})/(?P<name>{_NAME})$")
 _SCP = re.compile(rf"^git@github\.com:(?P<owner>{_OWNER})/(?P<name>{_NAME})$")
 _PATH_PREFIXES = ("/", "./", "../", "~")
+_SCHEMES = ("https://", "http://", "ssh://")
+_CREDENTIALS = "repository references may not carry credentials; set GITHUB_TOKEN on the server instead"
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,20 @@ def _from_url(ref: str) -> Location:
     parts = urlsplit(ref)
     if parts.query or parts.fragment or "?" in ref or "#" in ref:
         raise InputError("repository URLs may not carry a query string or fragment")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise InputError("repository URLs may not carry credentials; set GITHUB_TOKEN on the server instead")
+    netloc = parts.netloc
+    if parts.scheme == "ssh" and netloc.startswith("git@"):
+        # ssh://git@github.com/owner/name.git names a user, not a credential.
+        netloc = netloc[len("git@") :]
+    if "@" in netloc or (parts.password is not None):
+        raise InputError(_CREDENTIALS)
     if parts.scheme == "file":
+        if netloc not in {"", "localhost"}:
+            raise InputError(f"file URLs must name a local path, not host {netloc!r}")
         return _local(parts.path)
-    if parts.scheme != "https":
+    if parts.scheme not in {"https", "ssh"}:
         raise InputError(f"unsupported URL scheme {parts.scheme!r}: use https://github.com/owner/name")
-    host = (parts.hostname or "").lower()
-    if host != GITHUB_HOST or parts.port is not None:
+    host = netloc.lower()
+    if host != GITHUB_HOST:
         raise InputError(f"only {GITHUB_HOST} repositories are supported, not {parts.netloc!r}")
     segments = [s for s in parts.path.split("/") if s]
     if any(s in {".", ".."} for s in segments):
@@ -110,15 +118,21 @@ def normalize(ref: str, *, base: Path | None = None) -> Location:
         raise InputError("empty repository reference")
     if len(ref) > 1000 or any(ord(c) < 32 for c in ref):
         raise InputError("repository reference is too long or contains control characters")
+    if ref.lower().startswith(f"{GITHUB_HOST}/"):
+        # The normalized form itself, as shown in the UI.
+        ref = f"https://{ref}"
     if "://" in ref:
         return _from_url(ref)
     if ref.startswith("git@"):
         match = _SCP.match(ref)
         if match is None:
-            raise InputError(f"only git@github.com:owner/name.git SSH references are supported, not {ref!r}")
+            raise InputError("only git@github.com:owner/name.git SSH references are supported")
         return _github(match["owner"], match["name"])
     if ref.startswith(_PATH_PREFIXES):
         return _local(ref, base)
+    if "@" in ref:
+        # Never echo it back: whatever precedes the "@" may be a token.
+        raise InputError(_CREDENTIALS)
     match = _SHORT.match(ref)
     if match is not None and match["name"] not in {".", ".."}:
         return _github(match["owner"], match["name"])
@@ -141,7 +155,23 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$", flags)
 
 
+def normalize_pattern(pattern: str) -> str:
+    """An allowlist pattern in location form: `https://github.com/acme/*` and `acme/*` mean `github.com/acme/*`."""
+    pattern = pattern.strip().rstrip("/")
+    for scheme in _SCHEMES:
+        if pattern.lower().startswith(scheme):
+            pattern = pattern[len(scheme) :]
+            break
+    if pattern.lower().endswith(".git"):
+        pattern = pattern[: -len(".git")]
+    if pattern.startswith(_PATH_PREFIXES) or pattern.lower().startswith(f"{GITHUB_HOST}/"):
+        return pattern
+    if pattern.count("/") == 1:
+        return f"{GITHUB_HOST}/{pattern}"
+    return pattern
+
+
 def is_allowed(location: Location | str, patterns: list[str]) -> bool:
     """True when a pattern of the allowlist matches the location."""
     value = str(location)
-    return any(_pattern_regex(p).match(value) for p in patterns)
+    return any(_pattern_regex(normalize_pattern(p)).match(value) for p in patterns if p.strip())

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     """GitHub REST API base URL."""
     metadata_ttl: int = Field(default=600, ge=0)
     """Seconds repository metadata stays cached."""
+    github_max_wait: float = Field(default=60, ge=0)
+    """Longest wait (seconds) for a GitHub rate limit to lift before the run fails."""
     demo: bool = False
     """Replay a recorded model session instead of calling Claude."""
     max_body_bytes: int = 1_000_000

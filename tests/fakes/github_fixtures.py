@@ -1,0 +1,54 @@
+"""Pytest fixtures around the fake GitHub: the server, settings pointing at it, a redirected clone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from core.settings import Settings
+from tests.fakes.github_server import FakeGitHub
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def fake_github(tmp_path: Path) -> Iterator[FakeGitHub]:
+    """A running fake GitHub; git's https://github.com/ URLs reach its bare repositories."""
+    with FakeGitHub(tmp_path / "github", token=TOKEN) as fake:
+        fake.install_git_redirect(Path(os.environ["GIT_CONFIG_GLOBAL"]))
+        yield fake
+
+
+@pytest.fixture
+def github_settings(settings: Settings, fake_github: FakeGitHub) -> Settings:
+    """Settings with a token, the fake's API URL, and github.com/acme/* allowed."""
+    return settings.model_copy(
+        update={
+            "github_api_url": fake_github.url,
+            "github_token": SecretStr(TOKEN),
+            "allowed_repos": [*settings.allowed_repos, "github.com/acme/*"],
+            "github_max_wait": 5.0,
+            "public_url": "https://cody.example.com",
+        }
+    )
+
+
+@pytest.fixture
+def clone_of(tmp_path: Path) -> Callable[..., Path]:
+    """Clone a github.com repository (through the redirect) and apply `changes` to its working tree."""
+
+    def clone(full_name: str, changes: dict[str, str], name: str = "workspace") -> Path:
+        dest = tmp_path / name
+        url = f"https://github.com/{full_name}.git"
+        subprocess.run(["git", "clone", "-q", "--depth", "1", url, str(dest)], check=True, capture_output=True)
+        for rel, content in changes.items():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_text(content)
+        return dest
+
+    return clone

@@ -1,0 +1,351 @@
+"""A fake GitHub: the REST endpoints Cody Batch uses, over real HTTP, with local bare repositories.
+
+Used through real PyGithub (`CODY_BATCH_GITHUB_API_URL = fake.url`). Git reaches the bare
+repositories through `url.<root>.insteadOf = https://github.com/` (see `install_git_redirect`).
+Faults on demand: `fail(...)` for API answers, `fail_next_push(...)` for a rejected push.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SECONDARY_RATE_LIMIT = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+PRIMARY_RATE_LIMIT = "API rate limit exceeded for user ID 1."
+
+# Rejects a push while the counter file holds a positive number, as a flaky remote answering 5xx would.
+_PRE_RECEIVE = """#!/bin/sh
+f="$(dirname "$0")/../fail-pushes"
+n=$(cat "$f" 2>/dev/null || echo 0)
+if [ "$n" -gt 0 ]; then
+  echo $((n - 1)) > "$f"
+  echo "error: 503 Service Unavailable (injected fault)" >&2
+  exit 1
+fi
+"""
+
+
+@dataclass
+class FakeRepo:
+    owner: str
+    name: str
+    bare: Path
+    default_branch: str = "main"
+    private: bool = False
+    archived: bool = False
+    push: bool = True
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass
+class FakePull:
+    number: int
+    repo: str
+    head: str
+    base: str
+    title: str
+    body: str
+    draft: bool
+    state: str = "open"
+    merged: bool = False
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@dataclass
+class FakeGitHub:
+    """The fake's state and its HTTP server; start with `with FakeGitHub(root) as fake:`."""
+
+    root: Path
+    token: str | None = "test-token"
+    login: str = "cody-bot"
+    repos: dict[str, FakeRepo] = field(default_factory=dict)
+    pulls: list[FakePull] = field(default_factory=list)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> FakeGitHub:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def remotes(self) -> Path:
+        return self.root / "remotes"
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def add_repo(self, full_name: str, files: dict[str, str] | None = None, **options: Any) -> FakeRepo:
+        """A repository with one commit of `files` on its default branch, as a bare repo."""
+        owner, name = full_name.lower().split("/")
+        repo = FakeRepo(owner, name, self.remotes / owner / f"{name}.git", **options)
+        with tempfile.TemporaryDirectory() as tmp:
+            seed = Path(tmp)
+            _git(seed, "init", "-q", "-b", repo.default_branch)
+            for rel, content in (files or {"README.md": f"# {name}\n"}).items():
+                (seed / rel).parent.mkdir(parents=True, exist_ok=True)
+                (seed / rel).write_text(content)
+            _git(seed, "add", "-A")
+            _git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "-q", "-m", "initial")
+            repo.bare.parent.mkdir(parents=True, exist_ok=True)
+            _git(seed, "clone", "-q", "--bare", str(seed), str(repo.bare))
+        hook = repo.bare / "hooks" / "pre-receive"
+        hook.write_text(_PRE_RECEIVE)
+        hook.chmod(0o755)
+        self.repos[repo.full_name] = repo
+        return repo
+
+    def install_git_redirect(self, gitconfig: Path) -> None:
+        """Append to a git config file the rewrite that sends https://github.com/ to the bare repos."""
+        with gitconfig.open("a") as out:
+            out.write(f'[url "file://{self.remotes}/"]\n\tinsteadOf = https://github.com/\n')
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        message: str = "fault",
+        *,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests matching `method` and the `path` regex with an error."""
+        fault = Fault(method, re.compile(path), status, body or {"message": message}, headers or {}, times)
+        with self.lock:
+            self.faults.append(fault)
+
+    def fail_secondary_rate_limit(self, method: str, path: str, retry_after: int = 1) -> None:
+        """One 403 secondary rate limit answer with a Retry-After header."""
+        self.fail(method, path, 403, SECONDARY_RATE_LIMIT, headers={"Retry-After": str(retry_after)})
+
+    def fail_next_push(self, full_name: str, times: int = 1) -> None:
+        """Reject the next `times` pushes to a repository (its pre-receive hook fails)."""
+        (self.repos[full_name].bare / "fail-pushes").write_text(str(times))
+
+    # -- inspection --------------------------------------------------------------------
+
+    def branch_head(self, full_name: str, branch: str) -> str | None:
+        """The commit a branch of a bare repository points at, if it exists."""
+        bare = self.repos[full_name].bare
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", f"refs/heads/{branch}"], cwd=bare, capture_output=True, text=True
+        )
+        return out.stdout.strip() or None
+
+    def show(self, full_name: str, ref: str, path: str) -> str:
+        """A file's content at a ref of a bare repository."""
+        return _git(self.repos[full_name].bare, "show", f"{ref}:{path}")
+
+    def requests_to(self, method: str, pattern: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
+
+    # -- JSON --------------------------------------------------------------------------
+
+    def repo_json(self, repo: FakeRepo, authenticated: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": abs(hash(repo.full_name)) % 10**8,
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "owner": {"login": repo.owner, "id": 1, "type": "Organization"},
+            "private": repo.private,
+            "visibility": "private" if repo.private else "public",
+            "archived": repo.archived,
+            "disabled": False,
+            "default_branch": repo.default_branch,
+            "html_url": f"https://github.com/{repo.full_name}",
+            "clone_url": f"https://github.com/{repo.full_name}.git",
+            "url": f"{self.url}/repos/{repo.full_name}",
+        }
+        if authenticated:
+            data["permissions"] = {"admin": False, "maintain": False, "push": repo.push, "triage": True, "pull": True}
+        return data
+
+    def pull_json(self, pull: FakePull) -> dict[str, Any]:
+        owner = pull.repo.split("/")[0]
+        return {
+            "id": 1000 + pull.number,
+            "number": pull.number,
+            "state": pull.state,
+            "title": pull.title,
+            "body": pull.body,
+            "draft": pull.draft,
+            "merged": pull.merged,
+            "html_url": f"https://github.com/{pull.repo}/pull/{pull.number}",
+            "url": f"{self.url}/repos/{pull.repo}/pulls/{pull.number}",
+            "head": {"ref": pull.head, "label": f"{owner}:{pull.head}", "sha": self.branch_head(pull.repo, pull.head)},
+            "base": {"ref": pull.base, "label": f"{owner}:{pull.base}"},
+            "user": {"login": self.login, "id": 2, "type": "User"},
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGitHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-RateLimit-Limit", "5000")
+        self.send_header("X-RateLimit-Remaining", "4999")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self) -> None:
+        fake = self.fake
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else None
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with fake.lock:
+            fake.requests.append(RecordedRequest(self.command, parts.path, query, dict(self.headers), body))
+        auth = self.headers.get("Authorization")
+        if auth is not None and auth.split(" ", 1)[-1] != fake.token:
+            return self._send(401, {"message": "Bad credentials"})
+        with fake.lock:
+            for fault in fake.faults:
+                if fault.method == self.command and fault.path.search(parts.path) and fault.times > 0:
+                    fault.times -= 1
+                    return self._send(fault.status, fault.body, fault.headers)
+        routes = _Routes(fake, self, authenticated=auth is not None, query=query, body=body)
+        status, payload = routes.dispatch(self.command, parts.path)
+        self._send(status, payload)
+
+    do_GET = do_POST = do_PATCH = _handle
+
+
+@dataclass
+class _Routes:
+    fake: FakeGitHub
+    handler: _Handler
+    authenticated: bool
+    query: dict[str, str]
+    body: Any
+
+    def dispatch(self, method: str, path: str) -> tuple[int, Any]:
+        if method == "GET" and path == "/user":
+            if not self.authenticated:
+                return 401, {"message": "Requires authentication"}
+            return 200, {"login": self.fake.login, "id": 2, "type": "User"}
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/pulls(?:/(\d+))?)?", path)
+        if match is None:
+            return 404, {"message": "Not Found"}
+        repo = self.fake.repos.get(f"{match[1]}/{match[2]}".lower())
+        if repo is None or (repo.private and not self.authenticated):
+            return 404, {"message": "Not Found"}
+        if match[3] is None:
+            return (200, self.fake.repo_json(repo, self.authenticated)) if method == "GET" else (404, {})
+        if not self.authenticated and method != "GET":
+            return 401, {"message": "Requires authentication"}
+        if match[4] is not None:
+            return self.one_pull(method, repo, int(match[4]))
+        return self.list_pulls(repo) if method == "GET" else self.create_pull(repo)
+
+    def list_pulls(self, repo: FakeRepo) -> tuple[int, Any]:
+        state, head = self.query.get("state", "open"), self.query.get("head")
+        found = [
+            p
+            for p in self.fake.pulls
+            if p.repo == repo.full_name
+            and (state == "all" or p.state == state)
+            and (head is None or f"{repo.owner}:{p.head}" == head.lower() or p.head == head)
+        ]
+        return 200, [self.fake.pull_json(p) for p in reversed(found)]
+
+    def create_pull(self, repo: FakeRepo) -> tuple[int, Any]:
+        if repo.archived:
+            return 403, {"message": "Repository was archived so is read-only."}
+        if not repo.push:
+            return 403, {"message": "Resource not accessible by personal access token"}
+        body = self.body or {}
+        head = str(body.get("head", "")).split(":")[-1]
+        base = str(body.get("base", ""))
+        if not self.fake.branch_head(repo.full_name, head):
+            return 422, _validation({"resource": "PullRequest", "field": "head", "code": "invalid"})
+        if not self.fake.branch_head(repo.full_name, base):
+            return 422, _validation({"resource": "PullRequest", "field": "base", "code": "invalid"})
+        with self.fake.lock:
+            if any(p.repo == repo.full_name and p.head == head and p.state == "open" for p in self.fake.pulls):
+                message = f"A pull request already exists for {repo.owner}:{head}."
+                return 422, _validation({"resource": "PullRequest", "code": "custom", "message": message})
+            pull = FakePull(
+                number=len(self.fake.pulls) + 1,
+                repo=repo.full_name,
+                head=head,
+                base=base,
+                title=str(body.get("title", "")),
+                body=str(body.get("body") or ""),
+                draft=bool(body.get("draft", False)),
+            )
+            self.fake.pulls.append(pull)
+        return 201, self.fake.pull_json(pull)
+
+    def one_pull(self, method: str, repo: FakeRepo, number: int) -> tuple[int, Any]:
+        pull = next((p for p in self.fake.pulls if p.repo == repo.full_name and p.number == number), None)
+        if pull is None:
+            return 404, {"message": "Not Found"}
+        if method == "PATCH":
+            for key in ("title", "body", "state"):
+                if key in (self.body or {}):
+                    setattr(pull, key, self.body[key])
+        return 200, self.fake.pull_json(pull)
+
+
+def _validation(error: dict[str, Any]) -> dict[str, Any]:
+    return {"message": "Validation Failed", "errors": [error]}

@@ -1,0 +1,182 @@
+"""Repository references: one normalized form, and everything dubious refused before a job exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import InputError
+from core.locations import Location, is_allowed, normalize, normalize_pattern, parse_location
+
+SAME_REPOSITORY = [
+    "acme/app",
+    "Acme/App",
+    "https://github.com/acme/app",
+    "https://github.com/acme/app.git",
+    "https://github.com/acme/app/",
+    "https://GitHub.com/Acme/App.git",
+    "git@github.com:acme/app.git",
+    "git@github.com:acme/app",
+    "ssh://git@github.com/acme/app.git",
+    "github.com/acme/app",
+    "  acme/app  ",
+]
+
+
+@pytest.mark.parametrize("ref", SAME_REPOSITORY)
+def test_every_github_form_normalizes_to_one_location(ref: str) -> None:
+    # GIVEN a reference in one of the accepted forms / WHEN normalized
+    location = normalize(ref)
+    # THEN it is the lowercase github.com location with its parts
+    assert location.value == "github.com/acme/app"
+    assert (location.owner, location.name) == ("acme", "app")
+    assert location.full_name == "acme/app"
+    assert location.clone_url == "https://github.com/acme/app.git"
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("https://user:ghp_secret@github.com/acme/app", "credentials"),
+        ("https://ghp_secret@github.com/acme/app", "credentials"),
+        ("https://x-access-token:ghp_secret@github.com/acme/app.git", "credentials"),
+        ("ghp_secret@github.com/acme/app", "credentials"),
+        ("https://github.com@evil.com/acme/app", "credentials"),
+        ("https://evil.com\\@github.com/acme/app", "credentials"),
+        ("https://github.com.evil.com/acme/app", "only github.com"),
+        ("https://evil.com/github.com/acme/app", "only github.com"),
+        ("evil.com/github.com/acme/app", "not a repository reference"),
+        ("github.com.evil.com/acme/app", "not a repository reference"),
+        ("https://g\u0456thub.com/acme/app", "only github.com"),  # Cyrillic i
+        ("https://github.com:8443/acme/app", "only github.com"),
+        ("git@github.com.evil.com:acme/app.git", "SSH references"),
+        ("git@evil.com:acme/app.git", "SSH references"),
+        ("http://github.com/acme/app", "scheme"),
+        ("ftp://github.com/acme/app", "scheme"),
+        ("https://github.com/acme/../other/app", "'..'"),
+        ("https://github.com/acme/./app", "'..'"),
+        ("acme/..", "not a repository reference"),
+        ("https://github.com/acme/a..b.git", "not a valid repository name"),
+        ("https://github.com/acme/%2e%2e", "not a valid GitHub repository"),
+        ("https://github.com/acme/app?ref=main", "query string"),
+        ("https://github.com/acme/app#readme", "query string"),
+        ("acme/app?x=1", "not a repository reference"),
+        ("https://github.com/acme", "exactly one repository"),
+        ("https://github.com/acme/app/tree/main", "exactly one repository"),
+        ("acme/app/extra", "not a repository reference"),
+        ("-acme/app", "not a repository reference"),
+        ("acme/ap\np", "control characters"),
+        ("acme/\tapp", "control characters"),
+        ("", "empty"),
+        ("a/" + "b" * 1000, "too long"),
+        ("file://evil.com/srv/repos/app", "local path"),
+        ("relative/dir/../x", "not a repository reference"),
+        ("./relative", "relative paths"),
+    ],
+)
+def test_dubious_references_are_refused_with_a_reason(ref: str, reason: str) -> None:
+    # GIVEN a reference that is malformed, foreign, or carries credentials
+    # WHEN normalized / THEN an InputError says why
+    with pytest.raises(InputError) as caught:
+        normalize(ref)
+    assert reason in caught.value.message
+
+
+def test_refusals_never_echo_a_credential() -> None:
+    # GIVEN references carrying a token in several places
+    refs = [
+        "https://tok:ghp_sentinel@github.com/a/b",
+        "ghp_sentinel@github.com/a/b",
+        "ghp_sentinel:x@github.com:a/b",
+        "git@ghp_sentinel:a/b",
+    ]
+    for ref in refs:
+        # WHEN refused / THEN the message does not repeat the token
+        with pytest.raises(InputError) as caught:
+            normalize(ref)
+        assert "ghp_sentinel" not in caught.value.message
+
+
+def test_local_paths_resolve_to_the_real_path(make_repo, tmp_path: Path) -> None:
+    # GIVEN a repository and a symlink to it
+    repo = make_repo("local")
+    link = tmp_path / "link"
+    link.symlink_to(repo)
+    # WHEN referenced directly, through the link, relative to a base, or as a file URL
+    forms = [
+        normalize(str(repo)),
+        normalize(str(link)),
+        normalize("./local", base=repo.parent),
+        normalize(f"file://{repo}"),
+    ]
+    # THEN each is the one real path, not a GitHub location
+    assert {loc.value for loc in forms} == {str(repo)}
+    assert not forms[0].is_github
+    assert forms[0].clone_url == str(repo)
+
+
+def test_local_paths_must_be_git_repositories(tmp_path: Path) -> None:
+    # GIVEN a plain directory and a missing one
+    (tmp_path / "plain").mkdir()
+    # WHEN normalized / THEN both are refused
+    with pytest.raises(InputError, match="not a git repository"):
+        normalize(str(tmp_path / "plain"))
+    with pytest.raises(InputError, match="no directory"):
+        normalize(str(tmp_path / "missing"))
+
+
+def test_parse_location_round_trips_the_stored_string() -> None:
+    # GIVEN a normalized GitHub location / WHEN rebuilt from its string
+    location = parse_location(normalize("git@github.com:Acme/App.git").value)
+    # THEN it is equal to the original
+    assert location == Location("github.com/acme/app", "acme", "app")
+    assert parse_location("/srv/repos/app") == Location("/srv/repos/app")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("github.com/acme/*", "github.com/acme/*"),
+        ("https://github.com/acme/*", "github.com/acme/*"),
+        ("acme/*", "github.com/acme/*"),
+        ("github.com/acme/app.git", "github.com/acme/app"),
+        (" /srv/repos/* ", "/srv/repos/*"),
+    ],
+)
+def test_allowlist_patterns_are_read_in_location_form(pattern: str, expected: str) -> None:
+    assert normalize_pattern(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    ("location", "allowed"),
+    [
+        ("github.com/acme/app", True),
+        ("github.com/acme/other", True),
+        ("github.com/acme", False),
+        ("github.com/acme/app/extra", False),
+        ("github.com/acmecorp/app", False),
+        ("github.com/evil/acme", False),
+        ("/srv/repos/app", True),
+        ("/srv/repos/app/nested", False),
+        ("/srv/other/app", False),
+        ("/srv/repos-evil/app", False),
+    ],
+)
+def test_star_matches_within_one_segment(location: str, allowed: bool) -> None:
+    # GIVEN an allowlist of one GitHub owner and one local folder
+    patterns = ["github.com/acme/*", "/srv/repos/*"]
+    # WHEN a location is checked / THEN only direct children match
+    assert is_allowed(location, patterns) is allowed
+
+
+def test_github_patterns_ignore_case_and_shorthand_works() -> None:
+    # GIVEN patterns written in other forms
+    location = normalize("https://github.com/Acme/App")
+    # WHEN checked / THEN they match the lowercase location; an empty list allows nothing
+    assert is_allowed(location, ["GitHub.com/ACME/*"])
+    assert is_allowed(location, ["acme/app"])
+    assert is_allowed(location, ["https://github.com/acme/a?p"])
+    assert not is_allowed(location, [])
+    assert not is_allowed(location, ["", "  "])
+    assert not is_allowed(location, ["github.com/acme/ap"])

@@ -1,0 +1,1 @@
+"""GitHub: repository gate and metadata, publishing branches and pull requests."""

@@ -1,0 +1,99 @@
+"""The job's branch in a workspace: commit the change as the configured author, push it safely."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from email.utils import parseaddr
+from pathlib import Path
+
+from worker.git_auth import git_env, redact
+from worker.github.errors import PublishError
+
+log = logging.getLogger(__name__)
+
+PUSH_ATTEMPTS = 3
+PUSH_BACKOFF_SECONDS = (0.0, 2.0, 5.0)
+GIT_TIMEOUT_SECONDS = 600
+# Hooks and signing could run code or prompt; neither belongs in an unattended commit.
+_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "advice.detachedHead=false")
+
+
+def branch_name(job_id: str) -> str:
+    """The branch a job pushes to in every repository."""
+    return f"cody-batch/{job_id}"
+
+
+class GitRunner:
+    """Runs git in one workspace with the token only in the environment."""
+
+    def __init__(self, workspace: Path, token: str | None, author: str) -> None:
+        self.workspace = workspace
+        self.token = token
+        name, email = parseaddr(author)
+        self.author_name = name or "Cody Batch"
+        self.author_email = email or "cody-batch@users.noreply.github.com"
+        identity = {
+            "GIT_AUTHOR_NAME": self.author_name,
+            "GIT_AUTHOR_EMAIL": self.author_email,
+            "GIT_COMMITTER_NAME": self.author_name,
+            "GIT_COMMITTER_EMAIL": self.author_email,
+        }
+        self.env = {**git_env(token), **identity}
+
+    def run(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """git `args` in the workspace; PublishError (token redacted) when `check` and it fails."""
+        done = subprocess.run(
+            ["git", *_SAFE, *args],
+            cwd=self.workspace,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+        )
+        if check and done.returncode != 0:
+            raise PublishError("GIT_FAILED", f"git {args[0]} failed: {self.last_line(done)}")
+        return done
+
+    def last_line(self, done: subprocess.CompletedProcess[str]) -> str:
+        lines = [line for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+        return redact(lines[-1].strip() if lines else f"exit status {done.returncode}", self.token)
+
+    def commit(self, branch: str, message: str) -> str:
+        """Put the working tree's changes in one commit on `branch`; returns the commit id."""
+        self.run("checkout", "-q", "-B", branch)
+        self.run("add", "-A")
+        if self.run("diff", "--cached", "--quiet", check=False).returncode == 0:
+            raise PublishError("NO_CHANGES", "there is nothing to commit in the workspace")
+        self.run("commit", "-q", "--no-verify", "-F", "-", stdin=message)
+        return self.run("rev-parse", "HEAD").stdout.strip()
+
+    def remote_head(self, url: str, branch: str) -> str | None:
+        """The commit `branch` points at on the remote, or None when it does not exist."""
+        out = self.run("ls-remote", "--heads", url, f"refs/heads/{branch}").stdout.split()
+        return out[0] if out else None
+
+    def remote_committer(self, url: str, branch: str) -> str:
+        """Committer email of the remote branch's head commit."""
+        self.run("fetch", "-q", "--depth=1", "--no-tags", url, f"refs/heads/{branch}")
+        return self.run("log", "-1", "--format=%ce", "FETCH_HEAD").stdout.strip()
+
+    def push(self, url: str, branch: str) -> None:
+        """Push HEAD to `branch`, replacing only an earlier Cody Batch commit, retrying transient failures."""
+        for attempt in range(PUSH_ATTEMPTS):
+            time.sleep(PUSH_BACKOFF_SECONDS[attempt])
+            expected = self.remote_head(url, branch)
+            if expected is not None and self.remote_committer(url, branch).lower() != self.author_email.lower():
+                raise PublishError(
+                    "BRANCH_MODIFIED",
+                    f"branch {branch} has commits not made by Cody Batch; delete it or merge them before retrying",
+                )
+            # The lease makes the push fail, not overwrite, if someone pushed since ls-remote.
+            lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+            done = self.run("push", "--porcelain", lease, url, f"HEAD:refs/heads/{branch}", check=False)
+            if done.returncode == 0:
+                return
+            log.warning("push of %s failed (attempt %d): %s", branch, attempt + 1, self.last_line(done))
+        raise PublishError("PUSH_FAILED", f"could not push branch {branch}: {self.last_line(done)}")

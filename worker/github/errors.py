@@ -1,0 +1,60 @@
+"""Why publishing to GitHub failed, in words a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from github import GithubException, RateLimitExceededException
+
+from core.errors import CodyBatchError
+from worker.git_auth import redact
+
+
+class PublishError(CodyBatchError):
+    """A repository cannot be published to; `kind` is the run error kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def github_message(err: GithubException) -> str:
+    """GitHub's own explanation inside an error response, with any field errors."""
+    data = err.data if isinstance(err.data, dict) else {}
+    message = str(data.get("message") or err.message or f"HTTP {err.status}")
+    details = [str(e.get("message") or e.get("code")) for e in data.get("errors") or [] if isinstance(e, dict)]
+    return f"{message} ({'; '.join(details)})" if details else message
+
+
+def translate(err: Exception, action: str, full_name: str) -> PublishError:
+    """A PublishError for an exception raised while talking to GitHub."""
+    if isinstance(err, RateLimitExceededException) or (
+        isinstance(err, GithubException) and "rate limit" in github_message(err).lower()
+    ):
+        return PublishError("RATE_LIMITED", f"GitHub rate limit while trying to {action} {full_name}; retry later")
+    if isinstance(err, GithubException):
+        message = github_message(err)
+        if err.status == 401:
+            return PublishError("GITHUB_AUTH_FAILED", f"GitHub refused the token ({message}); check GITHUB_TOKEN")
+        if err.status == 404:
+            return PublishError(
+                "REPOSITORY_NOT_FOUND", f"{full_name} was not found on GitHub, or the token cannot see it"
+            )
+        return PublishError("GITHUB_ERROR", f"could not {action} {full_name}: GitHub answered {err.status}: {message}")
+    reason = type(err).__name__
+    return PublishError("GITHUB_UNAVAILABLE", f"could not {action} {full_name}: GitHub did not answer ({reason})")
+
+
+@contextmanager
+def github_errors(action: str, full_name: str, token: str | None) -> Iterator[None]:
+    """Turn GitHub and transport exceptions inside the block into PublishError, token redacted."""
+    try:
+        yield
+    except PublishError:
+        raise
+    except (GithubException, requests.RequestException) as err:
+        error = translate(err, action, full_name)
+        raise PublishError(error.kind, redact(error.message, token)) from None

@@ -1,0 +1,109 @@
+"""Publish a run: commit to `cody-batch/<job-id>`, push, and open (or reuse) its pull request."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from github import Github, GithubException
+from github.PullRequest import PullRequest as GithubPull
+from github.Repository import Repository
+
+from core.locations import Location, parse_location
+from core.models import Job, OutputMode, Patch, PullRequest, RepositoryRun, Validation
+from core.ports import Store
+from core.settings import Settings
+from worker.git_auth import redact
+from worker.github.branch import GitRunner, branch_name
+from worker.github.client import github_client, github_token
+from worker.github.errors import PublishError, github_errors, github_message
+from worker.github.gate import check_repository
+from worker.github.pr_body import commit_message, pull_request_body, pull_request_title
+
+__all__ = ["PublishError", "Publisher"]
+
+log = logging.getLogger(__name__)
+
+
+def _already_exists(err: GithubException) -> bool:
+    return err.status == 422 and "already exists" in github_message(err).lower()
+
+
+def _drafts_unsupported(err: GithubException) -> bool:
+    return err.status == 422 and "draft" in github_message(err).lower()
+
+
+class Publisher:
+    """Publishes runs of pull-request jobs to GitHub."""
+
+    def __init__(self, settings: Settings, store: Store, github: Github | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.token = github_token(settings)
+        self._github = github
+
+    @property
+    def github(self) -> Github:
+        if self._github is None:
+            self._github = github_client(self.settings)
+        return self._github
+
+    def publish(
+        self,
+        workspace: Path,
+        job: Job,
+        run: RepositoryRun,
+        summary: str | None,
+        validation: Validation | None,
+        patch: Patch,
+    ) -> PullRequest:
+        """Push the workspace's changes to the job's branch and return its one pull request."""
+        location = parse_location(run.location)
+        metadata = check_repository(self.settings, self.store, location)
+        branch = branch_name(job.id)
+        with github_errors("look up pull requests of", location.full_name, self.token):
+            repo = self.github.get_repo(metadata.full_name, lazy=True)
+            existing = self._find(repo, location, branch)
+        if existing is not None and existing.merged_at is not None:
+            raise PublishError(
+                "PULL_REQUEST_MERGED",
+                f"pull request #{existing.number} from {branch} was already merged; start a new job for more changes",
+            )
+        git = GitRunner(workspace, self.token, self.settings.git_author)
+        git.commit(branch, commit_message(job, run))
+        git.push(location.clone_url, branch)
+        title = pull_request_title(job)
+        body = redact(pull_request_body(job, run, summary, validation, patch, self.settings.public_url), self.token)
+        with github_errors("open a pull request on", location.full_name, self.token):
+            if existing is not None:
+                # A retry: the branch now holds the new attempt; refresh the text, reopen if closed.
+                existing.edit(title=title, body=body, state="open")
+                pull = existing
+            else:
+                pull = self._create(repo, location, branch, metadata.default_branch, title, body, job)
+        log.info("pull request #%d for %s on %s", pull.number, job.id, location.full_name)
+        return PullRequest(url=pull.html_url, number=pull.number, branch=branch, draft=bool(pull.draft))
+
+    def _find(self, repo: Repository, location: Location, branch: str) -> GithubPull | None:
+        """The newest pull request from the job's branch, in any state."""
+        pulls = list(repo.get_pulls(state="all", head=f"{location.owner}:{branch}"))
+        open_pulls = [p for p in pulls if p.state == "open"]
+        candidates = open_pulls or pulls
+        return candidates[0] if candidates else None
+
+    def _create(
+        self, repo: Repository, location: Location, branch: str, base: str, title: str, body: str, job: Job
+    ) -> GithubPull:
+        draft = job.output is OutputMode.DRAFT_PULL_REQUEST
+        try:
+            return repo.create_pull(base=base, head=branch, title=title, body=body, draft=draft)
+        except GithubException as err:
+            if _already_exists(err):
+                # Opened by a concurrent or earlier attempt between our lookup and now.
+                found = self._find(repo, location, branch)
+                if found is not None:
+                    return found
+            if draft and _drafts_unsupported(err):
+                log.info("%s does not support draft pull requests; opening a ready one", location.full_name)
+                return repo.create_pull(base=base, head=branch, title=title, body=body, draft=False)
+            raise
