@@ -36,7 +36,9 @@ async def job_updates(ctx: Context, job_id: str, after: str | None) -> AsyncGene
     return _follow(ctx, subscription, job, send_first=after is None or job.last_seq > after_seq)
 
 
-async def _follow(ctx: Context, subscription: EventSubscription, job: Job, send_first: bool) -> AsyncGenerator[Job, None]:
+async def _follow(
+    ctx: Context, subscription: EventSubscription, job: Job, send_first: bool
+) -> AsyncGenerator[Job, None]:
     try:
         if send_first:
             yield job
