@@ -31,13 +31,10 @@ def sandboxed_runner(timeout: float) -> CommandRunner:
     """Check commands run exactly like the agent's command tool: scrubbed env, timeout, no network."""
 
     def run(command: str, cwd: Path) -> tuple[int, str]:
-        tool = CommandTool(cwd, timeout)
         try:
-            text = tool({"command": command})
+            text = CommandTool(cwd, timeout)({"command": command})
         except ToolError as err:  # timed out and killed
             return TIMED_OUT, str(err)
-        finally:
-            tool.close()
         match = _EXIT_CODE.search(text)
         if match is None:
             return 0, text

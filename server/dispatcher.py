@@ -1,0 +1,236 @@
+"""SubprocessDispatcher: runs repository runs in worker processes forked from a warm forkserver."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+
+from core.ports import Store
+from core.services.progress import RunProgress
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Imported once by the forkserver, so each run process starts with them loaded
+# (`import anthropic` alone takes seconds; a fork takes milliseconds).
+PRELOAD = ["__main__", "server.dispatcher", "server.worker_command", "worker.pipeline", "store.sqlite"]
+GRACE_SECONDS = 5.0
+RunKey = tuple[str, int]
+
+
+def _run_in_child(settings: Settings, job_id: str, index: int, env: dict[str, str]) -> None:
+    """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
+    os.setsid()
+    # The forkserver's environment is that of its first use; runs get the server's as of dispatch.
+    os.environ.clear()
+    os.environ.update(env)
+    # SIGTERM unwinds the stack, so the workspace is removed; the store already says CANCELLED.
+    signal.signal(signal.SIGTERM, lambda signum, frame: _exit(128 + signum))
+    from server.worker_command import run_worker
+
+    run_worker(settings, job_id, index)
+
+
+def _exit(code: int) -> None:
+    raise SystemExit(code)
+
+
+def _signal_group(process: BaseProcess, signum: int) -> None:
+    if process.pid is None:
+        return
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        # Not yet in its own session (or already gone): signal the process itself.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)
+
+
+def exit_description(exitcode: int | None) -> str:
+    """How a worker process ended, in words."""
+    if exitcode is not None and exitcode < 0:
+        return f"was killed by {signal.Signals(-exitcode).name}"
+    return f"exited with code {exitcode}"
+
+
+class SubprocessDispatcher:
+    """Bounded pool of run processes; runs beyond `settings.workers` wait in a queue."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store_factory: Callable[[], Store] | None = None,
+        grace_seconds: float = GRACE_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.limit = settings.workers
+        self.grace_seconds = grace_seconds
+        self._store_factory = store_factory or self._sqlite_store
+        self._store: Store | None = None
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._queue: deque[tuple[RunKey, dict[str, str]]] = deque()
+        self._running: dict[RunKey, BaseProcess] = {}
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.started = 0  # processes started, for tests and benchmarks
+
+    def _sqlite_store(self) -> Store:
+        from store.sqlite import SqliteStore
+
+        return SqliteStore(self.settings.database_path)
+
+    # -- the Dispatcher port (called from resolvers: quick, never blocking) -----------------------
+
+    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
+        """Queue runs; the scheduler thread starts them as slots free up."""
+        env = dict(os.environ)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the dispatcher is closed")
+            queued = {key for key, _ in self._queue}
+            for index in indexes:
+                key = (job_id, index)
+                if key not in queued and key not in self._running:
+                    self._queue.append((key, env))
+            self._ensure_thread()
+        self._wake()
+
+    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
+        """Drop queued runs and signal running ones (SIGTERM, then SIGKILL after a grace period)."""
+        wanted = {(job_id, i) for i in indexes}
+        with self._lock:
+            self._queue = deque(item for item in self._queue if item[0] not in wanted)
+            processes = [p for key, p in self._running.items() if key in wanted]
+        for process in processes:
+            self._terminate(process)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Start the forkserver (it imports the worker once) so the first run starts fast."""
+        self._ctx.set_forkserver_preload(PRELOAD)
+        multiprocessing.forkserver.ensure_running()
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def close(self) -> None:
+        """Stop: runs still queued or running end FAILED (the server is going away)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake()
+        if thread is not None:
+            thread.join(timeout=self.grace_seconds + 10)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._schedule, name="run-dispatcher", daemon=True)
+            self._thread.start()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _terminate(self, process: BaseProcess) -> None:
+        _signal_group(process, signal.SIGTERM)
+        # SIGKILL the whole group later even if the leader is gone: commands it started may linger.
+        timer = threading.Timer(self.grace_seconds, _signal_group, (process, signal.SIGKILL))
+        timer.daemon = True
+        timer.start()
+
+    # -- the scheduler thread -------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        try:
+            self._loop()
+        except Exception:
+            logger.exception("the run dispatcher stopped")
+            with self._lock:
+                self._closed = True
+        self._fail_queued()
+
+    def _loop(self) -> None:
+        self.warm_up()
+        self._store = self._store_factory()
+        stopping = False
+        while True:
+            for key, env in self._take():
+                self._start(key, env)
+            with self._lock:
+                if self._closed and not stopping:
+                    stopping = True
+                    for process in self._running.values():
+                        self._terminate(process)
+                if stopping and not self._running:
+                    break
+                sentinels = {p.sentinel: key for key, p in self._running.items()}
+            ready = wait([self._wake_r, *sentinels], timeout=None)
+            if self._wake_r in ready:
+                os.read(self._wake_r, 4096)
+            for sentinel in ready:
+                if sentinel in sentinels:
+                    self._reap(sentinels[sentinel])
+
+    def _take(self) -> list[tuple[RunKey, dict[str, str]]]:
+        with self._lock:
+            taken: list[tuple[RunKey, dict[str, str]]] = []
+            while not self._closed and self._queue and len(self._running) + len(taken) < self.limit:
+                taken.append(self._queue.popleft())
+            return taken
+
+    def _start(self, key: RunKey, env: dict[str, str]) -> None:
+        job_id, index = key
+        process = self._ctx.Process(
+            target=_run_in_child, args=(self.settings, job_id, index, env), name=f"run-{job_id}-{index}"
+        )
+        try:
+            process.start()
+        except Exception as err:  # e.g. out of processes: the run must not stay pending forever
+            logger.exception("could not start the worker for %s/%s", job_id, index)
+            self._fail_run(key, "WORKER_START_FAILED", f"the worker process could not start: {err}")
+            return
+        with self._lock:
+            self._running[key] = process
+            self.started += 1
+
+    def _reap(self, key: RunKey) -> None:
+        with self._lock:
+            process = self._running.pop(key)
+        process.join()
+        self._fail_run(
+            key, "WORKER_DIED", f"the worker process {exit_description(process.exitcode)} before finishing the run"
+        )
+
+    def _fail_queued(self) -> None:
+        with self._lock:
+            queued, self._queue = list(self._queue), deque()
+        for key, _ in queued:
+            self._fail_run(key, "INTERRUPTED", "the server stopped before the run started")
+
+    def _fail_run(self, key: RunKey, kind: str, message: str) -> None:
+        """Fail the run unless it already finished (as it does whenever the worker ran to its end)."""
+        job_id, index = key
+        try:
+            store = self._store or self._store_factory()
+            run = next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
+            if run is not None and not run.status.finished:
+                RunProgress(store, run.id).fail(kind, message)
+        except Exception:
+            logger.exception("could not record the end of run %s/%s", job_id, index)

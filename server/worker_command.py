@@ -1,0 +1,57 @@
+"""`cody-batch worker run JOB_ID --repo N`: one repository run with ports built from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.locations import Location
+from core.models import Job, Patch, PullRequest, RepositoryRun, Validation
+from core.ports import Store
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from worker.pipeline import WorkerPorts
+
+
+def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
+    """The worker's ports: the given store, a Claude client and GitHub (imported only when used)."""
+    from worker.agent.client import make_client
+    from worker.pipeline import WorkerPorts
+
+    def gate(location: Location) -> object:
+        from worker.github.gate import check_repository
+
+        return check_repository(settings, store, location)
+
+    def publish(
+        workspace: Path,
+        job: Job,
+        run: RepositoryRun,
+        summary: str | None,
+        validation: Validation | None,
+        patch: Patch,
+    ) -> PullRequest:
+        from worker.github.publish import Publisher
+
+        return Publisher(settings, store).publish(workspace, job, run, summary, validation, patch)
+
+    return WorkerPorts(
+        settings=settings,
+        store=store,
+        client_factory=lambda: make_client(settings),
+        gate=gate,
+        publish=publish,
+    )
+
+
+def run_worker(settings: Settings, job_id: str, index: int) -> None:
+    """Run repository `index` of job `job_id` to a final status, on the store directly."""
+    from store.sqlite import SqliteStore
+    from worker.pipeline import run_repository
+
+    store = SqliteStore(settings.database_path)
+    try:
+        run_repository(worker_ports(settings, store), job_id, index)
+    finally:
+        store.close()

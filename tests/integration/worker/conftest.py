@@ -1,0 +1,88 @@
+"""Worker fixtures: a fake Claude over HTTP, settings pointing at it, jobs stored without dispatch."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from core.models import Job, RepositoryRun
+from core.services.jobs import JobRequest, create_job
+from core.settings import Settings
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn
+from worker.agent.client import make_client
+from worker.pipeline import WorkerPorts, run_repository
+
+
+class RecordingDispatcher:
+    """A Dispatcher that only remembers what it was asked; tests run the workers themselves."""
+
+    def __init__(self) -> None:
+        self.dispatched: list[tuple[str, list[int]]] = []
+        self.cancelled: list[tuple[str, list[int]]] = []
+
+    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
+        self.dispatched.append((job_id, list(indexes)))
+
+    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
+        self.cancelled.append((job_id, list(indexes)))
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def model_settings(settings: Settings, fake_model: FakeAnthropic) -> Settings:
+    return settings.model_copy(
+        update={"anthropic_api_key": SecretStr("test-key"), "anthropic_base_url": fake_model.url}
+    )
+
+
+def submit(settings: Settings, store: SqliteStore, repos: list[Path], dispatcher: Any = None, **fields: Any) -> Job:
+    """Store a job over `repos` (validated like the API does)."""
+    request = JobRequest(
+        prompt=fields.pop("prompt", "Say hello instead of hi."), repositories=[str(r) for r in repos], **fields
+    )
+    return create_job(store, dispatcher or RecordingDispatcher(), settings, request)
+
+
+def run_all(settings: Settings, store: SqliteStore, job: Job, ports: WorkerPorts | None = None) -> list[RepositoryRun]:
+    """Run every repository of `job` in this process, one after another; the runs as stored."""
+    ports = ports or WorkerPorts(settings=settings, store=store, client_factory=lambda: make_client(settings))
+    for index in range(len(store.get_runs([job.id])[job.id])):
+        run_repository(ports, job.id, index)
+    return store.get_runs([job.id])[job.id]
+
+
+def greeting_edit() -> list[dict[str, Any]]:
+    """Claude replaces the greeting in app.py, then says so."""
+    return [
+        tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
+        text_turn("Changed the greeting to hello."),
+    ]
+
+
+def applies_to_fresh_clone(origin: Path, diff: bytes, workdir: Path) -> Path:
+    """A fresh clone of `origin` with `diff` applied (raises if it does not apply)."""
+    fresh = workdir / f"fresh-{origin.name}"
+    subprocess.run(["git", "clone", "-q", str(origin), str(fresh)], check=True)
+    subprocess.run(["git", "apply", "--index", "-"], cwd=fresh, input=diff, check=True)
+    return fresh
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll until `condition` holds; fail the test after a generous `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the condition did not hold in time")
+        time.sleep(0.05)

@@ -1,0 +1,125 @@
+"""One repository run from start to end: the steps in order, and every way it can finish."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import anthropic
+
+from core.errors import CodyBatchError, ConfigurationError, RunCancelled
+from core.models import JobKind, RepositoryRun, RunStatus
+from core.ports import Store
+from core.services.progress import RunProgress
+from core.settings import Settings
+from worker.agent.errors import AgentError
+from worker.git_auth import git_env, redact
+from worker.steps import (
+    CheckConfiguration,
+    Clone,
+    Finished,
+    Gate,
+    GateRepository,
+    MakePatch,
+    Publish,
+    PublishFn,
+    RunAgent,
+    RunContext,
+    Step,
+    Validate,
+)
+from worker.validation import CommandRunner, sandboxed_runner
+from worker.workspace import WorkspaceError
+
+logger = logging.getLogger(__name__)
+EXPECTED = (AgentError, WorkspaceError, CodyBatchError)
+
+
+@dataclass
+class WorkerPorts:
+    """What a worker needs from outside: settings, the store, a model client, GitHub."""
+
+    settings: Settings
+    store: Store
+    client_factory: Callable[[], anthropic.Anthropic]
+    gate: Gate | None = None
+    publish: PublishFn | None = None
+    runner: CommandRunner | None = None
+
+
+def plan(ports: WorkerPorts, kind: JobKind, wants_pull_request: bool) -> list[Step]:
+    """The steps a job of this kind runs, in order."""
+    if kind is JobKind.ANALYZE:
+        return [CheckConfiguration(), Clone(), RunAgent()]
+    steps: list[Step] = [CheckConfiguration()]
+    if wants_pull_request:
+        if ports.gate is None or ports.publish is None:
+            raise ConfigurationError("this worker cannot open pull requests: no GitHub publisher configured")
+        steps.append(GateRepository(ports.gate))
+    steps += [Clone(), RunAgent(), Validate(), MakePatch()]
+    if wants_pull_request:
+        assert ports.publish is not None
+        steps.append(Publish(ports.publish))
+    return steps
+
+
+def find_run(store: Store, job_id: str, index: int) -> RepositoryRun | None:
+    """The run at `index` of a job."""
+    return next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
+
+
+def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
+    """Run one repository of a job to a final status; never raises, never leaves the run unfinished."""
+    run = find_run(ports.store, job_id, index)
+    job = ports.store.get_job(job_id)
+    if run is None or job is None:
+        logger.error("job %s has no repository %s", job_id, index)
+        return
+    if run.status.finished:
+        logger.info("run %s is already %s", run.id, run.status)
+        return
+    progress = RunProgress(ports.store, run.id)
+    secrets = [s.get_secret_value() for s in (ports.settings.github_token, ports.settings.anthropic_api_key) if s]
+    try:
+        with ExitStack() as stack:
+            token = ports.settings.github_token
+            ctx = RunContext(
+                settings=ports.settings,
+                store=ports.store,
+                job=job,
+                run=run,
+                progress=progress,
+                stack=stack,
+                client_factory=ports.client_factory,
+                runner=ports.runner or sandboxed_runner(ports.settings.command_timeout),
+                git_env=git_env(token.get_secret_value() if token else None),
+            )
+            try:
+                for step in plan(ports, job.kind, job.output.wants_pull_request):
+                    step(ctx)
+                final = RunStatus.SUCCEEDED
+            except Finished as finished:
+                final = finished.status
+            progress.check_cancelled()
+            progress.advance(status=final)
+    except RunCancelled:
+        logger.info("run %s was cancelled", run.id)
+    except ConfigurationError as err:
+        _fail(progress, "CONFIGURATION", str(err), secrets)
+    except Exception as err:
+        kind = getattr(err, "kind", None)
+        if isinstance(err, EXPECTED) and isinstance(kind, str):
+            # Agent limits, clone and publish problems: their messages are written for users.
+            _fail(progress, kind, str(err), secrets)
+            return
+        logger.exception("run %s failed unexpectedly", run.id)
+        _fail(progress, "INTERNAL", f"unexpected error: {type(err).__name__}: {err}", secrets)
+
+
+def _fail(progress: RunProgress, kind: str, message: str, secrets: list[str]) -> None:
+    try:
+        progress.fail(kind, redact(message, *secrets))
+    except Exception:
+        logger.exception("could not record the failure of run %s", progress.run_id)
