@@ -1,0 +1,111 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import type { Thread } from "../graphql/types";
+import { DiffViewer } from "./DiffViewer";
+import { StatusBadge, statusTone } from "./StatusBadge";
+import { ThreadViewer } from "./ThreadViewer";
+
+describe("StatusBadge", () => {
+  it("GIVEN a status WHEN rendered THEN it shows a readable label and its tone", () => {
+    render(<StatusBadge status="RUNNING_AGENT" step="agent" />);
+    const badge = screen.getByText("running agent");
+    expect(badge).toHaveClass("badge-active");
+    expect(badge).toHaveAttribute("data-status", "RUNNING_AGENT");
+  });
+
+  it("GIVEN job and run statuses WHEN toned THEN the same meaning has the same colour", () => {
+    expect(statusTone("SUCCEEDED")).toBe("success");
+    expect(statusTone("FAILED")).toBe("danger");
+    expect(statusTone("RUNNING")).toBe(statusTone("CLONING"));
+    expect(statusTone("QUEUED")).toBe(statusTone("PENDING"));
+  });
+});
+
+const DIFF = `diff --git a/app.py b/app.py
+index 1111111..2222222 100644
+--- a/app.py
++++ b/app.py
+@@ -1,2 +1,2 @@
+ import os
+-print('<b>hi</b>')
++def greet():
+diff --git a/README.md b/README.md
+index 1111111..2222222 100644
+--- a/README.md
++++ b/README.md
+@@ -1 +1 @@
+-old
++new
+`;
+
+describe("DiffViewer", () => {
+  it("GIVEN a two-file diff WHEN rendered THEN each file is a collapsible section with its stats", async () => {
+    const { container } = render(<DiffViewer diff={DIFF} />);
+    const sections = container.querySelectorAll("details.diff-file");
+    expect(sections).toHaveLength(2);
+    expect(sections[0]).toHaveAttribute("open");
+    expect(within(sections[0] as HTMLElement).getByLabelText("1 additions, 1 deletions")).toBeInTheDocument();
+
+    await userEvent.click(within(sections[0] as HTMLElement).getByText("app.py"));
+    expect(sections[0]).not.toHaveAttribute("open");
+  });
+
+  it("GIVEN Python source WHEN rendered THEN keywords are highlighted and markup is escaped", () => {
+    const { container } = render(<DiffViewer diff={DIFF} />);
+    expect(container.querySelector(".diff-add .hljs-keyword")?.textContent).toBe("def");
+    expect(container.querySelector("b")).toBeNull();
+    expect(container.textContent).toContain("print('<b>hi</b>')");
+  });
+
+  it("GIVEN no diff WHEN rendered THEN it says there are no changes", () => {
+    render(<DiffViewer diff="" />);
+    expect(screen.getByText("No changes.")).toBeInTheDocument();
+  });
+});
+
+const USAGE = { inputTokens: 1200, outputTokens: 300, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0081 };
+const THREAD: Thread = {
+  model: "claude-sonnet-5-5",
+  turns: 1,
+  messages: [
+    { index: 0, role: "user", usage: null, blocks: [{ __typename: "TextBlock", text: "Add a greet function" }] },
+    {
+      index: 1,
+      role: "assistant",
+      usage: USAGE,
+      blocks: [
+        { __typename: "ThinkingBlock", thinking: "Look at app.py first" },
+        { __typename: "ToolUseBlock", id: "toolu_1", name: "str_replace_based_edit_tool", input: { command: "view", path: "app.py" } },
+      ],
+    },
+    {
+      index: 2,
+      role: "user",
+      usage: null,
+      blocks: [{ __typename: "ToolResultBlock", toolUseId: "toolu_1", content: "1\timport os", isError: false }],
+    },
+  ],
+};
+
+describe("ThreadViewer", () => {
+  it("GIVEN a thread WHEN rendered THEN every message shows its role, blocks and usage", () => {
+    render(<ThreadViewer thread={THREAD} />);
+    const messages = within(screen.getByRole("list", { name: "Messages" })).getAllByRole("listitem");
+    expect(messages.map((m) => m.querySelector(".role")?.textContent)).toEqual(["user", "assistant", "user"]);
+    expect(screen.getByText("Add a greet function")).toBeInTheDocument();
+    expect(screen.getByText("str_replace_based_edit_tool")).toBeInTheDocument();
+    expect(within(messages[1]).getByLabelText("Usage of message 1")).toHaveTextContent("in 1.2k");
+    expect(within(messages[1]).getByLabelText("Usage of message 1")).toHaveTextContent("$0.0081");
+  });
+
+  it("GIVEN a tool call WHEN expanded THEN its input is pretty JSON and its result is shown", async () => {
+    const { container } = render(<ThreadViewer thread={THREAD} />);
+    const call = container.querySelector("details.block-tool-use") as HTMLDetailsElement;
+    expect(call.open).toBe(false);
+    await userEvent.click(within(call).getByText(/Tool call/));
+    expect(call.open).toBe(true);
+    expect(call.querySelector("pre")?.textContent).toBe('{\n  "command": "view",\n  "path": "app.py"\n}');
+    expect(container.querySelector(".block-tool-result pre")?.textContent).toBe("1\timport os");
+    expect(container.querySelector(".block-thinking")?.textContent).toContain("Look at app.py first");
+  });
+});

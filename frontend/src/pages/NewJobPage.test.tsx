@@ -1,0 +1,128 @@
+import { MockedProvider } from "@apollo/client/testing/react";
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes, useParams } from "react-router-dom";
+import { createCache } from "../apollo";
+import { CREATE_JOB } from "../graphql/documents";
+import type { ServerSettings } from "../graphql/types";
+import { fieldOfError, toInput, initialForm } from "./jobForm";
+import { NewJobForm } from "./NewJobPage";
+
+const SETTINGS: ServerSettings = {
+  backend: "local",
+  allowedRepositories: ["/srv/repos/*"],
+  maxRepositories: 2,
+  models: ["claude-test", "claude-other"],
+  defaultModel: "claude-test",
+  commandsEnabled: false,
+  demo: false,
+};
+
+const INPUT = {
+  prompt: "Add type hints",
+  repositories: ["/srv/repos/a", "/srv/repos/b"],
+  kind: "CHANGE",
+  output: "PATCH",
+  strategy: "GENERIC",
+  model: "claude-test",
+};
+
+function JobStub() {
+  return <p>job page {useParams().id}</p>;
+}
+
+function renderForm(payload: object) {
+  const mocks = [{ request: { query: CREATE_JOB, variables: { input: INPUT } }, result: { data: { createJob: payload } } }];
+  return render(
+    <MockedProvider mocks={mocks} cache={createCache()}>
+      <MemoryRouter initialEntries={["/jobs/new"]}>
+        <Routes>
+          <Route path="/jobs/new" element={<NewJobForm settings={SETTINGS} />} />
+          <Route path="/jobs/:id" element={<JobStub />} />
+        </Routes>
+      </MemoryRouter>
+    </MockedProvider>,
+  );
+}
+
+async function fillAndSubmit() {
+  const user = userEvent.setup();
+  await user.type(screen.getByLabelText("Instruction"), INPUT.prompt);
+  await user.type(screen.getByLabelText("Repositories"), INPUT.repositories.join("\n"));
+  await user.click(screen.getByRole("button", { name: "Create job" }));
+}
+
+describe("NewJobForm", () => {
+  it("GIVEN the form WHEN rendered THEN every control has its label", () => {
+    renderForm({});
+    for (const label of ["Instruction", "Repositories", "Kind", "Output", "Strategy", "Model", "Check command", "Max turns", "Max cost (USD)"])
+      expect(screen.getByLabelText(label)).toBeInTheDocument();
+  });
+
+  it("GIVEN commands are disabled WHEN rendered THEN the check command is disabled with an explanation", () => {
+    renderForm({});
+    const input = screen.getByLabelText("Check command");
+    expect(input).toBeDisabled();
+    expect(input).toHaveAccessibleDescription(/does not run commands/);
+  });
+
+  it("GIVEN a repository outside the allowlist WHEN typed THEN the Repositories field says so at once", async () => {
+    renderForm({});
+    await userEvent.type(screen.getByLabelText("Repositories"), "/srv/repos/ok\n/etc/secret");
+    const field = screen.getByLabelText("Repositories");
+    expect(field).toHaveAttribute("aria-invalid", "true");
+    expect(field).toHaveAccessibleDescription(/Line 2 \(\/etc\/secret\): \/etc\/secret is not in the allowlist/);
+  });
+
+  it("GIVEN too many repositories WHEN typed THEN the limit is shown", async () => {
+    renderForm({});
+    await userEvent.type(screen.getByLabelText("Repositories"), "/srv/repos/a\n/srv/repos/b\n/srv/repos/c");
+    expect(screen.getByLabelText("Repositories")).toHaveAccessibleDescription(/at most 2 repositories per job/);
+  });
+
+  it("GIVEN the server answers an InputError for repositories.1 WHEN submitted THEN it shows at the Repositories field", async () => {
+    renderForm({ __typename: "InputError", message: "no directory at /srv/repos/b", field: "repositories.1" });
+    await fillAndSubmit();
+    const alert = await screen.findByText("Line 2: no directory at /srv/repos/b");
+    expect(screen.getByLabelText("Repositories")).toHaveAccessibleDescription(/Line 2: no directory/);
+    expect(alert).toHaveAttribute("id", "repositories-error");
+    expect(screen.getByLabelText("Instruction")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("GIVEN the server answers an InputError for prompt WHEN submitted THEN it shows at the Instruction field", async () => {
+    renderForm({ __typename: "InputError", message: "the instruction is too long", field: "prompt" });
+    await fillAndSubmit();
+    await screen.findByText("the instruction is too long");
+    expect(screen.getByLabelText("Instruction")).toHaveAccessibleDescription(/too long/);
+  });
+
+  it("GIVEN the server creates the job WHEN submitted THEN the page moves to the job", async () => {
+    renderForm({ __typename: "Job", id: "01JOB" });
+    await fillAndSubmit();
+    expect(await screen.findByText("job page 01JOB")).toBeInTheDocument();
+  });
+});
+
+describe("jobForm", () => {
+  it("GIVEN InputError paths WHEN mapped THEN each lands on its form field", () => {
+    expect(fieldOfError("repositories.2")).toEqual({ field: "repositories", line: 3 });
+    expect(fieldOfError("repositories")).toEqual({ field: "repositories" });
+    expect(fieldOfError("budget.maxTurns")).toEqual({ field: "maxTurns" });
+    expect(fieldOfError("checkCommand")).toEqual({ field: "checkCommand" });
+    expect(fieldOfError(null)).toBeNull();
+    expect(fieldOfError("somethingElse")).toBeNull();
+  });
+
+  it("GIVEN budget and blank optional fields WHEN turned into input THEN only given values are sent", () => {
+    const form = { ...initialForm("m"), prompt: "p", repositories: " a/b \n\n", maxTurns: "7", maxCostUsd: "" };
+    expect(toInput(form)).toEqual({
+      prompt: "p",
+      repositories: ["a/b"],
+      kind: "CHANGE",
+      output: "PATCH",
+      strategy: "GENERIC",
+      model: "m",
+      budget: { maxTurns: 7 },
+    });
+  });
+});
