@@ -66,7 +66,7 @@ class Fault:
     method: str
     path: re.Pattern[str]
     status: int
-    body: dict[str, Any]
+    body: Any
     headers: dict[str, str]
     times: int
 
@@ -155,11 +155,13 @@ class FakeGitHub:
         message: str = "fault",
         *,
         headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
+        body: Any = None,
         times: int = 1,
     ) -> None:
         """Answer the next `times` requests matching `method` and the `path` regex with an error."""
-        fault = Fault(method, re.compile(path), status, body or {"message": message}, headers or {}, times)
+        fault = Fault(
+            method, re.compile(path), status, {"message": message} if body is None else body, headers or {}, times
+        )
         with self.lock:
             self.faults.append(fault)
 
@@ -219,6 +221,7 @@ class FakeGitHub:
             "body": pull.body,
             "draft": pull.draft,
             "merged": pull.merged,
+            "merged_at": "2024-01-01T00:00:00Z" if pull.merged else None,
             "html_url": f"https://github.com/{pull.repo}/pull/{pull.number}",
             "url": f"{self.url}/repos/{pull.repo}/pulls/{pull.number}",
             "head": {"ref": pull.head, "label": f"{owner}:{pull.head}", "sha": self.branch_head(pull.repo, pull.head)},
@@ -299,12 +302,14 @@ class _Routes:
 
     def list_pulls(self, repo: FakeRepo) -> tuple[int, Any]:
         state, head = self.query.get("state", "open"), self.query.get("head")
+        # head is "owner:branch": owners ignore case, branch names do not.
+        owner, _, branch = (head or "").rpartition(":")
         found = [
             p
             for p in self.fake.pulls
             if p.repo == repo.full_name
             and (state == "all" or p.state == state)
-            and (head is None or f"{repo.owner}:{p.head}" == head.lower() or p.head == head)
+            and (head is None or (owner.lower() in {"", repo.owner} and p.head == branch))
         ]
         return 200, [self.fake.pull_json(p) for p in reversed(found)]
 

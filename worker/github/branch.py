@@ -14,7 +14,7 @@ from worker.github.errors import PublishError
 log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
-PUSH_BACKOFF_SECONDS = (0.0, 2.0, 5.0)
+PUSH_BACKOFF_SECONDS = (0.0, 0.5, 1.5)
 GIT_TIMEOUT_SECONDS = 600
 # Hooks and signing could run code or prompt; neither belongs in an unattended commit.
 _SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "advice.detachedHead=false")

@@ -66,7 +66,7 @@ def repository_metadata(
     """Metadata from the store's cache when not expired, else from GitHub; and whether it was cached."""
     location = _github_location(location)
     key = _cache_key(location, settings.github_token is not None)
-    cached = None if fresh else store.cache_get(key)
+    cached = None if fresh or settings.metadata_ttl <= 0 else store.cache_get(key)
     if cached is not None:
         return RepoMetadata.model_validate_json(cached), True
     metadata = fetch_metadata(settings, location)

@@ -62,7 +62,7 @@ class Publisher:
         metadata = check_repository(self.settings, self.store, location)
         branch = branch_name(job.id)
         with github_errors("look up pull requests of", location.full_name, self.token):
-            repo = self.github.get_repo(metadata.full_name, lazy=True)
+            repo = self.github.get_repo(metadata.full_name)
             existing = self._find(repo, location, branch)
         if existing is not None and existing.merged_at is not None:
             raise PublishError(

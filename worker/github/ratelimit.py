@@ -8,7 +8,7 @@ from github import GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from urllib3.response import BaseHTTPResponse
 
-MAX_RETRIES = 4
+MAX_RETRIES = 3
 SECONDARY_RATE_WAIT = 60.0
 
 
