@@ -128,16 +128,23 @@ class SubprocessDispatcher:
         with self._lock:
             return len(self._running)
 
+    def process_ids(self, job_id: str) -> dict[int, int]:
+        """Index -> pid (also the process group id) of the job's running run processes."""
+        with self._lock:
+            return {i: p.pid for (j, i), p in self._running.items() if j == job_id and p.pid is not None}
+
     def close(self) -> None:
         """Stop: runs still queued or running end FAILED (the server is going away)."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             thread = self._thread
         self._wake()
         if thread is not None:
             thread.join(timeout=self.grace_seconds + 10)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
 
     def _ensure_thread(self) -> None:
         if self._thread is None:
@@ -214,9 +221,11 @@ class SubprocessDispatcher:
         with self._lock:
             process = self._running.pop(key)
         process.join()
-        self._fail_run(
-            key, "WORKER_DIED", f"the worker process {exit_description(process.exitcode)} before finishing the run"
-        )
+        if self._closed:
+            self._fail_run(key, "INTERRUPTED", "the server stopped while the run was in progress")
+            return
+        how = exit_description(process.exitcode)
+        self._fail_run(key, "WORKER_DIED", f"the worker process {how} before finishing the run")
 
     def _fail_queued(self) -> None:
         with self._lock:

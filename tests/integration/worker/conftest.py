@@ -15,7 +15,7 @@ from core.models import Job, RepositoryRun
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
 from store.sqlite import SqliteStore
-from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn
+from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
 from worker.agent.client import make_client
 from worker.pipeline import WorkerPorts, run_repository
 
@@ -63,7 +63,7 @@ def run_all(settings: Settings, store: SqliteStore, job: Job, ports: WorkerPorts
     return store.get_runs([job.id])[job.id]
 
 
-def greeting_edit() -> list[dict[str, Any]]:
+def greeting_edit() -> list[Step]:
     """Claude replaces the greeting in app.py, then says so."""
     return [
         tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),

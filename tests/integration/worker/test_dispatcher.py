@@ -1,0 +1,151 @@
+"""SubprocessDispatcher: real forkserver processes, the worker limit, cancel, dead workers, shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import JobStatus, RunStatus
+from core.services.jobs import cancel_job
+from core.settings import Settings
+from server.dispatcher import SubprocessDispatcher
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, slow, text_turn, tool_results, tool_turn
+from tests.integration.worker.conftest import submit, wait_for
+
+WORKING = {RunStatus.CLONING, RunStatus.RUNNING_AGENT, RunStatus.VALIDATING, RunStatus.PUBLISHING}
+
+
+def greet(request: RecordedRequest) -> dict[str, Any]:
+    """Whatever run asks: edit app.py first, then end the turn once the tool result is back."""
+    if tool_results(request):
+        return text_turn("Changed the greeting to hello.")
+    return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+
+
+@pytest.fixture
+def make_dispatcher(model_settings: Settings) -> Iterator[Callable[..., SubprocessDispatcher]]:
+    made: list[SubprocessDispatcher] = []
+
+    def make(**updates: Any) -> SubprocessDispatcher:
+        dispatcher = SubprocessDispatcher(model_settings.model_copy(update=updates), grace_seconds=2)
+        made.append(dispatcher)
+        return dispatcher
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
+
+
+def _runs(store: SqliteStore, job_id: str) -> list[Any]:
+    return store.get_runs([job_id])[job_id]
+
+
+def _finished(store: SqliteStore, job_id: str) -> bool:
+    return all(r.status.finished for r in _runs(store, job_id))
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_runs_go_through_forked_workers_within_the_limit(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> None:
+    # GIVEN a dispatcher allowing two runs at once and a model that notes how many runs are working
+    dispatcher = make_dispatcher(workers=2)
+    seen: list[int] = []
+
+    def noting(request: RecordedRequest) -> dict[str, Any]:
+        seen.append(sum(1 for r in _runs(store, job.id) if r.status in WORKING))
+        return slow(greet(request), 0.3)
+
+    fake_model.script([noting] * 6)
+    job = submit(model_settings, store, [make_repo(n) for n in ("a", "b", "c")])
+    # WHEN the job's three runs are dispatched
+    dispatcher.dispatch(job.id, [0, 1, 2])
+    wait_for(lambda: _finished(store, job.id))
+    # THEN every run succeeded in its own process, never more than two at once
+    assert [r.status for r in _runs(store, job.id)] == [RunStatus.SUCCEEDED] * 3
+    assert dispatcher.started == 3
+    assert seen and max(seen) <= 2
+
+
+def test_cancel_stops_the_run_and_its_process_group(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> None:
+    # GIVEN a run whose model is slow to answer
+    dispatcher = make_dispatcher()
+    fake_model.script([lambda request: slow(greet(request), 3.0)] * 2)
+    job = submit(model_settings, store, [make_repo("slow")], dispatcher)
+    wait_for(lambda: len(fake_model.requests) == 1)
+    pgid = dispatcher.process_ids(job.id)[0]
+    # WHEN the job is cancelled while the model is thinking
+    cancel_job(store, dispatcher, job.id)
+    # THEN the worker's whole process group goes away and the run stays CANCELLED
+    wait_for(lambda: not _group_alive(pgid))
+    wait_for(lambda: dispatcher.running == 0)
+    [run] = _runs(store, job.id)
+    assert run.status is RunStatus.CANCELLED
+    assert run.error is None and run.patch is None
+    stored = store.get_job(job.id)
+    assert stored is not None and stored.status is JobStatus.CANCELLED
+
+
+def test_a_killed_worker_leaves_its_run_failed(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> None:
+    # GIVEN a run in progress
+    dispatcher = make_dispatcher()
+    fake_model.script([lambda request: slow(greet(request), 3.0)] * 2)
+    job = submit(model_settings, store, [make_repo("doomed")], dispatcher)
+    wait_for(lambda: len(fake_model.requests) == 1)
+    # WHEN its process is killed from outside
+    os.killpg(dispatcher.process_ids(job.id)[0], signal.SIGKILL)
+    # THEN the dispatcher notices and fails the run with a clear error
+    wait_for(lambda: _finished(store, job.id))
+    [run] = _runs(store, job.id)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and run.error.kind == "WORKER_DIED"
+    assert "SIGKILL" in run.error.message
+
+
+def test_close_ends_running_and_queued_runs(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> None:
+    # GIVEN one run working and one waiting for a free slot
+    dispatcher = make_dispatcher(workers=1)
+    fake_model.script([lambda request: slow(greet(request), 3.0)] * 4)
+    job = submit(model_settings, store, [make_repo("first"), make_repo("second")], dispatcher)
+    wait_for(lambda: len(fake_model.requests) == 1)
+    # WHEN the dispatcher is closed (the server shuts down)
+    dispatcher.close()
+    # THEN no run is left unfinished: both say the server stopped
+    runs = _runs(store, job.id)
+    assert [r.status for r in runs] == [RunStatus.FAILED, RunStatus.FAILED]
+    assert [r.error.kind for r in runs if r.error] == ["INTERRUPTED", "INTERRUPTED"]
