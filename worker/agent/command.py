@@ -36,16 +36,32 @@ def scrubbed_environment(home: Path) -> dict[str, str]:
     return env
 
 
+# Tried in order: a user, network, PID and mount namespace with its own /proc (commands see
+# neither the network nor the environ of the worker and server processes), then network only.
+ISOLATION_PREFIXES = (
+    ("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount-proc"),
+    ("unshare", "--user", "--map-root-user", "--net"),
+)
+
+
 @functools.cache
-def network_isolation_available() -> bool:
-    """Whether `unshare -rn` (a user and network namespace) works here; probed once per process."""
+def isolation_prefix() -> tuple[str, ...]:
+    """The argv prefix that isolates a command here, probed once per process; empty if none works."""
     if shutil.which("unshare") is None:
-        return False
-    try:
-        probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
+        return ()
+    for prefix in ISOLATION_PREFIXES:
+        try:
+            probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0:
+            return prefix
+    return ()
+
+
+def network_isolation_available() -> bool:
+    """Whether commands run without network here."""
+    return bool(isolation_prefix())
 
 
 def cap_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -79,9 +95,8 @@ class CommandTool:
             return self._run(command, limit, Path(home))
 
     def _run(self, command: str, limit: float, home: Path) -> str:
-        prefix = ["unshare", "-rn"] if self.network_isolated else []
         process = subprocess.Popen(
-            [*prefix, "bash", "-c", command],
+            [*isolation_prefix(), "bash", "-c", command],
             cwd=self.cwd,
             env=scrubbed_environment(home),
             stdin=subprocess.DEVNULL,
