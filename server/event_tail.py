@@ -52,9 +52,10 @@ class TailSubscription:
 class EventTail:
     """Tails the store's event feed in one background task; subscribers get every new event."""
 
-    def __init__(self, store: FeedStore, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, store: FeedStore, poll_seconds: float = POLL_SECONDS, batch: int = BATCH) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
+        self.batch = batch
         self._subscribers: set[TailSubscription] = set()
         self._task: asyncio.Task[None] | None = None
         self.last_id = 0
@@ -108,10 +109,10 @@ class EventTail:
 
     async def _drain(self) -> None:
         while True:
-            batch = await asyncio.to_thread(self.store.feed_since, self.last_id, BATCH)
+            batch = await asyncio.to_thread(self.store.feed_since, self.last_id, self.batch)
             for feed_id, event in batch:
                 self.last_id = feed_id
                 for subscriber in list(self._subscribers):
                     subscriber.deliver(event)
-            if len(batch) < BATCH:
+            if len(batch) < self.batch:
                 return
