@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +16,9 @@ from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
+from tests.fakes.dispatcher import RecordingDispatcher
 from worker.agent.client import make_client
 from worker.pipeline import WorkerPorts, run_repository
-
-
-class RecordingDispatcher:
-    """A Dispatcher that only remembers what it was asked; tests run the workers themselves."""
-
-    def __init__(self) -> None:
-        self.dispatched: list[tuple[str, list[int]]] = []
-        self.cancelled: list[tuple[str, list[int]]] = []
-
-    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.dispatched.append((job_id, list(indexes)))
-
-    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.cancelled.append((job_id, list(indexes)))
 
 
 @pytest.fixture

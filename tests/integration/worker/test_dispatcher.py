@@ -10,12 +10,21 @@ from typing import Any
 
 import pytest
 
-from core.models import JobStatus, RunStatus
+from core.models import Job, JobStatus, RunStatus
 from core.services.jobs import cancel_job
 from core.settings import Settings
 from server.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
-from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, slow, text_turn, tool_results, tool_turn
+from tests.fakes.anthropic_server import (
+    FakeAnthropic,
+    RecordedRequest,
+    Step,
+    edit,
+    slow,
+    text_turn,
+    tool_results,
+    tool_turn,
+)
 from tests.integration.worker.conftest import submit, wait_for
 
 WORKING = {RunStatus.CLONING, RunStatus.RUNNING_AGENT, RunStatus.VALIDATING, RunStatus.PUBLISHING}
@@ -40,6 +49,27 @@ def make_dispatcher(model_settings: Settings) -> Iterator[Callable[..., Subproce
     yield make
     for dispatcher in made:
         dispatcher.close()
+
+
+@pytest.fixture
+def slow_runs(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> Callable[..., tuple[SubprocessDispatcher, Job]]:
+    """Dispatch a job over `count` repositories whose model is slow; return once the first call arrived."""
+
+    def start(count: int, **updates: Any) -> tuple[SubprocessDispatcher, Job]:
+        dispatcher = make_dispatcher(**updates)
+        steps: list[Step] = [lambda request: slow(greet(request), 3.0)] * 2 * count
+        fake_model.script(steps)
+        job = submit(model_settings, store, [make_repo(f"slow{i}") for i in range(count)], dispatcher)
+        wait_for(lambda: len(fake_model.requests) == 1)
+        return dispatcher, job
+
+    return start
 
 
 def _runs(store: SqliteStore, job_id: str) -> list[Any]:
@@ -85,17 +115,10 @@ def test_runs_go_through_forked_workers_within_the_limit(
 
 
 def test_cancel_stops_the_run_and_its_process_group(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
+    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
     # GIVEN a run whose model is slow to answer
-    dispatcher = make_dispatcher()
-    fake_model.script([lambda request: slow(greet(request), 3.0)] * 2)
-    job = submit(model_settings, store, [make_repo("slow")], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == 1)
+    dispatcher, job = slow_runs(1)
     pgid = dispatcher.process_ids(job.id)[0]
     # WHEN the job is cancelled while the model is thinking
     cancel_job(store, dispatcher, job.id)
@@ -110,17 +133,10 @@ def test_cancel_stops_the_run_and_its_process_group(
 
 
 def test_a_killed_worker_leaves_its_run_failed(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
+    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
     # GIVEN a run in progress
-    dispatcher = make_dispatcher()
-    fake_model.script([lambda request: slow(greet(request), 3.0)] * 2)
-    job = submit(model_settings, store, [make_repo("doomed")], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == 1)
+    dispatcher, job = slow_runs(1)
     # WHEN its process is killed from outside
     os.killpg(dispatcher.process_ids(job.id)[0], signal.SIGKILL)
     # THEN the dispatcher notices and fails the run with a clear error
@@ -132,17 +148,10 @@ def test_a_killed_worker_leaves_its_run_failed(
 
 
 def test_close_ends_running_and_queued_runs(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
+    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
     # GIVEN one run working and one waiting for a free slot
-    dispatcher = make_dispatcher(workers=1)
-    fake_model.script([lambda request: slow(greet(request), 3.0)] * 4)
-    job = submit(model_settings, store, [make_repo("first"), make_repo("second")], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == 1)
+    dispatcher, job = slow_runs(2, workers=1)
     # WHEN the dispatcher is closed (the server shuts down)
     dispatcher.close()
     # THEN no run is left unfinished: both say the server stopped
