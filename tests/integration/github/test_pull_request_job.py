@@ -1,0 +1,81 @@
+"""A PULL_REQUEST job end to end: the real pipeline, fake Claude and fake GitHub over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from core.models import JobStatus, OutputMode, RunStatus
+from core.services.jobs import retry_runs
+from core.settings import Settings
+from server.worker_command import worker_ports
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.github_server import FakeGitHub
+from tests.integration.worker.conftest import RecordingDispatcher, greeting_edit, run_all, submit
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def pr_settings(github_settings: Settings, fake_model: FakeAnthropic, fake_github: FakeGitHub) -> Settings:
+    for name in ("acme/one", "acme/two"):
+        fake_github.add_repo(name, {"app.py": "print('hi')\n"})
+    return github_settings.model_copy(
+        update={"anthropic_api_key": SecretStr("test-key"), "anthropic_base_url": fake_model.url}
+    )
+
+
+def test_pull_request_job_opens_one_pr_per_repository_even_when_retried(
+    pr_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, fake_github: FakeGitHub
+) -> None:
+    # GIVEN a pull-request job over two github.com repositories and a model that edits each
+    dispatcher = RecordingDispatcher()
+    repos = ["acme/one", "https://github.com/acme/two"]
+    job = submit(pr_settings, store, repos, dispatcher, output=OutputMode.PULL_REQUEST, title="Say hello")
+    fake_model.script(greeting_edit() * 2)
+    ports = worker_ports(pr_settings, store)
+    # WHEN every run is worked
+    runs = run_all(pr_settings, store, job, ports)
+    # THEN each run succeeded with its pull request, whose branch holds the change
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * 2, [r.error for r in runs]
+    branch = f"cody-batch/{job.id}"
+    for run, name in zip(runs, ("acme/one", "acme/two"), strict=True):
+        assert run.pull_request is not None
+        assert run.pull_request.branch == branch
+        assert run.pull_request.url == f"https://github.com/{name}/pull/{run.pull_request.number}"
+        assert fake_github.show(name, branch, "app.py") == "print('hello')\n"
+    assert sorted((p.repo, p.title) for p in fake_github.pulls) == [(n, "Say hello") for n in ("acme/one", "acme/two")]
+    assert store.get_job(job.id).status is JobStatus.SUCCEEDED  # type: ignore[union-attr]
+    # WHEN both runs are retried and worked again
+    fake_model.script(greeting_edit() * 2)
+    retry_runs(store, dispatcher, job.id, [r.id for r in runs])
+    again = run_all(pr_settings, store, job, ports)
+    # THEN they succeed with the same pull requests: none was opened twice
+    assert [r.attempt for r in again] == [2, 2]
+    assert [r.pull_request for r in again] == [r.pull_request for r in runs]
+    assert len(fake_github.pulls) == 2
+    assert len(fake_github.requests_to("POST", "/pulls$")) == 2
+
+
+def test_an_archived_repository_fails_before_the_model_is_asked(
+    pr_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, fake_github: FakeGitHub
+) -> None:
+    # GIVEN one archived repository in a pull-request job
+    fake_github.repos["acme/two"].archived = True
+    job = submit(pr_settings, store, ["acme/one", "acme/two"], output=OutputMode.PULL_REQUEST)
+    fake_model.script(greeting_edit())
+    # WHEN worked
+    runs = run_all(pr_settings, store, job, worker_ports(pr_settings, store))
+    # THEN its run fails with the reason, and only the other repository used the model
+    assert runs[0].status is RunStatus.SUCCEEDED
+    assert runs[1].status is RunStatus.FAILED and runs[1].error is not None
+    assert runs[1].error.kind == "REPOSITORY_ARCHIVED"
+    assert len(fake_model.requests) == 2 and fake_model.remaining == 0
+    assert store.get_job(job.id).status is JobStatus.PARTIAL  # type: ignore[union-attr]
