@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from core.settings import Settings
 from server.app import create_app
 from server.bootstrap import Container
-from tests.unit.api.conftest import RecordingDispatcher
+from tests.fakes.dispatcher import RecordingDispatcher
 
 GUARD = 15  # seconds; a deadlock guard, never a speed assertion
 

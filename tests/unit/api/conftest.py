@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +13,9 @@ from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
 from server.app import create_app
 from server.bootstrap import Container
+from tests.fakes.dispatcher import RecordingDispatcher
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-class RecordingDispatcher:
-    """A real Dispatcher that starts nothing and remembers what it was asked."""
-
-    def __init__(self) -> None:
-        self.dispatched: list[tuple[str, list[int]]] = []
-        self.cancelled: list[tuple[str, list[int]]] = []
-
-    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.dispatched.append((job_id, list(indexes)))
-
-    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.cancelled.append((job_id, list(indexes)))
 
 
 @pytest.fixture
