@@ -1,0 +1,103 @@
+"""Browser end-to-end fixtures: the real `cody-batch serve` on a free port, the SPA build, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+OUTPUT = ROOT / "test-output" / "e2e"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_prerequisites() -> str | None:
+    """Why the browser tests cannot run here, or None when they can (`make test` provides all)."""
+    if not (FRONTEND / "dist" / "index.html").is_file():
+        return "the SPA is not built (make frontend)"
+    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
+        return "frontend dependencies are not installed (make frontend)"
+    if shutil.which("node") is None or not Path(CHROMIUM).exists():
+        return "node or Debian's chromium is missing (make browser)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a query; the `data` of the answer (fails the test on errors)."""
+        answer = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+        body = answer.json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+
+@pytest.fixture
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture
+def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[[dict[str, str]], Server]]:
+    """Start `cody-batch serve` with extra environment; stopped (with its workers) after the test."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str]) -> Server:
+        port = free_port()
+        log = tmp_path / "server.log"
+        environment = {
+            **os.environ,
+            "CODY_BATCH_DATA_DIR": str(tmp_path / "data"),
+            "CODY_BATCH_ALLOWED_REPOS": f"{repos_dir}/*",
+            **env,
+        }
+        command = [str(Path(sys.executable).parent / "cody-batch"), "serve", "--port", str(port)]
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        processes.append(process)
+        server = Server(f"http://127.0.0.1:{port}", log)
+        # Waiting for readiness, not timing: the test fails if the server never answers.
+        for _ in range(600):
+            if process.poll() is not None:
+                pytest.fail(f"the server exited:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        pytest.fail(f"the server did not start:\n{log.read_text()}")
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

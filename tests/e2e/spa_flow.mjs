@@ -1,0 +1,162 @@
+// Drives the built SPA in Debian's Chromium (playwright-core, no downloaded browser) against a
+// running Cody Batch server. Prints "RUNNING_SEEN" once the job page shows a run working (the
+// test then lets the fake model answer), and finally "RESULT <json>" with what it observed;
+// the pytest side makes the assertions.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(resolve(here, "../../frontend/package.json"));
+const { chromium } = require("playwright-core");
+
+const [baseUrl, repoPath, outDir] = process.argv.slice(2);
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const result = { offOrigin: [], pageErrors: [], statuses: [] };
+const shot = (page, name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+
+async function accessibility(page) {
+  return page.evaluate(() => {
+    const controls = [...document.querySelectorAll("input, select, textarea")].filter((el) => el.type !== "hidden");
+    const unlabeled = controls
+      .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+      .map((el) => el.id || el.outerHTML.slice(0, 80));
+    const unnamedButtons = [...document.querySelectorAll("button, a")]
+      .filter((el) => !el.textContent.trim() && !el.getAttribute("aria-label"))
+      .map((el) => el.outerHTML.slice(0, 80));
+    return { controls: controls.length, unlabeled, unnamedButtons };
+  });
+}
+
+async function tabOrder(page) {
+  await page.evaluate(() => document.activeElement?.blur());
+  const order = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      return { tag: el.tagName, id: el.id, type: el.getAttribute("type"), text: el.textContent.trim().slice(0, 30) };
+    });
+    if (!focused) continue;
+    order.push(focused);
+    if (focused.tag === "BUTTON" && focused.type === "submit") break;
+  }
+  return order;
+}
+
+async function main() {
+  const profile = mkdtempSync(join(tmpdir(), "cody-batch-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  const origin = new URL(baseUrl).host;
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (!["data:", "blob:"].includes(url.protocol) && url.host !== origin) result.offOrigin.push(request.url());
+    });
+    page.on("pageerror", (error) => result.pageErrors.push(String(error)));
+
+    // New job form: labels, keyboard order, live allowlist validation.
+    await page.goto(`${baseUrl}/jobs/new`);
+    await page.getByLabel("Instruction").waitFor();
+    result.formAccessibility = await accessibility(page);
+    result.tabOrder = await tabOrder(page);
+    await page.getByLabel("Repositories").fill("/etc");
+    result.allowlistMessage = await page.locator("#repositories-error").textContent();
+    await page.getByLabel("Instruction").fill("Say hello instead of hi.");
+    await page.getByLabel("Repositories").fill(repoPath);
+    await page.getByLabel("Title").fill("Greeting in the browser");
+    result.allowlistMessageAfterFix = await page.locator("#repositories-error").count();
+    await shot(page, "new-job");
+
+    // Submit; the job page must follow the run live, with no reload.
+    await page.evaluate(() => (window.__sameDocument = true));
+    await page.getByRole("button", { name: "Create job" }).click();
+    await page.waitForURL((url) => /^\/jobs\/[^/]+$/.test(url.pathname) && url.pathname !== "/jobs/new");
+    result.jobId = new URL(page.url()).pathname.split("/").pop();
+    await page.locator(".run-card .badge").waitFor();
+    await page.evaluate(() => {
+      window.__statuses = [];
+      const record = () => {
+        const status = document.querySelector(".run-card .badge")?.getAttribute("data-status");
+        if (status && window.__statuses.at(-1) !== status) window.__statuses.push(status);
+      };
+      record();
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.locator('.run-card .badge[data-status="RUNNING_AGENT"]').waitFor({ timeout: 60_000 });
+    await shot(page, "job-running");
+    console.log("RUNNING_SEEN");
+    await page.locator('.run-card .badge[data-status="SUCCEEDED"]').waitFor({ timeout: 90_000 });
+    result.statuses = await page.evaluate(() => window.__statuses);
+    result.jobStatus = await page.locator(".job-meta .badge").getAttribute("data-status");
+    result.sameDocument = await page.evaluate(() => window.__sameDocument === true);
+    await shot(page, "job-succeeded");
+
+    // Diff, download, thread.
+    await page.locator(".run-diff > summary").click();
+    await page.locator(".diff-file").first().waitFor();
+    result.diffFiles = await page.locator(".diff-file .diff-path").allTextContents();
+    result.diffAdded = await page.locator(".diff-add .diff-code").allTextContents();
+    await shot(page, "diff");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.locator(".run-links a", { hasText: "Download patch" }).click(),
+    ]);
+    result.downloadPath = join(outDir, "downloaded.patch");
+    await download.saveAs(result.downloadPath);
+    await page.locator(".run-thread > summary").click();
+    await page.locator(".messages .message").first().waitFor();
+    result.threadRoles = await page.locator(".messages .message .role").allTextContents();
+    result.toolCalls = await page.locator(".block-tool-use > summary code").allTextContents();
+    await shot(page, "thread");
+
+    // One-page review, then the jobs list.
+    await page.getByRole("link", { name: "Review all diffs" }).click();
+    await page.locator(".matrix").waitFor();
+    result.reviewFiles = await page.locator(".matrix tbody th").allTextContents();
+    await shot(page, "review");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+    const row = page.locator(`tr[data-job-id="${result.jobId}"]`);
+    await row.waitFor();
+    result.listRow = { status: await row.locator(".badge").getAttribute("data-status"), cells: await row.locator("td").allTextContents() };
+    result.sameDocumentAtEnd = await page.evaluate(() => window.__sameDocument === true);
+    await shot(page, "jobs");
+
+    // Bookmarkable route, loaded cold, and the bundled GraphiQL.
+    await page.goto(`${baseUrl}/jobs/${result.jobId}/review`);
+    await page.locator(".matrix").waitFor();
+    result.coldReviewTitle = await page.locator("h1").textContent();
+    await page.goto(`${baseUrl}/graphiql`);
+    await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+    result.graphiql = true;
+    await shot(page, "graphiql");
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch((error) => {
+    result.error = String(error?.stack ?? error);
+  })
+  .finally(() => {
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  });

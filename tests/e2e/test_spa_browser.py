@@ -1,0 +1,104 @@
+"""The SPA in headless Chromium against a real server, real workers and a fake Claude over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Server, browser_prerequisites
+from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
+
+pytestmark = pytest.mark.skipif(browser_prerequisites() is not None, reason=str(browser_prerequisites()))
+
+FLOW = ROOT / "tests" / "e2e" / "spa_flow.mjs"
+PATCH_QUERY = "query($id: ID!) { job(id: $id) { status repositories { patch { diff } } } }"
+
+
+def run_browser(args: list[str], on_line: Callable[[str], None]) -> dict[str, Any]:
+    """Run the node flow, calling `on_line` for each progress line; its RESULT."""
+    process = subprocess.Popen(
+        ["node", str(FLOW), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    result: dict[str, Any] | None = None
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+        else:
+            on_line(line.strip())
+    stderr = process.stderr.read() if process.stderr else ""
+    process.wait(timeout=60)
+    assert result is not None, f"the browser flow printed no result; stderr:\n{stderr}"
+    return result
+
+
+def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_byte(
+    serve: Callable[[dict[str, str]], Server], make_repo: Callable[..., Path], output_dir: Path
+) -> None:
+    # GIVEN a server with real workers and a fake Claude that waits until the browser shows the run working
+    repo = make_repo("greeter")
+    seen_running = threading.Event()
+
+    def first_turn(request: object) -> dict[str, Any]:
+        seen_running.wait(timeout=120)
+        return tool_turn(view("app.py"))
+
+    with FakeAnthropic() as fake:
+        fake.script(
+            [
+                first_turn,
+                tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
+                text_turn("Changed the greeting to hello."),
+            ]
+        )
+        server = serve({"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.url})
+
+        # WHEN a person creates the job through the form and follows it
+        def progress(line: str) -> None:
+            if line == "RUNNING_SEEN":
+                seen_running.set()
+
+        result = run_browser([server.url, str(repo), str(output_dir)], progress)
+        seen_running.set()
+
+    assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
+    # THEN the form is accessible: every control labelled, Tab reaches the submit button in order
+    assert result["formAccessibility"]["controls"] >= 9
+    assert result["formAccessibility"]["unlabeled"] == []
+    assert result["formAccessibility"]["unnamedButtons"] == []
+    tab_ids = [f["id"] for f in result["tabOrder"]]
+    assert tab_ids.index("prompt") < tab_ids.index("repositories")
+    assert result["tabOrder"][-1]["type"] == "submit"
+    # AND the allowlist was checked while typing
+    assert "not in the allowlist" in result["allowlistMessage"]
+    assert result["allowlistMessageAfterFix"] == 0
+    # AND the run's status changed on the page without a reload, ending SUCCEEDED
+    assert result["statuses"][0] in {"PENDING", "CLONING", "RUNNING_AGENT"}
+    assert "RUNNING_AGENT" in result["statuses"] and result["statuses"][-1] == "SUCCEEDED"
+    assert result["jobStatus"] == "SUCCEEDED"
+    assert result["sameDocument"] is True and result["sameDocumentAtEnd"] is True
+    # AND the diff shows the edit
+    assert result["diffFiles"] == ["app.py"]
+    assert any("print('hello')" in line for line in result["diffAdded"])
+    # AND the downloaded patch is byte-for-byte the API's patch.diff
+    job = server.graphql(PATCH_QUERY, {"id": result["jobId"]})["job"]
+    api_diff = job["repositories"][0]["patch"]["diff"]
+    assert Path(result["downloadPath"]).read_bytes() == api_diff.encode()
+    # AND the thread shows the conversation with the tool calls
+    assert result["threadRoles"][:2] == ["user", "assistant"]
+    assert result["toolCalls"] == ["str_replace_based_edit_tool", "str_replace_based_edit_tool"]
+    # AND the review page, the jobs list, a cold bookmarked route and GraphiQL all work
+    assert result["reviewFiles"] == ["app.py"]
+    assert result["listRow"]["status"] == "SUCCEEDED"
+    assert "Greeting in the browser" in result["listRow"]["cells"][0]
+    assert result["coldReviewTitle"] == "Review: Greeting in the browser"
+    assert result["graphiql"] is True
+    # AND nothing was loaded from another origin, and no script error happened
+    assert result["offOrigin"] == []
+    assert result["pageErrors"] == []
