@@ -79,3 +79,17 @@ def test_an_archived_repository_fails_before_the_model_is_asked(
     assert runs[1].error.kind == "REPOSITORY_ARCHIVED"
     assert len(fake_model.requests) == 2 and fake_model.remaining == 0
     assert store.get_job(job.id).status is JobStatus.PARTIAL  # type: ignore[union-attr]
+
+
+def test_patch_job_on_a_public_repository_works_without_a_token(
+    pr_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, fake_github: FakeGitHub
+) -> None:
+    # GIVEN no GITHUB_TOKEN and a PATCH job on a public github.com repository
+    anonymous = pr_settings.model_copy(update={"github_token": None})
+    job = submit(anonymous, store, ["acme/one"])
+    fake_model.script(greeting_edit())
+    # WHEN worked / THEN it is cloned anonymously and yields a patch, with nothing pushed or asked of the API
+    [run] = run_all(anonymous, store, job, worker_ports(anonymous, store))
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.patch is not None and [f.path for f in run.patch.files] == ["app.py"]
+    assert fake_github.requests == [] and fake_github.branch_head("acme/one", f"cody-batch/{job.id}") is None
