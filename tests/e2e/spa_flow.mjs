@@ -145,7 +145,17 @@ async function main() {
     result.coldReviewTitle = await page.locator("h1").textContent();
     await page.goto(`${baseUrl}/graphiql`);
     await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
-    result.graphiql = true;
+    await page.locator(".graphiql-execute-button").click();
+    await page.locator(".graphiql-response").getByText("Greeting in the browser").waitFor({ timeout: 30_000 });
+    result.graphiqlQuery = true;
+    // A subscription typed into GraphiQL goes over the configured WebSocket URL.
+    await page.locator(".graphiql-query-editor .monaco-editor").first().click();
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText(`subscription { jobUpdated(id: "${result.jobId}") { id status } }`);
+    await page.locator(".graphiql-execute-button").click();
+    await page.locator(".graphiql-response").getByText('"SUCCEEDED"').waitFor({ timeout: 30_000 });
+    result.graphiqlSubscription = true;
     await shot(page, "graphiql");
   } finally {
     await context.close();

@@ -98,7 +98,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     assert result["listRow"]["status"] == "SUCCEEDED"
     assert "Greeting in the browser" in result["listRow"]["cells"][0]
     assert result["coldReviewTitle"] == "Review: Greeting in the browser"
-    assert result["graphiql"] is True
+    assert result["graphiqlQuery"] is True and result["graphiqlSubscription"] is True
     # AND nothing was loaded from another origin, and no script error happened
     assert result["offOrigin"] == []
     assert result["pageErrors"] == []

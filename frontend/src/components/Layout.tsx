@@ -1,10 +1,11 @@
-import { NavLink, Outlet } from "react-router-dom";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
 import { useSettings } from "../hooks";
 import { TokenPrompt, isUnauthorized } from "./TokenPrompt";
 
 /** Header, navigation, the demo banner and the page. */
 export function Layout() {
   const { settings, error } = useSettings();
+  const wide = useLocation().pathname === "/graphiql";
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -29,7 +30,7 @@ export function Layout() {
         </div>
       )}
       {error && isUnauthorized(error) && <TokenPrompt />}
-      <main id="main">
+      <main id="main" className={wide ? "wide" : undefined}>
         <Outlet />
       </main>
     </div>
