@@ -84,8 +84,11 @@ class Agent:
         thread: Thread,
         on_turn: Callable[[Thread], None],
         check_cancelled: Callable[[], None],
+        before_tools: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
+        # Called before the first tool runs in a turn: the workspace may still be cloning meanwhile.
+        self.before_tools = before_tools or (lambda: None)
         self.config = config
         self.thread = thread
         self.on_turn = on_turn
@@ -147,6 +150,8 @@ class Agent:
 
     def _act(self, stop: str, content: list[dict[str, Any]]) -> _Turn:
         calls = [block for block in content if block.get("type") == "tool_use"]
+        if calls:
+            self.before_tools()
         if stop == "tool_use":
             self._continuations = 0
             return _Turn(results=[self.tools.run(call, self._time_left()) for call in calls])

@@ -19,6 +19,8 @@ class Workspace:
         """The real path for `raw` (relative to the root, or absolute inside it); ToolError if outside."""
         if not isinstance(raw, str) or not raw.strip():
             raise ToolError("A non-empty `path` is required.")
+        if "\0" in raw:
+            raise ToolError("The path contains a NUL character.")
         given = PurePosixPath(raw.strip())
         candidate = Path(given) if given.is_absolute() else self.root / given
         # resolve() follows every symlink, so a link pointing outside lands outside and is refused.

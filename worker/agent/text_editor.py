@@ -41,7 +41,7 @@ class TextEditorTool:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _read(self, path: Path) -> str:
+    def _read(self, path: Path, for_edit: bool = True) -> str:
         if not path.exists():
             raise ToolError(f"The path {self.workspace.display(path)} does not exist.")
         if not path.is_file():
@@ -56,6 +56,8 @@ class TextEditorTool:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
+            if not for_edit:  # readable with replacement characters, but never rewritten that way
+                return data.decode("utf-8", errors="replace")
             shown = self.workspace.display(path)
             raise ToolError(f"{shown} is not UTF-8 text; the editor only handles text.") from None
 
@@ -63,7 +65,7 @@ class TextEditorTool:
         """A numbered file (optionally a line range), or a directory listing two levels deep."""
         if path.is_dir():
             return self._listing(path)
-        lines = self._read(path).split("\n")
+        lines = self._read(path, for_edit=False).split("\n")
         first, last = 1, len(lines)
         view_range = tool_input.get("view_range")
         if view_range is not None:

@@ -16,6 +16,7 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from worker.agent.loop import Agent, AgentConfig
 
 TEST_KEY = "sk-ant-test-0123456789abcdef"
+MakeRepo = Callable[..., Path]
 
 
 @pytest.fixture
@@ -71,3 +72,6 @@ def make_agent(client: anthropic.Anthropic) -> Callable[..., Harness]:
         return holder["h"]
 
     return make
+
+
+MakeAgent = Callable[..., Harness]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -19,12 +17,9 @@ from core.models import JobKind, Strategy
 from core.settings import DEFAULT_MODEL, Settings
 from server.anthropic_replay import CacheMeter
 from tests.fakes.anthropic_server import FakeAnthropic, text_turn, tool_turn, view
-from tests.unit.agent.conftest import Harness
+from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import MAX_RETRIES, make_client
 from worker.agent.prompts import build_system_prompt
-
-MakeRepo = Callable[..., Path]
-MakeAgent = Callable[..., Harness]
 
 
 def breakpoints(body: dict[str, Any]) -> int:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, bash, text_turn, tool_results, tool_turn, view
-from tests.unit.agent.conftest import Harness
+from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.command import (
     ISOLATION_PREFIXES,
     MAX_OUTPUT_CHARS,
@@ -22,8 +21,6 @@ from worker.agent.command import (
 )
 from worker.agent.tools import REDACTED, ToolBox
 
-MakeRepo = Callable[..., Path]
-MakeAgent = Callable[..., Harness]
 PARENT_SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-parent-secret-value-123",
     "GITHUB_TOKEN": "ghp_parentsecretvalue456",

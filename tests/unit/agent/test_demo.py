@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
@@ -17,12 +17,9 @@ from server.anthropic_replay import ReplayServer
 from server.demo import DEMO_API_KEY, DemoReplay, recorded_session, start_demo_endpoint, stop_demo_endpoints
 from server.samples import SAMPLE_FILES
 from tests.conftest import init_repo
-from tests.unit.agent.conftest import Harness
+from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import make_client
 from worker.agent.prompts import build_system_prompt
-
-MakeRepo = Callable[..., Path]
-MakeAgent = Callable[..., Harness]
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import anthropic
 import pytest
 
@@ -22,12 +19,9 @@ from tests.fakes.anthropic_server import (
     tool_turn,
     view,
 )
-from tests.unit.agent.conftest import TEST_KEY, Harness
+from tests.unit.agent.conftest import TEST_KEY, MakeAgent, MakeRepo
 from worker.agent.caching import TRIMMED_STUB
 from worker.agent.errors import BudgetExceeded, ContextOverflow, ModelUnavailable, TurnLimitReached, WallTimeExceeded
-
-MakeRepo = Callable[..., Path]
-MakeAgent = Callable[..., Harness]
 
 
 def retry_counts(fake: FakeAnthropic) -> list[str]:

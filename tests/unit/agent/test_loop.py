@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from core.errors import RunCancelled
@@ -19,11 +16,8 @@ from tests.fakes.anthropic_server import (
     truncated_tool_call,
     view,
 )
-from tests.unit.agent.conftest import Harness
+from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.errors import ModelRefused, OutputTruncated
-
-MakeRepo = Callable[..., Path]
-MakeAgent = Callable[..., Harness]
 
 
 def test_agent_edits_a_real_repository_and_records_the_thread(

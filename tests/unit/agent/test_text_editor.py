@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.unit.agent.conftest import MakeRepo
 from worker.agent.text_editor import MAX_EDIT_BYTES, MAX_VIEW_CHARS
 from worker.agent.tools import ToolBox
-
-MakeRepo = Callable[..., Path]
 
 
 def call(box: ToolBox, **tool_input: Any) -> dict[str, Any]:
@@ -204,3 +202,22 @@ def test_unknown_tool_and_bad_input_are_errors_not_exceptions(box: ToolBox) -> N
     # THEN each is a tool_result error
     assert unknown["is_error"] and "no tool named 'bash'" in unknown["content"]
     assert nonsense["is_error"] and no_command["is_error"]
+
+
+def test_non_utf8_text_is_viewable_but_not_editable(box: ToolBox, repo: Path) -> None:
+    # GIVEN a Latin-1 file
+    (repo / "legacy.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+
+    # WHEN viewing and editing it
+    viewed = call(box, command="view", path="legacy.txt")
+    edited = call(box, command="str_replace", path="legacy.txt", old_str="caf", new_str="tea")
+
+    # THEN it can be read (with a replacement character) but not rewritten
+    assert "caf\ufffd" in viewed["content"] and "is_error" not in viewed
+    assert edited["is_error"] and "UTF-8" in edited["content"]
+    assert (repo / "legacy.txt").read_bytes() == b"caf\xe9\n"
+
+
+def test_a_nul_in_the_path_is_a_tool_error(box: ToolBox) -> None:
+    # WHEN the path holds a NUL byte THEN the answer is an error result, not a crash
+    assert call(box, command="view", path="app.py\0.txt")["is_error"]
