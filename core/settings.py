@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     """Let the agent run commands and allow check commands."""
     command_timeout: float = Field(default=300, gt=0)
     """Seconds a command (agent tool or check) may run."""
+    workspace_dir: Path | None = None
+    """Where runs clone repositories (default: the system temp dir; a tmpfs makes big checkouts fast)."""
     api_token: SecretStr | None = None
     """Bearer token required by the API when set."""
     public_url: str | None = None
