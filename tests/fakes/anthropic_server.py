@@ -12,7 +12,7 @@ returning one, so a turn can depend on the previous tool result.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from server.anthropic_replay import (
@@ -51,7 +51,7 @@ class FakeAnthropic:
         """Steps not consumed yet."""
         return len(self._steps)
 
-    def script(self, steps: list[Step]) -> FakeAnthropic:
+    def script(self, steps: Sequence[Step]) -> FakeAnthropic:
         """Queue the answers to the next requests, in order."""
         with self._lock:
             self._steps.extend(steps)
