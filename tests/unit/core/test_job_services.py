@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,18 +13,7 @@ from core.services.jobs import JobRequest, cancel_job, create_job, retry_runs
 from core.services.progress import RunProgress, load_thread
 from core.settings import Settings
 from store.sqlite import SqliteStore
-
-
-class RecordingDispatcher:
-    def __init__(self) -> None:
-        self.dispatched: list[tuple[str, list[int]]] = []
-        self.cancelled: list[tuple[str, list[int]]] = []
-
-    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.dispatched.append((job_id, list(indexes)))
-
-    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.cancelled.append((job_id, list(indexes)))
+from tests.fakes.dispatcher import RecordingDispatcher
 
 
 @pytest.fixture
