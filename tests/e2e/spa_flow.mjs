@@ -22,11 +22,14 @@ const CHROMIUM_FLAGS = [
   "--no-first-run",
 ];
 const result = { offOrigin: [], pageErrors: [], statuses: [] };
-const shot = (page, name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+const shot = (page, name) =>
+  page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
 
 async function accessibility(page) {
   return page.evaluate(() => {
-    const controls = [...document.querySelectorAll("input, select, textarea")].filter((el) => el.type !== "hidden");
+    const controls = [
+      ...document.querySelectorAll("input, select, textarea"),
+    ].filter((el) => el.type !== "hidden");
     const unlabeled = controls
       .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
       .map((el) => el.id || el.outerHTML.slice(0, 80));
@@ -45,7 +48,12 @@ async function tabOrder(page) {
     const focused = await page.evaluate(() => {
       const el = document.activeElement;
       if (!el || el === document.body) return null;
-      return { tag: el.tagName, id: el.id, type: el.getAttribute("type"), text: el.textContent.trim().slice(0, 30) };
+      return {
+        tag: el.tagName,
+        id: el.id,
+        type: el.getAttribute("type"),
+        text: el.textContent.trim().slice(0, 30),
+      };
     });
     if (!focused) continue;
     order.push(focused);
@@ -68,7 +76,8 @@ async function main() {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("request", (request) => {
       const url = new URL(request.url());
-      if (!["data:", "blob:"].includes(url.protocol) && url.host !== origin) result.offOrigin.push(request.url());
+      if (!["data:", "blob:"].includes(url.protocol) && url.host !== origin)
+        result.offOrigin.push(request.url());
     });
     page.on("pageerror", (error) => result.pageErrors.push(String(error)));
 
@@ -78,42 +87,68 @@ async function main() {
     result.formAccessibility = await accessibility(page);
     result.tabOrder = await tabOrder(page);
     await page.getByLabel("Repositories").fill("/etc");
-    result.allowlistMessage = await page.locator("#repositories-error").textContent();
+    result.allowlistMessage = await page
+      .locator("#repositories-error")
+      .textContent();
     await page.getByLabel("Instruction").fill("Say hello instead of hi.");
     await page.getByLabel("Repositories").fill(repoPath);
     await page.getByLabel("Title").fill("Greeting in the browser");
-    result.allowlistMessageAfterFix = await page.locator("#repositories-error").count();
+    result.allowlistMessageAfterFix = await page
+      .locator("#repositories-error")
+      .count();
     await shot(page, "new-job");
 
     // Submit; the job page must follow the run live, with no reload.
     await page.evaluate(() => (window.__sameDocument = true));
     await page.getByRole("button", { name: "Create job" }).click();
-    await page.waitForURL((url) => /^\/jobs\/[^/]+$/.test(url.pathname) && url.pathname !== "/jobs/new");
+    await page.waitForURL(
+      (url) =>
+        /^\/jobs\/[^/]+$/.test(url.pathname) && url.pathname !== "/jobs/new",
+    );
     result.jobId = new URL(page.url()).pathname.split("/").pop();
     await page.locator(".run-card .badge").waitFor();
     await page.evaluate(() => {
       window.__statuses = [];
       const record = () => {
-        const status = document.querySelector(".run-card .badge")?.getAttribute("data-status");
-        if (status && window.__statuses.at(-1) !== status) window.__statuses.push(status);
+        const status = document
+          .querySelector(".run-card .badge")
+          ?.getAttribute("data-status");
+        if (status && window.__statuses.at(-1) !== status)
+          window.__statuses.push(status);
       };
       record();
-      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true });
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+      });
     });
-    await page.locator('.run-card .badge[data-status="RUNNING_AGENT"]').waitFor({ timeout: 60_000 });
+    await page
+      .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
+      .waitFor({ timeout: 60_000 });
     await shot(page, "job-running");
     console.log("RUNNING_SEEN");
-    await page.locator('.run-card .badge[data-status="SUCCEEDED"]').waitFor({ timeout: 90_000 });
+    await page
+      .locator('.run-card .badge[data-status="SUCCEEDED"]')
+      .waitFor({ timeout: 90_000 });
     result.statuses = await page.evaluate(() => window.__statuses);
-    result.jobStatus = await page.locator(".job-meta .badge").getAttribute("data-status");
-    result.sameDocument = await page.evaluate(() => window.__sameDocument === true);
+    result.jobStatus = await page
+      .locator(".job-meta .badge")
+      .getAttribute("data-status");
+    result.sameDocument = await page.evaluate(
+      () => window.__sameDocument === true,
+    );
     await shot(page, "job-succeeded");
 
     // Diff, download, thread.
     await page.locator(".run-diff > summary").click();
     await page.locator(".diff-file").first().waitFor();
-    result.diffFiles = await page.locator(".diff-file .diff-path").allTextContents();
-    result.diffAdded = await page.locator(".diff-add .diff-code").allTextContents();
+    result.diffFiles = await page
+      .locator(".diff-file .diff-path")
+      .allTextContents();
+    result.diffAdded = await page
+      .locator(".diff-add .diff-code")
+      .allTextContents();
     await shot(page, "diff");
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -123,20 +158,34 @@ async function main() {
     await download.saveAs(result.downloadPath);
     await page.locator(".run-thread > summary").click();
     await page.locator(".messages .message").first().waitFor();
-    result.threadRoles = await page.locator(".messages .message .role").allTextContents();
-    result.toolCalls = await page.locator(".block-tool-use > summary code").allTextContents();
+    result.threadRoles = await page
+      .locator(".messages .message .role")
+      .allTextContents();
+    result.toolCalls = await page
+      .locator(".block-tool-use > summary code")
+      .allTextContents();
     await shot(page, "thread");
 
     // One-page review, then the jobs list.
     await page.getByRole("link", { name: "Review all diffs" }).click();
     await page.locator(".matrix").waitFor();
-    result.reviewFiles = await page.locator(".matrix tbody th").allTextContents();
+    result.reviewFiles = await page
+      .locator(".matrix tbody th")
+      .allTextContents();
     await shot(page, "review");
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Jobs" }).click();
+    await page
+      .getByRole("navigation", { name: "Main" })
+      .getByRole("link", { name: "Jobs" })
+      .click();
     const row = page.locator(`tr[data-job-id="${result.jobId}"]`);
     await row.waitFor();
-    result.listRow = { status: await row.locator(".badge").getAttribute("data-status"), cells: await row.locator("td").allTextContents() };
-    result.sameDocumentAtEnd = await page.evaluate(() => window.__sameDocument === true);
+    result.listRow = {
+      status: await row.locator(".badge").getAttribute("data-status"),
+      cells: await row.locator("td").allTextContents(),
+    };
+    result.sameDocumentAtEnd = await page.evaluate(
+      () => window.__sameDocument === true,
+    );
     await shot(page, "jobs");
 
     // Bookmarkable route, loaded cold, and the bundled GraphiQL.
@@ -146,15 +195,23 @@ async function main() {
     await page.goto(`${baseUrl}/graphiql`);
     await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
     await page.locator(".graphiql-execute-button").click();
-    await page.locator(".graphiql-response").getByText("Greeting in the browser").waitFor({ timeout: 30_000 });
+    await page
+      .locator(".graphiql-response")
+      .getByText("Greeting in the browser")
+      .waitFor({ timeout: 30_000 });
     result.graphiqlQuery = true;
     // A subscription typed into GraphiQL goes over the configured WebSocket URL.
     await page.locator(".graphiql-query-editor .monaco-editor").first().click();
     await page.keyboard.press("ControlOrMeta+A");
     await page.keyboard.press("Delete");
-    await page.keyboard.insertText(`subscription { jobUpdated(id: "${result.jobId}") { id status } }`);
+    await page.keyboard.insertText(
+      `subscription { jobUpdated(id: "${result.jobId}") { id status } }`,
+    );
     await page.locator(".graphiql-execute-button").click();
-    await page.locator(".graphiql-response").getByText('"SUCCEEDED"').waitFor({ timeout: 30_000 });
+    await page
+      .locator(".graphiql-response")
+      .getByText('"SUCCEEDED"')
+      .waitFor({ timeout: 30_000 });
     result.graphiqlSubscription = true;
     await shot(page, "graphiql");
   } finally {

@@ -35,10 +35,16 @@ function FileDiff({ file, open }: { file: DiffFile; open: boolean }) {
               </tr>
               {hunk.lines.map((line, n) => (
                 <tr key={n} className={`diff-line diff-${line.kind}`}>
-                  <td className="diff-no" aria-hidden="true">{line.oldNo ?? ""}</td>
-                  <td className="diff-no" aria-hidden="true">{line.newNo ?? ""}</td>
+                  <td className="diff-no" aria-hidden="true">
+                    {line.oldNo ?? ""}
+                  </td>
+                  <td className="diff-no" aria-hidden="true">
+                    {line.newNo ?? ""}
+                  </td>
                   <td className="diff-code">
-                    <span className="diff-sign" aria-hidden="true">{SIGN[line.kind]}</span>
+                    <span className="diff-sign" aria-hidden="true">
+                      {SIGN[line.kind]}
+                    </span>
                     {line.kind === "note" ? (
                       <span>{line.text}</span>
                     ) : (

@@ -25,8 +25,8 @@ export function Layout() {
       </header>
       {settings?.demo && (
         <div className="demo-banner" role="note">
-          Demo mode: the model is a recorded demo session, not Claude. It replays one session against the
-          sample repository.
+          Demo mode: the model is a recorded demo session, not Claude. It replays one session against the sample
+          repository.
         </div>
       )}
       {error && isUnauthorized(error) && <TokenPrompt />}

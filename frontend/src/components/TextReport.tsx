@@ -11,7 +11,11 @@ function inline(text: string): ReactNode[] {
     if (at > last) out.push(text.slice(last, at));
     const token = match[0];
     out.push(
-      token.startsWith("`") ? <code key={at}>{token.slice(1, -1)}</code> : <strong key={at}>{token.slice(2, -2)}</strong>,
+      token.startsWith("`") ? (
+        <code key={at}>{token.slice(1, -1)}</code>
+      ) : (
+        <strong key={at}>{token.slice(2, -2)}</strong>
+      ),
     );
     last = at + token.length;
   }
@@ -31,19 +35,34 @@ export function TextReport({ text }: { text: string }) {
       i++;
       while (i < lines.length && !lines[i].startsWith("```")) code.push(lines[i++]);
       i++;
-      blocks.push(<pre key={blocks.length}><code>{code.join("\n")}</code></pre>);
+      blocks.push(
+        <pre key={blocks.length}>
+          <code>{code.join("\n")}</code>
+        </pre>,
+      );
     } else if (/^#{1,6} /.test(line)) {
-      blocks.push(<p key={blocks.length} className="report-heading">{inline(line.replace(/^#+ /, ""))}</p>);
+      blocks.push(
+        <p key={blocks.length} className="report-heading">
+          {inline(line.replace(/^#+ /, ""))}
+        </p>,
+      );
       i++;
     } else if (/^\s*[-*] /.test(line)) {
       const items: string[] = [];
       while (i < lines.length && /^\s*[-*] /.test(lines[i])) items.push(lines[i++].replace(/^\s*[-*] /, ""));
-      blocks.push(<ul key={blocks.length}>{items.map((item, n) => <li key={n}>{inline(item)}</li>)}</ul>);
+      blocks.push(
+        <ul key={blocks.length}>
+          {items.map((item, n) => (
+            <li key={n}>{inline(item)}</li>
+          ))}
+        </ul>,
+      );
     } else if (line.trim() === "") {
       i++;
     } else {
       const para: string[] = [];
-      while (i < lines.length && lines[i].trim() !== "" && !/^(```|#{1,6} |\s*[-*] )/.test(lines[i])) para.push(lines[i++]);
+      while (i < lines.length && lines[i].trim() !== "" && !/^(```|#{1,6} |\s*[-*] )/.test(lines[i]))
+        para.push(lines[i++]);
       blocks.push(<p key={blocks.length}>{inline(para.join(" "))}</p>);
     }
   }

@@ -19,7 +19,13 @@ export function TokenPrompt() {
     <form className="token-prompt card" onSubmit={save}>
       <p>This server requires an API token.</p>
       <label htmlFor="api-token">API token</label>
-      <input id="api-token" type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} />
+      <input
+        id="api-token"
+        type="password"
+        autoComplete="off"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+      />
       <button type="submit">Save token</button>
     </form>
   );

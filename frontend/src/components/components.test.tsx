@@ -1,6 +1,7 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { Thread } from "../graphql/types";
+import { SAMPLE_DIFF } from "../test/fixtures";
 import { DiffViewer } from "./DiffViewer";
 import { StatusBadge, statusTone } from "./StatusBadge";
 import { ThreadViewer } from "./ThreadViewer";
@@ -21,37 +22,22 @@ describe("StatusBadge", () => {
   });
 });
 
-const DIFF = `diff --git a/app.py b/app.py
-index 1111111..2222222 100644
---- a/app.py
-+++ b/app.py
-@@ -1,2 +1,2 @@
- import os
--print('<b>hi</b>')
-+def greet():
-diff --git a/README.md b/README.md
-index 1111111..2222222 100644
---- a/README.md
-+++ b/README.md
-@@ -1 +1 @@
--old
-+new
-`;
-
 describe("DiffViewer", () => {
-  it("GIVEN a two-file diff WHEN rendered THEN each file is a collapsible section with its stats", async () => {
-    const { container } = render(<DiffViewer diff={DIFF} />);
+  it("GIVEN a five-file diff WHEN rendered THEN each file is a collapsible section with its stats", async () => {
+    const { container } = render(<DiffViewer diff={SAMPLE_DIFF} />);
     const sections = container.querySelectorAll("details.diff-file");
-    expect(sections).toHaveLength(2);
+    expect(sections).toHaveLength(5);
     expect(sections[0]).toHaveAttribute("open");
-    expect(within(sections[0] as HTMLElement).getByLabelText("1 additions, 1 deletions")).toBeInTheDocument();
+    expect(within(sections[0] as HTMLElement).getByLabelText("2 additions, 1 deletions")).toBeInTheDocument();
+    expect(within(sections[3] as HTMLElement).getByText("a.txt → b.txt")).toBeInTheDocument();
+    expect(within(sections[4] as HTMLElement).getByText("Binary file not shown.")).toBeInTheDocument();
 
     await userEvent.click(within(sections[0] as HTMLElement).getByText("app.py"));
     expect(sections[0]).not.toHaveAttribute("open");
   });
 
   it("GIVEN Python source WHEN rendered THEN keywords are highlighted and markup is escaped", () => {
-    const { container } = render(<DiffViewer diff={DIFF} />);
+    const { container } = render(<DiffViewer diff={SAMPLE_DIFF} />);
     expect(container.querySelector(".diff-add .hljs-keyword")?.textContent).toBe("def");
     expect(container.querySelector("b")).toBeNull();
     expect(container.textContent).toContain("print('<b>hi</b>')");
@@ -75,7 +61,12 @@ const THREAD: Thread = {
       usage: USAGE,
       blocks: [
         { __typename: "ThinkingBlock", thinking: "Look at app.py first" },
-        { __typename: "ToolUseBlock", id: "toolu_1", name: "str_replace_based_edit_tool", input: { command: "view", path: "app.py" } },
+        {
+          __typename: "ToolUseBlock",
+          id: "toolu_1",
+          name: "str_replace_based_edit_tool",
+          input: { command: "view", path: "app.py" },
+        },
       ],
     },
     {

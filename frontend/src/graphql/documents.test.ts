@@ -33,7 +33,11 @@ describe("GraphQL documents", () => {
   });
 
   it("GIVEN a field the schema lacks WHEN validated THEN the check reports it", () => {
-    const drifted = parse("query { job(id: \"x\") { id notAField } }");
-    expect(validate(schema, drifted).map((e) => e.message).join()).toMatch(/notAField/);
+    const drifted = parse('query { job(id: "x") { id notAField } }');
+    expect(
+      validate(schema, drifted)
+        .map((e) => e.message)
+        .join(),
+    ).toMatch(/notAField/);
   });
 });

@@ -154,8 +154,7 @@ export interface RunThreadsData {
 }
 
 export type CreateJobPayload =
-  | { __typename: "Job"; id: string }
-  | { __typename: "InputError"; message: string; field: string | null };
+  { __typename: "Job"; id: string } | { __typename: "InputError"; message: string; field: string | null };
 
 export interface CreateJobInput {
   prompt: string;

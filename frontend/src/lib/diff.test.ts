@@ -1,49 +1,8 @@
+import { SAMPLE_DIFF } from "../test/fixtures";
 import { diffStats, parseDiff } from "./diff";
 
-const DIFF = `diff --git a/app.py b/app.py
-index 1111111..2222222 100644
---- a/app.py
-+++ b/app.py
-@@ -1,3 +1,4 @@
- import os
--print('hi')
-+def greet(name):
-+    return f"hi {name}"
- 
-\\ No newline at end of file
-diff --git a/docs/new.md b/docs/new.md
-new file mode 100644
-index 0000000..3333333
---- /dev/null
-+++ b/docs/new.md
-@@ -0,0 +1,2 @@
-+# New
-+text
-diff --git a/old.txt b/old.txt
-deleted file mode 100644
-index 4444444..0000000
---- a/old.txt
-+++ /dev/null
-@@ -1 +0,0 @@
--gone
-diff --git a/a.txt b/b.txt
-similarity index 100%
-rename from a.txt
-rename to b.txt
-diff --git a/logo.png b/logo.png
-new file mode 100644
-index 0000000..5555555
-GIT binary patch
-literal 4
-LcmZQzWMT#Y01f~L
-
-literal 0
-HcmV?d00001
-
-`;
-
 describe("parseDiff", () => {
-  const files = parseDiff(DIFF);
+  const files = parseDiff(SAMPLE_DIFF);
 
   it("GIVEN a git diff WHEN parsed THEN every file is found with its change kind", () => {
     expect(files.map((f) => [f.path, f.change])).toEqual([

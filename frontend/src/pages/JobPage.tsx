@@ -12,7 +12,11 @@ import { formatTime, humanize } from "../lib/format";
 const RETRYABLE = new Set(["FAILED", "CANCELLED"]);
 
 /** The job by its id in the URL, kept live. */
-export function useLiveJob(): { id: string; job: JobDetail | null | undefined; error: { message: string } | undefined } {
+export function useLiveJob(): {
+  id: string;
+  job: JobDetail | null | undefined;
+  error: { message: string } | undefined;
+} {
   const { id = "" } = useParams();
   const { data, error } = useQuery<JobData>(JOB_QUERY, { variables: { id } });
   const live = useJobLive(id, data?.job?.cursor);
@@ -30,7 +34,12 @@ function JobActions({ job }: { job: JobDetail }) {
         Review all diffs
       </Link>
       {active && (
-        <button type="button" className="danger" disabled={cancelState.loading} onClick={() => void cancel().catch(() => null)}>
+        <button
+          type="button"
+          className="danger"
+          disabled={cancelState.loading}
+          onClick={() => void cancel().catch(() => null)}
+        >
           Cancel
         </button>
       )}

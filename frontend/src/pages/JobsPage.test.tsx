@@ -1,15 +1,21 @@
-import { MockedProvider } from "@apollo/client/testing/react";
-import { render, screen, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes } from "react-router-dom";
-import { createCache } from "../apollo";
+import { Route, Routes } from "react-router-dom";
 import { Layout } from "../components/Layout";
 import { JOBS_QUERY, JOBS_UPDATED, SETTINGS_QUERY } from "../graphql/documents";
 import type { JobListItem } from "../graphql/types";
 import { useSettings } from "../hooks";
+import { renderWithApollo } from "../test/render";
 import { JobsPage } from "./JobsPage";
 
-const USAGE = { __typename: "Usage", inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.25 };
+const USAGE = {
+  __typename: "Usage",
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0.25,
+};
 
 function job(n: number, status = "SUCCEEDED"): JobListItem & { __typename: string } {
   return {
@@ -46,17 +52,17 @@ const QUIET_SUBSCRIPTION = { request: { query: JOBS_UPDATED }, result: { data: {
 describe("JobsPage", () => {
   it("GIVEN two pages of jobs WHEN Load more is pressed THEN the second page is appended", async () => {
     const mocks = [
-      { request: { query: JOBS_QUERY, variables: { first: 20, status: null } }, result: page([job(1), job(2)], true, "job-2") },
-      { request: { query: JOBS_QUERY, variables: { first: 20, status: null, after: "job-2" } }, result: page([job(3)], false, "job-3") },
+      {
+        request: { query: JOBS_QUERY, variables: { first: 20, status: null } },
+        result: page([job(1), job(2)], true, "job-2"),
+      },
+      {
+        request: { query: JOBS_QUERY, variables: { first: 20, status: null, after: "job-2" } },
+        result: page([job(3)], false, "job-3"),
+      },
       QUIET_SUBSCRIPTION,
     ];
-    render(
-      <MockedProvider mocks={mocks} cache={createCache()}>
-        <MemoryRouter>
-          <JobsPage />
-        </MemoryRouter>
-      </MockedProvider>,
-    );
+    renderWithApollo(<JobsPage />, mocks);
     const first = await screen.findByRole("link", { name: "Job number 1" });
     expect(first).toHaveAttribute("href", "/jobs/job-1");
     const row = first.closest("tr") as HTMLElement;
@@ -72,16 +78,13 @@ describe("JobsPage", () => {
 
   it("GIVEN a status filter in the URL WHEN loaded THEN only that status is asked for", async () => {
     const mocks = [
-      { request: { query: JOBS_QUERY, variables: { first: 20, status: "FAILED" } }, result: page([job(9, "FAILED")], false, "job-9") },
+      {
+        request: { query: JOBS_QUERY, variables: { first: 20, status: "FAILED" } },
+        result: page([job(9, "FAILED")], false, "job-9"),
+      },
       QUIET_SUBSCRIPTION,
     ];
-    render(
-      <MockedProvider mocks={mocks} cache={createCache()}>
-        <MemoryRouter initialEntries={["/?status=FAILED"]}>
-          <JobsPage />
-        </MemoryRouter>
-      </MockedProvider>,
-    );
+    renderWithApollo(<JobsPage />, mocks, "/?status=FAILED");
     expect(await screen.findByRole("link", { name: "Job number 9" })).toBeInTheDocument();
     expect(screen.getByLabelText("Status")).toHaveValue("FAILED");
   });
@@ -111,27 +114,18 @@ describe("Layout", () => {
   });
 
   it("GIVEN a demo server WHEN the app renders THEN a banner says the model is a recording", async () => {
-    render(
-      <MockedProvider mocks={[settings(true)]} cache={createCache()}>
-        <MemoryRouter>
-          <Layout />
-        </MemoryRouter>
-      </MockedProvider>,
-    );
+    renderWithApollo(<Layout />, [settings(true)]);
     expect(await screen.findByRole("note")).toHaveTextContent("recorded demo session, not Claude");
   });
 
   it("GIVEN a real server WHEN the app renders THEN there is no demo banner", async () => {
-    render(
-      <MockedProvider mocks={[settings(false)]} cache={createCache()}>
-        <MemoryRouter>
-          <Routes>
-            <Route element={<Layout />}>
-              <Route index element={<SettingsProbe />} />
-            </Route>
-          </Routes>
-        </MemoryRouter>
-      </MockedProvider>,
+    renderWithApollo(
+      <Routes>
+        <Route element={<Layout />}>
+          <Route index element={<SettingsProbe />} />
+        </Route>
+      </Routes>,
+      [settings(false)],
     );
     await screen.findByText("settings loaded");
     expect(screen.queryByRole("note")).toBeNull();

@@ -1,11 +1,10 @@
-import { MockedProvider } from "@apollo/client/testing/react";
-import { render, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes, useParams } from "react-router-dom";
-import { createCache } from "../apollo";
+import { Route, Routes, useParams } from "react-router-dom";
 import { CREATE_JOB } from "../graphql/documents";
 import type { ServerSettings } from "../graphql/types";
 import { fieldOfError, toInput, initialForm } from "./jobForm";
+import { renderWithApollo } from "../test/render";
 import { NewJobForm } from "./NewJobPage";
 
 const SETTINGS: ServerSettings = {
@@ -32,16 +31,16 @@ function JobStub() {
 }
 
 function renderForm(payload: object) {
-  const mocks = [{ request: { query: CREATE_JOB, variables: { input: INPUT } }, result: { data: { createJob: payload } } }];
-  return render(
-    <MockedProvider mocks={mocks} cache={createCache()}>
-      <MemoryRouter initialEntries={["/jobs/new"]}>
-        <Routes>
-          <Route path="/jobs/new" element={<NewJobForm settings={SETTINGS} />} />
-          <Route path="/jobs/:id" element={<JobStub />} />
-        </Routes>
-      </MemoryRouter>
-    </MockedProvider>,
+  const mocks = [
+    { request: { query: CREATE_JOB, variables: { input: INPUT } }, result: { data: { createJob: payload } } },
+  ];
+  return renderWithApollo(
+    <Routes>
+      <Route path="/jobs/new" element={<NewJobForm settings={SETTINGS} />} />
+      <Route path="/jobs/:id" element={<JobStub />} />
+    </Routes>,
+    mocks,
+    "/jobs/new",
   );
 }
 
@@ -55,7 +54,17 @@ async function fillAndSubmit() {
 describe("NewJobForm", () => {
   it("GIVEN the form WHEN rendered THEN every control has its label", () => {
     renderForm({});
-    for (const label of ["Instruction", "Repositories", "Kind", "Output", "Strategy", "Model", "Check command", "Max turns", "Max cost (USD)"])
+    for (const label of [
+      "Instruction",
+      "Repositories",
+      "Kind",
+      "Output",
+      "Strategy",
+      "Model",
+      "Check command",
+      "Max turns",
+      "Max cost (USD)",
+    ])
       expect(screen.getByLabelText(label)).toBeInTheDocument();
   });
 

@@ -69,7 +69,12 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
     <section aria-labelledby="new-job-heading">
       <h1 id="new-job-heading">New job</h1>
       <form className="job-form" onSubmit={submit} noValidate>
-        <Field id="prompt" label="Instruction" error={errorFor("prompt")} hint="What Claude should do in every repository.">
+        <Field
+          id="prompt"
+          label="Instruction"
+          error={errorFor("prompt")}
+          hint="What Claude should do in every repository."
+        >
           <textarea rows={6} required value={form.prompt} onChange={update("prompt")} />
         </Field>
         <Field id="strategy" label="Strategy" error={errorFor("strategy")}>
@@ -85,7 +90,12 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
         >
           <textarea rows={4} required value={form.repositories} onChange={update("repositories")} spellCheck={false} />
         </Field>
-        <Field id="title" label="Title" error={errorFor("title")} hint="Optional; derived from the instruction when empty.">
+        <Field
+          id="title"
+          label="Title"
+          error={errorFor("title")}
+          hint="Optional; derived from the instruction when empty."
+        >
           <input type="text" value={form.title} onChange={update("title")} />
         </Field>
         <div className="field-row">
@@ -119,14 +129,33 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
               : "Disabled: this server does not run commands (CODY_BATCH_ALLOW_COMMANDS is off)."
           }
         >
-          <input type="text" value={form.checkCommand} onChange={update("checkCommand")} disabled={!settings.commandsEnabled} />
+          <input
+            type="text"
+            value={form.checkCommand}
+            onChange={update("checkCommand")}
+            disabled={!settings.commandsEnabled}
+          />
         </Field>
         <div className="field-row">
           <Field id="maxTurns" label="Max turns" error={errorFor("maxTurns")}>
-            <input type="number" min={1} step={1} inputMode="numeric" value={form.maxTurns} onChange={update("maxTurns")} />
+            <input
+              type="number"
+              min={1}
+              step={1}
+              inputMode="numeric"
+              value={form.maxTurns}
+              onChange={update("maxTurns")}
+            />
           </Field>
           <Field id="maxCostUsd" label="Max cost (USD)" error={errorFor("maxCostUsd")}>
-            <input type="number" min={0} step={0.01} inputMode="decimal" value={form.maxCostUsd} onChange={update("maxCostUsd")} />
+            <input
+              type="number"
+              min={0}
+              step={0.01}
+              inputMode="decimal"
+              value={form.maxCostUsd}
+              onChange={update("maxCostUsd")}
+            />
           </Field>
         </div>
         {serverError && serverError.field === null && <ErrorNotice error={serverError.message} />}

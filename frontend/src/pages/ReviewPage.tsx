@@ -6,7 +6,9 @@ import type { RepositoryRun } from "../graphql/types";
 import { useLiveJob } from "./JobPage";
 
 /** Per path, the +/- of each repository that changed it: one change across repos, read as one. */
-export function fileMatrix(runs: RepositoryRun[]): { path: string; cells: ({ additions: number; deletions: number } | null)[] }[] {
+export function fileMatrix(
+  runs: RepositoryRun[],
+): { path: string; cells: ({ additions: number; deletions: number } | null)[] }[] {
   const paths = new Set<string>();
   for (const run of runs) for (const file of run.patch?.files ?? []) paths.add(file.path);
   return [...paths].sort().map((path) => ({
@@ -49,7 +51,9 @@ export function ReviewPage() {
             <tbody>
               {matrix.map((row) => (
                 <tr key={row.path}>
-                  <th scope="row" className="diff-path">{row.path}</th>
+                  <th scope="row" className="diff-path">
+                    {row.path}
+                  </th>
                   {row.cells.map((cell, i) => (
                     <td key={runs[i].id}>{cell ? <DiffStat {...cell} /> : <span className="muted">—</span>}</td>
                   ))}
@@ -60,9 +64,16 @@ export function ReviewPage() {
         </div>
       )}
       {runs.map((run) => (
-        <section key={run.id} id={`review-${run.id}`} className="card review-run" aria-labelledby={`review-${run.id}-title`}>
+        <section
+          key={run.id}
+          id={`review-${run.id}`}
+          className="card review-run"
+          aria-labelledby={`review-${run.id}-title`}
+        >
           <header className="run-head">
-            <h2 id={`review-${run.id}-title`} className="location">{run.location}</h2>
+            <h2 id={`review-${run.id}-title`} className="location">
+              {run.location}
+            </h2>
             <StatusBadge status={run.status} step={run.step} />
             {run.patch && <DiffStat additions={run.patch.additions} deletions={run.patch.deletions} />}
             {run.patch && (

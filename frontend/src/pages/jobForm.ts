@@ -14,7 +14,17 @@ export interface JobFormState {
   maxCostUsd: string;
 }
 
-export type FormField = "title" | "prompt" | "repositories" | "kind" | "output" | "strategy" | "model" | "checkCommand" | "maxTurns" | "maxCostUsd";
+export type FormField =
+  | "title"
+  | "prompt"
+  | "repositories"
+  | "kind"
+  | "output"
+  | "strategy"
+  | "model"
+  | "checkCommand"
+  | "maxTurns"
+  | "maxCostUsd";
 
 export function initialForm(model: string): JobFormState {
   return {
@@ -80,7 +90,10 @@ export function fieldOfError(path: string | null | undefined): { field: FormFiel
   if (!path) return null;
   const normalized = path.replace(/^input\./, "");
   const [head, index] = normalized.split(".");
-  if (head === "repositories") return index !== undefined && /^\d+$/.test(index) ? { field: "repositories", line: Number(index) + 1 } : { field: "repositories" };
+  if (head === "repositories")
+    return index !== undefined && /^\d+$/.test(index)
+      ? { field: "repositories", line: Number(index) + 1 }
+      : { field: "repositories" };
   const field = FIELDS[normalized] ?? FIELDS[head];
   return field ? { field } : null;
 }
