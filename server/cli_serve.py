@@ -63,6 +63,4 @@ def run_server(settings: Settings, console: Console) -> None:
     try:
         uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
     finally:
-        close = getattr(container.dispatcher, "close", None)
-        if callable(close):
-            close()
+        container.close()

@@ -1,0 +1,112 @@
+"""A real API server on a free port whose dispatcher runs scripted workers in threads."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import RunStatus
+from core.services.progress import RunProgress
+from core.settings import Settings
+from tests.integration.cli.live_server import LiveServer
+
+Script = Callable[[RunProgress], None]
+
+
+def succeed(progress: RunProgress) -> None:
+    """A worker whose run goes through its steps and succeeds."""
+    progress.advance(RunStatus.CLONING, step="clone")
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent")
+    progress.advance(RunStatus.SUCCEEDED, step="done", summary="Added type hints to greet().")
+
+
+def fail(progress: RunProgress) -> None:
+    """A worker whose run fails in the agent step."""
+    progress.advance(RunStatus.CLONING, step="clone")
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent")
+    progress.fail("REFUSAL", "the model declined the change")
+
+
+class ThreadDispatcher:
+    """A Dispatcher that runs `script` for each run in a thread, on its own store connection.
+
+    Like a worker process, it shares nothing with the server but the database file.
+    """
+
+    def __init__(self, database_path: Path) -> None:
+        self.database_path = database_path
+        self.script: Script = succeed
+        self.dispatched: list[tuple[str, list[int]]] = []
+        self.cancelled: list[tuple[str, list[int]]] = []
+        self.errors: list[str] = []
+        self._threads: list[threading.Thread] = []
+
+    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
+        self.dispatched.append((job_id, list(indexes)))
+        for index in indexes:
+            thread = threading.Thread(target=self._work, args=(job_id, index), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
+        self.cancelled.append((job_id, list(indexes)))
+
+    def _work(self, job_id: str, index: int) -> None:
+        from store.sqlite import SqliteStore
+
+        store = SqliteStore(self.database_path)
+        run = store.get_runs([job_id])[job_id][index]
+        progress = RunProgress(store, run.id)
+        try:
+            self.script(progress)
+        except Exception:
+            # Like a real worker, never leave a run unfinished: a follower would wait forever.
+            self.errors.append(traceback.format_exc())
+            progress.fail("INTERNAL", "the scripted worker raised")
+        finally:
+            store.close()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+@dataclass
+class Api:
+    server: LiveServer
+    store: Any
+    dispatcher: ThreadDispatcher
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start_api(settings: Settings, store: Any, port: int | None = None) -> tuple[LiveServer, ThreadDispatcher]:
+    """A live server for `settings` with a thread dispatcher (on `port` when given)."""
+    from server.app import create_app
+    from server.bootstrap import Container
+
+    dispatcher = ThreadDispatcher(settings.database_path)
+    container = Container(settings=settings, store=store, dispatcher=dispatcher)
+    return LiveServer(create_app(container), port=port).start(), dispatcher
+
+
+@pytest.fixture
+def api(settings: Settings, store: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    # Wide enough that rich never folds a path or an id in the tables under test.
+    monkeypatch.setenv("COLUMNS", "250")
+    server, dispatcher = start_api(settings, store)
+    try:
+        yield Api(server, store, dispatcher, settings)
+    finally:
+        dispatcher.join()
+        server.stop()
+    assert dispatcher.errors == []

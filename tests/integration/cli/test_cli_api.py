@@ -1,0 +1,158 @@
+"""The CLI against a real API server: submit, --wait, jobs, show, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core.models import Patch, PatchFile, RunStatus
+from core.services.progress import RunProgress
+from server.cli import app
+from tests.integration.cli.conftest import Api, fail, succeed
+
+runner = CliRunner()
+MakeRepo = Callable[..., Path]
+
+
+def cli(api: Api, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--url", api.url])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_submit_with_a_disallowed_repository_exits_2_and_creates_nothing(api: Api, tmp_path: Path) -> None:
+    # GIVEN a git repository outside the allowlist
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / ".git").mkdir()
+    # WHEN it is submitted
+    code, _, err = cli(api, "submit", "add type hints", str(outside))
+    # THEN the server's message and field are shown, the exit code is 2, and no job exists
+    assert code == 2
+    assert "not allowed" in err.lower() or "allowlist" in err.lower()
+    assert "repositories.0" in err
+    assert api.store.list_jobs(10).jobs == []
+    assert api.dispatcher.dispatched == []
+
+
+def test_submit_json_prints_the_created_job(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN an allowed repository
+    repo = make_repo("widgets")
+    # WHEN a job is submitted with --json and options
+    code, out, _ = cli(api, "submit", "add type hints", str(repo), "--json", "--title", "Hints", "--kind", "analyze")
+    # THEN stdout is the job as JSON, stored and dispatched as asked
+    assert code == 0
+    job = json.loads(out)
+    assert job["title"] == "Hints"
+    assert job["kind"] == "ANALYZE"
+    assert [r["location"] for r in job["repositories"]] == [str(repo)]
+    assert api.store.get_job(job["id"]) is not None
+    assert api.dispatcher.dispatched == [(job["id"], [0])]
+
+
+def test_submit_resolves_relative_paths_before_sending(
+    api: Api, make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a repository named relative to the working directory
+    repo = make_repo("relative-one")
+    monkeypatch.chdir(repo.parent)
+    # WHEN it is submitted as ./relative-one
+    code, out, _ = cli(api, "submit", "fix it", "./relative-one", "--json")
+    # THEN the job's location is the absolute real path
+    assert code == 0
+    assert json.loads(out)["repositories"][0]["location"] == str(repo)
+
+
+def test_submit_wait_exits_0_when_the_job_succeeds(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN workers that take each run to SUCCEEDED
+    repos = [str(make_repo("a")), str(make_repo("b"))]
+    # WHEN a job is submitted with --wait
+    code, out, _ = cli(api, "submit", "add type hints", *repos, "--wait")
+    # THEN the CLI follows it to the end, shows both runs succeeded and exits 0
+    assert code == 0, out
+    assert out.count("SUCCEEDED") >= 2
+    assert all(repo in out for repo in repos)
+
+
+def test_submit_wait_exits_1_when_the_job_fails(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN workers whose runs fail
+    api.dispatcher.script = fail
+    # WHEN a job is submitted with --wait
+    code, out, _ = cli(api, "submit", "add type hints", str(make_repo()), "--wait")
+    # THEN the failure shows and the exit code is 1
+    assert code == 1
+    assert "FAILED" in out
+
+
+def test_submit_wait_json_prints_the_final_job(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN succeeding workers WHEN a job is submitted with --wait --json
+    code, out, _ = cli(api, "submit", "add type hints", str(make_repo()), "--wait", "--json")
+    # THEN stdout is only the final job, finished
+    assert code == 0
+    job = json.loads(out)
+    assert job["status"] == "SUCCEEDED"
+    assert job["repositories"][0]["summary"] == "Added type hints to greet()."
+
+
+def test_jobs_lists_recent_jobs_and_filters_by_status(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN one failed job and one succeeded job
+    api.dispatcher.script = fail
+    _, failed, _ = cli(api, "submit", "first", str(make_repo("x")), "--wait", "--json", "--title", "Failing one")
+    api.dispatcher.script = succeed
+    _, done, _ = cli(api, "submit", "second", str(make_repo("y")), "--wait", "--json", "--title", "Passing one")
+    # WHEN jobs are listed
+    code, out, _ = cli(api, "jobs")
+    # THEN both show with their ids and titles
+    assert code == 0
+    assert json.loads(failed)["id"] in out and json.loads(done)["id"] in out
+    assert "Failing one" in out and "Passing one" in out
+    # AND a status filter keeps only matching jobs
+    code, out, _ = cli(api, "jobs", "--status", "failed", "--json")
+    assert [job["title"] for job in json.loads(out)] == ["Failing one"]
+
+
+def test_show_prints_runs_with_error_summary_patch_and_diff(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a job whose first run failed and whose second produced a patch
+    diff = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-print('hi')\n+print('hello')\n"
+
+    def script(progress: RunProgress) -> None:
+        run = progress.run()
+        if run.index == 0:
+            fail(progress)
+            return
+        key = f"patches/{run.id}/{run.attempt}.diff"
+        progress.store.put_artifact(key, diff.encode())
+        patch = Patch(
+            artifact_key=key,
+            files=[PatchFile(path="app.py", change="MODIFIED", additions=1, deletions=1)],
+            additions=1,
+            deletions=1,
+        )
+        progress.advance(RunStatus.CLONING)
+        progress.advance(RunStatus.SUCCEEDED, summary="Friendlier greeting.", patch=patch)
+
+    api.dispatcher.script = script
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), str(make_repo("q")), "--wait", "--json")
+    job_id = json.loads(created)["id"]
+    # WHEN it is shown with --diff
+    code, out, _ = cli(api, "show", job_id, "--diff")
+    # THEN the detail has the status, error, summary, patch stats and the diff itself
+    assert code == 0
+    assert "PARTIAL" in out
+    assert "REFUSAL" in out and "the model declined the change" in out
+    assert "Friendlier greeting." in out
+    assert "1 files, +1 -1" in out
+    assert diff in out
+    # AND --json carries the same job
+    code, out, _ = cli(api, "show", job_id, "--json")
+    assert json.loads(out)["repositories"][1]["patch"]["filesChanged"] == 1
+
+
+def test_show_of_an_unknown_job_is_one_line_and_exit_1(api: Api) -> None:
+    # GIVEN no such job WHEN shown THEN one clear line and exit 1
+    code, _, err = cli(api, "show", "01NOSUCHJOB")
+    assert code == 1
+    assert "no job with id 01NOSUCHJOB" in err
