@@ -45,7 +45,7 @@ frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend
 	cd frontend && npm run build
 
 frontend-test: frontend
-	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+	@if [ -f frontend/package.json ]; then cd frontend && npm run lint && npm test; fi
 
 # Debian's chromium for the browser tests; never a downloaded browser.
 browser:

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useApolloClient, useQuery } from "@apollo/client/react";
 import { JOB_UPDATED, SETTINGS_QUERY } from "./graphql/documents";
 import type { JobDetail, ServerSettings } from "./graphql/types";
@@ -13,7 +14,7 @@ export function useSettings(): { settings: ServerSettings | undefined; error: Er
  * Keep a job live through `jobUpdated(id, after)`: results land in the Apollo cache, the last
  * cursor seen is kept, and a dropped subscription is resumed from it, so no change is missed.
  */
-export function useJobLive(id: string, initialCursor: string | undefined): { error: string | null } {
+export function useJobLive(id: string, initialCursor: string | undefined, retryMs = 2000): { error: string | null } {
   const client = useApolloClient();
   const cursor = useRef<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -25,8 +26,14 @@ export function useJobLive(id: string, initialCursor: string | undefined): { err
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let subscription: { unsubscribe(): void } | undefined;
+    // One pending resume at a time: a transport failure may arrive both as a result and an error.
     const resume = (delay: number) => {
-      if (!stopped) timer = setTimeout(start, delay);
+      if (stopped || timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        subscription?.unsubscribe();
+        start();
+      }, delay);
     };
     function start() {
       subscription = client
@@ -35,6 +42,8 @@ export function useJobLive(id: string, initialCursor: string | undefined): { err
           next: (result) => {
             if (result.error) {
               setError(result.error.message);
+              // A GraphQL error (say, an unknown job) stays; a transport error is worth resuming.
+              if (!CombinedGraphQLErrors.is(result.error)) resume(retryMs);
               return;
             }
             const job = result.data?.jobUpdated;
@@ -43,7 +52,7 @@ export function useJobLive(id: string, initialCursor: string | undefined): { err
           },
           error: (err: Error) => {
             setError(err.message);
-            resume(2000);
+            resume(retryMs);
           },
         });
     }
@@ -53,7 +62,7 @@ export function useJobLive(id: string, initialCursor: string | undefined): { err
       clearTimeout(timer);
       subscription?.unsubscribe();
     };
-  }, [client, id, ready]);
+  }, [client, id, ready, retryMs]);
 
   return { error };
 }

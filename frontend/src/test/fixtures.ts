@@ -40,3 +40,51 @@ literal 0
 HcmV?d00001
 
 `;
+
+const USAGE = {
+  __typename: "Usage",
+  inputTokens: 100,
+  outputTokens: 20,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0.5,
+};
+
+/** A job as JOB_QUERY / JOB_UPDATED return it, with one repository run in `runStatus`. */
+export function jobDetail(status: string, runStatus: string, cursor = "e0000000001") {
+  return {
+    __typename: "Job",
+    id: "job-1",
+    title: "Say hello",
+    prompt: "Say hello instead of hi.",
+    kind: "CHANGE",
+    output: "PATCH",
+    strategy: "GENERIC",
+    model: "claude-test",
+    status,
+    cursor,
+    createdAt: "2025-01-31T12:00:00.000Z",
+    updatedAt: "2025-01-31T12:00:00.000Z",
+    usage: USAGE,
+    repositories: [
+      {
+        __typename: "RepositoryRun",
+        id: "run-1",
+        index: 0,
+        location: "github.com/acme/widgets",
+        status: runStatus,
+        step: runStatus === "RUNNING_AGENT" ? "agent" : null,
+        attempt: 1,
+        error: runStatus === "FAILED" ? { __typename: "RunError", kind: "AGENT", message: "the model gave up" } : null,
+        summary: null,
+        patch: null,
+        pullRequest: null,
+        validation: null,
+        usage: USAGE,
+        startedAt: "2025-01-31T12:00:01.000Z",
+        finishedAt: null,
+        attempts: [],
+      },
+    ],
+  };
+}
