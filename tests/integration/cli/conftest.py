@@ -14,6 +14,7 @@ import pytest
 from core.models import RunStatus
 from core.services.progress import RunProgress
 from core.settings import Settings
+from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.cli.live_server import LiveServer
 
 Script = Callable[[RunProgress], None]
@@ -33,29 +34,25 @@ def fail(progress: RunProgress) -> None:
     progress.fail("REFUSAL", "the model declined the change")
 
 
-class ThreadDispatcher:
+class ThreadDispatcher(RecordingDispatcher):
     """A Dispatcher that runs `script` for each run in a thread, on its own store connection.
 
     Like a worker process, it shares nothing with the server but the database file.
     """
 
     def __init__(self, database_path: Path) -> None:
+        super().__init__()
         self.database_path = database_path
         self.script: Script = succeed
-        self.dispatched: list[tuple[str, list[int]]] = []
-        self.cancelled: list[tuple[str, list[int]]] = []
         self.errors: list[str] = []
         self._threads: list[threading.Thread] = []
 
     def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.dispatched.append((job_id, list(indexes)))
+        super().dispatch(job_id, indexes)
         for index in indexes:
             thread = threading.Thread(target=self._work, args=(job_id, index), daemon=True)
             thread.start()
             self._threads.append(thread)
-
-    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
-        self.cancelled.append((job_id, list(indexes)))
 
     def _work(self, job_id: str, index: int) -> None:
         from store.sqlite import SqliteStore
