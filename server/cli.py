@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -93,6 +94,12 @@ def resolve_repository(ref: str, cwd: Path | None = None) -> str:
     if ref.startswith(("/", "./", "../", "~")) or ref in (".", "..") or path.is_dir():
         return os.path.realpath(path)
     return ref
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def print_json(value: object) -> None:
@@ -180,6 +187,10 @@ def submit(
     final = _wait(client, job, as_json)
     if as_json:
         print_json(final)
+    else:
+        _out().print(
+            f"job {final['id']} {final['status']}; details: cody-batch show {final['id']} --diff", markup=False
+        )
     if final["status"] != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
 
@@ -252,7 +263,7 @@ def show(
         print_json(job)
         return
     out = _out()
-    print_job_detail(out, job)
+    print_job_detail(out, job, origin=origin(client.url))
     for run in job["repositories"]:
         if run["index"] in diffs:
             out.print()

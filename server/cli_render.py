@@ -85,7 +85,7 @@ def jobs_table(nodes: list[JobData]) -> Table:
     return table
 
 
-def _run_detail(run: dict[str, Any]) -> Group:
+def _run_detail(run: dict[str, Any], origin: str) -> Group:
     head = Text.assemble(
         (f"#{run['index']} ", "bold"),
         (run["location"], "bold"),
@@ -100,10 +100,13 @@ def _run_detail(run: dict[str, Any]) -> Group:
         lines.append(Text(f"  error [{error['kind']}]: {error['message']}", style="red"))
     patch = run.get("patch")
     if patch:
+        files = patch["filesChanged"]
+        link = patch["downloadUrl"]
+        if link.startswith("/"):
+            link = origin + link
         lines.append(
             Text(
-                f"  patch: {patch['filesChanged']} files, +{patch['additions']} -{patch['deletions']}"
-                f"  {patch['downloadUrl']}"
+                f"  patch: {files} file{'s' if files != 1 else ''}, +{patch['additions']} -{patch['deletions']}  {link}"
             )
         )
     pull_request = run.get("pullRequest")
@@ -116,8 +119,11 @@ def _run_detail(run: dict[str, Any]) -> Group:
     return Group(*lines)
 
 
-def print_job_detail(console: Console, job: JobData) -> None:
-    """The job's header, then each run with error, summary, patch stats and pull request."""
+def print_job_detail(console: Console, job: JobData, origin: str = "") -> None:
+    """The job's header, then each run with error, summary, patch stats and pull request.
+
+    `origin` (scheme://host:port) makes the server's relative download links absolute.
+    """
     console.print(Text.assemble((job["id"], "bold"), "  ", status_text(job["status"]), "  ", job["title"]))
     console.print(
         f"kind {job['kind']}  output {job['output']}  strategy {job['strategy']}  model {job['model']}",
@@ -126,7 +132,7 @@ def print_job_detail(console: Console, job: JobData) -> None:
     console.print(f"created {job['createdAt']}  updated {job['updatedAt']}  cost {cost(job.get('usage'))}")
     for run in job["repositories"]:
         console.print()
-        console.print(_run_detail(run))
+        console.print(_run_detail(run, origin))
 
 
 class ProgressLines:

@@ -74,6 +74,7 @@ def test_submit_wait_exits_0_when_the_job_succeeds(api: Api, make_repo: MakeRepo
     # THEN the CLI follows it to the end, shows both runs succeeded and exits 0
     assert code == 0, out
     assert out.count("SUCCEEDED") >= 2
+    assert "details: cody-batch show" in out
     assert all(repo in out for repo in repos)
 
 
@@ -144,7 +145,8 @@ def test_show_prints_runs_with_error_summary_patch_and_diff(api: Api, make_repo:
     assert "PARTIAL" in out
     assert "REFUSAL" in out and "the model declined the change" in out
     assert "Friendlier greeting." in out
-    assert "1 files, +1 -1" in out
+    assert "1 file, +1 -1" in out
+    assert f"{api.url.removesuffix('/graphql')}/jobs/{job_id}/runs/" in out
     assert diff in out
     # AND --json carries the same job
     code, out, _ = cli(api, "show", job_id, "--json")
