@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +20,7 @@ from core.models import JobKind, JobStatus, OutputMode, Strategy
 from core.settings import Settings
 from server import cli_queries as q
 from server.cli_follow import follow_job
+from server.cli_input import build_job_input
 from server.cli_render import ProgressLines, jobs_table, print_job_detail, runs_table
 from server.graphql_client import GraphQLClient, GraphQLClientError
 
@@ -83,19 +82,6 @@ def make_client(url: str | None) -> GraphQLClient:
     return GraphQLClient(url or settings.url, token=token)
 
 
-def resolve_repository(ref: str, cwd: Path | None = None) -> str:
-    """A local path (./x, ../x, ~/x, absolute, or an existing directory) as an absolute real path.
-
-    `owner/name` and URLs are left for the server to normalize.
-    """
-    if "://" in ref or ref.startswith("git@"):
-        return ref
-    path = (cwd or Path.cwd()) / os.path.expanduser(ref)
-    if ref.startswith(("/", "./", "../", "~")) or ref in (".", "..") or path.is_dir():
-        return os.path.realpath(path)
-    return ref
-
-
 def origin(url: str) -> str:
     """scheme://host:port of a URL."""
     parts = urlsplit(url)
@@ -121,33 +107,6 @@ def serve(
         run_server(settings, _out())
 
 
-def _job_input(
-    prompt: str,
-    repositories: list[str],
-    title: str | None,
-    kind: JobKind | None,
-    output: OutputMode | None,
-    strategy: Strategy | None,
-    model: str | None,
-    check_command: str | None,
-    max_turns: int | None,
-    max_cost_usd: float | None,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "title": title,
-        "kind": kind.value if kind else None,
-        "output": output.value if output else None,
-        "strategy": strategy.value if strategy else None,
-        "model": model,
-        "checkCommand": check_command,
-    }
-    budget = {k: v for k, v in {"maxTurns": max_turns, "maxCostUsd": max_cost_usd}.items() if v is not None}
-    if budget:
-        fields["budget"] = budget
-    resolved = [resolve_repository(ref) for ref in repositories]
-    return {"prompt": prompt, "repositories": resolved, **{k: v for k, v in fields.items() if v is not None}}
-
-
 @app.command()
 def submit(
     prompt: str = typer.Argument(..., help="The instruction for Claude."),
@@ -167,7 +126,7 @@ def submit(
     """Create a job; with --wait, follow it until it finishes."""
     with expected_errors():
         client = make_client(url)
-        job_input = _job_input(
+        job_input = build_job_input(
             prompt, repositories, title, kind, output, strategy, model, check_command, max_turns, max_cost_usd
         )
         payload = client.execute(q.CREATE_JOB, {"input": job_input})["createJob"]

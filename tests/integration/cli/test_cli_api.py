@@ -42,14 +42,28 @@ def test_submit_json_prints_the_created_job(api: Api, make_repo: MakeRepo) -> No
     # GIVEN an allowed repository
     repo = make_repo("widgets")
     # WHEN a job is submitted with --json and options
-    code, out, _ = cli(api, "submit", "add type hints", str(repo), "--json", "--title", "Hints", "--kind", "analyze")
+    options = [
+        "--title",
+        "Hints",
+        "--kind",
+        "analyze",
+        "--strategy",
+        "refactor",
+        "--max-turns",
+        "7",
+        "--max-cost-usd",
+        "0.5",
+    ]
+    code, out, _ = cli(api, "submit", "add type hints", str(repo), "--json", *options)
     # THEN stdout is the job as JSON, stored and dispatched as asked
     assert code == 0
     job = json.loads(out)
     assert job["title"] == "Hints"
     assert job["kind"] == "ANALYZE"
+    assert job["strategy"] == "REFACTOR"
+    stored = api.store.get_job(job["id"])
+    assert (stored.budget.max_turns, stored.budget.max_cost_usd) == (7, 0.5)
     assert [r["location"] for r in job["repositories"]] == [str(repo)]
-    assert api.store.get_job(job["id"]) is not None
     assert api.dispatcher.dispatched == [(job["id"], [0])]
 
 
