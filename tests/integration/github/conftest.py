@@ -1,5 +1,16 @@
-"""Fixtures of the GitHub tests: the fake GitHub server and settings pointing at it."""
+"""Fixtures of the GitHub integration tests: the fake GitHub, settings pointing at it, a fake Claude."""
 
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_fixtures import clone_of, fake_github, github_settings
 
-__all__ = ["clone_of", "fake_github", "github_settings"]
+__all__ = ["clone_of", "fake_github", "fake_model", "github_settings"]
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pydantic import SecretStr
 
@@ -15,12 +13,6 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.worker.conftest import RecordingDispatcher, greeting_edit, run_all, submit
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
 
 
 @pytest.fixture
