@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
@@ -66,12 +67,13 @@ def runs_table(job: JobData) -> Table:
 
 def jobs_table(nodes: list[JobData]) -> Table:
     """Recent jobs, newest first."""
-    table = Table(expand=False)
+    table = Table(expand=False, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("status")
-    table.add_column("title", overflow="fold")
-    table.add_column("repos", justify="right")
-    table.add_column("cost", justify="right")
+    # Title is the one column that gives way on a narrow terminal.
+    table.add_column("status", no_wrap=True)
+    table.add_column("title", min_width=12)
+    table.add_column("repos", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
     table.add_column("created", no_wrap=True)
     for job in nodes:
         table.add_row(
@@ -80,7 +82,7 @@ def jobs_table(nodes: list[JobData]) -> Table:
             escape(job["title"]),
             str(len(job.get("repositories") or [])),
             cost(job.get("usage")),
-            job["createdAt"],
+            job["createdAt"][5:16].replace("T", " "),
         )
     return table
 
