@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -38,6 +37,10 @@ def _run_in_child(settings: Settings, job_id: str, index: int, env: dict[str, st
     from server.worker_command import run_worker
 
     run_worker(settings, job_id, index)
+
+
+def _noop() -> None:
+    return None
 
 
 def _exit(code: int) -> None:
@@ -119,9 +122,12 @@ class SubprocessDispatcher:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
-        """Start the forkserver (it imports the worker once) so the first run starts fast."""
+        """Start the forkserver and wait until it has imported the worker, so the first run starts fast."""
         self._ctx.set_forkserver_preload(PRELOAD)
-        multiprocessing.forkserver.ensure_running()
+        # The forkserver imports its preload list after it starts; its first fork waits for that.
+        probe = self._ctx.Process(target=_noop, name="forkserver-warm-up")
+        probe.start()
+        probe.join()
 
     @property
     def running(self) -> int:

@@ -99,9 +99,18 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
             try:
                 for step in plan(ports, job.kind, job.output.wants_pull_request):
                     step(ctx)
+                ctx.ws()  # a clone that failed while Claude answered without tools still fails the run
                 final = RunStatus.SUCCEEDED
             except Finished as finished:
                 final = finished.status
+            except RunCancelled:
+                raise
+            except Exception as err:
+                # A failed clone is the real cause of whatever went wrong while it ran in the background.
+                cause = _clone_error(ctx)
+                if cause is None:
+                    raise
+                raise cause from err
             progress.check_cancelled()
             progress.advance(status=final)
     except RunCancelled:
@@ -116,6 +125,13 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
             return
         logger.exception("run %s failed unexpectedly", run.id)
         _fail(progress, "INTERNAL", f"unexpected error: {type(err).__name__}: {err}", secrets)
+
+
+def _clone_error(ctx: RunContext) -> BaseException | None:
+    pending = ctx.pending
+    if pending is None or not pending.done() or pending.cancelled():
+        return None
+    return pending.exception()
 
 
 def _fail(progress: RunProgress, kind: str, message: str, secrets: list[str]) -> None:

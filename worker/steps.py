@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.patch import Diff, patch_key, stage, to_patch
 from worker.validation import CheckRun, CommandRunner, run_check, validate
-from worker.workspace import Workspace, checkout
+from worker.workspace import Workspace, clone, scratch_dir
 
 Gate = Callable[[Location], object]
 PublishFn = Callable[[Path, Job, RepositoryRun, "str | None", "Validation | None", Patch], PullRequest]
@@ -54,6 +55,8 @@ class RunContext:
     client_factory: Callable[[], anthropic.Anthropic]
     runner: CommandRunner | None
     git_env: dict[str, str] = field(default_factory=dict)
+    workspace_path: Path | None = None
+    pending: Future[Workspace] | None = None
     workspace: Workspace | None = None
     before: CheckRun | None = None
     agent: Agent | None = None
@@ -71,7 +74,10 @@ class RunContext:
         return self.job.check_command if self.settings.allow_commands else None
 
     def ws(self) -> Workspace:
-        assert self.workspace is not None, "the Clone step runs first"
+        """The workspace, once cloned (waiting for the clone; raising its error if it failed)."""
+        if self.workspace is None:
+            assert self.pending is not None, "the Clone step runs first"
+            self.workspace = self.pending.result()
         return self.workspace
 
 
@@ -117,17 +123,30 @@ class GateRepository(Step):
 
 
 class Clone(Step):
-    """A fresh clone; with a check command, its result on the unchanged code."""
+    """Start a fresh clone (and, with a check command, its run on the unchanged code) in the background.
+
+    Claude's first call needs no files, so it overlaps the clone; the tools and every
+    later step wait for it (`RunContext.ws`).
+    """
 
     name = "clone"
     status = RunStatus.CLONING
 
     def run(self, ctx: RunContext) -> None:
-        ctx.workspace = ctx.stack.enter_context(checkout(ctx.location.clone_url, env=ctx.git_env))
+        tmp = ctx.stack.enter_context(scratch_dir(ctx.settings.workspace_dir))
+        ctx.workspace_path = tmp / "repo"
+        ctx.workspace_path.mkdir()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
+        ctx.stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        ctx.pending = executor.submit(self._prepare, ctx, ctx.workspace_path)
+
+    @staticmethod
+    def _prepare(ctx: RunContext, dest: Path) -> Workspace:
+        workspace = clone(ctx.location.clone_url, dest, env=ctx.git_env)
         command = ctx.check_command
         if command and ctx.runner is not None:
-            ctx.progress.advance(step="baseline check")
-            ctx.before = run_check(ctx.runner, ctx.workspace, command)
+            ctx.before = run_check(ctx.runner, workspace, command)
+        return workspace
 
 
 class RunAgent(Step):
@@ -169,10 +188,11 @@ class RunAgent(Step):
         return Agent(
             ctx.client_factory(),
             config,
-            ctx.ws().path,
+            ctx.workspace_path or ctx.ws().path,
             thread,
             on_turn=lambda saved: _ignore(ctx.progress.save_thread(saved)),
             check_cancelled=lambda: _ignore(ctx.progress.check_cancelled()),
+            before_tools=lambda: _ignore(ctx.ws()),
         )
 
 
@@ -197,6 +217,7 @@ class Validate(Step):
             ctx.validation = outcome.validation
             ctx.progress.advance(validation=outcome.validation)
             if outcome.feedback is None or round_number > ctx.settings.fix_rounds or ctx.agent is None:
+                ctx.diff = diff  # nothing changed since: the Patch step can use it as it is
                 return
             ctx.progress.advance(status=RunStatus.RUNNING_AGENT, step=f"fix round {round_number}")
             result = ctx.agent.run(outcome.feedback)
@@ -212,12 +233,12 @@ class MakePatch(Step):
 
     def run(self, ctx: RunContext) -> None:
         workspace = ctx.ws()
-        diff = stage(workspace)
+        diff = ctx.diff or stage(workspace)
         if diff.empty:
             raise Finished(RunStatus.NO_CHANGES)
         key = patch_key(ctx.run.id, ctx.run.attempt)
         ctx.store.put_artifact(key, diff.data)
-        ctx.diff, ctx.patch = diff, to_patch(diff, key, workspace.base_commit)
+        ctx.patch = to_patch(diff, key, workspace.base_commit)
         ctx.progress.advance(patch=ctx.patch)
 
 

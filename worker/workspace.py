@@ -116,11 +116,15 @@ def clone(
     timeout: float = CLONE_TIMEOUT_SECONDS,
     max_bytes: int = MAX_CHECKOUT_BYTES,
 ) -> Workspace:
-    """Clone `url` into `dest` (which must not exist) and record the base commit."""
+    """Clone `url` into `dest` (absent or empty) and record the base commit."""
     git_env = with_git_config(env or {}, SAFE_GIT_CONFIG)
     args = ["git", "clone", "--quiet", "--no-recurse-submodules"]
     if is_remote(url):
         args += ["--depth", "1"]
+    else:
+        # Borrow the local repository's objects instead of copying them: the workspace lives
+        # only as long as the run, and git never writes into a borrowed object store.
+        args += ["--shared"]
     try:
         Git(dest.parent).execute([*args, "--", url, str(dest)], env=git_env, kill_after_timeout=timeout)
     except GitCommandError as err:
@@ -145,6 +149,16 @@ def clone(
 
 
 @contextmanager
+def scratch_dir(parent: Path | None = None) -> Iterator[Path]:
+    """A fresh temp dir, removed afterwards whatever happens."""
+    tmp = Path(tempfile.mkdtemp(prefix="cody-batch-", dir=parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
 def checkout(
     url: str,
     *,
@@ -154,8 +168,5 @@ def checkout(
     parent: Path | None = None,
 ) -> Iterator[Workspace]:
     """A clone of `url` in a fresh temp dir, removed afterwards whatever happens."""
-    tmp = Path(tempfile.mkdtemp(prefix="cody-batch-", dir=parent))
-    try:
+    with scratch_dir(parent) as tmp:
         yield clone(url, tmp / "repo", env=env, timeout=timeout, max_bytes=max_bytes)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

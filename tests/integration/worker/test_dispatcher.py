@@ -63,8 +63,8 @@ def slow_runs(
 
     def start(count: int, **updates: Any) -> tuple[SubprocessDispatcher, Job]:
         dispatcher = make_dispatcher(**updates)
-        steps: list[Step] = [lambda request: slow(greet(request), 3.0)] * 2 * count
-        fake_model.script(steps)
+        step: Step = lambda request: slow(greet(request), 3.0)  # noqa: E731
+        fake_model.script([step] * 2 * count)
         job = submit(model_settings, store, [make_repo(f"slow{i}") for i in range(count)], dispatcher)
         wait_for(lambda: len(fake_model.requests) == 1)
         return dispatcher, job
