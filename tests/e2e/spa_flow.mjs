@@ -194,6 +194,10 @@ async function main() {
     result.coldReviewTitle = await page.locator("h1").textContent();
     await page.goto(`${baseUrl}/graphiql`);
     await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+    // Monaco fills the editor asynchronously; run the query once it is there.
+    await page
+      .locator(".graphiql-query-editor .view-lines", { hasText: "RecentJobs" })
+      .waitFor({ timeout: 30_000 });
     await page.locator(".graphiql-execute-button").click();
     await page
       .locator(".graphiql-response")
@@ -205,8 +209,12 @@ async function main() {
     await page.keyboard.press("ControlOrMeta+A");
     await page.keyboard.press("Delete");
     await page.keyboard.insertText(
-      `subscription { jobUpdated(id: "${result.jobId}") { id status } }`,
+      `subscription WatchJob { jobUpdated(id: "${result.jobId}") { id status } }`,
     );
+    // GraphiQL picks up the operation name after a debounce; run once the tab shows it.
+    await page
+      .locator(".graphiql-tab", { hasText: "WatchJob" })
+      .waitFor({ timeout: 30_000 });
     await page.locator(".graphiql-execute-button").click();
     await page
       .locator(".graphiql-response")
@@ -214,6 +222,11 @@ async function main() {
       .waitFor({ timeout: 30_000 });
     result.graphiqlSubscription = true;
     await shot(page, "graphiql");
+  } catch (error) {
+    await Promise.all(
+      context.pages().map((p, i) => shot(p, `failure-${i}`).catch(() => null)),
+    );
+    throw error;
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
