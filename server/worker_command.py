@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.locations import Location
-from core.models import Job, Patch, PullRequest, RepositoryRun, Validation
+from core.models import PullRequest
 from core.ports import Store
 from core.settings import Settings
 
@@ -24,17 +23,11 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
 
         return check_repository(settings, store, location)
 
-    def publish(
-        workspace: Path,
-        job: Job,
-        run: RepositoryRun,
-        summary: str | None,
-        validation: Validation | None,
-        patch: Patch,
-    ) -> PullRequest:
+    def publish(*args: Any) -> PullRequest:
+        # (workspace, job, run, summary, validation, patch), as worker.steps.PublishFn passes them
         from worker.github.publish import Publisher
 
-        return Publisher(settings, store).publish(workspace, job, run, summary, validation, patch)
+        return Publisher(settings, store).publish(*args)
 
     return WorkerPorts(
         settings=settings,
