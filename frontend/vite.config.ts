@@ -20,7 +20,7 @@ export default defineConfig({
     proxy: {
       "/graphql": { target: api, ws: true },
       "/config.json": api,
-      "/jobs/": { target: api, bypass: (req) => (req.url?.includes("/patch") ? undefined : req.url) },
+      "/jobs/": { target: api, bypass: (req) => (req.url?.includes("/patch") ? undefined : "/index.html") },
     },
   },
   test: {

@@ -25,6 +25,47 @@ const result = { offOrigin: [], pageErrors: [], statuses: [] };
 const shot = (page, name) =>
   page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
 
+// WCAG AA: text against its effective background must reach 4.5:1 (computed in the page).
+async function contrastFailures(page) {
+  return page.evaluate(() => {
+    const parse = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]) => {
+      const [R, G, B] = [r, g, b].map((v) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+    };
+    const background = (el) => {
+      for (let node = el; node; node = node.parentElement) {
+        const rgba = parse(getComputedStyle(node).backgroundColor);
+        if (rgba.length === 3 || (rgba.length === 4 && rgba[3] > 0))
+          return rgba;
+      }
+      return parse(getComputedStyle(document.body).backgroundColor);
+    };
+    const selectors =
+      "h1, h2, h3, p, a, button, label, td, th, summary, .badge, .muted, .hint, .usage span, .diffstat span, .diff-code, .role";
+    const failures = [];
+    for (const el of document.querySelectorAll(selectors)) {
+      if (
+        !el.textContent.trim() ||
+        el.closest("[disabled]") ||
+        el.offsetParent === null
+      )
+        continue;
+      const fg = luminance(parse(getComputedStyle(el).color));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5)
+        failures.push(
+          `${el.tagName}.${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 30)}"`,
+        );
+    }
+    return failures;
+  });
+}
+
 async function accessibility(page) {
   return page.evaluate(() => {
     const controls = [
@@ -187,6 +228,30 @@ async function main() {
       () => window.__sameDocument === true,
     );
     await shot(page, "jobs");
+
+    // Contrast in light and dark schemes, on the richest page (job with diff and thread open).
+    result.contrast = {};
+    // Calibrate the checker: a pale probe on white must be reported.
+    await page.evaluate(() => {
+      const probe = Object.assign(document.createElement("p"), {
+        textContent: "contrast probe",
+      });
+      Object.assign(probe.style, { color: "#aaaaaa", background: "#ffffff" });
+      document.querySelector("main").append(probe);
+    });
+    result.contrastProbeCaught = (await contrastFailures(page)).some((f) =>
+      f.includes("contrast probe"),
+    );
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.goto(`${baseUrl}/jobs/${result.jobId}`);
+      await page.locator(".run-diff > summary").click();
+      await page.locator(".run-thread > summary").click();
+      await page.locator(".messages .message").first().waitFor();
+      result.contrast[scheme] = await contrastFailures(page);
+      await shot(page, `job-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
 
     // Bookmarkable route, loaded cold, and the bundled GraphiQL.
     await page.goto(`${baseUrl}/jobs/${result.jobId}/review`);

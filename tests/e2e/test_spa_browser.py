@@ -99,6 +99,9 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     assert "Greeting in the browser" in result["listRow"]["cells"][0]
     assert result["coldReviewTitle"] == "Review: Greeting in the browser"
     assert result["graphiqlQuery"] is True and result["graphiqlSubscription"] is True
+    # AND text meets WCAG AA contrast in the light and the dark scheme
+    assert result["contrastProbeCaught"] is True
+    assert result["contrast"] == {"light": [], "dark": []}
     # AND nothing was loaded from another origin, and no script error happened
     assert result["offOrigin"] == []
     assert result["pageErrors"] == []
