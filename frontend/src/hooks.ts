@@ -16,10 +16,12 @@ export function useSettings(): { settings: ServerSettings | undefined; error: Er
  */
 export function useJobLive(id: string, initialCursor: string | undefined, retryMs = 2000): { error: string | null } {
   const client = useApolloClient();
-  const cursor = useRef<string | undefined>(undefined);
+  // The last cursor seen, per job: the same page instance may move on to another job.
+  const last = useRef<{ id: string; cursor: string | undefined }>({ id, cursor: undefined });
   const [error, setError] = useState<string | null>(null);
   const ready = initialCursor !== undefined;
-  if (cursor.current === undefined && ready) cursor.current = initialCursor;
+  if (last.current.id !== id) last.current = { id, cursor: undefined };
+  if (last.current.cursor === undefined && ready) last.current.cursor = initialCursor;
 
   useEffect(() => {
     if (!ready) return;
@@ -37,7 +39,7 @@ export function useJobLive(id: string, initialCursor: string | undefined, retryM
     };
     function start() {
       subscription = client
-        .subscribe<{ jobUpdated: JobDetail }>({ query: JOB_UPDATED, variables: { id, after: cursor.current } })
+        .subscribe<{ jobUpdated: JobDetail }>({ query: JOB_UPDATED, variables: { id, after: last.current.cursor } })
         .subscribe({
           next: (result) => {
             if (result.error) {
@@ -47,7 +49,7 @@ export function useJobLive(id: string, initialCursor: string | undefined, retryM
               return;
             }
             const job = result.data?.jobUpdated;
-            if (job) cursor.current = job.cursor;
+            if (job) last.current.cursor = job.cursor;
             setError(null);
           },
           error: (err: Error) => {

@@ -23,7 +23,7 @@ export function JobsPage() {
   useSubscription<{ jobsUpdated: JobListItem }>(JOBS_UPDATED, {
     onData: ({ data: event }) => {
       const job = event.data?.jobsUpdated;
-      if (job && !known.has(job.id)) void refetch();
+      if (job && !known.has(job.id) && (!status || job.status === status)) void refetch();
     },
   });
 
