@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.errors import NotFoundError
 from core.locations import Location
 from core.models import PullRequest
 from core.ports import Store
@@ -45,6 +46,13 @@ def run_worker(settings: Settings, job_id: str, index: int) -> None:
 
     store = SqliteStore(settings.database_path)
     try:
+        # An unknown job or index is the caller's mistake: say so with a non-zero exit
+        # (on AWS Batch that marks the child failed) instead of logging and exiting 0.
+        runs = store.get_runs([job_id])[job_id]
+        if not runs:
+            raise NotFoundError(f"no job with id {job_id}")
+        if not 0 <= index < len(runs):
+            raise NotFoundError(f"job {job_id} has no repository {index} (it has {len(runs)}: 0..{len(runs) - 1})")
         run_repository(worker_ports(settings, store), job_id, index)
     finally:
         store.close()

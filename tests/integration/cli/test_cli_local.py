@@ -48,6 +48,23 @@ def test_worker_run_finishes_the_chosen_run_on_the_store(
     assert "ANTHROPIC_API_KEY" in second.error.message
 
 
+def test_worker_run_of_an_unknown_job_or_index_fails_and_writes_nothing(
+    settings_env: Settings, store: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a stored job of one repository
+    job = create_job(
+        store, RecordingDispatcher(), settings_env, JobRequest(prompt="fix", repositories=[str(make_repo())])
+    )
+    # WHEN a worker is started for an unknown job, and for an index past the last repository
+    unknown = runner.invoke(app, ["worker", "run", "01NOSUCHJOB", "--repo", "0"])
+    past = runner.invoke(app, ["worker", "run", job.id, "--repo", "3"])
+    # THEN both exit non-zero with the reason, and the job's run is untouched
+    assert unknown.exit_code == 1 and "no job with id 01NOSUCHJOB" in unknown.stderr
+    assert past.exit_code == 1 and "has no repository 3" in past.stderr
+    (run,) = store.get_runs([job.id])[job.id]
+    assert run.status is RunStatus.PENDING and run.version == 1
+
+
 def test_export_schema_prints_the_committed_sdl() -> None:
     # GIVEN the committed schema file WHEN exported THEN the output is exactly the file
     result = runner.invoke(app, ["export-schema"])
