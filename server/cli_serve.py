@@ -52,7 +52,9 @@ def run_server(settings: Settings, console: Console) -> None:
 
     from server.app import create_app
     from server.bootstrap import bootstrap
+    from server.hardening import make_undumpable
 
+    make_undumpable()  # the server (and the forkserver it starts) hold the keys
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     sample = ensure_sample_repository(settings)
     if settings.demo:

@@ -41,9 +41,11 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
 
 def run_worker(settings: Settings, job_id: str, index: int) -> None:
     """Run repository `index` of job `job_id` to a final status, on the store directly."""
+    from server.hardening import make_undumpable
     from store.sqlite import SqliteStore
     from worker.pipeline import run_repository
 
+    make_undumpable()  # commands this run starts must not read its keys from /proc
     store = SqliteStore(settings.database_path)
     try:
         # An unknown job or index is the caller's mistake: say so with a non-zero exit

@@ -1,0 +1,39 @@
+"""Process hardening: keep secrets in this process out of reach of the commands it runs."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import sys
+
+logger = logging.getLogger("cody_batch.hardening")
+
+PR_SET_DUMPABLE = 4
+PR_GET_DUMPABLE = 3
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
+def make_undumpable() -> bool:
+    """Mark this process non-dumpable, so same-user processes (a repository's commands, where
+    no PID namespace hides us) cannot read its /proc environ or memory, nor ptrace it.
+    Returns whether it took effect; a no-op where the OS has no prctl."""
+    libc = _libc()
+    if libc is None:
+        return False
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        logger.warning("could not mark the process non-dumpable (errno %s)", ctypes.get_errno())
+        return False
+    return True
+
+
+def is_dumpable() -> bool:
+    """Whether this process is dumpable (True where prctl is unavailable)."""
+    libc = _libc()
+    return True if libc is None else bool(libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0))
