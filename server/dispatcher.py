@@ -21,7 +21,14 @@ logger = logging.getLogger(__name__)
 
 # Imported once by the forkserver, so each run process starts with them loaded
 # (`import anthropic` alone takes seconds; a fork takes milliseconds).
-PRELOAD = ["__main__", "server.dispatcher", "server.worker_command", "worker.pipeline", "store.sqlite"]
+PRELOAD = [
+    "__main__",
+    "server.forkserver_init",
+    "server.dispatcher",
+    "server.worker_command",
+    "worker.pipeline",
+    "store.sqlite",
+]
 GRACE_SECONDS = 5.0
 RunKey = tuple[str, int]
 
