@@ -76,6 +76,24 @@ describe("JobsPage", () => {
     expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
   });
 
+  it("GIVEN the list is open WHEN jobsUpdated names a job it lacks THEN the first page is fetched again", async () => {
+    const mocks = [
+      {
+        request: { query: JOBS_QUERY, variables: { first: 20, status: null } },
+        result: page([job(1)], false, "job-1"),
+      },
+      { request: { query: JOBS_UPDATED }, result: { data: { jobsUpdated: job(5, "RUNNING") } } },
+      {
+        request: { query: JOBS_QUERY, variables: { first: 20, status: null } },
+        result: page([job(5, "RUNNING"), job(1)], false, "job-1"),
+      },
+    ];
+    renderWithApollo(<JobsPage />, mocks);
+    await screen.findByRole("link", { name: "Job number 1" });
+    const added = await screen.findByRole("link", { name: "Job number 5" });
+    expect(within(added.closest("tr") as HTMLElement).getByText("running")).toHaveClass("badge-active");
+  });
+
   it("GIVEN a status filter in the URL WHEN loaded THEN only that status is asked for", async () => {
     const mocks = [
       {

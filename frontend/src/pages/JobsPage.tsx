@@ -20,7 +20,9 @@ export function JobsPage() {
   const known = new Set(edges.map((edge) => edge.node.id));
 
   // Updates of listed jobs land in the cache by id; a job we don't list yet means a new page 1.
+  // Listening starts once the first page is in, so "not listed" means new, not "not loaded yet".
   useSubscription<{ jobsUpdated: JobListItem }>(JOBS_UPDATED, {
+    skip: !data,
     onData: ({ data: event }) => {
       const job = event.data?.jobsUpdated;
       if (job && !known.has(job.id) && (!status || job.status === status)) void refetch();
