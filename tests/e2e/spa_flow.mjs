@@ -1,5 +1,6 @@
 // Drives the built SPA in Debian's Chromium (playwright-core, no downloaded browser) against a
-// running Cody Batch server. Prints "RUNNING_SEEN" once the job page shows a run working (the
+// running Cody Batch server. Prints "RUNNING_SEEN" once the job page shows a run working and its
+// WebSocket has been dropped (the
 // test then lets the fake model answer), and finally "RESULT <json>" with what it observed;
 // the pytest side makes the assertions.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -121,6 +122,12 @@ async function main() {
         result.offOrigin.push(request.url());
     });
     page.on("pageerror", (error) => result.pageErrors.push(String(error)));
+    // Every GraphQL WebSocket passes through here, so the flow can drop it like a flaky network.
+    const sockets = [];
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      sockets.push(ws);
+      ws.connectToServer();
+    });
 
     // New job form: labels, keyboard order, live allowlist validation.
     await page.goto(`${baseUrl}/jobs/new`);
@@ -168,10 +175,19 @@ async function main() {
       .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
       .waitFor({ timeout: 60_000 });
     await shot(page, "job-running");
+    // Drop the socket (1012: service restart, which graphql-ws retries), then let the model go on:
+    // the run finishes while the page is disconnected, and the page must still catch up.
+    result.socketsBeforeDrop = sockets.length;
+    await Promise.all(
+      sockets.map((ws) =>
+        ws.close({ code: 1012, reason: "test drops the connection" }),
+      ),
+    );
     console.log("RUNNING_SEEN");
     await page
       .locator('.run-card .badge[data-status="SUCCEEDED"]')
       .waitFor({ timeout: 90_000 });
+    result.socketsAfterDrop = sockets.length;
     result.statuses = await page.evaluate(() => window.__statuses);
     result.jobStatus = await page
       .locator(".job-meta .badge")
