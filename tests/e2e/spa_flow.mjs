@@ -1,8 +1,7 @@
 // Drives the built SPA in Debian's Chromium (playwright-core, no downloaded browser) against a
 // running Cody Batch server. Prints "RUNNING_SEEN" once the job page shows a run working and its
-// WebSocket has been dropped (the
-// test then lets the fake model answer), and finally "RESULT <json>" with what it observed;
-// the pytest side makes the assertions.
+// WebSocket has been dropped (the test then lets the fake model answer), and finally
+// "RESULT <json>" with what it observed; the pytest side makes the assertions.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
