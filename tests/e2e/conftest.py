@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -53,6 +54,28 @@ class Server:
         return dict(body["data"])
 
 
+def run_browser(script: str, args: list[str], on_line: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+    """Run a node flow of this folder, calling `on_line` for each progress line; its RESULT."""
+    process = subprocess.Popen(
+        ["node", str(Path(__file__).parent / script), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    result: dict[str, Any] | None = None
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+        else:
+            on_line(line.strip())
+    stderr = process.stderr.read() if process.stderr else ""
+    process.wait(timeout=60)
+    assert result is not None, f"the browser flow printed no result; stderr:\n{stderr}"
+    return result
+
+
 @pytest.fixture
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -60,11 +83,11 @@ def output_dir() -> Path:
 
 
 @pytest.fixture
-def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[[dict[str, str]], Server]]:
+def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[..., Server]]:
     """Start `cody-batch serve` with extra environment; stopped (with its workers) after the test."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(env: dict[str, str]) -> Server:
+    def start(env: dict[str, str], *args: str) -> Server:
         port = free_port()
         log = tmp_path / "server.log"
         environment = {
@@ -73,7 +96,7 @@ def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[[dict[str, str]]
             "CODY_BATCH_ALLOWED_REPOS": f"{repos_dir}/*",
             **env,
         }
-        command = [str(Path(sys.executable).parent / "cody-batch"), "serve", "--port", str(port)]
+        command = [str(Path(sys.executable).parent / "cody-batch"), "serve", "--port", str(port), *args]
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True

@@ -2,28 +2,11 @@
 // running Cody Batch server. Prints "RUNNING_SEEN" once the job page shows a run working and its
 // WebSocket has been dropped (the test then lets the fake model answer), and finally
 // "RESULT <json>" with what it observed; the pytest side makes the assertions.
-import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(resolve(here, "../../frontend/package.json"));
-const { chromium } = require("playwright-core");
+import { join } from "node:path";
+import { runFlow, shot as saveShot } from "./browser.mjs";
 
 const [baseUrl, repoPath, outDir] = process.argv.slice(2);
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const result = { offOrigin: [], pageErrors: [], statuses: [] };
-const shot = (page, name) =>
-  page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+const shot = (page, name) => saveShot(page, outDir, name);
 
 // WCAG AA: text against its effective background must reach 4.5:1 (computed in the page).
 async function contrastFailures(page) {
@@ -103,220 +86,185 @@ async function tabOrder(page) {
   return order;
 }
 
-async function main() {
-  const profile = mkdtempSync(join(tmpdir(), "cody-batch-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
+runFlow({ baseUrl, outDir }, async (page, result) => {
+  // Every GraphQL WebSocket passes through here, so the flow can drop it like a flaky network.
+  const sockets = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    sockets.push(ws);
+    ws.connectToServer();
   });
-  const origin = new URL(baseUrl).host;
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("request", (request) => {
-      const url = new URL(request.url());
-      if (!["data:", "blob:"].includes(url.protocol) && url.host !== origin)
-        result.offOrigin.push(request.url());
-    });
-    page.on("pageerror", (error) => result.pageErrors.push(String(error)));
-    // Every GraphQL WebSocket passes through here, so the flow can drop it like a flaky network.
-    const sockets = [];
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      sockets.push(ws);
-      ws.connectToServer();
-    });
 
-    // New job form: labels, keyboard order, live allowlist validation.
-    await page.goto(`${baseUrl}/jobs/new`);
-    await page.getByLabel("Instruction").waitFor();
-    result.formAccessibility = await accessibility(page);
-    result.tabOrder = await tabOrder(page);
-    await page.getByLabel("Repositories").fill("/etc");
-    result.allowlistMessage = await page
-      .locator("#repositories-error")
-      .textContent();
-    await page.getByLabel("Instruction").fill("Say hello instead of hi.");
-    await page.getByLabel("Repositories").fill(repoPath);
-    await page.getByLabel("Title").fill("Greeting in the browser");
-    result.allowlistMessageAfterFix = await page
-      .locator("#repositories-error")
-      .count();
-    await shot(page, "new-job");
+  // New job form: labels, keyboard order, live allowlist validation.
+  await page.goto(`${baseUrl}/jobs/new`);
+  await page.getByLabel("Instruction").waitFor();
+  result.formAccessibility = await accessibility(page);
+  result.tabOrder = await tabOrder(page);
+  await page.getByLabel("Repositories").fill("/etc");
+  result.allowlistMessage = await page
+    .locator("#repositories-error")
+    .textContent();
+  await page.getByLabel("Instruction").fill("Say hello instead of hi.");
+  await page.getByLabel("Repositories").fill(repoPath);
+  await page.getByLabel("Title").fill("Greeting in the browser");
+  result.allowlistMessageAfterFix = await page
+    .locator("#repositories-error")
+    .count();
+  await shot(page, "new-job");
 
-    // Submit; the job page must follow the run live, with no reload.
-    await page.evaluate(() => (window.__sameDocument = true));
-    await page.getByRole("button", { name: "Create job" }).click();
-    await page.waitForURL(
-      (url) =>
-        /^\/jobs\/[^/]+$/.test(url.pathname) && url.pathname !== "/jobs/new",
-    );
-    result.jobId = new URL(page.url()).pathname.split("/").pop();
-    await page.locator(".run-card .badge").waitFor();
-    await page.evaluate(() => {
-      window.__statuses = [];
-      const record = () => {
-        const status = document
-          .querySelector(".run-card .badge")
-          ?.getAttribute("data-status");
-        if (status && window.__statuses.at(-1) !== status)
-          window.__statuses.push(status);
-      };
-      record();
-      new MutationObserver(record).observe(document.body, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-      });
+  // Submit; the job page must follow the run live, with no reload.
+  await page.evaluate(() => (window.__sameDocument = true));
+  await page.getByRole("button", { name: "Create job" }).click();
+  await page.waitForURL(
+    (url) =>
+      /^\/jobs\/[^/]+$/.test(url.pathname) && url.pathname !== "/jobs/new",
+  );
+  result.jobId = new URL(page.url()).pathname.split("/").pop();
+  await page.locator(".run-card .badge").waitFor();
+  await page.evaluate(() => {
+    window.__statuses = [];
+    const record = () => {
+      const status = document
+        .querySelector(".run-card .badge")
+        ?.getAttribute("data-status");
+      if (status && window.__statuses.at(-1) !== status)
+        window.__statuses.push(status);
+    };
+    record();
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
     });
-    await page
-      .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
-      .waitFor({ timeout: 60_000 });
-    await shot(page, "job-running");
-    // Drop the socket (1012: service restart, which graphql-ws retries), then let the model go on:
-    // the run finishes while the page is disconnected, and the page must still catch up.
-    result.socketsBeforeDrop = sockets.length;
-    await Promise.all(
-      sockets.map((ws) =>
-        ws.close({ code: 1012, reason: "test drops the connection" }),
-      ),
-    );
-    console.log("RUNNING_SEEN");
-    await page
-      .locator('.run-card .badge[data-status="SUCCEEDED"]')
-      .waitFor({ timeout: 90_000 });
-    result.socketsAfterDrop = sockets.length;
-    result.statuses = await page.evaluate(() => window.__statuses);
-    result.jobStatus = await page
-      .locator(".job-meta .badge")
-      .getAttribute("data-status");
-    result.sameDocument = await page.evaluate(
-      () => window.__sameDocument === true,
-    );
-    await shot(page, "job-succeeded");
+  });
+  await page
+    .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
+    .waitFor({ timeout: 60_000 });
+  await shot(page, "job-running");
+  // Drop the socket (1012: service restart, which graphql-ws retries), then let the model go on:
+  // the run finishes while the page is disconnected, and the page must still catch up.
+  result.socketsBeforeDrop = sockets.length;
+  await Promise.all(
+    sockets.map((ws) =>
+      ws.close({ code: 1012, reason: "test drops the connection" }),
+    ),
+  );
+  console.log("RUNNING_SEEN");
+  await page
+    .locator('.run-card .badge[data-status="SUCCEEDED"]')
+    .waitFor({ timeout: 90_000 });
+  result.socketsAfterDrop = sockets.length;
+  result.statuses = await page.evaluate(() => window.__statuses);
+  result.jobStatus = await page
+    .locator(".job-meta .badge")
+    .getAttribute("data-status");
+  result.sameDocument = await page.evaluate(
+    () => window.__sameDocument === true,
+  );
+  await shot(page, "job-succeeded");
 
-    // Diff, download, thread.
+  // Diff, download, thread.
+  await page.locator(".run-diff > summary").click();
+  await page.locator(".diff-file").first().waitFor();
+  result.diffFiles = await page
+    .locator(".diff-file .diff-path")
+    .allTextContents();
+  result.diffAdded = await page
+    .locator(".diff-add .diff-code")
+    .allTextContents();
+  await shot(page, "diff");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator(".run-links a", { hasText: "Download patch" }).click(),
+  ]);
+  result.downloadPath = join(outDir, "downloaded.patch");
+  await download.saveAs(result.downloadPath);
+  await page.locator(".run-thread > summary").click();
+  await page.locator(".messages .message").first().waitFor();
+  result.threadRoles = await page
+    .locator(".messages .message .role")
+    .allTextContents();
+  result.toolCalls = await page
+    .locator(".block-tool-use > summary code")
+    .allTextContents();
+  await shot(page, "thread");
+
+  // One-page review, then the jobs list.
+  await page.getByRole("link", { name: "Review all diffs" }).click();
+  await page.locator(".matrix").waitFor();
+  result.reviewFiles = await page.locator(".matrix tbody th").allTextContents();
+  await shot(page, "review");
+  await page
+    .getByRole("navigation", { name: "Main" })
+    .getByRole("link", { name: "Jobs" })
+    .click();
+  const row = page.locator(`tr[data-job-id="${result.jobId}"]`);
+  await row.waitFor();
+  result.listRow = {
+    status: await row.locator(".badge").getAttribute("data-status"),
+    cells: await row.locator("td").allTextContents(),
+  };
+  result.sameDocumentAtEnd = await page.evaluate(
+    () => window.__sameDocument === true,
+  );
+  await shot(page, "jobs");
+
+  // Contrast in light and dark schemes, on the richest page (job with diff and thread open).
+  result.contrast = {};
+  // Calibrate the checker: a pale probe on white must be reported.
+  await page.evaluate(() => {
+    const probe = Object.assign(document.createElement("p"), {
+      textContent: "contrast probe",
+    });
+    Object.assign(probe.style, { color: "#aaaaaa", background: "#ffffff" });
+    document.querySelector("main").append(probe);
+  });
+  result.contrastProbeCaught = (await contrastFailures(page)).some((f) =>
+    f.includes("contrast probe"),
+  );
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto(`${baseUrl}/jobs/${result.jobId}`);
     await page.locator(".run-diff > summary").click();
-    await page.locator(".diff-file").first().waitFor();
-    result.diffFiles = await page
-      .locator(".diff-file .diff-path")
-      .allTextContents();
-    result.diffAdded = await page
-      .locator(".diff-add .diff-code")
-      .allTextContents();
-    await shot(page, "diff");
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.locator(".run-links a", { hasText: "Download patch" }).click(),
-    ]);
-    result.downloadPath = join(outDir, "downloaded.patch");
-    await download.saveAs(result.downloadPath);
     await page.locator(".run-thread > summary").click();
     await page.locator(".messages .message").first().waitFor();
-    result.threadRoles = await page
-      .locator(".messages .message .role")
-      .allTextContents();
-    result.toolCalls = await page
-      .locator(".block-tool-use > summary code")
-      .allTextContents();
-    await shot(page, "thread");
-
-    // One-page review, then the jobs list.
-    await page.getByRole("link", { name: "Review all diffs" }).click();
-    await page.locator(".matrix").waitFor();
-    result.reviewFiles = await page
-      .locator(".matrix tbody th")
-      .allTextContents();
-    await shot(page, "review");
-    await page
-      .getByRole("navigation", { name: "Main" })
-      .getByRole("link", { name: "Jobs" })
-      .click();
-    const row = page.locator(`tr[data-job-id="${result.jobId}"]`);
-    await row.waitFor();
-    result.listRow = {
-      status: await row.locator(".badge").getAttribute("data-status"),
-      cells: await row.locator("td").allTextContents(),
-    };
-    result.sameDocumentAtEnd = await page.evaluate(
-      () => window.__sameDocument === true,
-    );
-    await shot(page, "jobs");
-
-    // Contrast in light and dark schemes, on the richest page (job with diff and thread open).
-    result.contrast = {};
-    // Calibrate the checker: a pale probe on white must be reported.
-    await page.evaluate(() => {
-      const probe = Object.assign(document.createElement("p"), {
-        textContent: "contrast probe",
-      });
-      Object.assign(probe.style, { color: "#aaaaaa", background: "#ffffff" });
-      document.querySelector("main").append(probe);
-    });
-    result.contrastProbeCaught = (await contrastFailures(page)).some((f) =>
-      f.includes("contrast probe"),
-    );
-    for (const scheme of ["light", "dark"]) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.goto(`${baseUrl}/jobs/${result.jobId}`);
-      await page.locator(".run-diff > summary").click();
-      await page.locator(".run-thread > summary").click();
-      await page.locator(".messages .message").first().waitFor();
-      result.contrast[scheme] = await contrastFailures(page);
-      await shot(page, `job-${scheme}`);
-    }
-    await page.emulateMedia({ colorScheme: "light" });
-
-    // Bookmarkable route, loaded cold, and the bundled GraphiQL.
-    await page.goto(`${baseUrl}/jobs/${result.jobId}/review`);
-    await page.locator(".matrix").waitFor();
-    result.coldReviewTitle = await page.locator("h1").textContent();
-    await page.goto(`${baseUrl}/graphiql`);
-    await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
-    // Monaco fills the editor asynchronously; run the query once it is there.
-    await page
-      .locator(".graphiql-query-editor .view-lines", { hasText: "RecentJobs" })
-      .waitFor({ timeout: 30_000 });
-    await page.locator(".graphiql-execute-button").click();
-    await page
-      .locator(".graphiql-response")
-      .getByText("Greeting in the browser")
-      .waitFor({ timeout: 30_000 });
-    result.graphiqlQuery = true;
-    // A subscription typed into GraphiQL goes over the configured WebSocket URL.
-    await page.locator(".graphiql-query-editor .monaco-editor").first().click();
-    await page.keyboard.press("ControlOrMeta+A");
-    await page.keyboard.press("Delete");
-    await page.keyboard.insertText(
-      `subscription WatchJob { jobUpdated(id: "${result.jobId}") { id status } }`,
-    );
-    // GraphiQL picks up the operation name after a debounce; run once the tab shows it.
-    await page
-      .locator(".graphiql-tab", { hasText: "WatchJob" })
-      .waitFor({ timeout: 30_000 });
-    await page.locator(".graphiql-execute-button").click();
-    await page
-      .locator(".graphiql-response")
-      .getByText('"SUCCEEDED"')
-      .waitFor({ timeout: 30_000 });
-    result.graphiqlSubscription = true;
-    await shot(page, "graphiql");
-  } catch (error) {
-    await Promise.all(
-      context.pages().map((p, i) => shot(p, `failure-${i}`).catch(() => null)),
-    );
-    throw error;
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    result.contrast[scheme] = await contrastFailures(page);
+    await shot(page, `job-${scheme}`);
   }
-}
+  await page.emulateMedia({ colorScheme: "light" });
 
-main()
-  .catch((error) => {
-    result.error = String(error?.stack ?? error);
-  })
-  .finally(() => {
-    console.log(`RESULT ${JSON.stringify(result)}`);
-  });
+  // Bookmarkable route, loaded cold, and the bundled GraphiQL.
+  await page.goto(`${baseUrl}/jobs/${result.jobId}/review`);
+  await page.locator(".matrix").waitFor();
+  result.coldReviewTitle = await page.locator("h1").textContent();
+  await page.goto(`${baseUrl}/graphiql`);
+  await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+  // Monaco fills the editor asynchronously; run the query once it is there.
+  await page
+    .locator(".graphiql-query-editor .view-lines", { hasText: "RecentJobs" })
+    .waitFor({ timeout: 30_000 });
+  await page.locator(".graphiql-execute-button").click();
+  await page
+    .locator(".graphiql-response")
+    .getByText("Greeting in the browser")
+    .waitFor({ timeout: 30_000 });
+  result.graphiqlQuery = true;
+  // A subscription typed into GraphiQL goes over the configured WebSocket URL.
+  await page.locator(".graphiql-query-editor .monaco-editor").first().click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(
+    `subscription WatchJob { jobUpdated(id: "${result.jobId}") { id status } }`,
+  );
+  // GraphiQL picks up the operation name after a debounce; run once the tab shows it.
+  await page
+    .locator(".graphiql-tab", { hasText: "WatchJob" })
+    .waitFor({ timeout: 30_000 });
+  await page.locator(".graphiql-execute-button").click();
+  await page
+    .locator(".graphiql-response")
+    .getByText('"SUCCEEDED"')
+    .first()
+    .waitFor({ timeout: 30_000 });
+  result.graphiqlSubscription = true;
+  await shot(page, "graphiql");
+});

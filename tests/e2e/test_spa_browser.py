@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,35 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, browser_prerequisites
+from tests.e2e.conftest import Server, browser_prerequisites, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
 
 pytestmark = pytest.mark.skipif(browser_prerequisites() is not None, reason=str(browser_prerequisites()))
 
-FLOW = ROOT / "tests" / "e2e" / "spa_flow.mjs"
 PATCH_QUERY = "query($id: ID!) { job(id: $id) { status repositories { patch { diff } } } }"
 
 
-def run_browser(args: list[str], on_line: Callable[[str], None]) -> dict[str, Any]:
-    """Run the node flow, calling `on_line` for each progress line; its RESULT."""
-    process = subprocess.Popen(
-        ["node", str(FLOW), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    result: dict[str, Any] | None = None
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT ") :])
-        else:
-            on_line(line.strip())
-    stderr = process.stderr.read() if process.stderr else ""
-    process.wait(timeout=60)
-    assert result is not None, f"the browser flow printed no result; stderr:\n{stderr}"
-    return result
-
-
 def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_byte(
-    serve: Callable[[dict[str, str]], Server], make_repo: Callable[..., Path], output_dir: Path
+    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path
 ) -> None:
     # GIVEN a server with real workers and a fake Claude that waits until the browser shows the run working
     repo = make_repo("greeter")
@@ -64,7 +43,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
             if line == "RUNNING_SEEN":
                 seen_running.set()
 
-        result = run_browser([server.url, str(repo), str(output_dir)], progress)
+        result = run_browser("spa_flow.mjs", [server.url, str(repo), str(output_dir)], progress)
         seen_running.set()
 
     assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
@@ -107,3 +86,20 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     # AND nothing was loaded from another origin, and no script error happened
     assert result["offOrigin"] == []
     assert result["pageErrors"] == []
+
+
+def test_demo_mode_says_so_and_replays_the_recorded_session_on_the_sample(
+    serve: Callable[..., Server], tmp_path: Path, output_dir: Path
+) -> None:
+    # GIVEN `cody-batch serve --demo` with no API key and the default allowlist (the samples)
+    server = serve({"CODY_BATCH_ALLOWED_REPOS": ""}, "--demo")
+    sample = tmp_path / "data" / "samples" / "hello-python"
+    # WHEN a person runs a job on the sample repository from the form
+    result = run_browser("demo_flow.mjs", [server.url, str(sample), str(output_dir)])
+    # THEN the page says the model is a recording, and the run ends with a change
+    assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
+    assert "recorded demo session, not Claude" in result["banner"]
+    assert result["runStatus"] == "SUCCEEDED"
+    assert result["summary"].strip()
+    assert result["diffFiles"]
+    assert result["offOrigin"] == [] and result["pageErrors"] == []
