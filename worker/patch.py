@@ -63,8 +63,12 @@ def _numstat(workspace: Workspace) -> dict[str, tuple[int, int, bool]]:
 
 
 def stage(workspace: Workspace) -> Diff:
-    """Stage everything in the working tree and diff it against the base commit."""
-    workspace.git("add", "-A")
+    """Stage everything in the working tree and diff it against the base commit.
+
+    In a lazy workspace, files never checked out are skip-worktree entries: `add -A` leaves
+    them as they are (not deleted); `--sparse` lets it stage new files outside the patterns.
+    """
+    workspace.git("add", "-A", "--sparse")
     stats = _numstat(workspace)
     files = []
     for change, path in _changes(workspace):

@@ -20,6 +20,7 @@ from core.services.updates import job_usage
 from core.settings import Settings
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
+from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
 from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
@@ -123,7 +124,7 @@ class GateRepository(Step):
 
 
 class Clone(Step):
-    """Start a fresh clone (and, with a check command, its run on the unchanged code) in the background.
+    """Start a fresh lazy clone (and, with a check command, its run on the unchanged code) in the background.
 
     Claude's first call needs no files, so it overlaps the clone; the tools and every
     later step wait for it (`RunContext.ws`).
@@ -142,7 +143,8 @@ class Clone(Step):
 
     @staticmethod
     def _prepare(ctx: RunContext, dest: Path) -> Workspace:
-        workspace = clone(ctx.location.clone_url, dest, env=ctx.git_env)
+        # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
+        workspace = clone(ctx.location.clone_url, dest, env=ctx.git_env, lazy=True)
         command = ctx.check_command
         if command and ctx.runner is not None:
             ctx.before = run_check(ctx.runner, workspace, command)
@@ -193,6 +195,7 @@ class RunAgent(Step):
             on_turn=lambda saved: _ignore(ctx.progress.save_thread(saved)),
             check_cancelled=lambda: _ignore(ctx.progress.check_cancelled()),
             before_tools=lambda: _ignore(ctx.ws()),
+            files=LazyFiles(ctx.ws),
         )
 
 

@@ -130,7 +130,8 @@ class CheckRun:
 
 
 def run_check(runner: CommandRunner, workspace: Workspace, command: str) -> CheckRun:
-    """Run the check command, then put the working tree back as it was (build output, caches)."""
+    """Run the check command on every file, then put the working tree back as it was (build output, caches)."""
+    workspace.expand()
     tree = workspace.snapshot()
     try:
         exit_code, output = runner(command, workspace.path)

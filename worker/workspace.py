@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +16,9 @@ from git.cmd import Git
 
 CLONE_TIMEOUT_SECONDS = 600.0
 MAX_CHECKOUT_BYTES = 500 * 1024 * 1024
+# A lazy workspace starts with the files at the root only (no-cone sparse-checkout patterns).
+ROOT_FILES_ONLY = "/*\n!/*/\n"
+_SPECIAL = frozenset("*?[]\\ !#")
 
 # Hooks could run code from a template dir; submodules could fetch other repositories.
 SAFE_GIT_CONFIG = {
@@ -51,6 +55,13 @@ def is_remote(url: str) -> bool:
     return "://" in url or url.startswith("git@")
 
 
+def sparse_pattern(path: str) -> str | None:
+    """The no-cone pattern matching exactly `path` (relative, posix); None if no pattern can say it."""
+    if "\n" in path or "\r" in path:
+        return None
+    return "/" + "".join(f"\\{char}" if char in _SPECIAL else char for char in path)
+
+
 def tree_size(root: Path, limit: int) -> int:
     """Bytes under `root` (symlinks not followed), stopping early once over `limit`."""
     total = 0
@@ -74,6 +85,7 @@ class Workspace:
     path: Path
     base_commit: str
     env: dict[str, str] = field(default_factory=dict)
+    sparse: bool = False  # only the root files and what `include` added are on disk
 
     @property
     def repo(self) -> Repo:
@@ -97,6 +109,30 @@ class Workspace:
         )
         return bytes(out) if not isinstance(out, bytes) else out
 
+    def include(self, paths: list[str]) -> None:
+        """Check out these tracked paths too (and keep files written there in the checkout)."""
+        if not self.sparse or not paths:
+            return
+        patterns = [sparse_pattern(path) for path in paths]
+        if None in patterns:  # a name no pattern can match: give up on laziness
+            self.expand()
+            return
+        listed = "".join(f"{pattern}\n" for pattern in patterns)
+        subprocess.run(
+            ["git", "sparse-checkout", "add", "--stdin"],
+            cwd=self.path,
+            env={**os.environ, **self.env},
+            input=listed.encode(),
+            capture_output=True,
+            check=True,
+        )
+
+    def expand(self) -> None:
+        """Check out every file (commands may read any of them); a no-op once done."""
+        if self.sparse:
+            self.git("sparse-checkout", "disable")
+            self.sparse = False
+
     def snapshot(self) -> str:
         """A tree object of the working tree as it is now (untracked files included)."""
         self.git("add", "-A")
@@ -115,10 +151,17 @@ def clone(
     env: Mapping[str, str] | None = None,
     timeout: float = CLONE_TIMEOUT_SECONDS,
     max_bytes: int = MAX_CHECKOUT_BYTES,
+    lazy: bool = False,
 ) -> Workspace:
-    """Clone `url` into `dest` (absent or empty) and record the base commit."""
+    """Clone `url` into `dest` (absent or empty) and record the base commit.
+
+    `lazy` checks out the root files only; `Workspace.include` brings in more on demand.
+    """
     git_env = with_git_config(env or {}, SAFE_GIT_CONFIG)
-    args = ["git", "clone", "--quiet", "--no-recurse-submodules"]
+    # Later git commands in the workspace (add, commit for a pull request) skip hooks too.
+    args = ["git", "clone", "--quiet", "--no-recurse-submodules", "--config", "core.hooksPath=/dev/null"]
+    if lazy:
+        args += ["--no-checkout", "--config", "core.sparseCheckout=true", "--config", "core.sparseCheckoutCone=false"]
     if is_remote(url):
         args += ["--depth", "1"]
     else:
@@ -133,19 +176,32 @@ def clone(
         detail = (err.stderr or "").strip().splitlines()
         reason = detail[-1] if detail else f"git exited with status {err.status}"
         raise WorkspaceError("CLONE_FAILED", f"could not clone {url}: {reason}") from None
-    size = tree_size(dest, max_bytes)
+    workspace = Workspace(path=dest, base_commit="", env=git_env, sparse=lazy)
+    try:
+        workspace.base_commit = workspace.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+    except GitCommandError:
+        raise WorkspaceError("EMPTY_REPOSITORY", f"{url} has no commits to change") from None
+    # The cap counts what a full checkout would write, so a lazy one can still be expanded.
+    size = tree_size(dest, max_bytes) + (blob_bytes(workspace) if lazy else 0)
     if size > max_bytes:
         raise WorkspaceError(
             "REPOSITORY_TOO_LARGE",
             f"{url} is over the checkout size cap of {max_bytes // (1024 * 1024)} MB",
         )
-    repo = Repo(dest)
-    if not repo.head.is_valid():
-        raise WorkspaceError("EMPTY_REPOSITORY", f"{url} has no commits to change")
-    with repo.config_writer() as config:
-        # Later git commands in the workspace (add, commit for a pull request) skip hooks too.
-        config.set_value("core", "hooksPath", "/dev/null")
-    return Workspace(path=dest, base_commit=repo.head.commit.hexsha, env=git_env)
+    if lazy:
+        (dest / ".git" / "info").mkdir(exist_ok=True)
+        (dest / ".git" / "info" / "sparse-checkout").write_text(ROOT_FILES_ONLY)
+        workspace.git("checkout", "--quiet")
+    return workspace
+
+
+def blob_bytes(workspace: Workspace) -> int:
+    """Bytes of every file in the base commit's tree: what a full checkout writes."""
+    total = 0
+    for entry in workspace.git("ls-tree", "-r", "-l", "-z", workspace.base_commit).split("\0"):
+        size = entry.split(None, 4)[3] if entry else "-"
+        total += int(size) if size.isdigit() else 0  # "-" for submodules
+    return total
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from worker.agent.errors import (
     WallTimeExceeded,
 )
 from worker.agent.model_errors import is_context_overflow, model_unavailable
+from worker.agent.text_editor import OnDemandFiles
 from worker.agent.tools import ToolBox
 
 MAX_CONTINUATIONS = 3  # consecutive max_tokens / pause_turn turns before giving up
@@ -85,6 +86,7 @@ class Agent:
         on_turn: Callable[[Thread], None],
         check_cancelled: Callable[[], None],
         before_tools: Callable[[], None] | None = None,
+        files: OnDemandFiles | None = None,
     ) -> None:
         self.client = client
         # Called before the first tool runs in a turn: the workspace may still be cloning meanwhile.
@@ -98,6 +100,7 @@ class Agent:
             allow_commands=config.allow_commands,
             read_only=config.read_only,
             command_timeout=config.command_timeout,
+            files=files,
         )
         thread.system = thread.system or system_blocks(config.system_prompt, config.prompt_caching)
         thread.tools = thread.tools or tools_with_breakpoint(self.tools.definitions, config.prompt_caching)

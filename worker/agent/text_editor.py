@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from worker.agent.sandbox import ToolError, Workspace
 
@@ -18,15 +18,36 @@ def numbered(lines: list[str], first: int) -> str:
     return "\n".join(f"{number:6}\t{line}" for number, line in enumerate(lines, start=first))
 
 
+class OnDemandFiles(Protocol):
+    """A checkout whose tracked files reach the disk only when a tool touches them."""
+
+    def materialize(self, raw: str, *, keep: bool = False) -> None:
+        """Check out what `raw` names (following symlinks); `keep` a path about to be written."""
+
+    def tracked_dir(self, rel: str) -> bool:
+        """Whether `rel` is a directory of tracked files (on disk or not)."""
+
+    def listing(self, rel: str) -> dict[str, bool]:
+        """Tracked entries two levels under directory `rel`: relative name -> is a directory."""
+
+    def expand(self) -> None:
+        """Check out every file (a command may read any of them)."""
+
+
 class TextEditorTool:
-    """`view`, `create`, `str_replace` and `insert` confined to one workspace."""
+    """`view`, `create`, `str_replace` and `insert` confined to one workspace.
+
+    With `files`, tracked files not yet on disk are checked out before they are touched and
+    listed from the index; without, the tool works on the plain directory.
+    """
 
     name = "str_replace_based_edit_tool"
     definition: dict[str, Any] = {"type": "text_editor_20250728", "name": name}
 
-    def __init__(self, workspace: Workspace, read_only: bool = False) -> None:
+    def __init__(self, workspace: Workspace, read_only: bool = False, files: OnDemandFiles | None = None) -> None:
         self.workspace = workspace
         self.read_only = read_only
+        self.files = files
 
     def __call__(self, tool_input: dict[str, Any]) -> str:
         """Run one command; ToolError carries any refusal back to Claude."""
@@ -36,13 +57,22 @@ class TextEditorTool:
             raise ToolError(f"Unknown command {command!r}; use one of: {', '.join(handlers)}.")
         if self.read_only and command != "view":
             raise ToolError("This is a read-only analysis: only the `view` command is available.")
-        path = self.workspace.resolve(tool_input.get("path", ""))
+        raw = tool_input.get("path", "")
+        path = self.workspace.resolve(raw)  # refuses escapes before anything is checked out
+        if self.files is not None:
+            self.files.materialize(raw, keep=command != "view")
+            path = self.workspace.resolve(raw)  # a symlink checked out just now may point elsewhere
         return handlers[command](path, tool_input)
+
+    def _is_dir(self, path: Path) -> bool:
+        if path.is_dir():
+            return True
+        return self.files is not None and self.files.tracked_dir(self.workspace.display(path))
 
     # -- reading -----------------------------------------------------------------------------
 
     def _read(self, path: Path, for_edit: bool = True) -> str:
-        if not path.exists():
+        if not path.exists() and not self._is_dir(path):
             raise ToolError(f"The path {self.workspace.display(path)} does not exist.")
         if not path.is_file():
             raise ToolError(f"{self.workspace.display(path)} is not a regular file.")
@@ -63,7 +93,7 @@ class TextEditorTool:
 
     def view(self, path: Path, tool_input: dict[str, Any]) -> str:
         """A numbered file (optionally a line range), or a directory listing two levels deep."""
-        if path.is_dir():
+        if self._is_dir(path):
             return self._listing(path)
         lines = self._read(path, for_edit=False).split("\n")
         first, last = 1, len(lines)
@@ -88,12 +118,11 @@ class TextEditorTool:
         return first, last
 
     def _listing(self, directory: Path) -> str:
-        entries: list[str] = []
-        for child in self._visible(directory):
-            entries.append(self._entry(directory, child))
-            # Never descend through a symlink: it could list names outside the workspace.
-            if child.is_dir() and not child.is_symlink():
-                entries.extend(self._entry(directory, grandchild) for grandchild in self._visible(child))
+        found = self.files.listing(self.workspace.display(directory)) if self.files is not None else {}
+        if directory.is_dir():
+            found.update(self._on_disk(directory))  # what is on disk wins (a symlink to a directory)
+        visible = [name for name in found if not any(part.startswith(".") for part in name.split("/"))]
+        entries = [name + ("/" if found[name] else "") for name in sorted(visible, key=lambda n: n.split("/"))]
         shown = entries[:MAX_LISTING_ENTRIES]
         shown_dir = self.workspace.display(directory)
         header = f"Files and directories up to 2 levels deep in {shown_dir}, hidden items excluded:"
@@ -101,12 +130,15 @@ class TextEditorTool:
         return "\n".join([header, *shown, *more])
 
     @staticmethod
-    def _visible(directory: Path) -> list[Path]:
-        return sorted(child for child in directory.iterdir() if not child.name.startswith("."))
-
-    @staticmethod
-    def _entry(base: Path, path: Path) -> str:
-        return path.relative_to(base).as_posix() + ("/" if path.is_dir() else "")
+    def _on_disk(directory: Path) -> dict[str, bool]:
+        """Entries two levels deep (relative name -> is a directory), hidden ones not descended."""
+        found: dict[str, bool] = {}
+        for child in directory.iterdir():
+            found[child.name] = child.is_dir()
+            # Never descend through a symlink (it could list names outside the workspace) or into hidden dirs.
+            if child.is_dir() and not child.is_symlink() and not child.name.startswith("."):
+                found.update({f"{child.name}/{grand.name}": grand.is_dir() for grand in child.iterdir()})
+        return found
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -115,7 +147,7 @@ class TextEditorTool:
         text = tool_input.get("file_text")
         if not isinstance(text, str):
             raise ToolError("`file_text` is required for `create`.")
-        if path.is_dir():
+        if self._is_dir(path):
             raise ToolError(f"{self.workspace.display(path)} is a directory.")
         existed = path.exists()
         if existed:

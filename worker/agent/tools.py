@@ -8,7 +8,7 @@ from typing import Any
 
 from worker.agent.command import CommandTool, is_secret_name
 from worker.agent.sandbox import ToolError, Workspace
-from worker.agent.text_editor import TextEditorTool
+from worker.agent.text_editor import OnDemandFiles, TextEditorTool
 
 REDACTED = "[REDACTED]"
 
@@ -32,8 +32,10 @@ class ToolBox:
         allow_commands: bool = False,
         read_only: bool = False,
         command_timeout: float = 300.0,
+        files: OnDemandFiles | None = None,
     ) -> None:
-        self.editor = TextEditorTool(Workspace(workspace), read_only=read_only)
+        self.editor = TextEditorTool(Workspace(workspace), read_only=read_only, files=files)
+        self.files = files
         # A read-only analysis gets no shell: a command could change the files it reports on.
         with_shell = allow_commands and not read_only
         self.command = CommandTool(self.editor.workspace.root, command_timeout) if with_shell else None
@@ -61,6 +63,8 @@ class ToolBox:
             if name == self.editor.name:
                 text, is_error = self.editor(tool_input), False
             elif name == CommandTool.name and self.command is not None:
+                if self.files is not None:
+                    self.files.expand()  # commands see the whole tree
                 text, is_error = self.command(tool_input, timeout=time_left), False
             else:
                 raise ToolError(f"There is no tool named {name!r} in this session.")
