@@ -31,7 +31,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup
-	$(BIN)/pytest -q
+	E2E_REQUIRED=1 $(BIN)/pytest -q
 
 # The SPA: built once (again when its sources change) and served by the local server at /.
 frontend:

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 OUTPUT = ROOT / "test-output" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# `make test` sets this: there a missing browser or SPA build is a failure, not a skip.
+REQUIRED = os.environ.get("E2E_REQUIRED") == "1"
 
 
 def browser_prerequisites() -> str | None:
@@ -33,6 +35,16 @@ def browser_prerequisites() -> str | None:
     if shutil.which("node") is None or not Path(CHROMIUM).exists():
         return "node or Debian's chromium is missing (make browser)"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _browser_ready() -> None:
+    """Skip (or, under `make test`, fail) when the browser tests cannot run here."""
+    missing = browser_prerequisites()
+    if missing is not None:
+        if REQUIRED:
+            pytest.fail(f"the browser tests must run, but {missing}")
+        pytest.skip(missing)
 
 
 def free_port() -> int:

@@ -7,12 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.e2e.conftest import Server, browser_prerequisites, run_browser
+from tests.e2e.conftest import Server, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
-
-pytestmark = pytest.mark.skipif(browser_prerequisites() is not None, reason=str(browser_prerequisites()))
 
 PATCH_QUERY = "query($id: ID!) { job(id: $id) { status repositories { patch { diff } } } }"
 
