@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from core.samples import list_samples
 from core.settings import Settings
 
 
@@ -16,6 +17,9 @@ class ServerSettings:
     default_model: str
     commands_enabled: bool
     demo: bool = strawberry.field(description="True when the model is a recorded session, not Claude.")
+    sample_repositories: list[str] = strawberry.field(
+        default_factory=list, description="Allowed sample repositories in the data dir, to try a first job on."
+    )
 
     @classmethod
     def from_model(cls, settings: Settings) -> ServerSettings:
@@ -27,4 +31,5 @@ class ServerSettings:
             default_model=settings.model,
             commands_enabled=settings.allow_commands,
             demo=settings.demo,
+            sample_repositories=list_samples(settings),
         )

@@ -130,6 +130,7 @@ export const SETTINGS_QUERY = gql`
       defaultModel
       commandsEnabled
       demo
+      sampleRepositories
     }
   }
 `;

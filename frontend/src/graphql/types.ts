@@ -34,6 +34,8 @@ export interface ServerSettings {
   defaultModel: string;
   commandsEnabled: boolean;
   demo: boolean;
+  /** Allowed sample repositories in the server's data dir, to try a first job on. */
+  sampleRepositories: string[];
 }
 
 export interface RunError {

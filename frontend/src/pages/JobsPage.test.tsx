@@ -126,6 +126,7 @@ describe("Layout", () => {
           defaultModel: "m",
           commandsEnabled: false,
           demo,
+          sampleRepositories: [],
         },
       },
     },

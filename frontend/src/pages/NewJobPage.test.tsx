@@ -15,6 +15,7 @@ const SETTINGS: ServerSettings = {
   defaultModel: "claude-test",
   commandsEnabled: false,
   demo: false,
+  sampleRepositories: [],
 };
 
 const INPUT = {
@@ -30,13 +31,13 @@ function JobStub() {
   return <p>job page {useParams().id}</p>;
 }
 
-function renderForm(payload: object) {
+function renderForm(payload: object, settings: ServerSettings = SETTINGS) {
   const mocks = [
     { request: { query: CREATE_JOB, variables: { input: INPUT } }, result: { data: { createJob: payload } } },
   ];
   return renderWithApollo(
     <Routes>
-      <Route path="/jobs/new" element={<NewJobForm settings={SETTINGS} />} />
+      <Route path="/jobs/new" element={<NewJobForm settings={settings} />} />
       <Route path="/jobs/:id" element={<JobStub />} />
     </Routes>,
     mocks,
@@ -52,6 +53,19 @@ async function fillAndSubmit() {
 }
 
 describe("NewJobForm", () => {
+  it("GIVEN a server with a sample repository WHEN its button is pressed THEN the sample fills Repositories", async () => {
+    renderForm({}, { ...SETTINGS, sampleRepositories: ["/srv/repos/hello-python"] });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "use /srv/repos/hello-python" }));
+    expect(screen.getByLabelText("Repositories")).toHaveValue("/srv/repos/hello-python");
+    expect(screen.queryByRole("button", { name: /use \/srv/ })).toBeNull();
+  });
+
+  it("GIVEN a server without samples WHEN rendered THEN no sample button is offered", () => {
+    renderForm({});
+    expect(screen.queryByText(/Try the sample repository/)).toBeNull();
+  });
+
   it("GIVEN the form WHEN rendered THEN every control has its label", () => {
     renderForm({});
     for (const label of [

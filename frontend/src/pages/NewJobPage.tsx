@@ -90,6 +90,18 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
         >
           <textarea rows={4} required value={form.repositories} onChange={update("repositories")} spellCheck={false} />
         </Field>
+        {settings.sampleRepositories.length > 0 && lines.length === 0 && (
+          <p className="sample-hint">
+            New here? Try the sample repository:{" "}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => update("repositories")({ target: { value: settings.sampleRepositories.join("\n") } })}
+            >
+              use {settings.sampleRepositories[0]}
+            </button>
+          </p>
+        )}
         <Field
           id="title"
           label="Title"

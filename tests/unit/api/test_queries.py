@@ -152,7 +152,8 @@ async def test_job_events_of_unknown_job_is_not_found(gql) -> None:
 
 async def test_settings(gql, settings) -> None:
     _, body = await gql(
-        "{ settings { backend allowedRepositories maxRepositories models defaultModel commandsEnabled demo } }"
+        "{ settings { backend allowedRepositories maxRepositories models defaultModel commandsEnabled demo"
+        " sampleRepositories } }"
     )
     assert body["data"]["settings"] == {
         "backend": "local",
@@ -162,6 +163,7 @@ async def test_settings(gql, settings) -> None:
         "defaultModel": settings.model,
         "commandsEnabled": False,
         "demo": False,
+        "sampleRepositories": [],
     }
 
 
