@@ -11,7 +11,9 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   await page
     .getByLabel("Instruction")
     .fill("Add a docstring to every function.");
-  await page.getByLabel("Repositories").fill(samplePath);
+  // A new user does not know the sample's path: the form offers it.
+  await page.getByRole("button", { name: `use ${samplePath}` }).click();
+  result.repositories = await page.getByLabel("Repositories").inputValue();
   await page.getByRole("button", { name: "Create job" }).click();
   await page.waitForURL(
     (url) =>

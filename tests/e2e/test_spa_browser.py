@@ -95,6 +95,7 @@ def test_demo_mode_says_so_and_replays_the_recorded_session_on_the_sample(
     # THEN the page says the model is a recording, and the run ends with a change
     assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
     assert "recorded demo session, not Claude" in result["banner"]
+    assert result["repositories"] == str(sample)  # filled by the form's "use the sample" button
     assert result["runStatus"] == "SUCCEEDED"
     assert result["summary"].strip()
     assert result["diffFiles"]
