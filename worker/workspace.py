@@ -86,6 +86,8 @@ class Workspace:
     base_commit: str
     env: dict[str, str] = field(default_factory=dict)
     sparse: bool = False  # only the root files and what `include` added are on disk
+    max_bytes: int = MAX_CHECKOUT_BYTES
+    url: str = ""
 
     @property
     def repo(self) -> Repo:
@@ -129,9 +131,14 @@ class Workspace:
 
     def expand(self) -> None:
         """Check out every file (commands may read any of them); a no-op once done."""
-        if self.sparse:
-            self.git("sparse-checkout", "disable")
-            self.sparse = False
+        if not self.sparse:
+            return
+        # Checked here, not at the clone: listing every blob's size costs more than a lazy run needs.
+        size = tree_size(self.path / ".git", self.max_bytes) + blob_bytes(self)
+        if size > self.max_bytes:
+            raise too_large(self.url, self.max_bytes)
+        self.git("sparse-checkout", "disable")
+        self.sparse = False
 
     def snapshot(self) -> str:
         """A tree object of the working tree as it is now (untracked files included)."""
@@ -176,23 +183,24 @@ def clone(
         detail = (err.stderr or "").strip().splitlines()
         reason = detail[-1] if detail else f"git exited with status {err.status}"
         raise WorkspaceError("CLONE_FAILED", f"could not clone {url}: {reason}") from None
-    workspace = Workspace(path=dest, base_commit="", env=git_env, sparse=lazy)
+    if tree_size(dest, max_bytes) > max_bytes:  # a lazy clone: its .git only, the rest when it expands
+        raise too_large(url, max_bytes)
+    workspace = Workspace(path=dest, base_commit="", env=git_env, sparse=lazy, max_bytes=max_bytes, url=url)
     try:
         workspace.base_commit = workspace.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
     except GitCommandError:
         raise WorkspaceError("EMPTY_REPOSITORY", f"{url} has no commits to change") from None
-    # The cap counts what a full checkout would write, so a lazy one can still be expanded.
-    size = tree_size(dest, max_bytes) + (blob_bytes(workspace) if lazy else 0)
-    if size > max_bytes:
-        raise WorkspaceError(
-            "REPOSITORY_TOO_LARGE",
-            f"{url} is over the checkout size cap of {max_bytes // (1024 * 1024)} MB",
-        )
     if lazy:
         (dest / ".git" / "info").mkdir(exist_ok=True)
         (dest / ".git" / "info" / "sparse-checkout").write_text(ROOT_FILES_ONLY)
         workspace.git("checkout", "--quiet")
     return workspace
+
+
+def too_large(url: str, max_bytes: int) -> WorkspaceError:
+    """The error of a repository over the checkout size cap."""
+    cap = max_bytes // (1024 * 1024)
+    return WorkspaceError("REPOSITORY_TOO_LARGE", f"{url} is over the checkout size cap of {cap} MB")
 
 
 def blob_bytes(workspace: Workspace) -> int:
@@ -222,7 +230,8 @@ def checkout(
     timeout: float = CLONE_TIMEOUT_SECONDS,
     max_bytes: int = MAX_CHECKOUT_BYTES,
     parent: Path | None = None,
+    lazy: bool = False,
 ) -> Iterator[Workspace]:
     """A clone of `url` in a fresh temp dir, removed afterwards whatever happens."""
     with scratch_dir(parent) as tmp:
-        yield clone(url, tmp / "repo", env=env, timeout=timeout, max_bytes=max_bytes)
+        yield clone(url, tmp / "repo", env=env, timeout=timeout, max_bytes=max_bytes, lazy=lazy)

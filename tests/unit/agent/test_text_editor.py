@@ -10,15 +10,18 @@ import pytest
 from tests.unit.agent.conftest import MakeRepo
 from worker.agent.text_editor import MAX_EDIT_BYTES, MAX_VIEW_CHARS
 from worker.agent.tools import ToolBox
+from worker.lazy_files import LazyFiles
+from worker.workspace import clone
 
 
 def call(box: ToolBox, **tool_input: Any) -> dict[str, Any]:
     return box.run({"type": "tool_use", "id": "toolu_1", "name": "str_replace_based_edit_tool", "input": tool_input})
 
 
-@pytest.fixture
-def repo(make_repo: MakeRepo) -> Path:
-    return make_repo(
+@pytest.fixture(params=["plain directory", "lazy checkout"])
+def lazy(request: pytest.FixtureRequest, make_repo: MakeRepo, tmp_path: Path) -> tuple[Path, LazyFiles | None]:
+    """Every test runs on a plain directory and on a lazy clone (only root files on disk at first)."""
+    origin = make_repo(
         "sandbox",
         {
             "app.py": "one\ntwo\nthree\n",
@@ -27,11 +30,22 @@ def repo(make_repo: MakeRepo) -> Path:
             ".hidden": "secret\n",
         },
     )
+    if request.param == "plain directory":
+        return origin, None
+    (tmp_path / "lazy").mkdir()
+    workspace = clone(str(origin), tmp_path / "lazy" / "repo", lazy=True)
+    assert not (workspace.path / "pkg").exists()
+    return workspace.path, LazyFiles(lambda: workspace)
 
 
 @pytest.fixture
-def box(repo: Path) -> ToolBox:
-    return ToolBox(repo)
+def repo(lazy: tuple[Path, LazyFiles | None]) -> Path:
+    return lazy[0]
+
+
+@pytest.fixture
+def box(lazy: tuple[Path, LazyFiles | None]) -> ToolBox:
+    return ToolBox(lazy[0], files=lazy[1])
 
 
 def test_view_file_numbers_lines_and_honours_view_range(box: ToolBox) -> None:

@@ -6,6 +6,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import git
 from worker.patch import changed_paths, stage, to_patch
 from worker.workspace import checkout
@@ -13,8 +15,9 @@ from worker.workspace import checkout
 PNG = bytes(range(256)) * 4
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["full checkout", "lazy checkout"])
 def test_patch_with_added_deleted_renamed_and_binary_files_applies_to_a_fresh_clone(
-    make_repo: Callable[..., Path], tmp_path: Path
+    make_repo: Callable[..., Path], tmp_path: Path, lazy: bool
 ) -> None:
     # GIVEN a repository and a workspace in which every kind of change is made
     origin = make_repo(
@@ -26,7 +29,8 @@ def test_patch_with_added_deleted_renamed_and_binary_files_applies_to_a_fresh_cl
             "logo.png": PNG,
         },
     )
-    with checkout(str(origin)) as workspace:
+    with checkout(str(origin), lazy=lazy) as workspace:
+        workspace.include(["docs/guide.md"])  # a lazy checkout has the root files only
         (workspace.path / "app.py").write_text("print('hello')\nprint('again')\n")
         (workspace.path / "old.txt").unlink()
         (workspace.path / "docs/guide.md").rename(workspace.path / "docs/manual.md")
@@ -59,9 +63,10 @@ def test_patch_with_added_deleted_renamed_and_binary_files_applies_to_a_fresh_cl
     assert (fresh / "new file.bin").read_bytes() == b"\x00\x01\x02binary"
 
 
-def test_untouched_workspace_has_an_empty_diff(make_repo: Callable[..., Path]) -> None:
+@pytest.mark.parametrize("lazy", [False, True], ids=["full checkout", "lazy checkout"])
+def test_untouched_workspace_has_an_empty_diff(make_repo: Callable[..., Path], lazy: bool) -> None:
     # GIVEN a fresh workspace
-    with checkout(str(make_repo("same"))) as workspace:
+    with checkout(str(make_repo("same", {"README.md": "x\n", "src/a.py": "a = 1\n"})), lazy=lazy) as workspace:
         # WHEN nothing was edited
         diff = stage(workspace)
     # THEN there is nothing to store
