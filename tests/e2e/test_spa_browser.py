@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server.anthropic_replay import RecordedRequest
 from tests.e2e.conftest import Server, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
 
@@ -99,4 +101,46 @@ def test_demo_mode_says_so_and_replays_the_recorded_session_on_the_sample(
     assert result["runStatus"] == "SUCCEEDED"
     assert result["summary"].strip()
     assert result["diffFiles"]
+    assert result["offOrigin"] == [] and result["pageErrors"] == []
+
+
+def _stateless_turn(request: RecordedRequest) -> dict[str, Any]:
+    """View, edit, then finish, decided by the conversation so far, so parallel runs cannot mix turns up."""
+    turns_so_far = sum(1 for message in request.body["messages"] if message["role"] == "assistant")
+    if turns_so_far == 0:
+        return tool_turn(view("app.py"))
+    if turns_so_far == 1:
+        return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+    return text_turn("Changed the greeting to hello.")
+
+
+def test_one_change_across_two_repositories_is_reviewed_on_one_page(
+    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path
+) -> None:
+    # GIVEN a job over two repositories that finished with a patch each
+    repos = [make_repo("alpha"), make_repo("beta", {"app.py": "print('hi')\n", "lib/util.py": "X = 1\n"})]
+    with FakeAnthropic() as fake:
+        fake.script([_stateless_turn] * 6)
+        server = serve({"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.url})
+        created = server.graphql(
+            "mutation($input: CreateJobInput!) { createJob(input: $input) { ... on Job { id } } }",
+            {"input": {"prompt": "Say hello", "title": "Hello everywhere", "repositories": [str(r) for r in repos]}},
+        )
+        job_id = created["createJob"]["id"]
+        status = "QUEUED"
+        for _ in range(600):  # waiting for an outcome, not timing it
+            status = server.graphql("query($id: ID!) { job(id: $id) { status } }", {"id": job_id})["job"]["status"]
+            if status not in {"QUEUED", "RUNNING"}:
+                break
+            time.sleep(0.1)
+    assert status == "SUCCEEDED", server.log.read_text()[-3000:]
+    # WHEN the review page is opened
+    result = run_browser("review_flow.mjs", [server.url, job_id, str(output_dir)])
+    # THEN both repositories' diffs are on it, and the file matrix has a column per repository
+    assert "error" not in result, result["error"]
+    assert result["title"] == "Review: Hello everywhere"
+    assert result["repositories"] == [str(r) for r in repos]
+    assert result["diffFiles"] == ["app.py", "app.py"]
+    assert result["matrixFiles"] == ["app.py"]
+    assert len(result["matrixHeads"]) == 3  # the file column, then one per repository
     assert result["offOrigin"] == [] and result["pageErrors"] == []

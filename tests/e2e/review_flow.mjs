@@ -1,0 +1,20 @@
+// One change across several repositories reviewed as one: the review page of a finished job.
+// Prints "RESULT <json>".
+import { runFlow, shot } from "./browser.mjs";
+
+const [baseUrl, jobId, outDir] = process.argv.slice(2);
+
+runFlow({ baseUrl, outDir }, async (page, result) => {
+  await page.goto(`${baseUrl}/jobs/${jobId}/review`);
+  await page.locator(".review-run").first().waitFor({ timeout: 60_000 });
+  result.title = await page.locator("h1").textContent();
+  result.matrixHeads = await page.locator(".matrix thead th").allTextContents();
+  result.matrixFiles = await page.locator(".matrix tbody th").allTextContents();
+  result.repositories = await page
+    .locator(".review-run .location")
+    .allTextContents();
+  result.diffFiles = await page
+    .locator(".review-run .diff-file .diff-path")
+    .allTextContents();
+  await shot(page, outDir, "review-two-repositories");
+});
