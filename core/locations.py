@@ -67,7 +67,7 @@ def _github(owner: str, name: str) -> Location:
     return Location(f"{GITHUB_HOST}/{owner}/{name}", owner, name)
 
 
-def _from_url(ref: str) -> Location:
+def _from_url(ref: str, check: bool = True) -> Location:
     parts = urlsplit(ref)
     if parts.query or parts.fragment or "?" in ref or "#" in ref:
         raise InputError("repository URLs may not carry a query string or fragment")
@@ -80,7 +80,7 @@ def _from_url(ref: str) -> Location:
     if parts.scheme == "file":
         if netloc not in {"", "localhost"}:
             raise InputError(f"file URLs must name a local path, not host {netloc!r}")
-        return _local(parts.path)
+        return _local(parts.path, check=check)
     if parts.scheme not in {"https", "ssh"}:
         raise InputError(f"unsupported URL scheme {parts.scheme!r}: use https://github.com/owner/name")
     host = netloc.lower()
@@ -97,22 +97,33 @@ def _from_url(ref: str) -> Location:
     return _github(match["owner"], match["name"])
 
 
-def _local(raw: str, base: Path | None = None) -> Location:
+def _local(raw: str, base: Path | None = None, check: bool = True) -> Location:
     path = Path(os.path.expanduser(raw))
     if not path.is_absolute():
         if base is None:
             raise InputError(f"relative paths are resolved by the CLI; give an absolute path, not {raw!r}")
         path = base / path
-    real = Path(os.path.realpath(path))
+    location = Location(os.path.realpath(path))
+    if check:
+        check_local_repository(location)
+    return location
+
+
+def check_local_repository(location: Location) -> None:
+    """InputError unless a local location is a git repository (a work tree or a bare one)."""
+    real = Path(location.value)
     if not real.is_dir():
         raise InputError(f"no directory at {real}")
     if not (real / ".git").exists() and not (real / "HEAD").is_file():
         raise InputError(f"{real} is not a git repository")
-    return Location(str(real))
 
 
-def normalize(ref: str, *, base: Path | None = None) -> Location:
-    """Normalize one repository reference; InputError when it is not acceptable."""
+def normalize(ref: str, *, base: Path | None = None, check: bool = True) -> Location:
+    """Normalize one repository reference; InputError when it is not acceptable.
+
+    With `check=False` a local path is not looked at beyond resolving it, so a caller can
+    apply the allowlist before revealing anything about paths outside it.
+    """
     ref = ref.strip()
     if not ref:
         raise InputError("empty repository reference")
@@ -122,14 +133,14 @@ def normalize(ref: str, *, base: Path | None = None) -> Location:
         # The normalized form itself, as shown in the UI.
         ref = f"https://{ref}"
     if "://" in ref:
-        return _from_url(ref)
+        return _from_url(ref, check)
     if ref.startswith("git@"):
         match = _SCP.match(ref)
         if match is None:
             raise InputError("only git@github.com:owner/name.git SSH references are supported")
         return _github(match["owner"], match["name"])
     if ref.startswith(_PATH_PREFIXES):
-        return _local(ref, base)
+        return _local(ref, base, check)
     if "@" in ref:
         # Never echo it back: whatever precedes the "@" may be a token.
         raise InputError(_CREDENTIALS)

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from core.errors import InputError, NotFoundError
-from core.locations import Location, is_allowed, normalize
+from core.locations import Location, check_local_repository, is_allowed, normalize
 from core.models import (
     Budget,
     EventKind,
@@ -76,11 +76,14 @@ def check_repositories(refs: Sequence[str], settings: Settings, base: Path | Non
     for i, ref in enumerate(refs):
         field = f"repositories.{i}"
         try:
-            location = normalize(ref, base=base)
+            # The allowlist comes before any look at the disk, so paths outside it stay unprobed.
+            location = normalize(ref, base=base, check=False)
+            if not is_allowed(location, settings.allowlist):
+                raise InputError(f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}")
+            if not location.is_github:
+                check_local_repository(location)
         except InputError as err:
             raise InputError(err.message, field) from None
-        if not is_allowed(location, settings.allowlist):
-            raise InputError(f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}", field)
         if location.value in seen:
             raise InputError(f"{location} is listed twice (also at {seen[location.value]})", field)
         seen[location.value] = i
