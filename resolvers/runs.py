@@ -10,6 +10,11 @@ from resolvers.context import Context
 from resolvers.links import patch_path, signed
 
 
+async def get_run(ctx: Context, run_id: str) -> RepositoryRun | None:
+    """One repository run, or None when unknown."""
+    return await asyncio.to_thread(ctx.store.get_run, run_id)
+
+
 async def thread(ctx: Context, run: RepositoryRun) -> Thread | None:
     """The stored thread of the run's current attempt."""
     return await asyncio.to_thread(load_thread, ctx.store, run)

@@ -8,12 +8,14 @@ import strawberry
 
 from core import errors, models
 from resolvers import jobs as job_resolvers
+from resolvers import runs as run_resolvers
 from resolvers import subscriptions
 from resolvers.loaders import Loaders
 from schema.context import Info
 from schema.enums import JobStatus
 from schema.inputs import CreateJobInput, CreateJobPayload, InputError
 from schema.jobs import Job, JobConnection, JobEvent
+from schema.runs import RepositoryRun
 from schema.server_settings import ServerSettings
 
 
@@ -23,6 +25,11 @@ class Query:
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         job = await job_resolvers.get_job(info.context, str(id))
         return None if job is None else Job.from_model(job, info.context.loaders())
+
+    @strawberry.field(description="One repository run by id (e.g. to load its thread alone); null when unknown.")
+    async def run(self, info: Info, id: strawberry.ID) -> RepositoryRun | None:
+        run = await run_resolvers.get_run(info.context, str(id))
+        return None if run is None else RepositoryRun.from_model(run)
 
     @strawberry.field(description="Jobs, newest first (Relay connection; first <= 100).")
     async def jobs(

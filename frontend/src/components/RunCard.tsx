@@ -19,7 +19,7 @@ function Disclosure({ label, className, children }: { label: string; className?:
 }
 
 /** One repository of a job: live status and step, error, usage, summary, diff, PR, thread, attempts. */
-export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: string; cursor: string }) {
+export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string }) {
   return (
     <article className="card run-card" aria-labelledby={`run-${run.id}-title`} data-run-id={run.id}>
       <header className="run-head">
@@ -84,7 +84,7 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         </Disclosure>
       )}
       <Disclosure label="Thread" className="run-thread">
-        {() => <RunThread jobId={jobId} runId={run.id} cursor={cursor} />}
+        {() => <RunThread runId={run.id} cursor={cursor} />}
       </Disclosure>
       {run.attempts.length > 0 && (
         <Disclosure label={`Earlier attempts (${run.attempts.length})`} className="attempts">

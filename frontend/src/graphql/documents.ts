@@ -180,39 +180,36 @@ export const JOB_UPDATED = gql`
   ${JOB_DETAIL_FIELDS}
 `;
 
-export const RUN_THREADS_QUERY = gql`
-  query RunThreads($id: ID!) {
-    job(id: $id) {
+export const RUN_THREAD_QUERY = gql`
+  query RunThread($id: ID!) {
+    run(id: $id) {
       id
-      repositories {
-        id
-        thread {
-          model
-          turns
-          messages {
-            index
-            role
-            usage {
-              ...UsageFields
+      thread {
+        model
+        turns
+        messages {
+          index
+          role
+          usage {
+            ...UsageFields
+          }
+          blocks {
+            __typename
+            ... on TextBlock {
+              text
             }
-            blocks {
-              __typename
-              ... on TextBlock {
-                text
-              }
-              ... on ToolUseBlock {
-                id
-                name
-                input
-              }
-              ... on ToolResultBlock {
-                toolUseId
-                content
-                isError
-              }
-              ... on ThinkingBlock {
-                thinking
-              }
+            ... on ToolUseBlock {
+              id
+              name
+              input
+            }
+            ... on ToolResultBlock {
+              toolUseId
+              content
+              isError
+            }
+            ... on ThinkingBlock {
+              thinking
             }
           }
         }

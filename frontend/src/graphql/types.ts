@@ -151,8 +151,8 @@ export interface JobData {
   job: JobDetail | null;
 }
 
-export interface RunThreadsData {
-  job: { id: string; repositories: { id: string; thread: Thread | null }[] } | null;
+export interface RunThreadData {
+  run: { id: string; thread: Thread | null } | null;
 }
 
 export type CreateJobPayload =

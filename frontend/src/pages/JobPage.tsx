@@ -84,7 +84,7 @@ export function JobPage() {
       <h2>Repositories</h2>
       <div className="runs">
         {job.repositories.map((run) => (
-          <RunCard key={run.id} run={run} jobId={job.id} cursor={job.cursor} />
+          <RunCard key={run.id} run={run} cursor={job.cursor} />
         ))}
       </div>
     </section>

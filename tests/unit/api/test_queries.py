@@ -216,3 +216,22 @@ async def test_run_thread_patch_and_download(gql, client: httpx.AsyncClient, see
 async def test_download_of_unknown_run_is_404(client: httpx.AsyncClient, seed_job) -> None:
     job = seed_job(1)
     assert (await client.get(f"/jobs/{job.id}/runs/nope/patch")).status_code == 404
+
+
+async def test_a_run_is_readable_alone_with_its_thread(gql, seed_job, store) -> None:
+    # GIVEN a job of two runs, the first finished with a thread
+    job = seed_job(2)
+    first, second = store.get_runs([job.id])[job.id]
+    finish_run(store, first.id)
+    # WHEN one run is asked for by id, and an unknown id too
+    query = "query($id: ID!) { run(id: $id) { id index status thread { turns messages { role } } } }"
+    _, one = await gql(query, {"id": first.id})
+    _, other = await gql(query, {"id": second.id})
+    _, unknown = await gql(query, {"id": "01NOSUCHRUN"})
+    # THEN the run comes alone with its thread; a run without turns has none; an unknown id is null
+    run = one["data"]["run"]
+    assert (run["id"], run["index"], run["status"]) == (first.id, 0, "SUCCEEDED")
+    assert run["thread"]["turns"] == 1
+    assert [m["role"] for m in run["thread"]["messages"]] == ["user", "assistant", "user"]
+    assert other["data"]["run"]["thread"] is None
+    assert unknown == {"data": {"run": None}}
