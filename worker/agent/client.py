@@ -21,3 +21,14 @@ def make_client(settings: Settings) -> anthropic.Anthropic:
         max_retries=MAX_RETRIES,
         timeout=REQUEST_TIMEOUT,
     )
+
+
+def warm_up() -> None:
+    """Import what a first request needs: the SDK loads its HTTP transport lazily, so a process
+    forked after this (the worker forkserver calls it) starts its first call sooner. No request
+    is made."""
+    client = anthropic.Anthropic(api_key="warm-up", base_url="http://127.0.0.1:9", max_retries=0)
+    try:
+        _ = client.messages
+    finally:
+        client.close()
