@@ -22,6 +22,7 @@ from server import cli_queries as q
 from server.cli_follow import follow_job
 from server.cli_input import build_job_input
 from server.cli_render import ProgressLines, jobs_table, print_job_detail, runs_table
+from server.cli_serve import DEMO_NOTICE
 from server.graphql_client import GraphQLClient, GraphQLClientError
 
 app = typer.Typer(
@@ -136,6 +137,8 @@ def submit(
         where = f" (field {payload['field']})" if payload.get("field") else ""
         raise fail(f"{payload['message']}{where}", EXIT_INPUT)
     job = payload
+    if not as_json:
+        _say_if_demo(client)
     if not wait:
         if as_json:
             print_json(job)
@@ -152,6 +155,14 @@ def submit(
         )
     if final["status"] != "SUCCEEDED":
         raise typer.Exit(EXIT_FAILED)
+
+
+def _say_if_demo(client: GraphQLClient) -> None:
+    """A demo server's model is a recording: say so where the user looks."""
+    with expected_errors():
+        demo = client.execute(q.SERVER_DEMO)["settings"]["demo"]
+    if demo:
+        _err().print(f"note: this server runs in demo mode; {DEMO_NOTICE}", style="yellow", markup=False)
 
 
 def _wait(client: GraphQLClient, job: dict[str, Any], quiet: bool) -> dict[str, Any]:

@@ -65,3 +65,5 @@ subscription JobUpdated($id: ID!, $after: String) { jobUpdated(id: $id, after: $
 """
     + JOB_FIELDS
 )
+
+SERVER_DEMO = "query ServerDemo { settings { demo } }"

@@ -38,6 +38,19 @@ def test_submit_with_a_disallowed_repository_exits_2_and_creates_nothing(api: Ap
     assert api.dispatcher.dispatched == []
 
 
+def test_submit_says_when_the_server_replays_a_demo_session(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN an allowed repository on a normal server
+    repo = make_repo("plain")
+    code, _, err = cli(api, "submit", "add type hints", str(repo))
+    assert code == 0 and "demo mode" not in err
+    # WHEN the same server runs in demo mode
+    api.settings.demo = True
+    code, _, err = cli(api, "submit", "add type hints", str(repo))
+    # THEN the CLI says plainly that the model is a recording
+    assert code == 0
+    assert "demo mode" in err and "a recorded demo session, not Claude" in err
+
+
 def test_submit_json_prints_the_created_job(api: Api, make_repo: MakeRepo) -> None:
     # GIVEN an allowed repository
     repo = make_repo("widgets")
