@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import ConfigurationError
 from core.ports import Dispatcher
 from core.settings import Settings
 
@@ -18,6 +19,12 @@ class Container:
     dispatcher: Dispatcher
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def start(self) -> None:
+        """Start background work early (the local dispatcher warms its worker forkserver)."""
+        start = getattr(self.dispatcher, "start", None)
+        if callable(start):
+            start()
+
     def close(self) -> None:
         """Release the dispatcher's workers and the store's connections."""
         for resource in (self.dispatcher, self.store):
@@ -28,6 +35,10 @@ class Container:
 
 def bootstrap(settings: Settings) -> Container:
     """Build the local store and dispatcher from settings."""
+    if settings.backend != "local":
+        raise ConfigurationError(
+            f"CODY_BATCH_BACKEND={settings.backend} is not available in this build yet; use local (the default)"
+        )
     # Imported here: the adapters are heavy and only the local backend needs them.
     from server.dispatcher import SubprocessDispatcher
     from store.sqlite import SqliteStore

@@ -62,6 +62,7 @@ def run_server(settings: Settings, console: Console) -> None:
     for line in banner(settings, str(sample)):
         console.print(line, markup=False, highlight=False)
     container = bootstrap(settings)
+    container.start()  # the worker forkserver warms up while the server starts
     try:
         uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
     finally:

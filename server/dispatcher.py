@@ -95,6 +95,7 @@ class SubprocessDispatcher:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.started = 0  # processes started, for tests and benchmarks
+        self.ready = threading.Event()  # set once the forkserver has imported the worker
 
     def _sqlite_store(self) -> Store:
         from store.sqlite import SqliteStore
@@ -127,6 +128,12 @@ class SubprocessDispatcher:
             self._terminate(process)
 
     # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the scheduler now, so the forkserver warms up before the first job arrives."""
+        with self._lock:
+            if not self._closed:
+                self._ensure_thread()
 
     def warm_up(self) -> None:
         """Start the forkserver and wait until it has imported the worker, so the first run starts fast."""
@@ -188,6 +195,7 @@ class SubprocessDispatcher:
 
     def _loop(self) -> None:
         self.warm_up()
+        self.ready.set()
         self._store = self._store_factory()
         stopping = False
         while True:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from core.errors import ConfigurationError
 from core.settings import Settings
 from server.bootstrap import bootstrap
 from server.dispatcher import SubprocessDispatcher
@@ -17,5 +20,28 @@ def test_bootstrap_builds_local_adapters(settings: Settings) -> None:
         assert isinstance(container.dispatcher, SubprocessDispatcher)
         assert settings.database_path.is_file()
         assert container.store.list_jobs(1).jobs == []
+    finally:
+        container.close()
+
+
+def test_an_unavailable_backend_is_a_clear_error_and_creates_nothing(settings: Settings) -> None:
+    # GIVEN settings asking for the AWS backend, which this build does not have yet
+    aws = settings.model_copy(update={"backend": "aws"})
+    # WHEN bootstrapped THEN a configuration error says so, and no database file appears
+    with pytest.raises(ConfigurationError, match="CODY_BATCH_BACKEND=aws is not available"):
+        bootstrap(aws)
+    assert not settings.database_path.exists()
+
+
+def test_starting_the_container_warms_the_worker_forkserver(settings: Settings) -> None:
+    # GIVEN a bootstrapped container WHEN started (as `serve` does before taking requests)
+    container = bootstrap(settings)
+    try:
+        container.start()
+        dispatcher = container.dispatcher
+        assert isinstance(dispatcher, SubprocessDispatcher)
+        # THEN the forkserver gets ready (worker modules imported) before any job exists
+        assert dispatcher.ready.wait(60)
+        assert dispatcher.started == 0
     finally:
         container.close()
