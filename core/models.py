@@ -278,6 +278,10 @@ class Event(Model):
         return encode_cursor(self.seq)
 
 
+# Digits a cursor may carry: its number must fit a 64-bit store integer.
+MAX_CURSOR_DIGITS = 18
+
+
 def encode_cursor(seq: int) -> str:
     """Opaque cursor of a per-job event sequence number."""
     return f"e{seq:010d}"
@@ -287,6 +291,7 @@ def decode_cursor(cursor: str | None) -> int:
     """The sequence number inside a cursor; raises ValueError on a foreign one."""
     if not cursor:
         return 0
-    if not cursor.startswith("e") or not cursor[1:].isdigit():
+    digits = cursor[1:]
+    if not cursor.startswith("e") or not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_CURSOR_DIGITS:
         raise ValueError(f"not a valid event cursor: {cursor!r}")
-    return int(cursor[1:])
+    return int(digits)

@@ -8,6 +8,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from server.json_text import NotUnicodeText, load_json_text
+
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _EXACT, _SUBTYPE_WILDCARD, _WILDCARD = 3, 2, 1
@@ -124,7 +126,9 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise HTTPProblem(400, "the request body is empty; send a JSON object with a query")
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = load_json_text(body.decode("utf-8"))
+    except NotUnicodeText as err:
+        raise HTTPProblem(400, f"the request body is not valid: {err}") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise HTTPProblem(400, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -136,7 +140,9 @@ def _json_param(name: str, value: str | None) -> Any:
     if value is None or value == "":
         return None
     try:
-        return json.loads(value)
+        return load_json_text(value)
+    except NotUnicodeText as err:
+        raise HTTPProblem(400, f"the {name} parameter is not valid: {err}") from None
     except (json.JSONDecodeError, RecursionError):
         raise HTTPProblem(400, f"the {name} parameter is not valid JSON") from None
 

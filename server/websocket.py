@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,15 +17,26 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
 from server.auth import TokenGuard
+from server.json_text import NotUnicodeText, load_json_text
+from server.ws_messages import CheckedTransportWSHandler
 
 
 class GraphQLWebSocket(GraphQL[Context, None]):
     """Subscriptions (and other operations) over graphql-transport-ws, one Context per connection."""
 
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
     def __init__(self, schema: strawberry.Schema, make_context: Callable[[], Context], guard: TokenGuard) -> None:
         super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.make_context = make_context
         self.guard = guard
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return load_json_text(data)
+        except NotUnicodeText as err:
+            # Strawberry closes with 4400 on a JSONDecodeError, as for any frame that is not JSON.
+            raise json.JSONDecodeError(str(err), data if isinstance(data, str) else "", 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return self.make_context()

@@ -1,0 +1,69 @@
+"""Malformed graphql-transport-ws traffic: a 4400 close with a reason, and the server keeps serving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from core.services.jobs import JobRequest, create_job
+from tests.integration.api.conftest import GraphQLWS
+
+JOB_UPDATED = "subscription($id: ID!, $after: String) { jobUpdated(id: $id, after: $after) { id status } }"
+
+
+@pytest.fixture
+def job(store: Any, settings: Any, dispatcher: Any, make_repo: Any) -> Any:
+    return create_job(store, dispatcher, settings, JobRequest(prompt="Add hints", repositories=[str(make_repo("a"))]))
+
+
+async def _closed_with(ws: GraphQLWS, raw: str) -> tuple[int, str]:
+    """Send one raw frame after the ack; the close code and reason the server answers with."""
+    assert (await ws.receive())["type"] == "connection_ack"
+    await ws.connection.send(raw)
+    with pytest.raises(ConnectionClosed) as closed:
+        await ws.receive()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("[1, 2]", "a message must be a JSON object"),
+        ('{"id": "1"}', "a message needs a string type"),
+        ('{"id": "1", "type": "subscribe", "payload": 5}', "a subscribe message needs a payload object"),
+        ('{"type": "subscribe", "payload": {"query": "{ settings { demo } }"}}', "non-empty string id"),
+        ('{"id": "1", "type": "subscribe", "payload": {"query": 7}}', "a subscribe payload needs a query string"),
+        ('{"id": "1", "type": "subscribe", "payload": {"query": "{ x }", "variables": []}}', "variables must be"),
+        ('{"type": "complete", "id": 3}', "non-empty string id"),
+        (
+            '{"id": "1", "type": "subscribe", "payload": {"query": "{ job(id: $i) { id } }", "variables": '
+            '{"i": "\\ud800"}}}',
+            "must be valid JSON",
+        ),
+    ],
+)
+async def test_a_malformed_message_closes_with_4400_and_a_reason(live_server: str, raw: str, reason: str) -> None:
+    # GIVEN an acknowledged connection WHEN a malformed message arrives
+    code, said = await _closed_with(await GraphQLWS.open(live_server), raw)
+    # THEN the server closes it as the protocol asks (4400), saying what was wrong
+    assert code == 4400 and reason in said
+    # AND it still serves the next client
+    ws = await GraphQLWS.open(live_server)
+    assert (await ws.receive())["type"] == "connection_ack"
+    await ws.close()
+
+
+async def test_a_cursor_too_large_for_the_store_is_a_field_error(live_server: str, job: Any) -> None:
+    # GIVEN an acknowledged connection
+    ws = await GraphQLWS.open(live_server)
+    assert (await ws.receive())["type"] == "connection_ack"
+    # WHEN a subscription resumes after a cursor whose number no store integer holds
+    op_id = await ws.subscribe(JOB_UPDATED, {"id": job.id, "after": "e" + "9" * 30})
+    message = await ws.next_payload(op_id)
+    # THEN the subscription ends with a bad-input error, not silence or an internal error
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    await ws.close()

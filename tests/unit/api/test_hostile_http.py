@@ -1,0 +1,63 @@
+"""Hostile HTTP input: lone surrogates and oversized cursors are refused as input, never internal errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.unit.api.conftest import job_count
+
+CREATE = """mutation($input: CreateJobInput!) { createJob(input: $input) {
+  __typename ... on InputError { message } ... on Job { id } } }"""
+
+
+def _raw_body(query: str, variables: dict[str, Any]) -> bytes:
+    """A JSON body whose strings keep `\\ud800` escapes (httpx's json= cannot encode them)."""
+    return json.dumps({"query": query, "variables": variables}).encode()
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query($id: ID!) { job(id: $id) { id } }", {"id": "\ud800"}),
+        ("query($id: ID!) { jobEvents(jobId: $id) { cursor } }", {"id": "x\udfff"}),
+        (CREATE, {"input": {"prompt": "\ud800", "repositories": ["/srv/a"]}}),
+        (CREATE, {"input": {"prompt": "x", "title": "\ud800", "repositories": ["/srv/a"]}}),
+    ],
+)
+async def test_a_lone_surrogate_in_the_body_is_a_400_and_writes_nothing(
+    client: httpx.AsyncClient, store: Any, query: str, variables: dict[str, Any]
+) -> None:
+    # GIVEN a body that is JSON but holds a string no store or path can encode
+    body = _raw_body(query, variables)
+    assert b"\\ud" in body
+    # WHEN it is posted
+    response = await client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    # THEN it is refused as a bad request naming the problem, and no job exists
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["errors"][0]["message"]
+    assert job_count(store) == 0
+
+
+async def test_a_lone_surrogate_in_get_variables_is_a_400(client: httpx.AsyncClient) -> None:
+    # GIVEN a GET request whose variables parameter holds a lone surrogate escape
+    params = {"query": "query($id: ID!) { job(id: $id) { id } }", "variables": '{"id": "\\ud800"}'}
+    # WHEN it is sent THEN it is refused as a bad request
+    response = await client.get("/graphql", params=params, headers={"accept": "application/json"})
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("cursor", ["e" + "9" * 30, "e\u0663\u0663"])
+async def test_an_event_cursor_the_store_cannot_hold_is_bad_input(gql, seed_job, cursor: str) -> None:
+    # GIVEN a job WHEN its events are read after a cursor too large for a store integer, or of non-ASCII digits
+    job = seed_job(1)
+    _, body = await gql(
+        "query($id: ID!, $c: String) { jobEvents(jobId: $id, after: $c) { cursor } }", {"id": job.id, "c": cursor}
+    )
+    # THEN the field fails as bad input on `after`, not as an internal error
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "after"
