@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ConfigurationError
 from core.ports import Dispatcher
+from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -20,7 +24,12 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
-        """Start background work early (the local dispatcher warms its worker forkserver)."""
+        """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""
+        # Locally every run belongs to this server's dispatcher: one unfinished now has no worker.
+        if self.settings.backend == "local":
+            interrupted = interrupt_orphaned_runs(self.store)
+            if interrupted:
+                logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
         start = getattr(self.dispatcher, "start", None)
         if callable(start):
             start()

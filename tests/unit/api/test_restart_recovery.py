@@ -1,0 +1,77 @@
+"""A server that starts again settles the runs a stopped one left unfinished: none waits forever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import JobStatus, RunStatus
+from core.services.jobs import JobRequest, create_job, retry_runs
+from core.services.progress import RunProgress
+from core.services.recovery import ORPHANED_MESSAGE, interrupt_orphaned_runs
+from core.settings import Settings
+from server.bootstrap import Container, bootstrap
+from tests.fakes.dispatcher import RecordingDispatcher
+
+
+def _job(store: Any, settings: Settings, make_repo: Any, names: list[str]) -> Any:
+    request = JobRequest(prompt="Add type hints", repositories=[str(make_repo(n)) for n in names])
+    return create_job(store, RecordingDispatcher(), settings, request)
+
+
+def _runs(store: Any, job_id: str) -> list[Any]:
+    return store.get_runs([job_id])[job_id]
+
+
+def test_unfinished_runs_end_interrupted_and_finished_ones_stay(store: Any, settings: Settings, make_repo: Any) -> None:
+    # GIVEN a job whose server died mid-way: one run working, one still queued, one done
+    job = _job(store, settings, make_repo, ["a", "b", "c"])
+    working, queued, done = _runs(store, job.id)
+    RunProgress(store, working.id).advance(status=RunStatus.RUNNING_AGENT, step="agent")
+    RunProgress(store, done.id).advance(status=RunStatus.RUNNING_AGENT, step="agent")
+    RunProgress(store, done.id).advance(status=RunStatus.NO_CHANGES, step="validate")
+    # AND a job that finished long ago
+    old = _job(store, settings, make_repo, ["d"])
+    RunProgress(store, _runs(store, old.id)[0].id).fail("CLONE_FAILED", "gone")
+    # WHEN the orphaned runs are settled
+    count = interrupt_orphaned_runs(store)
+    # THEN the working and queued runs are FAILED as INTERRUPTED, the finished ones untouched
+    runs = {r.id: r for r in _runs(store, job.id)}
+    assert count == 2
+    for run_id in (working.id, queued.id):
+        assert runs[run_id].status is RunStatus.FAILED
+        assert runs[run_id].error is not None and runs[run_id].error.kind == "INTERRUPTED"
+        assert runs[run_id].error.message == ORPHANED_MESSAGE
+    assert runs[done.id].status is RunStatus.NO_CHANGES
+    assert _runs(store, old.id)[0].error.kind == "CLONE_FAILED"
+    # AND the job has a final status, settling again finds nothing, and a retry starts the runs again
+    assert store.get_job(job.id).status is JobStatus.PARTIAL
+    assert interrupt_orphaned_runs(store) == 0
+    dispatcher = RecordingDispatcher()
+    retry_runs(store, dispatcher, job.id)
+    assert dispatcher.dispatched == [(job.id, [0, 1])]
+
+
+def test_starting_the_local_server_settles_orphaned_runs(store: Any, settings: Settings, make_repo: Any) -> None:
+    # GIVEN a data dir holding a job whose run a killed server left RUNNING
+    job = _job(store, settings, make_repo, ["a"])
+    RunProgress(store, _runs(store, job.id)[0].id).advance(status=RunStatus.CLONING, step="clone")
+    # WHEN a server is bootstrapped on it and started, as `serve` does
+    container = bootstrap(settings)
+    try:
+        container.start()
+        # THEN the run is no longer running: it failed as INTERRUPTED and the job is FAILED
+        run = _runs(container.store, job.id)[0]
+        assert run.status is RunStatus.FAILED and run.error.kind == "INTERRUPTED"
+        assert container.store.get_job(job.id).status is JobStatus.FAILED
+    finally:
+        container.close()
+
+
+def test_a_container_that_is_not_local_leaves_runs_alone(store: Any, settings: Settings, make_repo: Any) -> None:
+    # GIVEN a running run, and a container for a backend whose runs live elsewhere (AWS Batch)
+    job = _job(store, settings, make_repo, ["a"])
+    RunProgress(store, _runs(store, job.id)[0].id).advance(status=RunStatus.CLONING, step="clone")
+    aws = settings.model_copy(update={"backend": "aws"})
+    # WHEN it starts THEN the run is untouched: another machine may be running it
+    Container(settings=aws, store=store, dispatcher=RecordingDispatcher()).start()
+    assert _runs(store, job.id)[0].status is RunStatus.CLONING
