@@ -17,6 +17,7 @@ from rich.live import Live
 
 from core.errors import CodyBatchError
 from core.models import JobKind, JobStatus, OutputMode, Strategy
+from core.services.jobs import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
 from core.settings import Settings
 from server import cli_queries as q
 from server.cli_follow import follow_job
@@ -118,8 +119,9 @@ def submit(
     strategy: Strategy = typer.Option(None, "--strategy", case_sensitive=False),
     model: str = typer.Option(None, "--model"),
     check_command: str = typer.Option(None, "--check-command", help="Run before and after the change."),
-    max_turns: int = typer.Option(None, "--max-turns", min=1),
-    max_cost_usd: float = typer.Option(None, "--max-cost-usd", min=0.0),
+    # The server's limits, so an out-of-range value (inf, nan, 10**20) is a usage error here.
+    max_turns: int = typer.Option(None, "--max-turns", min=1, max=MAX_TURNS_LIMIT),
+    max_cost_usd: float = typer.Option(None, "--max-cost-usd", min=0.0, max=MAX_COST_LIMIT_USD),
     wait: bool = typer.Option(False, "--wait", help="Follow the job live; exit 0 only if it succeeds."),
     as_json: bool = JsonOption,
     url: str = UrlOption,

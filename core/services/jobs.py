@@ -28,6 +28,8 @@ from core.settings import Settings
 MAX_PROMPT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
 MAX_CHECK_COMMAND_BYTES = 10_000
+MAX_TURNS_LIMIT = 500
+MAX_COST_LIMIT_USD = 1000.0
 
 
 class JobRequest(BaseModel):
@@ -92,12 +94,12 @@ def check_repositories(refs: Sequence[str], settings: Settings, base: Path | Non
 
 
 def _check_budget(budget: Budget) -> Budget:
-    if budget.max_turns is not None and not 1 <= budget.max_turns <= 500:
-        raise InputError("maxTurns must be between 1 and 500", "budget.maxTurns")
+    if budget.max_turns is not None and not 1 <= budget.max_turns <= MAX_TURNS_LIMIT:
+        raise InputError(f"maxTurns must be between 1 and {MAX_TURNS_LIMIT}", "budget.maxTurns")
     if budget.max_tokens is not None and not 1000 <= budget.max_tokens <= 100_000_000:
         raise InputError("maxTokens must be between 1,000 and 100,000,000", "budget.maxTokens")
-    if budget.max_cost_usd is not None and not 0 < budget.max_cost_usd <= 1000:
-        raise InputError("maxCostUsd must be above 0 and at most 1000", "budget.maxCostUsd")
+    if budget.max_cost_usd is not None and not 0 < budget.max_cost_usd <= MAX_COST_LIMIT_USD:
+        raise InputError(f"maxCostUsd must be above 0 and at most {MAX_COST_LIMIT_USD:g}", "budget.maxCostUsd")
     return budget
 
 
