@@ -16,6 +16,7 @@ from multiprocessing.process import BaseProcess
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.settings import Settings
+from server.hardening import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ RunKey = tuple[str, int]
 def _run_in_child(settings: Settings, job_id: str, index: int, env: dict[str, str]) -> None:
     """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
     os.setsid()
+    # The parent is the forkserver, which exits when the server does, even on SIGKILL: the run
+    # then gets SIGTERM and unwinds instead of working on for a server that is gone.
+    die_with_parent(signal.SIGTERM)
     # The forkserver's environment is that of its first use; runs get the server's as of dispatch.
     os.environ.clear()
     os.environ.update(env)

@@ -1,4 +1,4 @@
-"""Process hardening: keep secrets in this process out of reach of the commands it runs."""
+"""Process hardening: keep secrets out of reach of the commands runs start; no orphaned workers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 logger = logging.getLogger("cody_batch.hardening")
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
 
@@ -37,3 +38,10 @@ def is_dumpable() -> bool:
     """Whether this process is dumpable (True where prctl is unavailable)."""
     libc = _libc()
     return True if libc is None else bool(libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0))
+
+
+def die_with_parent(signum: int) -> bool:
+    """Have the kernel send `signum` to this process when its parent dies (Linux), so a run
+    process does not outlive a server that was killed outright. Returns whether it took effect."""
+    libc = _libc()
+    return libc is not None and libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -21,3 +22,38 @@ def test_a_process_that_hardens_itself_is_no_longer_dumpable() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     # THEN it was dumpable before and is not after
     assert out.split() == ["True", "True", "False"]
+
+
+PARENT = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", '''
+import signal, sys, time
+from server.hardening import die_with_parent
+assert die_with_parent(signal.SIGTERM)
+print("armed", flush=True)
+time.sleep(60)
+'''], stdout=subprocess.PIPE, text=True)
+assert child.stdout.readline().strip() == "armed"
+print(child.pid, flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
+def test_a_process_that_dies_with_its_parent_does_not_outlive_it() -> None:
+    # GIVEN a parent whose child asked to die with it
+    parent = subprocess.run([sys.executable, "-c", PARENT], capture_output=True, text=True, check=True, timeout=60)
+    child_pid = int(parent.stdout.split()[-1])
+    # WHEN the parent has exited THEN the child is gone soon after (waiting on an outcome, not timing it)
+    for _ in range(200):
+        if not _alive(child_pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(child_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
