@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,8 +44,14 @@ UrlOption = typer.Option(None, "--url", help="GraphQL endpoint [env CODY_BATCH_U
 JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
 
 
+PIPED_WIDTH = 200  # piped output has no terminal width to honour; never cut ids or dates to 80
+
+
 def _out() -> Console:
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
+    return console
 
 
 def _err() -> Console:
