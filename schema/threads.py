@@ -102,6 +102,8 @@ class Thread:
     turns: int
     messages: list[Message]
     usage: Usage
+    system: str = strawberry.field(description="The system prompt Claude was given, as sent.")
+    tool_names: list[str] = strawberry.field(description="Names of the tools Claude was offered.")
 
     @classmethod
     def from_model(cls, thread: models.Thread) -> Thread:
@@ -110,4 +112,6 @@ class Thread:
             turns=thread.turns,
             messages=[Message.from_model(m) for m in thread.messages],
             usage=Usage.from_model(thread.usage),
+            system="\n\n".join(str(block.get("text", "")) for block in thread.system),
+            tool_names=[str(tool.get("name", "")) for tool in thread.tools],
         )

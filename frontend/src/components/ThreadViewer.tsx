@@ -73,6 +73,15 @@ export function ThreadViewer({ thread }: { thread: Thread }) {
       <p className="muted">
         {thread.model} · {thread.turns} {thread.turns === 1 ? "turn" : "turns"}
       </p>
+      {thread.system && (
+        <details className="thread-system">
+          <summary>
+            System prompt
+            {thread.toolNames.length ? ` and tools: ${thread.toolNames.join(", ")}` : ""}
+          </summary>
+          <pre>{thread.system}</pre>
+        </details>
+      )}
       <ol className="messages" aria-label="Messages">
         {thread.messages.map((message) => (
           <MessageView key={message.index} message={message} />

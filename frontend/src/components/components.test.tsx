@@ -53,6 +53,8 @@ const USAGE = { inputTokens: 1200, outputTokens: 300, cacheReadTokens: 0, cacheW
 const THREAD: Thread = {
   model: "claude-sonnet-5-5",
   turns: 1,
+  system: "You are editing one repository.",
+  toolNames: ["str_replace_based_edit_tool"],
   messages: [
     { index: 0, role: "user", usage: null, blocks: [{ __typename: "TextBlock", text: "Add a greet function" }] },
     {
@@ -79,6 +81,15 @@ const THREAD: Thread = {
 };
 
 describe("ThreadViewer", () => {
+  it("GIVEN a thread WHEN its system prompt is opened THEN what Claude was told and offered is shown", async () => {
+    const { container } = render(<ThreadViewer thread={THREAD} />);
+    const system = container.querySelector("details.thread-system") as HTMLDetailsElement;
+    expect(system.open).toBe(false);
+    expect(within(system).getByText(/System prompt and tools: str_replace_based_edit_tool/)).toBeInTheDocument();
+    await userEvent.click(within(system).getByText(/System prompt/));
+    expect(system.querySelector("pre")?.textContent).toBe("You are editing one repository.");
+  });
+
   it("GIVEN a thread WHEN rendered THEN every message shows its role, blocks and usage", () => {
     render(<ThreadViewer thread={THREAD} />);
     const messages = within(screen.getByRole("list", { name: "Messages" })).getAllByRole("listitem");

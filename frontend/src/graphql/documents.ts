@@ -187,6 +187,8 @@ export const RUN_THREAD_QUERY = gql`
       thread {
         model
         turns
+        system
+        toolNames
         messages {
           index
           role

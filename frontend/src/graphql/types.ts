@@ -137,6 +137,9 @@ export interface ThreadMessage {
 export interface Thread {
   model: string;
   turns: number;
+  /** The system prompt as sent, and the tools offered: what Claude was told, on record. */
+  system: string;
+  toolNames: string[];
   messages: ThreadMessage[];
 }
 

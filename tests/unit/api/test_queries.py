@@ -22,6 +22,8 @@ def finish_run(store: Any, run_id: str) -> None:
     thread = Thread(
         run_id=run_id,
         model="claude-sonnet-5-5",
+        system=[{"type": "text", "text": "You edit one repository.", "cache_control": {"type": "ephemeral"}}],
+        tools=[{"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}],
         messages=[
             Message(index=0, role="user", content=[{"type": "text", "text": "Add type hints"}]),
             Message(
@@ -224,7 +226,7 @@ async def test_a_run_is_readable_alone_with_its_thread(gql, seed_job, store) -> 
     first, second = store.get_runs([job.id])[job.id]
     finish_run(store, first.id)
     # WHEN one run is asked for by id, and an unknown id too
-    query = "query($id: ID!) { run(id: $id) { id index status thread { turns messages { role } } } }"
+    query = "query($id: ID!) { run(id: $id) { id index status thread { turns system toolNames messages { role } } } }"
     _, one = await gql(query, {"id": first.id})
     _, other = await gql(query, {"id": second.id})
     _, unknown = await gql(query, {"id": "01NOSUCHRUN"})
@@ -232,6 +234,8 @@ async def test_a_run_is_readable_alone_with_its_thread(gql, seed_job, store) -> 
     run = one["data"]["run"]
     assert (run["id"], run["index"], run["status"]) == (first.id, 0, "SUCCEEDED")
     assert run["thread"]["turns"] == 1
+    assert run["thread"]["system"] == "You edit one repository."
+    assert run["thread"]["toolNames"] == ["str_replace_based_edit_tool"]
     assert [m["role"] for m in run["thread"]["messages"]] == ["user", "assistant", "user"]
     assert other["data"]["run"]["thread"] is None
     assert unknown == {"data": {"run": None}}
