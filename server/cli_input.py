@@ -17,7 +17,10 @@ def resolve_repository(ref: str, cwd: Path | None = None) -> str:
     if "://" in ref or ref.startswith("git@"):
         return ref
     path = (cwd or Path.cwd()) / os.path.expanduser(ref)
-    if ref.startswith(("/", "./", "../", "~")) or ref in (".", "..") or path.is_dir():
+    # `a/b/c` cannot be a GitHub repository (that is `owner/name` or `github.com/owner/name`),
+    # so it is a path even when it does not exist: the server then says what is wrong with it.
+    nested = ref.count("/") >= 2 and not ref.lower().startswith("github.com/")
+    if ref.startswith(("/", "./", "../", "~")) or ref in (".", "..") or nested or path.is_dir():
         return os.path.realpath(path)
     return ref
 

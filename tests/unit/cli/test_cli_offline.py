@@ -22,10 +22,20 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("ref", ["acme/widgets", "https://github.com/acme/widgets", "git@github.com:acme/w.git"])
+@pytest.mark.parametrize(
+    "ref", ["acme/widgets", "github.com/acme/widgets", "https://github.com/acme/widgets", "git@github.com:acme/w.git"]
+)
 def test_remote_references_are_sent_as_given(ref: str, tmp_path: Path) -> None:
     # GIVEN a remote reference WHEN resolved THEN it is unchanged
     assert resolve_repository(ref, cwd=tmp_path) == ref
+
+
+def test_a_nested_relative_path_that_does_not_exist_is_still_sent_as_a_path(tmp_path: Path) -> None:
+    # GIVEN a mistyped relative path, which cannot be a GitHub repository
+    # WHEN resolved THEN it is sent as an absolute path, so the server can say it is missing or not allowed
+    assert resolve_repository(".cody-batch/samples/nope", cwd=tmp_path) == str(
+        tmp_path.resolve() / ".cody-batch" / "samples" / "nope"
+    )
 
 
 def test_local_paths_become_absolute_real_paths(tmp_path: Path) -> None:
