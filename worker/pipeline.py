@@ -121,7 +121,7 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
         kind = getattr(err, "kind", None)
         if isinstance(err, EXPECTED) and isinstance(kind, str):
             # Agent limits, clone and publish problems: their messages are written for users.
-            _fail(progress, kind, str(err), secrets)
+            _fail(progress, kind, str(err), secrets, getattr(err, "step", None))
             return
         logger.exception("run %s failed unexpectedly", run.id)
         _fail(progress, "INTERNAL", f"unexpected error: {type(err).__name__}: {err}", secrets)
@@ -134,8 +134,8 @@ def _clone_error(ctx: RunContext) -> BaseException | None:
     return pending.exception()
 
 
-def _fail(progress: RunProgress, kind: str, message: str, secrets: list[str]) -> None:
+def _fail(progress: RunProgress, kind: str, message: str, secrets: list[str], step: str | None = None) -> None:
     try:
-        progress.fail(kind, redact(message, *secrets))
+        progress.fail(kind, redact(message, *secrets), step)
     except Exception:
         logger.exception("could not record the failure of run %s", progress.run_id)

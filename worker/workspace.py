@@ -32,6 +32,10 @@ SAFE_GIT_CONFIG = {
 class WorkspaceError(Exception):
     """The repository could not be checked out; the message is safe to show."""
 
+    # The clone runs while Claude's first call is under way, so when it fails the run's step
+    # may already say "agent": the failure is recorded under the step it belongs to.
+    step = "clone"
+
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind

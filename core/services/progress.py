@@ -79,13 +79,17 @@ class RunProgress:
     def _thread_key(self, thread: Thread) -> str:
         return thread_key(thread.run_id, thread.attempt)
 
-    def fail(self, kind: str, message: str) -> RepositoryRun:
-        """Finish as FAILED with an error; a cancelled run stays cancelled."""
+    def fail(self, kind: str, message: str, step: str | None = None) -> RepositoryRun:
+        """Finish as FAILED with an error (and the step it happened in, when the run's current step
+        is not it); a cancelled run stays cancelled."""
 
         def mutate(run: RepositoryRun) -> RepositoryRun | None:
             if run.status.finished:
                 return None
-            return run.model_copy(update={"status": RunStatus.FAILED, "error": RunError(kind=kind, message=message)})
+            update: dict[str, object] = {"status": RunStatus.FAILED, "error": RunError(kind=kind, message=message)}
+            if step is not None:
+                update["step"] = step
+            return run.model_copy(update=update)
 
         return update_run(self.store, self.run_id, mutate)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,6 +138,24 @@ def test_repository_gone_before_the_run_fails_the_clone(
     assert run.status is RunStatus.FAILED
     assert run.error is not None and run.error.kind == "CLONE_FAILED"
     assert "vanished" in run.error.message
+    assert run.step == "clone"
+
+
+def test_an_empty_repository_fails_under_the_clone_step(
+    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, repos_dir: Path
+) -> None:
+    # GIVEN a repository with no commits, and a model that answers at once
+    empty = repos_dir / "empty"
+    empty.mkdir()
+    subprocess.run(["git", "init", "-q", empty], check=True)
+    fake_model.script([text_turn("Nothing to do.")])
+    job = submit(model_settings, store, [empty])
+    # WHEN the run is worked (Claude's first call starts while the clone runs)
+    [run] = run_all(model_settings, store, job)
+    # THEN it fails as an empty repository, recorded under the clone step, not the agent's
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and run.error.kind == "EMPTY_REPOSITORY"
+    assert run.step == "clone"
 
 
 def test_unexpected_exception_fails_as_internal(
