@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from server.auth import TokenGuard
+from server.graphql_document import ambiguous_operation
 from server.http_params import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -42,20 +43,6 @@ def _encode(payload: dict[str, Any]) -> bytes:
 
 def _respond(payload: dict[str, Any], status: int, media: str, headers: dict[str, str] | None = None) -> Response:
     return Response(_encode(payload), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers)
-
-
-def _ambiguous_operation(params: GraphQLParams) -> str | None:
-    """The GraphQL spec's GetOperation: several operations and no operationName is a request error."""
-    if params.operation_name is not None or not params.query:
-        return None
-    try:
-        document = parse(params.query)
-    except GraphQLError:
-        return None  # reported by the execution as the syntax error it is
-    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-    if operations > 1:
-        return "the document has several operations: name the one to run in operationName"
-    return None
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -116,7 +103,7 @@ class GraphQLHTTP:
         return HTMLResponse(get_graphql_ide_html("graphiql"))
 
     async def _execute(self, params: GraphQLParams, allowed: set[OperationType], method: str) -> ExecutionResult:
-        ambiguous = _ambiguous_operation(params)
+        ambiguous = ambiguous_operation(params.query, params.operation_name)
         if ambiguous is not None:
             return ExecutionResult(data=None, errors=[GraphQLError(ambiguous)])
         try:

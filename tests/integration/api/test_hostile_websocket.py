@@ -67,3 +67,17 @@ async def test_a_cursor_too_large_for_the_store_is_a_field_error(live_server: st
     assert message["type"] == "error"
     assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     await ws.close()
+
+
+async def test_several_operations_without_a_name_fail_that_subscription_only(live_server: str) -> None:
+    # GIVEN an acknowledged connection
+    ws = await GraphQLWS.open(live_server)
+    assert (await ws.receive())["type"] == "connection_ack"
+    # WHEN a document with two operations arrives without operationName
+    op_id = await ws.subscribe("query A { settings { demo } } query B { settings { backend } }")
+    message = await ws.next_payload(op_id)
+    # THEN that operation fails saying what to do, and the connection still serves the next one
+    assert message["type"] == "error" and "operationName" in message["payload"][0]["message"]
+    again = await ws.subscribe("{ settings { backend } }")
+    assert (await ws.next_payload(again))["payload"] == {"data": {"settings": {"backend": "local"}}}
+    await ws.close()
