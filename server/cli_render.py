@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
@@ -67,7 +66,7 @@ def runs_table(job: JobData) -> Table:
 
 def jobs_table(nodes: list[JobData]) -> Table:
     """Recent jobs, newest first."""
-    table = Table(expand=False, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    table = Table(expand=False, box=None, padding=(0, 1), pad_edge=False, header_style="bold")
     table.add_column("id", no_wrap=True)
     # Title is the one column that gives way on a narrow terminal.
     table.add_column("status", no_wrap=True)
