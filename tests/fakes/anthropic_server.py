@@ -23,6 +23,7 @@ from server.anthropic_replay import (
     error_reply,
     turn_reply,
 )
+from tests.fakes.anthropic_rules import InvalidRequest, check_request
 
 Step = dict[str, Any] | Callable[[RecordedRequest], dict[str, Any]]
 EDITOR = "str_replace_based_edit_tool"
@@ -35,6 +36,7 @@ class FakeAnthropic:
     def __init__(self) -> None:
         self.meter = CacheMeter()
         self._steps: list[Step] = []
+        self.rejected: list[str] = []  # why requests were refused as the real API would
         self._lock = threading.Lock()
         self._server = ReplayServer(self._respond)
 
@@ -58,6 +60,11 @@ class FakeAnthropic:
         return self
 
     def _respond(self, request: RecordedRequest) -> Reply:
+        try:
+            check_request(request.body)  # what the real API refuses, the fake refuses too
+        except InvalidRequest as error:
+            self.rejected.append(str(error))
+            return error_reply(400, "invalid_request_error", str(error))
         with self._lock:
             step = self._steps.pop(0) if self._steps else None
         if step is None:

@@ -23,6 +23,7 @@ from worker.agent.errors import (
     TurnLimitReached,
     WallTimeExceeded,
 )
+from worker.agent.messages import request_messages
 from worker.agent.model_errors import is_context_overflow, model_unavailable
 from worker.agent.text_editor import OnDemandFiles
 from worker.agent.tools import ToolBox
@@ -33,6 +34,8 @@ TRUNCATED_CALL = (
     "Continue with smaller steps: smaller edits, one file at a time."
 )
 TRUNCATED_TEXT = "Your reply was cut off by the max_tokens limit. Continue where you left off, in smaller steps."
+# Anthropic's advice for an empty end_turn reply (it happens after tool results): ask once to go on.
+EMPTY_REPLY = "Please continue."
 
 
 @dataclass
@@ -107,12 +110,14 @@ class Agent:
         self._started: float | None = None
         self._unbilled = Usage()  # replies thrown away (context overflow), billed with the next turn
         self._continuations = 0
+        self._nudged = False
 
     def run(self, task: str) -> AgentResult:
         """Append `task` as a user message and loop until Claude ends its turn."""
         self._started = self._started or time.monotonic()
         self._append("user", [{"type": "text", "text": task}])
         self._continuations = 0
+        self._nudged = False
         while True:
             self.check_cancelled()
             self._check_limits()
@@ -132,7 +137,13 @@ class Agent:
         content = [block.model_dump(mode="json", exclude_none=True) for block in response.content]
         self._append("assistant", content, usage=self._price(response) + self._unbilled, stop_reason=stop)
         self._unbilled = Usage()
+        self._nudged = self._nudged and not content
         if stop in ("end_turn", "stop_sequence"):
+            if not content and not self._nudged:
+                self._nudged = True
+                self._append("user", [{"type": "text", "text": EMPTY_REPLY}])
+                self.on_turn(self.thread)
+                return False
             self.on_turn(self.thread)
             return True
         if stop == "refusal":
@@ -174,7 +185,7 @@ class Agent:
         raise AgentError(f"Unexpected stop reason from the API: {stop!r}")
 
     def _call(self) -> ApiMessage:
-        messages = [{"role": m.role, "content": m.content} for m in self.thread.messages]
+        messages = request_messages([{"role": m.role, "content": m.content} for m in self.thread.messages])
         try:
             return self.client.messages.create(
                 model=self.config.model,

@@ -42,7 +42,8 @@ class TextEditorTool:
     """
 
     name = "str_replace_based_edit_tool"
-    definition: dict[str, Any] = {"type": "text_editor_20250728", "name": name}
+    # max_characters tells Claude how much one `view` shows; `view` truncates at the same point.
+    definition: dict[str, Any] = {"type": "text_editor_20250728", "name": name, "max_characters": MAX_VIEW_CHARS}
 
     def __init__(self, workspace: Workspace, read_only: bool = False, files: OnDemandFiles | None = None) -> None:
         self.workspace = workspace
@@ -158,7 +159,8 @@ class TextEditorTool:
 
     def str_replace(self, path: Path, tool_input: dict[str, Any]) -> str:
         """Replace the one occurrence of `old_str` with `new_str`."""
-        old, new = tool_input.get("old_str"), tool_input.get("new_str", "")
+        # An absent or null new_str deletes old_str, as in Anthropic's reference implementation.
+        old, new = tool_input.get("old_str"), tool_input.get("new_str") or ""
         if not isinstance(old, str) or not old:
             raise ToolError("`old_str` is required for `str_replace` and must not be empty.")
         if not isinstance(new, str):

@@ -235,3 +235,17 @@ def test_non_utf8_text_is_viewable_but_not_editable(box: ToolBox, repo: Path) ->
 def test_a_nul_in_the_path_is_a_tool_error(box: ToolBox) -> None:
     # WHEN the path holds a NUL byte THEN the answer is an error result, not a crash
     assert call(box, command="view", path="app.py\0.txt")["is_error"]
+
+
+def test_str_replace_without_new_str_deletes(make_repo: MakeRepo) -> None:
+    # GIVEN a file / WHEN Claude replaces with an empty, a null and an absent new_str (all mean "delete")
+    repo = make_repo("delete", {"app.py": "keep\ndrop one\ndrop two\ndrop three\n"})
+    box = ToolBox(repo)
+    results = [
+        call(box, command="str_replace", path="app.py", old_str="drop one\n", new_str=""),
+        call(box, command="str_replace", path="app.py", old_str="drop two\n", new_str=None),
+        call(box, command="str_replace", path="app.py", old_str="drop three\n"),
+    ]
+    # THEN each is a successful deletion
+    assert not any(result.get("is_error") for result in results)
+    assert (repo / "app.py").read_text() == "keep\n"
