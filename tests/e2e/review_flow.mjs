@@ -17,4 +17,12 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
     .locator(".review-run .diff-file .diff-path")
     .allTextContents();
   await shot(page, outDir, "review-two-repositories");
+  // The job page at a glance, then on a phone: nothing may widen the page past the screen.
+  await page.goto(`${baseUrl}/jobs/${jobId}`);
+  result.tally = await page.locator(".run-index .tally").textContent();
+  await page.setViewportSize({ width: 390, height: 844 });
+  result.narrowOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  await shot(page, outDir, "job-two-repositories-narrow");
 });

@@ -143,4 +143,7 @@ def test_one_change_across_two_repositories_is_reviewed_on_one_page(
     assert result["diffFiles"] == ["app.py", "app.py"]
     assert result["matrixFiles"] == ["app.py"]
     assert len(result["matrixHeads"]) == 3  # the file column, then one per repository
+    # AND the job page tallies the outcomes and fits a phone's width
+    assert result["tally"] == "2 succeeded"
+    assert result["narrowOverflow"] <= 0
     assert result["offOrigin"] == [] and result["pageErrors"] == []

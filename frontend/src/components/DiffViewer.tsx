@@ -4,6 +4,9 @@ import { highlightLine, languageFor } from "../lib/highlight";
 
 const SIGN = { add: "+", del: "-", ctx: " ", note: "" } as const;
 
+// A file changing more lines than this starts closed: it would bury the other files (and costs to render).
+export const LARGE_FILE_LINES = 400;
+
 /** +N −M counts, coloured. */
 export function DiffStat({ additions, deletions }: { additions: number; deletions: number }) {
   return (
@@ -15,14 +18,16 @@ export function DiffStat({ additions, deletions }: { additions: number; deletion
 
 function FileDiff({ file, open }: { file: DiffFile; open: boolean }) {
   const language = languageFor(file.path);
+  const large = file.additions + file.deletions > LARGE_FILE_LINES;
   return (
-    <details className="diff-file" open={open}>
+    <details className="diff-file" open={open && !large}>
       <summary>
         <span className={`change change-${file.change.toLowerCase()}`}>{file.change.toLowerCase()}</span>
         <span className="diff-path">
           {file.change === "RENAMED" && file.oldPath ? `${file.oldPath} → ${file.path}` : file.path}
         </span>
         <DiffStat additions={file.additions} deletions={file.deletions} />
+        {large && <span className="muted diff-large">large change, open to show</span>}
       </summary>
       {file.binary ? (
         <p className="muted diff-binary">Binary file not shown.</p>

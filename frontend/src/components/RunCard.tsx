@@ -1,11 +1,14 @@
 import { useState, type ReactNode } from "react";
 import type { RepositoryRun } from "../graphql/types";
-import { formatTime, humanize } from "../lib/format";
+import { formatTime, humanize, sentence } from "../lib/format";
+import { isRetryable } from "../lib/runs";
 import { DiffStat, DiffViewer } from "./DiffViewer";
+import { RetryButton } from "./RetryButton";
 import { RunThread } from "./RunThread";
 import { StatusBadge } from "./StatusBadge";
 import { TextReport } from "./TextReport";
 import { UsageSummary } from "./UsageSummary";
+import { ValidationSummary } from "./ValidationSummary";
 
 /** Lazily rendered <details>: the body mounts on first open (threads and big diffs cost). */
 function Disclosure({ label, className, children }: { label: string; className?: string; children: () => ReactNode }) {
@@ -19,9 +22,14 @@ function Disclosure({ label, className, children }: { label: string; className?:
 }
 
 /** One repository of a job: live status and step, error, usage, summary, diff, PR, thread, attempts. */
-export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string }) {
+export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: string; cursor: string }) {
   return (
-    <article className="card run-card" aria-labelledby={`run-${run.id}-title`} data-run-id={run.id}>
+    <article
+      id={`run-${run.id}`}
+      className="card run-card"
+      aria-labelledby={`run-${run.id}-title`}
+      data-run-id={run.id}
+    >
       <header className="run-head">
         <h3 id={`run-${run.id}-title`} className="location">
           {run.location}
@@ -29,6 +37,11 @@ export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string })
         <StatusBadge status={run.status} step={run.step} />
         {run.step && !["SUCCEEDED", "FAILED", "CANCELLED", "NO_CHANGES"].includes(run.status) && (
           <span className="step">step: {humanize(run.step)}</span>
+        )}
+        {isRetryable(run.status) && (
+          <span className="run-actions">
+            <RetryButton jobId={jobId} runIds={[run.id]} label={`Retry (attempt ${run.attempt + 1})`} />
+          </span>
         )}
       </header>
       <p className="run-meta muted">
@@ -40,7 +53,8 @@ export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string })
       </p>
       {run.error && (
         <p className="run-error" role="alert">
-          <strong>{run.error.kind}</strong>: {run.error.message}
+          <strong>{sentence(run.error.kind)}</strong>
+          {run.step && <span> during {humanize(run.step)}</span>}: {run.error.message}
         </p>
       )}
       {run.summary && (
@@ -48,17 +62,7 @@ export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string })
           <TextReport text={run.summary} />
         </section>
       )}
-      {run.validation && (
-        <p className="validation">
-          Validation: <strong>{humanize(run.validation.verdict)}</strong>
-          {run.validation.checks.map((c) => (
-            <span key={c.name} className="muted">
-              {" "}
-              · {c.name}: {humanize(c.status)}
-            </span>
-          ))}
-        </p>
-      )}
+      {run.validation && <ValidationSummary validation={run.validation} />}
       <div className="run-links">
         {run.patch && (
           <>
@@ -96,7 +100,7 @@ export function RunCard({ run, cursor }: { run: RepositoryRun; cursor: string })
                   {a.error && (
                     <span>
                       {" "}
-                      {a.error.kind}: {a.error.message}
+                      {sentence(a.error.kind)}: {a.error.message}
                     </span>
                   )}{" "}
                   <UsageSummary usage={a.usage} label={`Usage of attempt ${a.attempt}`} />

@@ -18,5 +18,5 @@ export function RunThread({ runId, cursor }: { runId: string; cursor: string }) 
   const run = data?.run;
   if (!data) return <p className="muted">Loading thread…</p>;
   if (!run?.thread) return <p className="muted">No messages yet.</p>;
-  return <ThreadViewer thread={run.thread} />;
+  return <ThreadViewer thread={run.thread} id={`thread-${runId}`} />;
 }

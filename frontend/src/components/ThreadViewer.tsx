@@ -1,5 +1,10 @@
 import type { ContentBlock, Thread, ThreadMessage } from "../graphql/types";
+import { formatCost } from "../lib/format";
+import { toolCallLabel } from "../lib/toolCall";
 import { UsageSummary } from "./UsageSummary";
+
+// Past this many messages a reader wants a shortcut to how it ended.
+const LONG_THREAD = 10;
 
 function pretty(value: unknown): string {
   if (typeof value === "string") {
@@ -32,7 +37,7 @@ function Block({ block }: { block: ContentBlock }) {
       return (
         <details className="block block-tool-use">
           <summary>
-            Tool call <code>{block.name}</code>
+            Tool call <code>{block.name}</code> <span className="tool-call-label">{toolCallLabel(block.input)}</span>
           </summary>
           <pre className="block-body">{pretty(block.input)}</pre>
         </details>
@@ -51,9 +56,9 @@ function Block({ block }: { block: ContentBlock }) {
   }
 }
 
-function MessageView({ message }: { message: ThreadMessage }) {
+function MessageView({ message, id }: { message: ThreadMessage; id?: string }) {
   return (
-    <li className={`message message-${message.role}`}>
+    <li className={`message message-${message.role}`} id={id} tabIndex={id ? -1 : undefined}>
       <div className="message-head">
         <span className="role">{message.role}</span>
         <span className="muted">#{message.index}</span>
@@ -67,11 +72,19 @@ function MessageView({ message }: { message: ThreadMessage }) {
 }
 
 /** The Claude conversation of a run: roles, text, tool calls and results, thinking, per-turn usage. */
-export function ThreadViewer({ thread }: { thread: Thread }) {
+export function ThreadViewer({ thread, id = "thread" }: { thread: Thread; id?: string }) {
+  const lastId = `${id}-last`;
+  const cost = thread.messages.reduce((sum, m) => sum + (m.usage?.costUsd ?? 0), 0);
   return (
     <div className="thread">
-      <p className="muted">
-        {thread.model} · {thread.turns} {thread.turns === 1 ? "turn" : "turns"}
+      <p className="thread-head muted">
+        {thread.model} · {thread.turns} {thread.turns === 1 ? "turn" : "turns"} · {formatCost(cost)}
+        {thread.messages.length > LONG_THREAD && (
+          <>
+            {" · "}
+            <a href={`#${lastId}`}>Jump to the last message</a>
+          </>
+        )}
       </p>
       {thread.system && (
         <details className="thread-system">
@@ -83,8 +96,12 @@ export function ThreadViewer({ thread }: { thread: Thread }) {
         </details>
       )}
       <ol className="messages" aria-label="Messages">
-        {thread.messages.map((message) => (
-          <MessageView key={message.index} message={message} />
+        {thread.messages.map((message, i) => (
+          <MessageView
+            key={message.index}
+            message={message}
+            id={i === thread.messages.length - 1 ? lastId : undefined}
+          />
         ))}
       </ol>
     </div>

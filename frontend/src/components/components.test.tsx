@@ -5,6 +5,7 @@ import { SAMPLE_DIFF } from "../test/fixtures";
 import { DiffViewer } from "./DiffViewer";
 import { StatusBadge, statusTone } from "./StatusBadge";
 import { ThreadViewer } from "./ThreadViewer";
+import { ValidationSummary } from "./ValidationSummary";
 
 describe("StatusBadge", () => {
   it("GIVEN a status WHEN rendered THEN it shows a readable label and its tone", () => {
@@ -41,6 +42,16 @@ describe("DiffViewer", () => {
     expect(container.querySelector(".diff-add .hljs-keyword")?.textContent).toBe("def");
     expect(container.querySelector("b")).toBeNull();
     expect(container.textContent).toContain("print('<b>hi</b>')");
+  });
+
+  it("GIVEN a file changing hundreds of lines WHEN rendered THEN it starts closed and says why, small files stay open", () => {
+    const big = Array.from({ length: 450 }, (_, i) => `+line ${i}`).join("\n");
+    const diff = `${SAMPLE_DIFF}diff --git a/big.txt b/big.txt\nnew file mode 100644\n--- /dev/null\n+++ b/big.txt\n@@ -0,0 +1,450 @@\n${big}\n`;
+    const { container } = render(<DiffViewer diff={diff} />);
+    const sections = container.querySelectorAll("details.diff-file");
+    expect(sections[0]).toHaveAttribute("open");
+    expect(sections[5]).not.toHaveAttribute("open");
+    expect(sections[5]).toHaveTextContent("large change, open to show");
   });
 
   it("GIVEN no diff WHEN rendered THEN it says there are no changes", () => {
@@ -109,5 +120,41 @@ describe("ThreadViewer", () => {
     expect(call.querySelector("pre")?.textContent).toBe('{\n  "command": "view",\n  "path": "app.py"\n}');
     expect(container.querySelector(".block-tool-result pre")?.textContent).toBe("1\timport os");
     expect(container.querySelector(".block-thinking")?.textContent).toContain("Look at app.py first");
+  });
+
+  it("GIVEN a tool call WHEN collapsed THEN its summary says what it did, and the thread its total cost", () => {
+    const { container } = render(<ThreadViewer thread={THREAD} />);
+    expect(container.querySelector(".block-tool-use summary")).toHaveTextContent("view app.py");
+    expect(container.querySelector(".thread-head")).toHaveTextContent("1 turn · $0.0081");
+    expect(screen.queryByRole("link", { name: "Jump to the last message" })).toBeNull();
+  });
+
+  it("GIVEN a 30-turn thread WHEN rendered THEN a link jumps to its last message", () => {
+    const messages = Array.from({ length: 60 }, (_, index) => ({
+      index,
+      role: index % 2 ? "assistant" : "user",
+      usage: null,
+      blocks: [{ __typename: "TextBlock" as const, text: `message ${index}` }],
+    }));
+    render(<ThreadViewer thread={{ ...THREAD, turns: 30, messages }} id="thread-run-1" />);
+    expect(screen.getByRole("link", { name: "Jump to the last message" })).toHaveAttribute(
+      "href",
+      "#thread-run-1-last",
+    );
+    expect(document.getElementById("thread-run-1-last")).toHaveTextContent("message 59");
+  });
+});
+
+describe("ValidationSummary", () => {
+  it("GIVEN many passed checks and one failure WHEN shown THEN passes are one count and the failure is listed", () => {
+    const passed = Array.from({ length: 9 }, (_, i) => ({ name: `syntax f${i}.py`, status: "PASSED", output: "" }));
+    const failed = { name: "check command", status: "FAILED", output: "1 test failed" };
+    const { container } = render(
+      <ValidationSummary validation={{ verdict: "REGRESSED", checks: [...passed, failed] }} />,
+    );
+    expect(container).toHaveTextContent("Validation: regressed · 9 checks passed");
+    expect(container.querySelectorAll("li")).toHaveLength(1);
+    expect(container.querySelector("li")).toHaveTextContent("failed check command");
+    expect(container).not.toHaveTextContent("syntax f0.py");
   });
 });

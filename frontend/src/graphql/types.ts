@@ -67,9 +67,15 @@ export interface PullRequest {
   draft: boolean;
 }
 
+export interface ValidationCheck {
+  name: string;
+  status: string;
+  output: string;
+}
+
 export interface Validation {
   verdict: string;
-  checks: { name: string; status: string; output: string }[];
+  checks: ValidationCheck[];
 }
 
 export interface RunAttempt {

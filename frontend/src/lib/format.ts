@@ -30,3 +30,9 @@ export function formatTime(iso: string | null | undefined): string {
 export function humanize(value: string): string {
   return value.toLowerCase().replace(/_/g, " ");
 }
+
+/** "CONTEXT_OVERFLOW" -> "Context overflow": a code read as words, for headings and labels. */
+export function sentence(value: string): string {
+  const words = humanize(value);
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

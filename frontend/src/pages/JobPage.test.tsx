@@ -29,7 +29,7 @@ function renderJob(mocks: object[]) {
 }
 
 describe("JobPage", () => {
-  it("GIVEN a running job WHEN Cancel is pressed THEN the job shows cancelled and offers a retry", async () => {
+  it("GIVEN a running job WHEN Cancel is pressed THEN the job shows cancelled and a retry names the cancelled run", async () => {
     renderJob([
       {
         request: { query: JOB_QUERY, variables: { id: "job-1" } },
@@ -41,19 +41,20 @@ describe("JobPage", () => {
         result: { data: { cancelJob: jobDetail("CANCELLED", "CANCELLED", "e0000000002") } },
       },
       {
-        request: { query: RETRY_REPOSITORIES, variables: { jobId: "job-1" } },
+        // The run is named: the API's default retries failed runs only, not cancelled ones
+        request: { query: RETRY_REPOSITORIES, variables: { jobId: "job-1", runIds: ["run-1"] } },
         result: { data: { retryRepositories: jobDetail("RUNNING", "PENDING", "e0000000003") } },
       },
     ]);
     expect(await screen.findByRole("heading", { name: "Say hello" })).toBeInTheDocument();
     expect(screen.getByText("step: agent")).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: "Retry failed" })).toBeNull();
+    expect(screen.queryByRole("button", { name: /Retry failed/ })).toBeNull();
 
     await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
     await waitFor(() => expect(document.querySelector(".job-meta .badge")).toHaveAttribute("data-status", "CANCELLED"));
     expect(screen.queryByRole("button", { name: "Cancel" })).toBeNull();
 
-    await userEvent.click(screen.getByRole("button", { name: "Retry failed" }));
+    await userEvent.click(screen.getByRole("button", { name: "Retry failed (1)" }));
     await waitFor(() => expect(document.querySelector(".run-card .badge")).toHaveAttribute("data-status", "PENDING"));
   });
 
@@ -65,8 +66,28 @@ describe("JobPage", () => {
       },
       quietUpdates,
     ]);
-    expect(await screen.findByRole("alert")).toHaveTextContent("AGENT: the model gave up");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Agent: the model gave up");
+    expect(screen.getByRole("button", { name: "Retry (attempt 2)" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Review all diffs" })).toHaveAttribute("href", "/jobs/job-1/review");
+  });
+
+  it("GIVEN one failed run while another still runs WHEN the failed one is retried alone THEN only it starts again", async () => {
+    const job = twoRuns(jobDetail("RUNNING", "FAILED"), "RUNNING_AGENT");
+    const retried = twoRuns(jobDetail("RUNNING", "PENDING", "e0000000002"), "RUNNING_AGENT");
+    renderJob([
+      { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job } } },
+      quietUpdates,
+      {
+        request: { query: RETRY_REPOSITORIES, variables: { jobId: "job-1", runIds: ["run-1"] } },
+        result: { data: { retryRepositories: retried } },
+      },
+    ]);
+    // THEN the page says how the repositories stand and offers the retry without waiting for the slow one
+    const index = await screen.findByRole("navigation", { name: "Repositories of this job" });
+    expect(index).toHaveTextContent("1 failed · 1 running agent");
+    expect(screen.getByRole("link", { name: "gadgets" })).toHaveAttribute("href", "#run-run-2");
+    await userEvent.click(screen.getByRole("button", { name: "Retry failed (1)" }));
+    await waitFor(() => expect(index).toHaveTextContent("1 pending · 1 running agent"));
   });
 
   it("GIVEN an unknown id WHEN shown THEN the page says so", async () => {
@@ -74,6 +95,19 @@ describe("JobPage", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("No job with id job-1.");
   });
 });
+
+/** `job` with a second repository, `github.com/acme/gadgets`, in `status`. */
+function twoRuns(job: ReturnType<typeof jobDetail>, status: string) {
+  const second = {
+    ...job.repositories[0],
+    id: "run-2",
+    index: 1,
+    location: "github.com/acme/gadgets",
+    status,
+    error: null,
+  };
+  return { ...job, repositories: [job.repositories[0], second] };
+}
 
 /** A link that records each operation and hands its subscriber to the test. */
 class ControlledLink extends ApolloLink {

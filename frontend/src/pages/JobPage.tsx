@@ -4,12 +4,13 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { RunCard } from "../components/RunCard";
 import { StatusBadge } from "../components/StatusBadge";
 import { UsageSummary } from "../components/UsageSummary";
-import { CANCEL_JOB, JOB_QUERY, RETRY_REPOSITORIES } from "../graphql/documents";
+import { RetryButton } from "../components/RetryButton";
+import { RunIndex } from "../components/RunIndex";
+import { CANCEL_JOB, JOB_QUERY } from "../graphql/documents";
 import type { JobData, JobDetail } from "../graphql/types";
 import { useJobLive } from "../hooks";
 import { formatTime, humanize } from "../lib/format";
-
-const RETRYABLE = new Set(["FAILED", "CANCELLED"]);
+import { retryableRunIds } from "../lib/runs";
 
 /** The job by its id in the URL, kept live. */
 export function useLiveJob(): {
@@ -25,9 +26,10 @@ export function useLiveJob(): {
 
 function JobActions({ job }: { job: JobDetail }) {
   const [cancel, cancelState] = useMutation(CANCEL_JOB, { variables: { id: job.id } });
-  const [retry, retryState] = useMutation(RETRY_REPOSITORIES, { variables: { jobId: job.id } });
   const active = job.status === "QUEUED" || job.status === "RUNNING";
-  const retryable = !active && job.repositories.some((r) => RETRYABLE.has(r.status));
+  // Failed and cancelled runs by id: the API's default retries failed runs only. Offered while
+  // others still run, so one failure need not wait for the slowest repository.
+  const retryable = retryableRunIds(job.repositories);
   return (
     <div className="page-actions">
       <Link className="button" to={`/jobs/${job.id}/review`}>
@@ -43,12 +45,10 @@ function JobActions({ job }: { job: JobDetail }) {
           Cancel
         </button>
       )}
-      {retryable && (
-        <button type="button" disabled={retryState.loading} onClick={() => void retry().catch(() => null)}>
-          Retry failed
-        </button>
+      {retryable.length > 0 && (
+        <RetryButton jobId={job.id} runIds={retryable} label={`Retry failed (${retryable.length})`} />
       )}
-      <ErrorNotice error={cancelState.error ?? retryState.error} />
+      <ErrorNotice error={cancelState.error} />
     </div>
   );
 }
@@ -82,9 +82,10 @@ export function JobPage() {
         <p className="prompt">{job.prompt}</p>
       </section>
       <h2>Repositories</h2>
+      {job.repositories.length > 1 && <RunIndex runs={job.repositories} />}
       <div className="runs">
         {job.repositories.map((run) => (
-          <RunCard key={run.id} run={run} cursor={job.cursor} />
+          <RunCard key={run.id} run={run} jobId={job.id} cursor={job.cursor} />
         ))}
       </div>
     </section>

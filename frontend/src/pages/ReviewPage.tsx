@@ -2,19 +2,29 @@ import { Link } from "react-router-dom";
 import { DiffStat, DiffViewer } from "../components/DiffViewer";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { StatusBadge } from "../components/StatusBadge";
-import type { RepositoryRun } from "../graphql/types";
+import type { PatchFile, RepositoryRun } from "../graphql/types";
+import { repositoryName } from "../lib/runs";
 import { useLiveJob } from "./JobPage";
 
 /** Per path, the +/- of each repository that changed it: one change across repos, read as one. */
-export function fileMatrix(
-  runs: RepositoryRun[],
-): { path: string; cells: ({ additions: number; deletions: number } | null)[] }[] {
+export function fileMatrix(runs: RepositoryRun[]): { path: string; cells: (PatchFile | null)[] }[] {
   const paths = new Set<string>();
   for (const run of runs) for (const file of run.patch?.files ?? []) paths.add(file.path);
   return [...paths].sort().map((path) => ({
     path,
     cells: runs.map((run) => run.patch?.files.find((f) => f.path === path) ?? null),
   }));
+}
+
+/** One repository's change to one file: its kind when not a plain edit, and +/- unless binary. */
+function MatrixCell({ file }: { file: PatchFile }) {
+  const kind = file.binary ? "binary" : file.change === "MODIFIED" ? null : file.change.toLowerCase();
+  return (
+    <>
+      {kind && <span className={`change change-${file.change.toLowerCase()}`}>{kind}</span>}{" "}
+      {!file.binary && <DiffStat additions={file.additions} deletions={file.deletions} />}
+    </>
+  );
 }
 
 /** Every repository's diff on one page, with a file summary across repositories. */
@@ -43,7 +53,9 @@ export function ReviewPage() {
                 <th scope="col">File</th>
                 {runs.map((run) => (
                   <th key={run.id} scope="col">
-                    <a href={`#review-${run.id}`}>{run.location.split("/").slice(-1)[0]}</a>
+                    <a href={`#review-${run.id}`} title={run.location}>
+                      {repositoryName(run.location)}
+                    </a>
                   </th>
                 ))}
               </tr>
@@ -55,7 +67,7 @@ export function ReviewPage() {
                     {row.path}
                   </th>
                   {row.cells.map((cell, i) => (
-                    <td key={runs[i].id}>{cell ? <DiffStat {...cell} /> : <span className="muted">—</span>}</td>
+                    <td key={runs[i].id}>{cell ? <MatrixCell file={cell} /> : <span className="muted">—</span>}</td>
                   ))}
                 </tr>
               ))}
