@@ -5,6 +5,7 @@ import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { relayStylePagination, isSubscriptionOperation } from "@apollo/client/utilities";
 import { createClient, type Client } from "graphql-ws";
 import { authorization } from "./auth";
+import { ConnectionStatus } from "./connection";
 import type { RuntimeConfig } from "./config";
 
 export const possibleTypes = {
@@ -30,11 +31,13 @@ export function createCache(): InMemoryCache {
 export interface ApolloSetup {
   client: ApolloClient;
   wsClient: Client;
+  connection: ConnectionStatus;
 }
 
 /** Build the client for a runtime config; a reconnect refetches active queries so no change is missed. */
 export function createApolloClient(config: RuntimeConfig): ApolloSetup {
   let client: ApolloClient | null = null;
+  const connection = new ConnectionStatus();
   const wsClient = createClient({
     url: config.websocketUrl,
     lazy: true,
@@ -47,8 +50,10 @@ export function createApolloClient(config: RuntimeConfig): ApolloSetup {
     },
     on: {
       connected: (_socket, _payload, wasRetry) => {
+        connection.connected();
         if (wasRetry && client) void client.refetchObservableQueries();
       },
+      closed: (event) => connection.closed((event as CloseEvent | undefined)?.code === 1000),
     },
   });
   const http = new HttpLink({ uri: config.graphqlUrl });
@@ -62,5 +67,5 @@ export function createApolloClient(config: RuntimeConfig): ApolloSetup {
     auth.concat(http),
   );
   client = new ApolloClient({ link, cache: createCache() });
-  return { client, wsClient };
+  return { client, wsClient, connection };
 }

@@ -5,20 +5,23 @@ import { BrowserRouter } from "react-router-dom";
 import { createApolloClient } from "./apollo";
 import { App } from "./App";
 import { loadConfig } from "./config";
+import { ConnectionContext } from "./connection";
 import { ConfigContext } from "./context";
 import "./styles.css";
 
 async function start(): Promise<void> {
   const config = await loadConfig();
-  const { client } = createApolloClient(config);
+  const { client, connection } = createApolloClient(config);
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
       <ConfigContext.Provider value={config}>
-        <ApolloProvider client={client}>
-          <BrowserRouter>
-            <App />
-          </BrowserRouter>
-        </ApolloProvider>
+        <ConnectionContext.Provider value={connection}>
+          <ApolloProvider client={client}>
+            <BrowserRouter>
+              <App />
+            </BrowserRouter>
+          </ApolloProvider>
+        </ConnectionContext.Provider>
       </ConfigContext.Provider>
     </StrictMode>,
   );

@@ -148,11 +148,22 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
       ws.close({ code: 1012, reason: "test drops the connection" }),
     ),
   );
+  // The page says the live connection is gone while it reconnects (graphql-ws waits >= 1 s).
+  result.connectionBannerShown = await page
+    .locator(".connection-banner")
+    .waitFor({ timeout: 10_000 })
+    .then(
+      () => true,
+      () => false,
+    );
   console.log("RUNNING_SEEN");
   await page
     .locator('.run-card .badge[data-status="SUCCEEDED"]')
     .waitFor({ timeout: 90_000 });
   result.socketsAfterDrop = sockets.length;
+  result.connectionBannerAfter = await page
+    .locator(".connection-banner")
+    .count();
   result.statuses = await page.evaluate(() => window.__statuses);
   result.jobStatus = await page
     .locator(".job-meta .badge")

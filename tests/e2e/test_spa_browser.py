@@ -58,6 +58,8 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     # AND the run's status changed on the page without a reload, ending SUCCEEDED even though the
     # WebSocket was dropped while the run finished (the client reconnected and caught up)
     assert result["socketsBeforeDrop"] >= 1 and result["socketsAfterDrop"] > result["socketsBeforeDrop"]
+    # AND the page said so while the connection was down, and stopped saying so once it was back
+    assert result["connectionBannerShown"] is True and result["connectionBannerAfter"] == 0
     assert result["statuses"][0] in {"PENDING", "CLONING", "RUNNING_AGENT"}
     assert "RUNNING_AGENT" in result["statuses"] and result["statuses"][-1] == "SUCCEEDED"
     assert result["jobStatus"] == "SUCCEEDED"

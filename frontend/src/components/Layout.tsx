@@ -1,4 +1,5 @@
 import { NavLink, Outlet, useLocation } from "react-router-dom";
+import { useConnectionState } from "../connection";
 import { useSettings } from "../hooks";
 import { TokenPrompt, isUnauthorized } from "./TokenPrompt";
 
@@ -6,6 +7,7 @@ import { TokenPrompt, isUnauthorized } from "./TokenPrompt";
 export function Layout() {
   const { settings, error } = useSettings();
   const wide = useLocation().pathname === "/graphiql";
+  const connection = useConnectionState();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -27,6 +29,12 @@ export function Layout() {
         <div className="demo-banner" role="note">
           Demo mode: the model is a recorded demo session, not Claude. It replays one session against the sample
           repository.
+        </div>
+      )}
+      {connection === "lost" && (
+        <div className="connection-banner" role="status">
+          Lost the live connection to the server; reconnecting… Updates resume, and anything missed is reloaded, as soon
+          as it is back.
         </div>
       )}
       {error && isUnauthorized(error) && <TokenPrompt />}

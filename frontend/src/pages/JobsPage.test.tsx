@@ -1,6 +1,7 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router-dom";
+import { ConnectionContext, ConnectionStatus } from "../connection";
 import { Layout } from "../components/Layout";
 import { JOBS_QUERY, JOBS_UPDATED, SETTINGS_QUERY } from "../graphql/documents";
 import type { JobListItem } from "../graphql/types";
@@ -135,6 +136,21 @@ describe("Layout", () => {
   it("GIVEN a demo server WHEN the app renders THEN a banner says the model is a recording", async () => {
     renderWithApollo(<Layout />, [settings(true)]);
     expect(await screen.findByRole("note")).toHaveTextContent("recorded demo session, not Claude");
+  });
+
+  it("GIVEN the live connection is lost WHEN the app renders THEN a banner says it is reconnecting", async () => {
+    const status = new ConnectionStatus();
+    status.connected();
+    status.closed(false);
+    renderWithApollo(
+      <ConnectionContext.Provider value={status}>
+        <Layout />
+      </ConnectionContext.Provider>,
+      [settings(false)],
+    );
+    expect(await screen.findByRole("status")).toHaveTextContent("Lost the live connection to the server; reconnecting");
+    act(() => status.connected());
+    expect(screen.queryByText(/Lost the live connection/)).toBeNull();
   });
 
   it("GIVEN a real server WHEN the app renders THEN there is no demo banner", async () => {
