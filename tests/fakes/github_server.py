@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 SECONDARY_RATE_LIMIT = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 PRIMARY_RATE_LIMIT = "API rate limit exceeded for user ID 1."
+DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+DRAFTS_UNSUPPORTED = "Draft pull requests are not supported in this repository."
 
 # Rejects a push while the counter file holds a positive number, as a flaky remote answering 5xx would.
 _PRE_RECEIVE = """#!/bin/sh
@@ -42,6 +44,7 @@ class FakeRepo:
     private: bool = False
     archived: bool = False
     push: bool = True
+    drafts: bool = True  # False: a plan without draft pull requests (private repository on GitHub Free)
 
     @property
     def full_name(self) -> str:
@@ -302,14 +305,15 @@ class _Routes:
 
     def list_pulls(self, repo: FakeRepo) -> tuple[int, Any]:
         state, head = self.query.get("state", "open"), self.query.get("head")
-        # head is "owner:branch": owners ignore case, branch names do not.
+        # head is "owner:branch": owners ignore case, branch names do not. Without the owner
+        # GitHub ignores the filter and lists every pull request, as this fake does.
         owner, _, branch = (head or "").rpartition(":")
         found = [
             p
             for p in self.fake.pulls
             if p.repo == repo.full_name
             and (state == "all" or p.state == state)
-            and (head is None or (owner.lower() in {"", repo.owner} and p.head == branch))
+            and (not owner or (owner.lower() == repo.owner and p.head == branch))
         ]
         return 200, [self.fake.pull_json(p) for p in reversed(found)]
 
@@ -325,6 +329,8 @@ class _Routes:
             return 422, _validation({"resource": "PullRequest", "field": "head", "code": "invalid"})
         if not self.fake.branch_head(repo.full_name, base):
             return 422, _validation({"resource": "PullRequest", "field": "base", "code": "invalid"})
+        if body.get("draft") and not repo.drafts:
+            return 422, {"message": DRAFTS_UNSUPPORTED, "documentation_url": DOCS}
         with self.fake.lock:
             if any(p.repo == repo.full_name and p.head == head and p.state == "open" for p in self.fake.pulls):
                 message = f"A pull request already exists for {repo.owner}:{head}."

@@ -29,11 +29,19 @@ def github_message(err: GithubException) -> str:
     return f"{message} ({'; '.join(details)})" if details else message
 
 
+def _rate_limited(err: Exception) -> bool:
+    # GitHub signals both primary and secondary limits with 403 or 429; retries that ran out on
+    # 403/429 answers surface as a requests RetryError naming the status.
+    if isinstance(err, RateLimitExceededException):
+        return True
+    if isinstance(err, GithubException):
+        return err.status == 429 or "rate limit" in github_message(err).lower()
+    return isinstance(err, requests.exceptions.RetryError) and any(f"{code} error" in str(err) for code in (403, 429))
+
+
 def translate(err: Exception, action: str, full_name: str) -> PublishError:
     """A PublishError for an exception raised while talking to GitHub."""
-    if isinstance(err, RateLimitExceededException) or (
-        isinstance(err, GithubException) and "rate limit" in github_message(err).lower()
-    ):
+    if _rate_limited(err):
         return PublishError("RATE_LIMITED", f"GitHub rate limit while trying to {action} {full_name}; retry later")
     if isinstance(err, GithubException):
         message = github_message(err)

@@ -9,7 +9,7 @@ from github import Github, GithubException
 from github.PullRequest import PullRequest as GithubPull
 from github.Repository import Repository
 
-from core.locations import Location, parse_location
+from core.locations import parse_location
 from core.models import Job, OutputMode, Patch, PullRequest, RepositoryRun, Validation
 from core.ports import Store
 from core.settings import Settings
@@ -63,7 +63,9 @@ class Publisher:
         branch = branch_name(job.id)
         with github_errors("look up pull requests of", location.full_name, self.token):
             repo = self.github.get_repo(metadata.full_name)
-            existing = self._find(repo, location, branch)
+            # GitHub's own spelling of the owner: the one the user typed may be an old name or cased differently.
+            owner = metadata.full_name.split("/")[0]
+            existing = self._find(repo, owner, branch)
         if existing is not None and existing.merged_at is not None:
             raise PublishError(
                 "PULL_REQUEST_MERGED",
@@ -71,7 +73,7 @@ class Publisher:
             )
         git = GitRunner(workspace, self.token, self.settings.git_author)
         git.commit(branch, commit_message(job, run))
-        git.push(location.clone_url, branch)
+        git.push(parse_location(f"github.com/{metadata.full_name}").clone_url, branch)
         title = pull_request_title(job)
         body = redact(pull_request_body(job, run, summary, validation, patch, self.settings.public_url), self.token)
         with github_errors("open a pull request on", location.full_name, self.token):
@@ -80,19 +82,22 @@ class Publisher:
                 existing.edit(title=title, body=body, state="open")
                 pull = existing
             else:
-                pull = self._create(repo, location, branch, metadata.default_branch, title, body, job)
+                pull = self._create(repo, owner, branch, metadata.default_branch, title, body, job)
         log.info("pull request #%d for %s on %s", pull.number, job.id, location.full_name)
         return PullRequest(url=pull.html_url, number=pull.number, branch=branch, draft=bool(pull.draft))
 
-    def _find(self, repo: Repository, location: Location, branch: str) -> GithubPull | None:
+    def _find(self, repo: Repository, owner: str, branch: str) -> GithubPull | None:
         """The newest pull request from the job's branch, in any state."""
-        pulls = list(repo.get_pulls(state="all", head=f"{location.owner}:{branch}"))
+        # `head` must be "owner:branch" (a bare branch is ignored and every pull request listed);
+        # the ref is checked too, so a filter GitHub ignored can never pick another pull request.
+        listed = repo.get_pulls(state="all", head=f"{owner}:{branch}")
+        pulls = [pull for pull in listed if pull.head.ref == branch]
         open_pulls = [p for p in pulls if p.state == "open"]
         candidates = open_pulls or pulls
         return candidates[0] if candidates else None
 
     def _create(
-        self, repo: Repository, location: Location, branch: str, base: str, title: str, body: str, job: Job
+        self, repo: Repository, owner: str, branch: str, base: str, title: str, body: str, job: Job
     ) -> GithubPull:
         draft = job.output is OutputMode.DRAFT_PULL_REQUEST
         try:
@@ -100,10 +105,10 @@ class Publisher:
         except GithubException as err:
             if _already_exists(err):
                 # Opened by a concurrent or earlier attempt between our lookup and now.
-                found = self._find(repo, location, branch)
+                found = self._find(repo, owner, branch)
                 if found is not None:
                     return found
             if draft and _drafts_unsupported(err):
-                log.info("%s does not support draft pull requests; opening a ready one", location.full_name)
+                log.info("%s does not support draft pull requests; opening a ready one", repo.full_name)
                 return repo.create_pull(base=base, head=branch, title=title, body=body, draft=False)
             raise

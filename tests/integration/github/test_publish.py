@@ -20,7 +20,7 @@ from core.models import (
     Verdict,
 )
 from core.settings import Settings
-from tests.fakes.github_server import FakeGitHub
+from tests.fakes.github_server import FakeGitHub, FakePull
 from worker.github.publish import Publisher, PublishError
 
 Clone = Callable[..., Path]
@@ -193,3 +193,47 @@ def test_a_gated_repository_is_refused_before_pushing(
         publish(github_settings, store, clone_of("acme/app", {"app.py": "y\n"}), job, run)
     assert caught.value.kind == "NO_PUSH_PERMISSION"
     assert fake_github.branch_head("acme/app", f"cody-batch/{job.id}") is None
+
+
+def test_a_draft_where_the_plan_has_no_drafts_opens_a_ready_pull_request(
+    github_settings: Settings, store, fake_github: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a repository whose plan refuses draft pull requests (422, GitHub's wording)
+    fake_github.add_repo("acme/private", {"app.py": "1\n"}, private=True, drafts=False)
+    job, run = make_job(OutputMode.DRAFT_PULL_REQUEST)
+    run = run.model_copy(update={"location": "github.com/acme/private"})
+    # WHEN a draft is published
+    pull = publish(github_settings, store, clone_of("acme/private", {"app.py": "2\n"}), job, run)
+    # THEN the draft was asked for, refused, and a ready pull request opened instead
+    posts = fake_github.requests_to("POST", "/pulls$")
+    assert [request.body["draft"] for request in posts] == [True, False]
+    assert not pull.draft and len(fake_github.pulls) == 1
+
+
+def test_the_pull_request_lookup_names_the_owner_as_github_spells_it(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN another open pull request, and a run whose location spells the owner differently
+    other = FakePull(number=1, repo="acme/app", head="main", base="main", title="x", body="", draft=False)
+    app.pulls.append(other)
+    job, run = make_job()
+    run = run.model_copy(update={"location": "github.com/ACME/app"})
+    # WHEN published
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
+    # THEN the lookup used "owner:branch" with GitHub's spelling, and a new pull request was opened
+    assert app.requests_to("GET", "/pulls$")[0].query["head"] == f"acme:cody-batch/{job.id}"
+    assert pull.number == 2 and other.title == "x"
+
+
+def test_a_listing_that_ignored_the_head_filter_never_yields_another_pull_request(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN GitHub answering the lookup with every pull request, as it does when it ignores `head`
+    other = FakePull(number=1, repo="acme/app", head="feature", base="main", title="theirs", body="", draft=False)
+    app.pulls.append(other)
+    app.fail("GET", "/pulls$", 200, body=[app.pull_json(other)], times=2)
+    job, run = make_job()
+    # WHEN published
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
+    # THEN someone else's pull request is left alone and ours is opened
+    assert pull.number == 2 and other.title == "theirs" and other.head == "feature"

@@ -79,3 +79,15 @@ def test_a_forbidden_answer_that_is_not_a_rate_limit_is_not_retried(
         check_repository(github_settings, store, "github.com/acme/app")
     assert caught.value.kind == "GITHUB_ERROR" and "not accessible" in caught.value.message
     assert len(app.requests_to("GET", REPO)) == 1
+
+
+def test_a_secondary_rate_limit_answered_with_429_is_reported_as_a_rate_limit(
+    github_settings: Settings, store, app: FakeGitHub
+) -> None:
+    # GIVEN GitHub keeps answering 429 for a secondary rate limit, with Retry-After: 0 (GitHub may use 403 or 429)
+    app.fail("GET", REPO, 429, SECONDARY_RATE_LIMIT, headers={"Retry-After": "0"}, times=100)
+    # WHEN gated / THEN after the bounded retries the error says rate limit, not "GitHub did not answer"
+    with pytest.raises(PublishError) as caught:
+        check_repository(github_settings, store, "github.com/acme/app")
+    assert caught.value.kind == "RATE_LIMITED"
+    assert len(app.requests_to("GET", REPO)) == 4
