@@ -26,9 +26,15 @@ class Change:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of jobs with each job's opaque cursor (the store's format; `after` accepts it)."""
+
     jobs: list[Job]
+    cursors: list[str]
     has_next: bool
-    end_cursor: str | None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
 
 
 class Store(Protocol):

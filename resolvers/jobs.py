@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Sequence
 
 from core.errors import InputError, NotFoundError
@@ -30,11 +29,6 @@ def event_seq(cursor: str | None, field: str = "after") -> int:
         return decode_cursor(cursor)
     except ValueError as err:
         raise InputError(str(err), field) from None
-
-
-def edge_cursor(job: Job) -> str:
-    """Cursor of one job in a page, in the store's page-cursor format (`after` accepts it)."""
-    return base64.urlsafe_b64encode(f"job:{job.id}".encode()).decode().rstrip("=")
 
 
 async def get_job(ctx: Context, job_id: str) -> Job | None:

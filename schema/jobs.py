@@ -8,7 +8,6 @@ import strawberry
 
 from core import models
 from core.ports import Page
-from resolvers.jobs import edge_cursor
 from resolvers.loaders import Loaders
 from schema.enums import JobKind, JobStatus, OutputMode, Strategy
 from schema.runs import RepositoryRun
@@ -90,7 +89,10 @@ class JobConnection:
 
     @classmethod
     def from_page(cls, page: Page, loaders: Loaders) -> JobConnection:
-        edges = [JobEdge(cursor=edge_cursor(job), node=Job.from_model(job, loaders)) for job in page.jobs]
+        edges = [
+            JobEdge(cursor=cursor, node=Job.from_model(job, loaders))
+            for job, cursor in zip(page.jobs, page.cursors, strict=True)
+        ]
         return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
 
 

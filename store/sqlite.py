@@ -233,7 +233,7 @@ class SqliteStore:
             [*params, first + 1],
         )
         jobs = [self._job(r) for r in rows[:first]]
-        return Page(jobs=jobs, has_next=len(rows) > first, end_cursor=_page_cursor(jobs[-1].id) if jobs else None)
+        return Page(jobs=jobs, cursors=[_page_cursor(job.id) for job in jobs], has_next=len(rows) > first)
 
     def get_run(self, run_id: str) -> RepositoryRun | None:
         rows = self._read("SELECT data, version FROM runs WHERE id = ?", (run_id,))

@@ -8,7 +8,7 @@ from core.errors import NotFoundError, RunCancelled
 from core.ids import utcnow
 from core.models import EventKind, Job, NewEvent, RepositoryRun, RunError, RunStatus, Thread, thread_key
 from core.ports import Store
-from core.services.updates import update_run
+from core.services.updates import RunMutation, update_run
 from core.state import check_transition
 
 
@@ -18,12 +18,21 @@ class RunProgress:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
+        self._job_id: str | None = None  # a run never changes jobs: read once
 
     def run(self) -> RepositoryRun:
         run = self.store.get_run(self.run_id)
         if run is None:
             raise NotFoundError(f"no run with id {self.run_id}")
+        self._job_id = run.job_id
         return run
+
+    @property
+    def job_id(self) -> str:
+        return self._job_id if self._job_id is not None else self.run().job_id
+
+    def _update(self, mutate: RunMutation, **options: Any) -> RepositoryRun:
+        return update_run(self.store, self.job_id, self.run_id, mutate, **options)
 
     def job(self) -> Job:
         job = self.store.get_job(self.run().job_id)
@@ -34,8 +43,7 @@ class RunProgress:
     def check_cancelled(self) -> RepositoryRun:
         """The current run; RunCancelled when it was cancelled."""
         run = self.run()
-        if run.status is RunStatus.CANCELLED:
-            raise RunCancelled(f"run {self.run_id} was cancelled")
+        self._guarded(run)
         return run
 
     def _guarded(self, run: RepositoryRun) -> None:
@@ -57,7 +65,7 @@ class RunProgress:
                 update["step"] = step
             return run.model_copy(update=update)
 
-        return update_run(self.store, self.run_id, mutate)
+        return self._update(mutate)
 
     def save_thread(self, thread: Thread) -> RepositoryRun:
         """Store the thread so far, its usage on the run, and a TURN event."""
@@ -68,16 +76,11 @@ class RunProgress:
             self._guarded(run)
             return run.model_copy(update={"usage": usage})
 
-        return update_run(
-            self.store,
-            self.run_id,
+        return self._update(
             mutate,
             extra_events=[NewEvent(run_id=self.run_id, kind=EventKind.TURN, new_value=str(turns))],
-            artifacts={self._thread_key(thread): thread.model_dump_json().encode()},
+            artifacts={thread_key(thread.run_id, thread.attempt): thread.model_dump_json().encode()},
         )
-
-    def _thread_key(self, thread: Thread) -> str:
-        return thread_key(thread.run_id, thread.attempt)
 
     def fail(self, kind: str, message: str, step: str | None = None) -> RepositoryRun:
         """Finish as FAILED with an error (and the step it happened in, when the run's current step
@@ -91,7 +94,7 @@ class RunProgress:
                 update["step"] = step
             return run.model_copy(update=update)
 
-        return update_run(self.store, self.run_id, mutate)
+        return self._update(mutate)
 
 
 def load_thread(store: Store, run: RepositoryRun) -> Thread | None:

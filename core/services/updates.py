@@ -66,6 +66,19 @@ def update_runs(
     Lost races (another writer bumped a version) are retried on fresh rows, so `mutate`
     always decides on the current state: a cancelled run stays cancelled.
     """
+    job, _ = _update(store, job_id, mutate, extra_events, artifacts)
+    return job
+
+
+def _update(
+    store: Store,
+    job_id: str,
+    mutate: Callable[[list[RepositoryRun]], dict[str, RepositoryRun]],
+    extra_events: Callable[[dict[str, RepositoryRun]], list[NewEvent]] | None,
+    artifacts: dict[str, bytes] | None,
+) -> tuple[Job, list[RepositoryRun]]:
+    """update_runs, returning the job and its runs as written (no re-read: a successful
+    commit bumps each written version by one and numbers the events after the job's)."""
     for _ in range(MAX_RACE_RETRIES):
         job = store.get_job(job_id)
         if job is None:
@@ -73,7 +86,7 @@ def update_runs(
         runs = store.get_runs([job_id]).get(job_id, [])
         replaced = mutate(runs)
         if not replaced and not artifacts:
-            return job
+            return job, runs
         now = utcnow()
         events: list[NewEvent] = []
         changed: list[tuple[RepositoryRun, int | None]] = []
@@ -88,53 +101,46 @@ def update_runs(
                 new.finished_at = now
             events.extend(run_events(run, new))
             changed.append((new, run.version))
-            merged.append(new)
+            merged.append(new.model_copy(update={"version": run.version + 1}))
         if extra_events is not None:
             events.extend(extra_events(replaced))
         new_job, job_events = refresh_job(job, merged)
+        events += job_events
         try:
             store.commit(
                 Change(
                     job=new_job,
                     job_version=job.version,
                     runs=changed,
-                    events=events + job_events,
+                    events=events,
                     artifacts=dict(artifacts or {}),
                 )
             )
         except ConflictError:
             continue
-        result = store.get_job(job_id)
-        assert result is not None
-        return result
+        written = new_job.model_copy(update={"version": job.version + 1, "last_seq": job.last_seq + len(events)})
+        return written, merged
     raise ConflictError(f"job {job_id} kept changing; gave up after {MAX_RACE_RETRIES} attempts")
 
 
 def update_run(
     store: Store,
+    job_id: str,
     run_id: str,
     mutate: RunMutation,
     *,
     extra_events: list[NewEvent] | None = None,
     artifacts: dict[str, bytes] | None = None,
 ) -> RepositoryRun:
-    """Apply `mutate` to one run (None from it means: no change) and return the stored run."""
-    run = store.get_run(run_id)
-    if run is None:
-        raise NotFoundError(f"no run with id {run_id}")
+    """Apply `mutate` to one run of a job (None from it means: no change); the run as stored."""
 
     def one(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
         current = next(r for r in runs if r.id == run_id)
         new = mutate(current.model_copy(deep=True))
         return {} if new is None else {run_id: new}
 
-    update_runs(
-        store,
-        run.job_id,
-        one,
-        extra_events=(lambda _: list(extra_events or [])),
-        artifacts=artifacts,
-    )
-    stored = store.get_run(run_id)
-    assert stored is not None
+    _, runs = _update(store, job_id, one, lambda _: list(extra_events or []), artifacts)
+    stored = next((r for r in runs if r.id == run_id), None)
+    if stored is None:
+        raise NotFoundError(f"job {job_id} has no run with id {run_id}")
     return stored
