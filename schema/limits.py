@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, IntValueNode, ValidationRule
+from graphql import DocumentNode, FieldNode, GraphQLError, IntValueNode, OperationDefinitionNode, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -38,6 +38,25 @@ class PageSizeRule(ValidationRule):
                 self.report_error(GraphQLError(f"first must be at most {limit}", argument))
 
 
+class SeveralOperationsRule(ValidationRule):
+    """Several operations in one document: which to run must be named (the spec's GetOperation)."""
+
+    def enter_document(self, node: DocumentNode, *_: Any) -> None:
+        if sum(isinstance(d, OperationDefinitionNode) for d in node.definitions) > 1:
+            self.report_error(GraphQLError("the document has several operations: name the one to run in operationName"))
+
+
+class OperationChoice(SchemaExtension):
+    """Without an operationName, a document must hold one operation; Strawberry alone runs the first."""
+
+    def on_operation(self) -> Iterator[None]:
+        # Before parsing, operation_name is exactly what the client sent.
+        if self.execution_context.operation_name is None:
+            rules = self.execution_context.validation_rules
+            self.execution_context.validation_rules = (*rules, SeveralOperationsRule)
+        yield
+
+
 def limit_extensions() -> list[Callable[[], SchemaExtension]]:
     """Factories of the limit extensions every operation runs under (fresh per operation)."""
     return [
@@ -45,4 +64,5 @@ def limit_extensions() -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: AddValidationRules([PageSizeRule]),
+        OperationChoice,
     ]

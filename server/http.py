@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -19,7 +18,6 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from server.auth import TokenGuard
-from server.graphql_document import ambiguous_operation
 from server.http_params import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -103,9 +101,6 @@ class GraphQLHTTP:
         return HTMLResponse(get_graphql_ide_html("graphiql"))
 
     async def _execute(self, params: GraphQLParams, allowed: set[OperationType], method: str) -> ExecutionResult:
-        ambiguous = ambiguous_operation(params.query, params.operation_name)
-        if ambiguous is not None:
-            return ExecutionResult(data=None, errors=[GraphQLError(ambiguous)])
         try:
             return await self.schema.execute(
                 params.query,

@@ -6,8 +6,6 @@ from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from server.graphql_document import ambiguous_operation
-
 _OPTIONAL_OBJECTS = ("variables", "extensions")
 
 
@@ -49,11 +47,4 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
-        if message["type"] == "subscribe" and self.connection_acknowledged:
-            payload = message["payload"]
-            ambiguous = ambiguous_operation(payload["query"], payload.get("operationName"))
-            if ambiguous is not None:
-                # An operation-level error: this subscription fails, the connection stays open.
-                await self.send_message({"id": message["id"], "type": "error", "payload": [{"message": ambiguous}]})
-                return
         await super().handle_message(message)
