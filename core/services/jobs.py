@@ -144,7 +144,7 @@ def build_job(request: JobRequest, settings: Settings) -> tuple[Job, list[Reposi
 def create_job(store: Store, dispatcher: Dispatcher, settings: Settings, request: JobRequest) -> Job:
     """Validate, store and dispatch a job."""
     job, runs = build_job(request, settings)
-    store.commit(
+    events = store.commit(
         Change(
             job=job,
             job_version=None,
@@ -153,9 +153,9 @@ def create_job(store: Store, dispatcher: Dispatcher, settings: Settings, request
         )
     )
     dispatcher.dispatch(job.id, [run.index for run in runs])
-    stored = store.get_job(job.id)
-    assert stored is not None
-    return stored
+    # As written (a new row is version 1); its cursor marks the creation, so a subscription
+    # resumed from it sees whatever the workers did since.
+    return job.model_copy(update={"version": 1, "last_seq": events[-1].seq})
 
 
 def cancel_job(store: Store, dispatcher: Dispatcher, job_id: str) -> Job:
