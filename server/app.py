@@ -88,6 +88,4 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
                 await tail.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.container = container
-    app.state.event_tail = tail
     return app

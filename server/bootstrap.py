@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ConfigurationError
@@ -21,7 +21,6 @@ class Container:
     settings: Settings
     store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
     dispatcher: Dispatcher
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""

@@ -11,7 +11,6 @@ from pathlib import Path, PurePosixPath
 from worker.workspace import Workspace
 
 MAX_LINK_HOPS = 40  # as the kernel's limit on symlinks followed in one lookup
-SYMLINK_MODE = "120000"
 
 
 class LazyFiles:
