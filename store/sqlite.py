@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 import threading
 import time
@@ -14,6 +13,7 @@ from core.errors import ConflictError
 from core.ids import iso, utcnow
 from core.models import Event, Job, JobStatus, RepositoryRun
 from core.ports import Change, Page
+from store.page_cursor import page_after, page_cursor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -51,20 +51,6 @@ CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, exp
 
 _JOB_EXCLUDE = {"version", "last_seq"}
 _RUN_EXCLUDE = {"version"}
-
-
-def _page_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"job:{job_id}".encode()).decode().rstrip("=")
-
-
-def _page_after(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"not a valid page cursor: {cursor!r}") from None
-    if not raw.startswith("job:"):
-        raise ValueError(f"not a valid page cursor: {cursor!r}")
-    return raw[4:]
 
 
 class SqliteStore:
@@ -226,14 +212,14 @@ class SqliteStore:
             params.append(status.value)
         if after:
             where.append("id < ?")
-            params.append(_page_after(after))
+            params.append(page_after(after))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._read(
             f"SELECT data, version, last_seq FROM jobs {clause} ORDER BY id DESC LIMIT ?",
             [*params, first + 1],
         )
         jobs = [self._job(r) for r in rows[:first]]
-        return Page(jobs=jobs, cursors=[_page_cursor(job.id) for job in jobs], has_next=len(rows) > first)
+        return Page(jobs=jobs, cursors=[page_cursor(job.id) for job in jobs], has_next=len(rows) > first)
 
     def get_run(self, run_id: str) -> RepositoryRun | None:
         rows = self._read("SELECT data, version FROM runs WHERE id = ?", (run_id,))

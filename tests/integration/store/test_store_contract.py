@@ -1,9 +1,10 @@
-"""Store contract: every adapter (SQLite now, DynamoDB later) must pass these tests."""
+"""Store contract: every adapter (SQLite, DynamoDB on moto) must pass these tests."""
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
 
 import pytest
@@ -12,22 +13,23 @@ from core.errors import ConflictError
 from core.models import EventKind, Job, JobStatus, NewEvent, RepositoryRun, RunStatus
 from core.ports import Change, Store
 from store.sqlite import SqliteStore
+from tests.fakes import moto_aws
 
 
 def make_sqlite(tmp_path: Path) -> SqliteStore:
     return SqliteStore(tmp_path / "contract.sqlite3")
 
 
-ADAPTERS: dict[str, Callable[[Path], Store]] = {"sqlite": make_sqlite}
+ADAPTERS: dict[str, Callable[[Path], AbstractContextManager[Store]]] = {
+    "sqlite": lambda tmp_path: closing(make_sqlite(tmp_path)),
+    "dynamodb": lambda _: moto_aws.dynamo_store(),
+}
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    adapter = ADAPTERS[request.param](tmp_path)
-    yield adapter
-    close = getattr(adapter, "close", None)
-    if close is not None:
-        close()
+    with ADAPTERS[request.param](tmp_path) as adapter:
+        yield adapter
 
 
 def new_job(store: Store, n_runs: int = 2, title: str = "t") -> tuple[Job, list[RepositoryRun]]:
