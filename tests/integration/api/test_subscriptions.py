@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,11 @@ import pytest
 from pydantic import SecretStr
 from websockets.exceptions import ConnectionClosed
 
-from core.models import RunStatus
+from core.models import Job, RunStatus
 from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
+from core.settings import Settings
+from store.sqlite import SqliteStore
 from tests.integration.api.conftest import GUARD, GraphQLWS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,6 +41,28 @@ def advance_in_another_process(database: Path, run_id: str, status: RunStatus, s
         """
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=GUARD)
+
+
+class ReadSignallingStore(SqliteStore):
+    """The real SQLite store, also queueing the id of every job it reads, so a test can wait until the
+    server has taken a subscription's snapshot instead of sleeping."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.job_reads: queue.Queue[str] = queue.Queue()
+
+    def get_job(self, job_id: str) -> Job | None:
+        job = super().get_job(job_id)
+        self.job_reads.put(job_id)
+        return job
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[ReadSignallingStore]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    observed = ReadSignallingStore(settings.database_path)
+    yield observed
+    observed.close()
 
 
 @pytest.fixture
@@ -66,12 +92,14 @@ async def test_job_updated_yields_snapshot_then_changes_from_another_process(
 
 
 async def test_resume_with_current_cursor_skips_the_snapshot(live_server: str, store: Any, job: Any) -> None:
-    # GIVEN a client that already saw the job's latest cursor
+    # GIVEN a client that already saw the job's latest cursor, subscribed again with it
     ws = await GraphQLWS.open(live_server)
     await ws.receive()
+    while not store.job_reads.empty():
+        store.job_reads.get_nowait()
     op = await ws.subscribe(JOB_UPDATED, {"id": job.id, "after": job.cursor})
-    # WHEN the job changes afterwards
-    await asyncio.sleep(0.3)  # give the subscription time to be live; not an assertion on speed
+    # WHEN the job changes once the server has read the job for that subscription (its snapshot)
+    assert await asyncio.to_thread(store.job_reads.get, timeout=GUARD) == job.id
     run_id = store.get_runs([job.id])[job.id][0].id
     await asyncio.to_thread(RunProgress(store, run_id).advance, status=RunStatus.CLONING)
     # THEN the first message is the change, not a repeat of what it saw

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -86,14 +88,41 @@ class Api:
         return self.server.url
 
 
-def start_api(settings: Settings, store: Any, port: int | None = None) -> tuple[LiveServer, ThreadDispatcher]:
-    """A live server for `settings` with a thread dispatcher (on `port` when given)."""
+class SubscribeTap:
+    """ASGI middleware in front of the app that records what clients subscribe to over WebSocket."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.subscribes: list[dict[str, Any]] = []  # graphql-transport-ws `subscribe` payloads, in order
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def tapped() -> dict[str, Any]:
+            message = await receive()
+            with contextlib.suppress(ValueError, TypeError):
+                data = json.loads(message.get("text") or "null")
+                if isinstance(data, dict) and data.get("type") == "subscribe":
+                    self.subscribes.append(data["payload"])
+            return message
+
+        await self.app(scope, tapped, send)
+
+
+def start_api(
+    settings: Settings, store: Any, port: int | None = None, tap: bool = False
+) -> tuple[LiveServer, ThreadDispatcher]:
+    """A live server for `settings` with a thread dispatcher (on `port` when given; behind a SubscribeTap
+    when `tap`, reachable as `server.app`)."""
     from server.app import create_app
     from server.bootstrap import Container
 
     dispatcher = ThreadDispatcher(settings.database_path)
     container = Container(settings=settings, store=store, dispatcher=dispatcher)
-    return LiveServer(create_app(container), port=port).start(), dispatcher
+    app = create_app(container)
+    return LiveServer(SubscribeTap(app) if tap else app, port=port).start(), dispatcher
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from core.services.progress import RunProgress
 from server.cli_follow import follow_job
 from server.cli_queries import CREATE_JOB
 from server.graphql_client import ConnectionLost, GraphQLClient
-from tests.integration.cli.conftest import Api, start_api
+from tests.integration.cli.conftest import Api, SubscribeTap, start_api
 
 MakeRepo = Callable[..., Path]
 # A generous bound so a broken test fails instead of hanging; nothing is timed against it.
@@ -98,15 +98,18 @@ def test_wait_shows_each_change_as_it_happens(api: Api, gates: Gates, make_repo:
 
 
 def test_wait_reconnects_with_its_cursor_after_a_server_restart(api: Api, gates: Gates, make_repo: MakeRepo) -> None:
-    # GIVEN a CLI following a job that is cloning
+    # GIVEN a CLI following a job that is cloning, and the cursor of the state it was shown
     cli = CliProcess("submit", "add type hints", str(make_repo("restart")), "--wait", "--url", api.url)
     cli.wait_for("CLONING")
+    [job] = api.store.list_jobs(10).jobs
+    seen = job.cursor  # the worker waits at the gate, so nothing changed since the CLI printed it
     # WHEN the server stops, the job finishes while it is down, and a new server starts on the port
     api.server.stop()
     gates.agent.set()
     gates.finish.set()
     api.dispatcher.join()
-    restarted, _ = start_api(api.settings, api.store, port=api.server.port)
+    assert api.store.get_job(job.id).cursor != seen
+    restarted, _ = start_api(api.settings, api.store, port=api.server.port, tap=True)
     try:
         # THEN the CLI reconnects, receives the finished job and exits 0
         assert "SUCCEEDED" in cli.wait_for("SUCCEEDED")
@@ -115,6 +118,10 @@ def test_wait_reconnects_with_its_cursor_after_a_server_restart(api: Api, gates:
         restarted.stop()
     assert code == 0
     assert "reconnecting" in err
+    # AND it resubscribed to that job with the cursor it last saw, not from the start
+    assert isinstance(restarted.app, SubscribeTap)
+    [subscribe] = restarted.app.subscribes
+    assert subscribe["variables"] == {"id": job.id, "after": seen}
 
 
 async def test_following_gives_up_when_the_server_never_returns(api: Api, make_repo: MakeRepo) -> None:

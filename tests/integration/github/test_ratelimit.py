@@ -23,9 +23,13 @@ def app(fake_github: FakeGitHub) -> FakeGitHub:
 def test_secondary_rate_limit_with_retry_after_is_waited_out(github_settings: Settings, store, app: FakeGitHub) -> None:
     # GIVEN GitHub answers the first read with a secondary rate limit and Retry-After: 1
     app.fail_secondary_rate_limit("GET", REPO, retry_after=1)
+    asked = time.time()
     # WHEN the repository is gated / THEN the read is retried and succeeds
     assert check_repository(github_settings, store, "github.com/acme/app").default_branch == "main"
+    answered = time.time()
     assert len(app.requests_to("GET", REPO)) == 2
+    # AND the retry waited the second GitHub asked for (a lower bound: the limit was waited out, not hammered)
+    assert answered - asked >= 1.0
 
 
 def test_secondary_rate_limit_without_retry_after_backs_off(github_settings: Settings, store, app: FakeGitHub) -> None:
@@ -49,12 +53,16 @@ def test_a_wait_longer_than_allowed_fails_at_once(github_settings: Settings, sto
 
 
 def test_primary_rate_limit_waits_for_the_reset(github_settings: Settings, store, app: FakeGitHub) -> None:
-    # GIVEN a primary rate limit whose reset time has just come
-    reset = str(int(time.time()))
-    app.fail("GET", REPO, 403, PRIMARY_RATE_LIMIT, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
-    # WHEN gated / THEN it is retried after the reset
+    # GIVEN a primary rate limit that resets in two seconds (the fake's reset time, in epoch seconds)
+    reset = int(time.time()) + 2
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    app.fail("GET", REPO, 403, PRIMARY_RATE_LIMIT, headers=headers)
+    # WHEN gated / THEN it is retried and succeeds
     assert check_repository(github_settings, store, "github.com/acme/app").full_name == "acme/app"
+    answered = time.time()
     assert len(app.requests_to("GET", REPO)) == 2
+    # AND only once the reset time had come: the answer arrived no earlier than the reset
+    assert answered >= reset
 
 
 def test_server_errors_are_retried_then_reported(github_settings: Settings, store, app: FakeGitHub) -> None:

@@ -90,7 +90,9 @@ def test_the_token_appears_nowhere_it_must_not(
     assert all(SENTINEL not in p.title + p.body for p in fake_github.pulls)
     stored = [store.get_artifact(run.patch.artifact_key), store.get_artifact(thread_key(run.id, run.attempt))]
     assert all(data and SENTINEL.encode() not in data for data in stored)
-    assert SENTINEL not in (store.get_run(run.id) or run).model_dump_json()
+    stored_run = store.get_run(run.id)
+    assert stored_run is not None and stored_run.status is RunStatus.SUCCEEDED
+    assert SENTINEL not in stored_run.model_dump_json()
     assert all(SENTINEL not in e.model_dump_json() for e in store.list_events(job.id, limit=1000))
     # AND Claude never saw it
     assert all(SENTINEL not in str(r.body) for r in fake_model.requests)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import typing
+from importlib import metadata
 from typing import Any
 
 import anthropic
 import pytest
 from anthropic._data import DEPRECATED_MODELS
 from anthropic.types.model_param import ModelParam
+from packaging.requirements import Requirement
 
 from core.errors import ConfigurationError
 from core.models import JobKind, Strategy
@@ -152,4 +154,6 @@ def test_default_model_is_the_newest_current_sonnet_of_the_sdk() -> None:
     # THEN the default is the newest of them (this fails when the SDK moves on)
     assert sonnets, "the SDK lists no current Sonnet model"
     assert max(sonnets, key=lambda m: sonnets[m]) == DEFAULT_MODEL
-    assert anthropic.__version__  # the SDK the check ran against
+    # AND the SDK the check ran against is one the project's pin admits
+    pin = next(Requirement(r) for r in metadata.requires("cody-batch") or [] if Requirement(r).name == "anthropic")
+    assert pin.specifier.contains(anthropic.__version__), (anthropic.__version__, str(pin))

@@ -180,3 +180,61 @@ def test_github_patterns_ignore_case_and_shorthand_works() -> None:
     assert not is_allowed(location, [])
     assert not is_allowed(location, ["", "  "])
     assert not is_allowed(location, ["github.com/acme/ap"])
+
+
+# Every character a regular expression treats specially, each with a location the pattern must
+# admit (the character taken literally) and one it would admit if the character kept its regex meaning.
+METACHARACTER_CASES = [
+    (".", "/srv/repos.x/*", "/srv/repos.x/app", "/srv/repos-x/app"),
+    ("+", "/srv/a+b/*", "/srv/a+b/x", "/srv/aab/x"),
+    ("^", "/srv/a^b/*", "/srv/a^b/x", None),
+    ("$", "/srv/a$/*", "/srv/a$/x", None),
+    ("{}", "/srv/a{2}/*", "/srv/a{2}/x", "/srv/aa/x"),
+    ("[]", "/srv/[ab]/*", "/srv/[ab]/x", "/srv/a/x"),
+    ("|", "/srv/a|b/*", "/srv/a|b/x", "/srv/abc/x"),
+    ("()", "/srv/(ab)/*", "/srv/(ab)/x", "/srv/ab/x"),
+    ("\\", "/srv/a\\d/*", "/srv/a\\d/x", "/srv/a1/x"),
+    ("- in []", "/srv/[a-c]/*", "/srv/[a-c]/x", "/srv/b/x"),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literal", "regex_reading"),
+    [case[1:] for case in METACHARACTER_CASES],
+    ids=[case[0] for case in METACHARACTER_CASES],
+)
+def test_every_regex_metacharacter_in_a_pattern_is_literal(
+    pattern: str, literal: str, regex_reading: str | None
+) -> None:
+    # GIVEN an allowlist pattern holding a character regular expressions treat specially
+    # WHEN locations are checked
+    # THEN the character matches only itself: the literal path is allowed, the regex reading is not
+    assert is_allowed(literal, [pattern])
+    if regex_reading is not None:
+        assert not is_allowed(regex_reading, [pattern])
+
+
+@pytest.mark.parametrize(
+    ("location", "allowed"),
+    [
+        ("/srv/a/x", True),
+        ("/srv/ab/x", False),
+        ("/srv//x", False),
+        ("/srv/a/b/x", False),
+    ],
+)
+def test_question_mark_matches_exactly_one_character_within_a_segment(location: str, allowed: bool) -> None:
+    # GIVEN a pattern with `?` WHEN checked THEN it stands for one character, never a slash
+    assert is_allowed(location, ["/srv/?/x"]) is allowed
+
+
+def test_local_patterns_are_case_sensitive() -> None:
+    # GIVEN a local-folder pattern WHEN a path differing only in case is checked THEN it is refused
+    assert is_allowed("/srv/Repos/app", ["/srv/Repos/*"])
+    assert not is_allowed("/srv/repos/app", ["/srv/Repos/*"])
+
+
+def test_any_matching_pattern_of_several_allows() -> None:
+    # GIVEN two patterns WHEN a location matches only the second THEN it is allowed
+    assert is_allowed("/srv/b/app", ["/srv/a/*", "/srv/b/*"])
+    assert not is_allowed("/srv/c/app", ["/srv/a/*", "/srv/b/*"])

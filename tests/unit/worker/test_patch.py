@@ -80,3 +80,23 @@ def test_changed_paths_lists_edits_but_not_deletions(make_repo: Callable[..., Pa
         (workspace.path / "README.md").unlink()
         # THEN only the file that still exists is listed
         assert changed_paths(workspace) == ["app.py"]
+
+
+def test_additions_and_deletions_are_counted_apart(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a workspace where each file gains and loses a different number of lines
+    origin = make_repo(
+        "uneven",
+        {"grow.py": "a = 1\n", "shrink.txt": "one\ntwo\nthree\nfour\n", "gone.txt": "x\ny\nz\n"},
+    )
+    with checkout(str(origin)) as workspace:
+        (workspace.path / "grow.py").write_text("a = 2\nb = 3\nc = 4\n")
+        (workspace.path / "shrink.txt").write_text("one\n")
+        (workspace.path / "gone.txt").unlink()
+        (workspace.path / "new.md").write_text("# New\n\ntext\n")
+        # WHEN the change is staged and described
+        patch = to_patch(stage(workspace), "patches/r/1.diff", workspace.base_commit)
+
+    # THEN every file, and the totals, count added and removed lines separately
+    stats = {f.path: (f.additions, f.deletions) for f in patch.files}
+    assert stats == {"grow.py": (3, 1), "shrink.txt": (0, 3), "gone.txt": (0, 3), "new.md": (3, 0)}
+    assert (patch.additions, patch.deletions) == (6, 7)
