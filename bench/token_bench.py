@@ -74,7 +74,7 @@ def run_once(prompt_caching: bool) -> Usage:
             allow_commands=True,
             prompt_caching=prompt_caching,
         )
-        client = anthropic.Anthropic(api_key="bench", base_url=fake.url, max_retries=0)
+        client = anthropic.Anthropic(api_key=fake.api_key, base_url=fake.url, max_retries=0)
         thread = Thread(run_id="bench", model=DEFAULT_MODEL)
         result = Agent(client, config, workspace, thread, lambda _: None, lambda: None).run("Review every module.")
         assert result.turns == TURNS, result.turns

@@ -102,7 +102,7 @@ def measure(work: Path, repos: list[Path], workspace_dir: Path) -> dict[str, flo
         settings = Settings(
             data_dir=work / "data",
             allowed_repos=[f"{work / 'repos'}/*"],
-            anthropic_api_key=SecretStr("bench-key"),
+            anthropic_api_key=SecretStr(fake.api_key),
             anthropic_base_url=fake.url,
             workers=REPOSITORIES,
             workspace_dir=workspace_dir,

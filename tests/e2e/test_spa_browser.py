@@ -34,7 +34,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
                 text_turn("Changed the greeting to hello."),
             ]
         )
-        server = serve({"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.url})
+        server = serve({"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url})
 
         # WHEN a person creates the job through the form and follows it
         def progress(line: str) -> None:
@@ -123,7 +123,7 @@ def test_one_change_across_two_repositories_is_reviewed_on_one_page(
     repos = [make_repo("alpha"), make_repo("beta", {"app.py": "print('hi')\n", "lib/util.py": "X = 1\n"})]
     with FakeAnthropic() as fake:
         fake.script([_stateless_turn] * 6)
-        server = serve({"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.url})
+        server = serve({"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url})
         created = server.graphql(
             "mutation($input: CreateJobInput!) { createJob(input: $input) { ... on Job { id } } }",
             {"input": {"prompt": "Say hello", "title": "Hello everywhere", "repositories": [str(r) for r in repos]}},

@@ -21,8 +21,55 @@ TOOL_RESULT_BLOCKS = frozenset({"text", "image", "document", "search_result"})
 UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
 
 
+# The top-level fields of a Messages API request; the API refuses any other.
+MESSAGES_FIELDS = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "metadata",
+        "stop_sequences",
+        "stream",
+        "temperature",
+        "top_k",
+        "top_p",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "service_tier",
+        "container",
+        "mcp_servers",
+        "context_management",
+    }
+)
+# `anthropic-version` values the API accepts: the documented ones and the one the pinned SDK sends.
+# A new SDK that sends another is refused here until its version is added, on purpose.
+API_VERSIONS = frozenset({"2023-01-01", "2023-06-01", "2026-10-21"})
+
+
 class InvalidRequest(Exception):
     """The 400 the real API would answer, with its message."""
+
+
+class Unauthenticated(Exception):
+    """The 401 the real API answers a request without a valid key."""
+
+
+def check_headers(headers: dict[str, str], api_key: str) -> None:
+    """Raise Unauthenticated or InvalidRequest unless `headers` (lowercase names) carry `api_key` in either
+    form the SDK sends (`x-api-key`, or `Authorization: Bearer`) and a known `anthropic-version`."""
+    bearer = headers.get("authorization", "")
+    sent = headers.get("x-api-key") or (bearer[len("Bearer ") :] if bearer.startswith("Bearer ") else None)
+    if not sent:
+        raise Unauthenticated("x-api-key header is required")
+    if sent != api_key:
+        raise Unauthenticated("invalid x-api-key")
+    version = headers.get("anthropic-version")
+    if version is None:
+        raise InvalidRequest("anthropic-version: header is required")
+    if version not in API_VERSIONS:
+        raise InvalidRequest(f"anthropic-version: invalid version {version!r}")
 
 
 def _blocks(content: Any) -> list[dict[str, Any]]:
@@ -151,6 +198,9 @@ def _breakpoints(body: dict[str, Any]) -> int:
 
 def check_request(body: dict[str, Any]) -> None:
     """Raise InvalidRequest when the real Messages API would refuse `body`."""
+    for field in body:
+        if field not in MESSAGES_FIELDS:
+            raise InvalidRequest(f"{field}: Extra inputs are not permitted")
     for field in ("model", "max_tokens", "messages"):
         if field not in body:
             raise InvalidRequest(f"{field}: Field required")

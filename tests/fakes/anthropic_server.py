@@ -2,7 +2,7 @@
 
     with FakeAnthropic() as fake:
         fake.script([tool_turn(view("app.py")), overloaded(), text_turn("Done.")])
-        client = anthropic.Anthropic(api_key="test", base_url=fake.url)
+        client = anthropic.Anthropic(api_key=fake.api_key, base_url=fake.url)
 
 Each script step answers one HTTP request (a retried request takes the next step). A step
 is a turn dict (see server.anthropic_replay) or a function of the RecordedRequest
@@ -23,20 +23,27 @@ from server.anthropic_replay import (
     error_reply,
     turn_reply,
 )
-from tests.fakes.anthropic_rules import InvalidRequest, check_request
+from tests.fakes.anthropic_rules import InvalidRequest, Unauthenticated, check_headers, check_request
 
 Step = dict[str, Any] | Callable[[RecordedRequest], dict[str, Any]]
 EDITOR = "str_replace_based_edit_tool"
 FAST_RETRY = {"retry-after-ms": "10"}  # keep the SDK's backoff short in tests
+FAKE_API_KEY = "test-key"  # the only key the fake accepts unless given another
 
 
 class FakeAnthropic:
-    """The fake endpoint: `.url` for the SDK, `.script(steps)`, `.requests` as received."""
+    """The fake endpoint: `.url` and `.api_key` for the SDK, `.script(steps)`, `.requests` as received.
 
-    def __init__(self) -> None:
+    Leaving the `with` block fails (AssertionError) when the fake refused a request the test did
+    not declare with `expect_refusal`, so a run that failed on a 400 cannot pass as another failure.
+    """
+
+    def __init__(self, api_key: str = FAKE_API_KEY) -> None:
+        self.api_key = api_key
         self.meter = CacheMeter()
         self._steps: list[Step] = []
         self.rejected: list[str] = []  # why requests were refused as the real API would
+        self._expected_refusals: list[str] = []
         self._lock = threading.Lock()
         self._server = ReplayServer(self._respond)
 
@@ -59,9 +66,32 @@ class FakeAnthropic:
             self._steps.extend(steps)
         return self
 
+    def expect_refusal(self, reason: str) -> FakeAnthropic:
+        """Declare that this test means one request to be refused for a reason containing `reason`."""
+        self._expected_refusals.append(reason)
+        return self
+
+    def check_refusals(self) -> None:
+        """AssertionError unless the fake refused exactly the requests the test declared."""
+        expected = list(self._expected_refusals)
+        unexpected = []
+        for reason in self.rejected:
+            match = next((e for e in expected if e in reason), None)
+            if match is None:
+                unexpected.append(reason)
+            else:
+                expected.remove(match)
+        assert not unexpected, f"the fake Anthropic API refused requests the test did not expect: {unexpected}"
+        assert not expected, f"the fake Anthropic API never refused the requests the test expected: {expected}"
+
     def _respond(self, request: RecordedRequest) -> Reply:
+        # What the real API refuses, the fake refuses too, with the same status and wording.
         try:
-            check_request(request.body)  # what the real API refuses, the fake refuses too
+            check_headers(request.headers, self.api_key)
+            check_request(request.body)
+        except Unauthenticated as error:
+            self.rejected.append(str(error))
+            return error_reply(401, "authentication_error", str(error))
         except InvalidRequest as error:
             self.rejected.append(str(error))
             return error_reply(400, "invalid_request_error", str(error))
@@ -76,8 +106,10 @@ class FakeAnthropic:
         self._server.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self._server.close()
+        if exc_type is None:
+            self.check_refusals()
 
 
 # -- turns ---------------------------------------------------------------------------------------

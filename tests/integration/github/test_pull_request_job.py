@@ -20,7 +20,7 @@ def pr_settings(github_settings: Settings, fake_model: FakeAnthropic, fake_githu
     for name in ("acme/one", "acme/two"):
         fake_github.add_repo(name, {"app.py": "print('hi')\n"})
     return github_settings.model_copy(
-        update={"anthropic_api_key": SecretStr("test-key"), "anthropic_base_url": fake_model.url}
+        update={"anthropic_api_key": SecretStr(fake_model.api_key), "anthropic_base_url": fake_model.url}
     )
 
 

@@ -60,7 +60,7 @@ def test_the_token_appears_nowhere_it_must_not(
     settings = github_settings.model_copy(
         update={
             "github_token": SecretStr(SENTINEL),
-            "anthropic_api_key": SecretStr("test-key"),
+            "anthropic_api_key": SecretStr(fake_model.api_key),
             "anthropic_base_url": fake_model.url,
         }
     )

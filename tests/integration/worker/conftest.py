@@ -30,7 +30,7 @@ def fake_model() -> Iterator[FakeAnthropic]:
 @pytest.fixture
 def model_settings(settings: Settings, fake_model: FakeAnthropic) -> Settings:
     return settings.model_copy(
-        update={"anthropic_api_key": SecretStr("test-key"), "anthropic_base_url": fake_model.url}
+        update={"anthropic_api_key": SecretStr(fake_model.api_key), "anthropic_base_url": fake_model.url}
     )
 
 

@@ -21,7 +21,7 @@ MakeRepo = Callable[..., Path]
 
 @pytest.fixture
 def fake() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as server:
+    with FakeAnthropic(api_key=TEST_KEY) as server:
         yield server
 
 

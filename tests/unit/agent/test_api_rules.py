@@ -6,6 +6,7 @@ import copy
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fakes.anthropic_rules import InvalidRequest, check_request
@@ -94,6 +95,7 @@ def _cache_control_on_thinking(body: dict[str, Any]) -> None:
         (lambda b: b["tools"].append({"type": "bash_20250124", "name": "bash", "max_characters": 5}), "Extra inputs"),
         (lambda b: b["tools"].append({"name": "lint", "description": "Lint."}), "input_schema: Field required"),
         (lambda b: b.update(max_tokens=0), "max_tokens"),
+        (lambda b: b.update(temprature=0.5), "temprature: Extra inputs are not permitted"),
     ],
 )
 def test_what_the_api_refuses_the_fake_refuses(change: Any, message: str) -> None:
@@ -110,7 +112,8 @@ def test_a_refused_request_is_a_400_that_consumes_no_script_step(fake: FakeAnthr
 
     # GIVEN a scripted reply and a client
     fake.script([text_turn("Hello.")])
-    client = anthropic.Anthropic(api_key="sk-test", base_url=fake.url, max_retries=0)
+    client = anthropic.Anthropic(api_key=fake.api_key, base_url=fake.url, max_retries=0)
+    fake.expect_refusal("text content blocks must be non-empty")
     # WHEN a request with an empty text block is sent
     with pytest.raises(anthropic.BadRequestError, match="non-empty"):
         client.messages.create(
@@ -118,6 +121,59 @@ def test_a_refused_request_is_a_400_that_consumes_no_script_step(fake: FakeAnthr
         )
     # THEN the reply is still there for the next, valid request
     assert fake.remaining == 1 and fake.rejected
+
+
+VERSION = {"anthropic-version": "2023-06-01"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "reason"),
+    [
+        ({**VERSION}, 401, "x-api-key header is required"),
+        ({**VERSION, "x-api-key": "sk-wrong"}, 401, "invalid x-api-key"),
+        ({**VERSION, "authorization": "Bearer sk-wrong"}, 401, "invalid x-api-key"),
+        ({**VERSION, "authorization": "Basic {key}"}, 401, "x-api-key header is required"),
+        ({"x-api-key": "{key}"}, 400, "anthropic-version: header is required"),
+        ({"x-api-key": "{key}", "anthropic-version": "1999-01-01"}, 400, "anthropic-version: invalid version"),
+    ],
+    ids=["no key", "wrong x-api-key", "wrong bearer", "other scheme", "no version", "unknown version"],
+)
+def test_the_fake_refuses_requests_without_the_key_or_the_version(
+    fake: FakeAnthropic, headers: dict[str, str], status: int, reason: str
+) -> None:
+    # GIVEN a scripted reply, and a request whose headers lack the key or the API version
+    fake.script([text_turn("Hello.")]).expect_refusal(reason)
+    sent = {name: value.format(key=fake.api_key) for name, value in headers.items()}
+    # WHEN it is sent
+    response = httpx.post(f"{fake.url}/v1/messages", json=valid_body(), headers=sent)
+    # THEN it is refused as the API refuses it, and the reply is kept for a valid request
+    assert response.status_code == status and reason in response.json()["error"]["message"]
+    assert fake.remaining == 1
+
+
+@pytest.mark.parametrize(
+    "headers", [{"x-api-key": "{key}"}, {"authorization": "Bearer {key}"}], ids=["x-api-key", "bearer"]
+)
+def test_the_fake_accepts_the_key_in_either_form_the_sdk_sends(fake: FakeAnthropic, headers: dict[str, str]) -> None:
+    fake.script([text_turn("Hello.")])
+    sent = {**VERSION, **{name: value.format(key=fake.api_key) for name, value in headers.items()}}
+    response = httpx.post(f"{fake.url}/v1/messages", json=valid_body(), headers=sent)
+    assert response.status_code == 200 and fake.rejected == []
+
+
+def test_leaving_the_fake_fails_on_a_refusal_the_test_did_not_declare() -> None:
+    # GIVEN a fake that refused a request nobody declared
+    fake = FakeAnthropic().__enter__()
+    httpx.post(f"{fake.url}/v1/messages", json=valid_body(), headers=VERSION)
+    # WHEN the test leaves it THEN that is a failure naming the refusal
+    with pytest.raises(AssertionError, match=r"did not expect.*x-api-key header is required"):
+        fake.__exit__(None, None, None)
+
+
+def test_leaving_the_fake_fails_when_a_declared_refusal_never_happened() -> None:
+    fake = FakeAnthropic().__enter__().expect_refusal("max_tokens")
+    with pytest.raises(AssertionError, match=r"never refused.*max_tokens"):
+        fake.__exit__(None, None, None)
 
 
 # -- the agent's requests ------------------------------------------------------------------------
