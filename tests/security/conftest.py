@@ -1,0 +1,21 @@
+"""Hostile cases (API input, repository content, tool calls, process faults) on the fixtures of the
+suites they attack: the ASGI client and live server of the API tests, the fake model of the worker's."""
+
+from __future__ import annotations
+
+# Fixtures are found by name in a conftest, so importing them here lends them to this suite.
+from tests.integration.api.conftest import live_server
+from tests.integration.worker.conftest import fake_model, model_settings
+from tests.unit.api.conftest import client, container, dispatcher, gql, seed_job, spa_dir
+
+__all__ = [
+    "client",
+    "container",
+    "dispatcher",
+    "fake_model",
+    "gql",
+    "live_server",
+    "model_settings",
+    "seed_job",
+    "spa_dir",
+]
