@@ -34,5 +34,14 @@ class RunCancelled(CodyBatchError):
     """The run was cancelled while a worker was on it."""
 
 
+class RunSuperseded(RunCancelled):
+    """The run moved on without this worker: it finished (cancelled, failed by the server, ...)
+    or a newer attempt started. The worker stops and writes nothing more, like on a cancel."""
+
+
+class DataDirInUse(CodyBatchError):
+    """Another server holds the data dir (a local server locks it for its whole life)."""
+
+
 class ConfigurationError(CodyBatchError):
     """A setting is missing or wrong (e.g. no API key outside demo mode)."""

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigurationError
 from core.ports import Dispatcher
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from server.data_dir_lock import DataDirLock
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Container:
-    """What the server needs: settings, the store and the dispatcher."""
+    """What the server needs: settings, the store and the dispatcher (and, locally, the data dir lock)."""
 
     settings: Settings
     store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
     dispatcher: Dispatcher
+    lock: DataDirLock | None = None
 
     def start(self) -> None:
         """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""
-        # Locally every run belongs to this server's dispatcher: one unfinished now has no worker.
-        if self.settings.backend == "local":
+        # Only the holder of the data dir lock is the local server: every run then belongs to its
+        # dispatcher, so one unfinished now has no worker. Without the lock, another server's do.
+        if self.settings.backend == "local" and self.lock is not None and self.lock.held:
             interrupted = interrupt_orphaned_runs(self.store)
             if interrupted:
                 logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
@@ -34,23 +39,31 @@ class Container:
             start()
 
     def close(self) -> None:
-        """Release the dispatcher's workers and the store's connections."""
+        """Release the dispatcher's workers, the store's connections, then the data dir."""
         for resource in (self.dispatcher, self.store):
             close = getattr(resource, "close", None)
             if callable(close):
                 close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def bootstrap(settings: Settings) -> Container:
-    """Build the local store and dispatcher from settings."""
+    """Lock the data dir (DataDirInUse when another server has it), then build the local store and dispatcher."""
     if settings.backend != "local":
         raise ConfigurationError(
             f"CODY_BATCH_BACKEND={settings.backend} is not available in this build yet; use local (the default)"
         )
     # Imported here: the adapters are heavy and only the local backend needs them.
+    from server.data_dir_lock import DataDirLock
     from server.dispatcher import SubprocessDispatcher
     from store.sqlite import SqliteStore
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(settings.database_path)
-    return Container(settings=settings, store=store, dispatcher=SubprocessDispatcher(settings))
+    # First, before anything reads or writes the data dir: a second server changes nothing.
+    lock = DataDirLock(settings.data_dir).acquire()
+    try:
+        store = SqliteStore(settings.database_path)
+    except BaseException:
+        lock.release()
+        raise
+    return Container(settings=settings, store=store, dispatcher=SubprocessDispatcher(settings), lock=lock)

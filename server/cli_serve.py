@@ -55,15 +55,14 @@ def run_server(settings: Settings, console: Console) -> None:
     from server.hardening import make_undumpable
 
     make_undumpable()  # the server (and the forkserver it starts) hold the keys
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    sample = ensure_sample_repository(settings)
-    if settings.demo:
-        start_demo(settings)
-    for line in banner(settings, str(sample)):
-        console.print(line, markup=False, highlight=False)
-    container = bootstrap(settings)
-    container.start()  # the worker forkserver warms up while the server starts
+    container = bootstrap(settings)  # first: it locks the data dir, so a second server changes nothing
     try:
+        sample = ensure_sample_repository(settings)
+        if settings.demo:
+            start_demo(settings)  # settings are shared with the container: its workers see the endpoint
+        for line in banner(settings, str(sample)):
+            console.print(line, markup=False, highlight=False)
+        container.start()  # the worker forkserver warms up while the server starts
         uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
     finally:
         container.close()

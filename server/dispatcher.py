@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import os
 import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
+from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.settings import Settings
@@ -34,28 +38,57 @@ GRACE_SECONDS = 5.0
 RunKey = tuple[str, int]
 
 
-def _run_in_child(settings: Settings, job_id: str, index: int, env: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class RunProcess:
+    """A started run process and the attempt it owns: its death can fail that attempt only."""
+
+    process: BaseProcess
+    attempt: int
+
+
+def _run_in_child(settings: Settings, job_id: str, index: int, attempt: int, env: dict[str, str]) -> None:
     """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
     os.setsid()
-    # The parent is the forkserver, which exits when the server does, even on SIGKILL: the run
-    # then gets SIGTERM and unwinds instead of working on for a server that is gone.
+    # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
+    # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
+    # have exited before this line: it waits for every copy of its "alive" pipe, ours included.
     die_with_parent(signal.SIGTERM)
+    _close_forkserver_alive_pipe()
     # The forkserver's environment is that of its first use; runs get the server's as of dispatch.
     os.environ.clear()
     os.environ.update(env)
-    # SIGTERM unwinds the stack, so the workspace is removed; the store already says CANCELLED.
-    signal.signal(signal.SIGTERM, lambda signum, frame: _exit(128 + signum))
+    signal.signal(signal.SIGTERM, _unwind)
     from server.worker_command import run_worker
 
-    run_worker(settings, job_id, index)
+    run_worker(settings, job_id, index, attempt)
+
+
+def _close_forkserver_alive_pipe() -> None:
+    """Drop this process's copy of the write end of the forkserver's "alive" pipe.
+
+    multiprocessing hands it to every process the forkserver forks, and the forkserver exits
+    only when all copies are closed; with runs holding it, a server killed outright left the
+    forkserver, and so every run (their death signal is tied to it), working on. No public API
+    reaches the descriptor, hence the private attribute; the kill test fails if it ever moves.
+    """
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is None or fd is None:
+        logger.warning("no forkserver alive pipe to close: this run may outlive a killed server")
+        return
+    os.close(fd)
+    server._forkserver_alive_fd = None
+
+
+def _unwind(signum: int, frame: object) -> None:
+    """SIGTERM: unwind the stack (so the workspace is removed; the store already says why), and
+    exit for sure after a grace period, which the server cannot enforce once it is gone."""
+    signal.alarm(math.ceil(GRACE_SECONDS))  # SIGALRM's default action ends the process
+    raise SystemExit(128 + signum)
 
 
 def _noop() -> None:
     return None
-
-
-def _exit(code: int) -> None:
-    raise SystemExit(code)
 
 
 def _signal_group(process: BaseProcess, signum: int) -> None:
@@ -77,7 +110,12 @@ def exit_description(exitcode: int | None) -> str:
 
 
 class SubprocessDispatcher:
-    """Bounded pool of run processes; runs beyond `settings.workers` wait in a queue."""
+    """Bounded pool of run processes; runs beyond `settings.workers` wait in a queue.
+
+    At most one process per run at a time: a run dispatched again while its previous process
+    is still exiting (a retry right after a cancel) waits in the queue until that process is
+    reaped. A process owns the attempt that was current when it started; see RunProgress.
+    """
 
     def __init__(
         self,
@@ -93,7 +131,7 @@ class SubprocessDispatcher:
         self._store: Store | None = None
         self._ctx = multiprocessing.get_context("forkserver")
         self._queue: deque[tuple[RunKey, dict[str, str]]] = deque()
-        self._running: dict[RunKey, BaseProcess] = {}
+        self._running: dict[RunKey, RunProcess] = {}
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         self._thread: threading.Thread | None = None
@@ -117,7 +155,9 @@ class SubprocessDispatcher:
             queued = {key for key, _ in self._queue}
             for index in indexes:
                 key = (job_id, index)
-                if key not in queued and key not in self._running:
+                # Queued even while a process still runs it: the store decides at start-up whether
+                # there is anything left to do (a new attempt), not this guess.
+                if key not in queued:
                     self._queue.append((key, env))
             self._ensure_thread()
         self._wake()
@@ -127,7 +167,7 @@ class SubprocessDispatcher:
         wanted = {(job_id, i) for i in indexes}
         with self._lock:
             self._queue = deque(item for item in self._queue if item[0] not in wanted)
-            processes = [p for key, p in self._running.items() if key in wanted]
+            processes = [r.process for key, r in self._running.items() if key in wanted]
         for process in processes:
             self._terminate(process)
 
@@ -155,7 +195,8 @@ class SubprocessDispatcher:
     def process_ids(self, job_id: str) -> dict[int, int]:
         """Index -> pid (also the process group id) of the job's running run processes."""
         with self._lock:
-            return {i: p.pid for (j, i), p in self._running.items() if j == job_id and p.pid is not None}
+            pids = {i: r.process.pid for (j, i), r in self._running.items() if j == job_id}
+            return {i: pid for i, pid in pids.items() if pid is not None}
 
     def close(self) -> None:
         """Stop: runs still queued or running end FAILED (the server is going away)."""
@@ -200,7 +241,7 @@ class SubprocessDispatcher:
     def _loop(self) -> None:
         self.warm_up()
         self.ready.set()
-        self._store = self._store_factory()
+        self._store_now()
         stopping = False
         while True:
             for key, env in self._take():
@@ -208,11 +249,11 @@ class SubprocessDispatcher:
             with self._lock:
                 if self._closed and not stopping:
                     stopping = True
-                    for process in self._running.values():
-                        self._terminate(process)
+                    for run in self._running.values():
+                        self._terminate(run.process)
                 if stopping and not self._running:
                     break
-                sentinels = {p.sentinel: key for key, p in self._running.items()}
+                sentinels = {r.process.sentinel: key for key, r in self._running.items()}
             ready = wait([self._wake_r, *sentinels], timeout=None)
             if self._wake_r in ready:
                 os.read(self._wake_r, 4096)
@@ -221,36 +262,50 @@ class SubprocessDispatcher:
                     self._reap(sentinels[sentinel])
 
     def _take(self) -> list[tuple[RunKey, dict[str, str]]]:
+        """Queued runs to start now, in order; a run whose previous process is still exiting waits."""
         with self._lock:
             taken: list[tuple[RunKey, dict[str, str]]] = []
+            waiting: deque[tuple[RunKey, dict[str, str]]] = deque()
             while not self._closed and self._queue and len(self._running) + len(taken) < self.limit:
-                taken.append(self._queue.popleft())
+                item = self._queue.popleft()
+                (waiting if item[0] in self._running else taken).append(item)
+            self._queue = waiting + self._queue
             return taken
 
     def _start(self, key: RunKey, env: dict[str, str]) -> None:
         job_id, index = key
+        try:
+            run = self._find_run(key)
+        except Exception as err:  # the store is unreadable: say so on the run if it can be written
+            logger.exception("could not read run %s/%s before starting it", job_id, index)
+            self._fail_run(key, "WORKER_START_FAILED", f"the run could not be read before it started: {err}")
+            return
+        if run is None or run.status.finished:
+            return  # cancelled while it waited, or already run by an earlier process
         process = self._ctx.Process(
-            target=_run_in_child, args=(self.settings, job_id, index, env), name=f"run-{job_id}-{index}"
+            target=_run_in_child,
+            args=(self.settings, job_id, index, run.attempt, env),
+            name=f"run-{job_id}-{index}",
         )
         try:
             process.start()
         except Exception as err:  # e.g. out of processes: the run must not stay pending forever
             logger.exception("could not start the worker for %s/%s", job_id, index)
-            self._fail_run(key, "WORKER_START_FAILED", f"the worker process could not start: {err}")
+            self._fail_run(key, "WORKER_START_FAILED", f"the worker process could not start: {err}", run.attempt)
             return
         with self._lock:
-            self._running[key] = process
+            self._running[key] = RunProcess(process, run.attempt)
             self.started += 1
 
     def _reap(self, key: RunKey) -> None:
         with self._lock:
-            process = self._running.pop(key)
-        process.join()
+            run = self._running.pop(key)
+        run.process.join()
         if self._closed:
-            self._fail_run(key, "INTERRUPTED", "the server stopped while the run was in progress")
+            self._fail_run(key, "INTERRUPTED", "the server stopped while the run was in progress", run.attempt)
             return
-        how = exit_description(process.exitcode)
-        self._fail_run(key, "WORKER_DIED", f"the worker process {how} before finishing the run")
+        how = exit_description(run.process.exitcode)
+        self._fail_run(key, "WORKER_DIED", f"the worker process {how} before finishing the run", run.attempt)
 
     def _fail_queued(self) -> None:
         with self._lock:
@@ -258,13 +313,21 @@ class SubprocessDispatcher:
         for key, _ in queued:
             self._fail_run(key, "INTERRUPTED", "the server stopped before the run started")
 
-    def _fail_run(self, key: RunKey, kind: str, message: str) -> None:
-        """Fail the run unless it already finished (as it does whenever the worker ran to its end)."""
+    def _store_now(self) -> Store:
+        if self._store is None:
+            self._store = self._store_factory()
+        return self._store
+
+    def _find_run(self, key: RunKey) -> RepositoryRun | None:
         job_id, index = key
+        return next((r for r in self._store_now().get_runs([job_id]).get(job_id, []) if r.index == index), None)
+
+    def _fail_run(self, key: RunKey, kind: str, message: str, attempt: int | None = None) -> None:
+        """Fail `attempt` of the run (default: the current one) unless it already finished, as it
+        does whenever the worker ran to its end, or a newer attempt has begun."""
         try:
-            store = self._store or self._store_factory()
-            run = next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
-            if run is not None and not run.status.finished:
-                RunProgress(store, run.id).fail(kind, message)
+            run = self._find_run(key)
+            if run is not None:
+                RunProgress(self._store_now(), run.id, attempt).fail(kind, message)
         except Exception:
-            logger.exception("could not record the end of run %s/%s", job_id, index)
+            logger.exception("could not record the end of run %s/%s", *key)

@@ -39,8 +39,9 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     )
 
 
-def run_worker(settings: Settings, job_id: str, index: int) -> None:
-    """Run repository `index` of job `job_id` to a final status, on the store directly."""
+def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> None:
+    """Run repository `index` of job `job_id` to a final status, on the store directly; with
+    `attempt`, only that attempt (nothing when the run has moved on)."""
     from server.hardening import make_undumpable
     from store.sqlite import SqliteStore
     from worker.pipeline import run_repository
@@ -55,6 +56,6 @@ def run_worker(settings: Settings, job_id: str, index: int) -> None:
             raise NotFoundError(f"no job with id {job_id}")
         if not 0 <= index < len(runs):
             raise NotFoundError(f"job {job_id} has no repository {index} (it has {len(runs)}: 0..{len(runs) - 1})")
-        run_repository(worker_ports(settings, store), job_id, index)
+        run_repository(worker_ports(settings, store), job_id, index, attempt)
     finally:
         store.close()

@@ -70,8 +70,11 @@ def find_run(store: Store, job_id: str, index: int) -> RepositoryRun | None:
     return next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
 
 
-def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
-    """Run one repository of a job to a final status; never raises, never leaves the run unfinished."""
+def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | None = None) -> None:
+    """Run one repository of a job to a final status; never raises, never leaves the run unfinished.
+
+    `attempt` is the attempt this worker was started for (default: the current one); when the
+    run has moved past it, the worker does nothing, and every write it makes is fenced to it."""
     run = find_run(ports.store, job_id, index)
     job = ports.store.get_job(job_id)
     if run is None or job is None:
@@ -80,7 +83,10 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int) -> None:
     if run.status.finished:
         logger.info("run %s is already %s", run.id, run.status)
         return
-    progress = RunProgress(ports.store, run.id)
+    if attempt is not None and run.attempt != attempt:
+        logger.info("run %s is at attempt %s, not %s", run.id, run.attempt, attempt)
+        return
+    progress = RunProgress(ports.store, run.id, run.attempt)
     secrets = [s.get_secret_value() for s in (ports.settings.github_token, ports.settings.anthropic_api_key) if s]
     try:
         with ExitStack() as stack:

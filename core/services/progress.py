@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import NotFoundError, RunCancelled
+from core.errors import NotFoundError, RunCancelled, RunSuperseded
 from core.ids import utcnow
 from core.models import EventKind, Job, NewEvent, RepositoryRun, RunError, RunStatus, Thread, thread_key
 from core.ports import Store
@@ -13,11 +13,20 @@ from core.state import check_transition
 
 
 class RunProgress:
-    """A worker's handle on its run. Every write checks the run was not cancelled."""
+    """A worker's handle on one attempt of its run: the attempt fence.
 
-    def __init__(self, store: Store, run_id: str) -> None:
+    Every write decides on the run as stored and goes through only while the run is unfinished
+    and still at this handle's attempt; the store commits it only if the run's version is still
+    the one read (`update_run` retries lost races on fresh rows), so nothing can slip in between
+    the check and the write. A stale worker (an older attempt, or one whose run was cancelled or
+    ended by the server) gets RunCancelled / RunSuperseded and cannot change a newer attempt.
+    """
+
+    def __init__(self, store: Store, run_id: str, attempt: int | None = None) -> None:
         self.store = store
         self.run_id = run_id
+        # The attempt this handle owns; None: the one current when the handle first reads the run.
+        self.attempt = attempt
         self._job_id: str | None = None  # a run never changes jobs: read once
 
     def run(self) -> RepositoryRun:
@@ -25,7 +34,12 @@ class RunProgress:
         if run is None:
             raise NotFoundError(f"no run with id {self.run_id}")
         self._job_id = run.job_id
+        self._pin(run)
         return run
+
+    def _pin(self, run: RepositoryRun) -> None:
+        if self.attempt is None:
+            self.attempt = run.attempt
 
     @property
     def job_id(self) -> str:
@@ -40,15 +54,24 @@ class RunProgress:
             raise NotFoundError(f"no job for run {self.run_id}")
         return job
 
+    def owns(self, run: RepositoryRun) -> bool:
+        """Whether `run` (as stored) is still this handle's attempt."""
+        self._pin(run)
+        return run.attempt == self.attempt
+
     def check_cancelled(self) -> RepositoryRun:
-        """The current run; RunCancelled when it was cancelled."""
+        """The current run; RunCancelled when it was cancelled, RunSuperseded when it moved on."""
         run = self.run()
         self._guarded(run)
         return run
 
     def _guarded(self, run: RepositoryRun) -> None:
+        if not self.owns(run):
+            raise RunSuperseded(f"run {self.run_id} is at attempt {run.attempt}; attempt {self.attempt} is over")
         if run.status is RunStatus.CANCELLED:
             raise RunCancelled(f"run {self.run_id} was cancelled")
+        if run.status.finished:
+            raise RunSuperseded(f"run {self.run_id} already ended as {run.status}")
 
     def advance(self, status: RunStatus | None = None, step: str | None = None, **fields: Any) -> RepositoryRun:
         """Move to `status` (checked by the state machine) and/or `step`, setting `fields`."""
@@ -84,10 +107,10 @@ class RunProgress:
 
     def fail(self, kind: str, message: str, step: str | None = None) -> RepositoryRun:
         """Finish as FAILED with an error (and the step it happened in, when the run's current step
-        is not it); a cancelled run stays cancelled."""
+        is not it); a finished run, or a newer attempt, is left as it is."""
 
         def mutate(run: RepositoryRun) -> RepositoryRun | None:
-            if run.status.finished:
+            if run.status.finished or not self.owns(run):
                 return None
             update: dict[str, object] = {"status": RunStatus.FAILED, "error": RunError(kind=kind, message=message)}
             if step is not None:

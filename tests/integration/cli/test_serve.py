@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,67 +14,19 @@ from server.cli import app
 from server.cli_serve import DEMO_NOTICE
 from server.samples import SAMPLE_NAME
 from tests.integration.cli.live_server import free_port
-
-PATIENCE = 60
-
-
-@dataclass
-class Served:
-    proc: subprocess.Popen[str]
-    port: int
-    data_dir: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
-
-    def stop(self) -> tuple[int, str]:
-        """Interrupt the server like Ctrl-C; its exit code and stdout."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=PATIENCE)
-        assert self.proc.stdout is not None
-        return code, self.proc.stdout.read()
-
-
-def _wait_until_healthy(served: Served) -> None:
-    # Polling for readiness only; the test fails if the server never comes up.
-    for _ in range(PATIENCE * 10):
-        if served.proc.poll() is not None:
-            break
-        try:
-            if httpx.get(f"http://127.0.0.1:{served.port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"serve did not start: {served.stop()}")
+from tests.security.serve_process import ServeProcess, start_serve
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    data_dir = tmp_path / "data"
-    port = free_port()
-    env = {**os.environ, "CODY_BATCH_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "250"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from server.cli import main; main()", "serve", "--demo", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    server = Served(proc, port, data_dir)
+def served(tmp_path: Path) -> Iterator[ServeProcess]:
+    server = start_serve(tmp_path, tmp_path / "data", free_port(), "--demo")
     try:
-        _wait_until_healthy(server)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        server.kill()
 
 
-def test_serve_demo_runs_a_first_job_on_the_sample_end_to_end(served: Served) -> None:
+def test_serve_demo_runs_a_first_job_on_the_sample_end_to_end(served: ServeProcess) -> None:
     # GIVEN `serve --demo` on a fresh data dir
     sample = (served.data_dir / "samples" / SAMPLE_NAME).resolve()
     assert (sample / ".git").is_dir()

@@ -1,0 +1,81 @@
+"""`cody-batch serve` as a real child process, for tests of what happens to it and its workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PATIENCE = 60  # seconds; a guard against hanging, never a speed assertion
+SERVE = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
+
+
+@dataclass
+class ServeProcess:
+    """A `serve` child process on a port, over a data dir."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def stop(self) -> tuple[int, str]:
+        """Interrupt the server like Ctrl-C; its exit code and stdout."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=PATIENCE)
+        assert self.proc.stdout is not None
+        return code, self.proc.stdout.read()
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to clean up."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=PATIENCE)
+
+
+def serve_env(data_dir: Path, **variables: str) -> dict[str, str]:
+    """This environment with the data dir and `variables` set, for a `serve` child."""
+    return {**os.environ, "CODY_BATCH_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "250", **variables}
+
+
+def start_serve(cwd: Path, data_dir: Path, port: int, *args: str, **variables: str) -> ServeProcess:
+    """Start `serve --port PORT ARGS...` and wait until it answers /healthz."""
+    proc = subprocess.Popen(
+        [*SERVE, "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=serve_env(data_dir, **variables),
+        cwd=cwd,
+    )
+    served = ServeProcess(proc, port, data_dir)
+    try:
+        _wait_until_healthy(served)
+    except BaseException:
+        served.kill()
+        raise
+    return served
+
+
+def _wait_until_healthy(served: ServeProcess) -> None:
+    # Polling for readiness only; the test fails if the server never comes up.
+    for _ in range(PATIENCE * 10):
+        if served.proc.poll() is not None:
+            break
+        try:
+            if httpx.get(f"http://127.0.0.1:{served.port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"serve did not start: {served.stop()}")

@@ -1,0 +1,191 @@
+"""Process faults: a server killed outright, a second server on the same data dir, a retry right
+after a cancel. Real `serve` processes, real forkserver workers, the fake model over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.models import RunStatus
+from core.services.jobs import cancel_job, retry_runs
+from core.settings import Settings
+from server.dispatcher import SubprocessDispatcher
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import (
+    FakeAnthropic,
+    RecordedRequest,
+    edit,
+    slow,
+    text_turn,
+    tool_results,
+    tool_turn,
+    view,
+)
+from tests.integration.cli.live_server import free_port
+from tests.integration.worker.conftest import submit, wait_for
+from tests.security.processes import alive, descendants, kill_all
+from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, start_serve
+
+CREATE = """mutation($input: CreateJobInput!) {
+  createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
+THINKING = 0.5  # seconds the slow model takes per answer, so a run is mid-call most of the time
+
+
+def greet(request: RecordedRequest) -> dict[str, Any]:
+    """Edit app.py first, then end the turn once the tool result is back."""
+    if tool_results(request):
+        return text_turn("Changed the greeting to hello.")
+    return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+
+
+def keep_looking(request: RecordedRequest) -> dict[str, Any]:
+    """A model that never finishes: it views app.py again, slowly, turn after turn."""
+    return slow(tool_turn(view("app.py")), THINKING)
+
+
+@pytest.fixture
+def serve_with_model(
+    tmp_path: Path, repos_dir: Path, fake_model: FakeAnthropic
+) -> Iterator[Callable[[], ServeProcess]]:
+    """Start `serve` on a fresh data dir, its workers talking to the fake model; all killed afterwards."""
+    started: list[ServeProcess] = []
+    workers: set[int] = set()
+
+    def start() -> ServeProcess:
+        served = start_serve(
+            tmp_path,
+            tmp_path / "data",
+            free_port(),
+            ANTHROPIC_API_KEY="test-key",
+            ANTHROPIC_BASE_URL=fake_model.url,
+            CODY_BATCH_ALLOWED_REPOS=f"{repos_dir}/*",
+            CODY_BATCH_MAX_TURNS="500",
+        )
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        workers |= descendants(served.proc.pid)
+        served.kill()
+    kill_all(workers)
+
+
+def create_job(served: ServeProcess, repo: Path) -> str:
+    """createJob over HTTP; the job id."""
+    variables = {"input": {"prompt": "Say hello instead of hi.", "repositories": [str(repo)]}}
+    job = httpx.post(served.url, json={"query": CREATE, "variables": variables}).json()["data"]["createJob"]
+    assert "id" in job, job
+    return str(job["id"])
+
+
+def stored_run(data_dir: Path, job_id: str) -> Any:
+    store = SqliteStore(Settings(data_dir=data_dir).database_path)
+    try:
+        return store.get_runs([job_id])[job_id][0]
+    finally:
+        store.close()
+
+
+def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
+    serve_with_model: Callable[[], ServeProcess], fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a server whose run keeps calling a slow model (it would go on for minutes)
+    fake_model.script([keep_looking] * 1000)
+    served = serve_with_model()
+    create_job(served, make_repo("a"))
+    wait_for(lambda: len(fake_model.requests) >= 2)
+    workers = descendants(served.proc.pid)
+    assert len(workers) >= 2  # at least the forkserver and the run process
+    # WHEN the server is killed outright
+    served.kill()
+    # THEN every process it started is gone within seconds (waited for, not timed)
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=30)
+    # AND the model hears nothing more from them
+    calls = len(fake_model.requests)
+    time.sleep(3 * THINKING)
+    assert len(fake_model.requests) == calls
+
+
+def test_a_second_serve_on_the_same_data_dir_refuses_and_changes_nothing(
+    serve_with_model: Callable[[], ServeProcess], fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a server with a run in progress (the model is slow to answer its first call)
+    fake_model.script([lambda request: slow(greet(request), 3.0), greet])
+    served = serve_with_model()
+    job_id = create_job(served, make_repo("a"))
+    wait_for(lambda: len(fake_model.requests) == 1)
+    # WHEN a second server is started on the same data dir and port
+    second = subprocess.run(
+        [*SERVE, "--port", str(served.port)],
+        env=serve_env(served.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+    )
+    # THEN it exits non-zero, saying the data dir is in use and by which process
+    assert second.returncode != 0
+    assert "is in use by another Cody Batch server" in second.stderr
+    assert f"(pid {served.proc.pid})" in second.stderr
+    # AND the first server's run was not touched: it is still working, then finishes with its patch
+    assert stored_run(served.data_dir, job_id).status is RunStatus.RUNNING_AGENT
+    wait_for(lambda: stored_run(served.data_dir, job_id).status.finished)
+    run = stored_run(served.data_dir, job_id)
+    assert (run.status, run.error) == (RunStatus.SUCCEEDED, None)
+    assert run.patch is not None
+    assert served.proc.poll() is None
+
+
+def test_the_data_dir_is_free_again_once_the_server_stops(
+    serve_with_model: Callable[[], ServeProcess],
+) -> None:
+    # GIVEN a server that was stopped with Ctrl-C
+    first = serve_with_model()
+    code, _ = first.stop()
+    assert code == 0
+    # WHEN another server starts on the same data dir THEN it serves
+    again = serve_with_model()
+    assert httpx.get(f"http://127.0.0.1:{again.port}/healthz").json() == {"status": "ok"}
+
+
+@pytest.fixture
+def dispatcher_for(model_settings: Settings) -> Iterator[Callable[[], SubprocessDispatcher]]:
+    made: list[SubprocessDispatcher] = []
+
+    def make() -> SubprocessDispatcher:
+        made.append(SubprocessDispatcher(model_settings, grace_seconds=2))
+        return made[-1]
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
+
+
+def test_a_retry_right_after_a_cancel_runs_once_the_old_process_is_gone(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    dispatcher_for: Callable[[], SubprocessDispatcher],
+) -> None:
+    # GIVEN a run whose process is waiting for a slow model
+    fake_model.script([lambda request: slow(greet(request), 3.0), greet, greet])
+    dispatcher = dispatcher_for()
+    job = submit(model_settings, store, [make_repo("a")], dispatcher)
+    wait_for(lambda: len(fake_model.requests) == 1)
+    # WHEN the job is cancelled and the run retried at once, while the old process still exits
+    cancel_job(store, dispatcher, job.id)
+    [run] = store.get_runs([job.id])[job.id]
+    retry_runs(store, dispatcher, job.id, [run.id])
+    # THEN the new attempt runs in a new process and succeeds; the old one is not blamed on it
+    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished and dispatcher.running == 0)
+    [run] = store.get_runs([job.id])[job.id]
+    assert (run.attempt, run.status, run.error) == (2, RunStatus.SUCCEEDED, None)
+    assert [(a.attempt, a.status) for a in run.attempts] == [(1, RunStatus.CANCELLED)]
+    assert dispatcher.started == 2
