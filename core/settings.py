@@ -89,7 +89,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     """Bearer token required by the API when set."""
     public_url: str | None = None
-    """Base URL of the UI, for links back to a job."""
+    """Base URL of the UI, for links back to a job; its host is also one the API answers to."""
+    allowed_hosts: CommaList = Field(default_factory=list)
+    """Host names the API answers to besides loopback, the bound address and the public URL's host."""
     git_author: str = "Cody Batch <cody-batch@users.noreply.github.com>"
     """Author of commits made for pull requests."""
     github_api_url: str = "https://api.github.com"
@@ -117,7 +119,7 @@ class Settings(BaseSettings):
     )
     github_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token"))
 
-    @field_validator("allowed_repos", mode="before")
+    @field_validator("allowed_repos", "allowed_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         return _split(value)

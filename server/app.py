@@ -8,6 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -16,6 +17,7 @@ from starlette.types import Scope
 
 from resolvers.context import EventFeed
 from schema.build import get_schema
+from server.allowed_hosts import AllowedHosts, allowed_host_names
 from server.auth import TokenGuard
 from server.bootstrap import Container
 from server.context import connection_context, request_context
@@ -87,5 +89,6 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
             if tail is not None:
                 await tail.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    return app
+    # Outermost: a request naming another host (DNS rebinding) reaches nothing else.
+    allowed = Middleware(AllowedHosts, names=allowed_host_names(container.settings))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[allowed])

@@ -38,7 +38,7 @@ def spa_dir(tmp_path: Path) -> Path:
 async def client(container: Container, spa_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(container, spa_dir=spa_dir)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http_client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http_client:
         yield http_client
 
 

@@ -16,10 +16,10 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
 
 
 async def test_config_json_is_derived_from_the_request(client: httpx.AsyncClient) -> None:
-    response = await client.get("/config.json", headers={"host": "example.test:8123"})
+    response = await client.get("/config.json", headers={"host": "localhost:8123"})
     assert response.json() == {
-        "graphqlUrl": "http://example.test:8123/graphql",
-        "websocketUrl": "ws://example.test:8123/graphql",
+        "graphqlUrl": "http://localhost:8123/graphql",
+        "websocketUrl": "ws://localhost:8123/graphql",
     }
 
 
@@ -35,7 +35,7 @@ async def test_spa_is_served_with_index_fallback(container: Container, spa_dir: 
     (spa_dir / "index.html").write_text("<!doctype html><title>Cody Batch</title>")
     (spa_dir / "assets" / "app.js").write_text("console.log('app')")
     app = create_app(container, spa_dir=spa_dir)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         # WHEN the root, an asset, client routes and a missing asset are fetched
         root = await client.get("/")
         asset = await client.get("/assets/app.js")

@@ -22,7 +22,7 @@ TOKEN = "s3cret-token"
 async def locked(settings, store, dispatcher) -> AsyncIterator[httpx.AsyncClient]:
     settings.api_token = SecretStr(TOKEN)
     app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher), spa_dir=None)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         yield client
 
 

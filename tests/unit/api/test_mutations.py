@@ -157,7 +157,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_a_reference(
 ) -> None:
     # GIVEN a server whose dispatcher fails unexpectedly
     app = create_app(Container(settings=settings, store=store, dispatcher=BrokenDispatcher()), spa_dir=None)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         caplog.set_level(logging.ERROR, logger="cody_batch.api")
         # WHEN a job is created
         response = await client.post(
