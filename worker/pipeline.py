@@ -15,7 +15,7 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.settings import Settings
 from worker.agent.errors import AgentError
-from worker.git_auth import git_env, redact
+from worker.git_auth import redact
 from worker.steps import (
     CheckConfiguration,
     Clone,
@@ -100,7 +100,7 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
                 stack=stack,
                 client_factory=ports.client_factory,
                 runner=ports.runner or sandboxed_runner(ports.settings.command_timeout),
-                git_env=git_env(token.get_secret_value() if token else None),
+                git_token=token.get_secret_value() if token else None,
             )
             try:
                 for step in plan(ports, job.kind, job.output.wants_pull_request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +26,7 @@ from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
 
 Gate = Callable[[Location], object]
-PublishFn = Callable[[Path, Job, RepositoryRun, "str | None", "Validation | None", Patch], PullRequest]
+PublishFn = Callable[[Workspace, Job, RepositoryRun, "str | None", "Validation | None", Patch], PullRequest]
 
 MISSING_KEY = (
     "ANTHROPIC_API_KEY is not set. Set it in the environment of the server (or of `cody-batch worker run`), "
@@ -55,7 +55,7 @@ class RunContext:
     stack: ExitStack
     client_factory: Callable[[], anthropic.Anthropic]
     runner: CommandRunner | None
-    git_env: dict[str, str] = field(default_factory=dict)
+    git_token: str | None = None
     workspace_path: Path | None = None
     pending: Future[Workspace] | None = None
     workspace: Workspace | None = None
@@ -144,7 +144,7 @@ class Clone(Step):
     @staticmethod
     def _prepare(ctx: RunContext, dest: Path) -> Workspace:
         # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
-        workspace = clone(ctx.location.clone_url, dest, env=ctx.git_env, lazy=True)
+        workspace = clone(ctx.location.clone_url, dest, token=ctx.git_token, lazy=True)
         command = ctx.check_command
         if command and ctx.runner is not None:
             ctx.before = run_check(ctx.runner, workspace, command)
@@ -255,5 +255,5 @@ class Publish(Step):
 
     def run(self, ctx: RunContext) -> None:
         assert ctx.patch is not None, "the Patch step runs first"
-        pull_request = self.publish(ctx.ws().path, ctx.job, ctx.progress.run(), ctx.summary, ctx.validation, ctx.patch)
+        pull_request = self.publish(ctx.ws(), ctx.job, ctx.progress.run(), ctx.summary, ctx.validation, ctx.patch)
         ctx.progress.advance(pull_request=pull_request)

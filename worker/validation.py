@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from git import GitCommandError
 
 from core.models import Validation, ValidationCheck, Verdict
 from worker.agent.command import CommandTool
 from worker.agent.sandbox import ToolError
+from worker.git_process import GitError
 from worker.workspace import Workspace
 
 MAX_SYNTAX_FILES = 200
@@ -90,8 +90,9 @@ def syntax_error(path: str, text: str) -> str | None:
 
 def _base_text(workspace: Workspace, path: str) -> str | None:
     try:
-        return workspace.git("show", f"{workspace.base_commit}:{path}")
-    except GitCommandError:
+        # cat-file, not show: the blob as stored, never through a textconv driver.
+        return workspace.git("cat-file", "blob", f"{workspace.base_commit}:{path}")
+    except GitError:
         return None  # the file is new
 
 

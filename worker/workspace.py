@@ -6,13 +6,14 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from git import GitCommandError, Repo
-from git.cmd import Git
+from worker.git_auth import with_credentials
+from worker.git_dir import GitDirGuard, GitDirReplaced
+from worker.git_process import GitError, base_environment, decode, operator_rewrites, run_git, with_git_config
 
 CLONE_TIMEOUT_SECONDS = 600.0
 MAX_CHECKOUT_BYTES = 500 * 1024 * 1024
@@ -20,38 +21,18 @@ MAX_CHECKOUT_BYTES = 500 * 1024 * 1024
 ROOT_FILES_ONLY = "/*\n!/*/\n"
 _SPECIAL = frozenset("*?[]\\ !#")
 
-# Hooks could run code from a template dir; submodules could fetch other repositories.
-SAFE_GIT_CONFIG = {
-    "core.hooksPath": "/dev/null",
-    "submodule.recurse": "false",
-    "protocol.file.allow": "always",
-    "advice.detachedHead": "false",
-}
-
 
 class WorkspaceError(Exception):
     """The repository could not be checked out; the message is safe to show."""
 
     # The clone runs while Claude's first call is under way, so when it fails the run's step
     # may already say "agent": the failure is recorded under the step it belongs to.
-    step = "clone"
+    step: str | None = "clone"
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-
-
-def with_git_config(env: Mapping[str, str], config: Mapping[str, str]) -> dict[str, str]:
-    """`env` plus `config` as GIT_CONFIG_KEY_n/VALUE_n entries, appended to any already there."""
-    out = dict(env)
-    count = int(out.get("GIT_CONFIG_COUNT", "0") or 0)
-    for key, value in config.items():
-        out[f"GIT_CONFIG_KEY_{count}"] = key
-        out[f"GIT_CONFIG_VALUE_{count}"] = value
-        count += 1
-    out["GIT_CONFIG_COUNT"] = str(count)
-    return out
 
 
 def is_remote(url: str) -> bool:
@@ -82,38 +63,53 @@ def tree_size(root: Path, limit: int) -> int:
     return total
 
 
+class WorkspaceTampered(WorkspaceError):
+    """A command replaced the work tree or its git directory: the run cannot go on safely."""
+
+    step = None  # whichever step was under way
+
+
 @dataclass
 class Workspace:
-    """A checked-out repository: its path, the commit it started from, the git env to use."""
+    """A checked-out repository: its work tree, its git dir (outside the tree), the commit it started from."""
 
     path: Path
+    git_dir: Path
     base_commit: str
-    env: dict[str, str] = field(default_factory=dict)
+    guard: GitDirGuard
+    env: dict[str, str] = field(default_factory=base_environment)  # the whole environment of its git calls
     sparse: bool = False  # only the root files and what `include` added are on disk
     max_bytes: int = MAX_CHECKOUT_BYTES
     url: str = ""
 
-    @property
-    def repo(self) -> Repo:
-        return Repo(self.path)
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        token: str | None = None,
+        input: bytes | None = None,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """git `args` on this workspace, its git dir checked first; `token` for calls that reach GitHub."""
+        try:
+            self.guard.enforce()
+        except GitDirReplaced as err:
+            raise WorkspaceTampered("WORKSPACE_TAMPERED", str(err)) from None
+        # Named explicitly: a `.git` file or `core.worktree` a command planted is never followed.
+        located = {**self.env, **(env or {}), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.path)}
+        return run_git(args, cwd=self.path, env=with_credentials(located, token), input=input, timeout=timeout)
 
-    def git(self, *args: str, timeout: float | None = None) -> str:
-        """Run git in the workspace with hooks disabled; returns stdout."""
-        return str(
-            Git(self.path).execute(
-                ["git", *args],
-                env=self.env,
-                kill_after_timeout=timeout,
-                strip_newline_in_stdout=False,
-            )
-        )
+    def git_bytes(self, *args: str, input: bytes | None = None) -> bytes:
+        """Run git in the workspace; its raw stdout (diffs of files in any encoding); GitError if it fails."""
+        done = self.run(args, input=input)
+        if done.returncode != 0:
+            raise GitError(args, done.returncode, decode(done.stderr))
+        return done.stdout
 
-    def git_bytes(self, *args: str) -> bytes:
-        """Run git in the workspace; returns raw stdout (diffs of files in any encoding)."""
-        out = Git(self.path).execute(
-            ["git", *args], env=self.env, stdout_as_string=False, strip_newline_in_stdout=False
-        )
-        return bytes(out) if not isinstance(out, bytes) else out
+    def git(self, *args: str) -> str:
+        """Run git in the workspace; its stdout as text; GitError if it fails."""
+        return decode(self.git_bytes(*args))
 
     def include(self, paths: list[str]) -> None:
         """Check out these tracked paths too (and keep files written there in the checkout)."""
@@ -124,24 +120,18 @@ class Workspace:
             self.expand()
             return
         listed = "".join(f"{pattern}\n" for pattern in patterns)
-        subprocess.run(
-            ["git", "sparse-checkout", "add", "--stdin"],
-            cwd=self.path,
-            env={**os.environ, **self.env},
-            input=listed.encode(),
-            capture_output=True,
-            check=True,
-        )
+        self.git_bytes("sparse-checkout", "add", "--stdin", input=listed.encode())
 
     def expand(self) -> None:
         """Check out every file (commands may read any of them); a no-op once done."""
         if not self.sparse:
             return
         # Checked here, not at the clone: listing every blob's size costs more than a lazy run needs.
-        size = tree_size(self.path / ".git", self.max_bytes) + blob_bytes(self)
+        size = tree_size(self.git_dir, self.max_bytes) + blob_bytes(self)
         if size > self.max_bytes:
             raise too_large(self.url, self.max_bytes)
         self.git("sparse-checkout", "disable")
+        self.guard.trust_config()  # git itself turned sparse checkout off in the config
         self.sparse = False
 
     def snapshot(self) -> str:
@@ -159,18 +149,24 @@ def clone(
     url: str,
     dest: Path,
     *,
-    env: Mapping[str, str] | None = None,
+    token: str | None = None,
+    config: Mapping[str, str] | None = None,
     timeout: float = CLONE_TIMEOUT_SECONDS,
     max_bytes: int = MAX_CHECKOUT_BYTES,
     lazy: bool = False,
 ) -> Workspace:
-    """Clone `url` into `dest` (absent or empty) and record the base commit.
+    """Clone `url` into `dest` (absent or empty), its git dir next to it, and record the base commit.
 
-    `lazy` checks out the root files only; `Workspace.include` brings in more on demand.
+    `token` authenticates this clone only; `config` adds git config entries to every git call
+    of the workspace. `lazy` checks out the root files only; `Workspace.include` brings in more
+    on demand.
     """
-    git_env = with_git_config(env or {}, SAFE_GIT_CONFIG)
-    # Later git commands in the workspace (add, commit for a pull request) skip hooks too.
-    args = ["git", "clone", "--quiet", "--no-recurse-submodules", "--config", "core.hooksPath=/dev/null"]
+    env = with_git_config(base_environment(operator_rewrites()), config or {})
+    git_dir = dest.with_name(dest.name + ".git")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Hooks off in the config too, for the git of commands (the worker pins them off anyway).
+    args = ["clone", "--quiet", "--no-recurse-submodules", "--separate-git-dir", str(git_dir)]
+    args += ["--config", f"core.hooksPath={os.devnull}"]
     if lazy:
         args += ["--no-checkout", "--config", "core.sparseCheckout=true", "--config", "core.sparseCheckoutCone=false"]
     if is_remote(url):
@@ -180,23 +176,25 @@ def clone(
         # only as long as the run, and git never writes into a borrowed object store.
         args += ["--shared"]
     try:
-        Git(dest.parent).execute([*args, "--", url, str(dest)], env=git_env, kill_after_timeout=timeout)
-    except GitCommandError as err:
-        if err.status == -9 or "Timeout" in str(err.stderr) or "timed out" in str(err):
-            raise WorkspaceError("CLONE_TIMEOUT", f"cloning {url} took longer than {timeout:.0f} s") from None
-        detail = (err.stderr or "").strip().splitlines()
-        reason = detail[-1] if detail else f"git exited with status {err.status}"
-        raise WorkspaceError("CLONE_FAILED", f"could not clone {url}: {reason}") from None
-    if tree_size(dest, max_bytes) > max_bytes:  # a lazy clone: its .git only, the rest when it expands
+        authenticated = with_credentials(env, token)
+        done = run_git([*args, "--", url, str(dest)], cwd=dest.parent, env=authenticated, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise WorkspaceError("CLONE_TIMEOUT", f"cloning {url} took longer than {timeout:.0f} s") from None
+    if done.returncode != 0:
+        detail = decode(done.stderr).strip().splitlines()
+        reason = detail[-1] if detail else f"git exited with status {done.returncode}"
+        raise WorkspaceError("CLONE_FAILED", f"could not clone {url}: {reason}")
+    if tree_size(dest, max_bytes) + tree_size(git_dir, max_bytes) > max_bytes:  # lazy: the rest when it expands
         raise too_large(url, max_bytes)
-    workspace = Workspace(path=dest, base_commit="", env=git_env, sparse=lazy, max_bytes=max_bytes, url=url)
+    guard = GitDirGuard.record(dest, git_dir)
+    workspace = Workspace(dest, git_dir, "", guard, env=env, sparse=lazy, max_bytes=max_bytes, url=url)
     try:
         workspace.base_commit = workspace.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
-    except GitCommandError:
+    except GitError:
         raise WorkspaceError("EMPTY_REPOSITORY", f"{url} has no commits to change") from None
     if lazy:
-        (dest / ".git" / "info").mkdir(exist_ok=True)
-        (dest / ".git" / "info" / "sparse-checkout").write_text(ROOT_FILES_ONLY)
+        (git_dir / "info").mkdir(exist_ok=True)
+        (git_dir / "info" / "sparse-checkout").write_text(ROOT_FILES_ONLY)
         workspace.git("checkout", "--quiet")
     return workspace
 
@@ -230,7 +228,8 @@ def scratch_dir(parent: Path | None = None) -> Iterator[Path]:
 def checkout(
     url: str,
     *,
-    env: Mapping[str, str] | None = None,
+    token: str | None = None,
+    config: Mapping[str, str] | None = None,
     timeout: float = CLONE_TIMEOUT_SECONDS,
     max_bytes: int = MAX_CHECKOUT_BYTES,
     parent: Path | None = None,
@@ -238,4 +237,4 @@ def checkout(
 ) -> Iterator[Workspace]:
     """A clone of `url` in a fresh temp dir, removed afterwards whatever happens."""
     with scratch_dir(parent) as tmp:
-        yield clone(url, tmp / "repo", env=env, timeout=timeout, max_bytes=max_bytes, lazy=lazy)
+        yield clone(url, tmp / "repo", token=token, config=config, timeout=timeout, max_bytes=max_bytes, lazy=lazy)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from pydantic import SecretStr
 
 from core.settings import Settings
 from tests.fakes.github_server import FakeGitHub
+from worker.workspace import Workspace, clone
 
 TOKEN = "test-token"
 
@@ -39,16 +39,14 @@ def github_settings(settings: Settings, fake_github: FakeGitHub) -> Settings:
 
 
 @pytest.fixture
-def clone_of(tmp_path: Path) -> Callable[..., Path]:
-    """Clone a github.com repository (through the redirect) and apply `changes` to its working tree."""
+def clone_of(tmp_path: Path) -> Callable[..., Workspace]:
+    """A worker's clone of a github.com repository (through the redirect) with `changes` in its working tree."""
 
-    def clone(full_name: str, changes: dict[str, str], name: str = "workspace") -> Path:
-        dest = tmp_path / name
-        url = f"https://github.com/{full_name}.git"
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, str(dest)], check=True, capture_output=True)
+    def make(full_name: str, changes: dict[str, str], name: str = "workspace") -> Workspace:
+        workspace = clone(f"https://github.com/{full_name}.git", tmp_path / name)
         for rel, content in changes.items():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            (dest / rel).write_text(content)
-        return dest
+            (workspace.path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (workspace.path / rel).write_text(content)
+        return workspace
 
-    return clone
+    return make

@@ -6,18 +6,19 @@ import logging
 import subprocess
 import time
 from email.utils import parseaddr
-from pathlib import Path
 
-from worker.git_auth import git_env, redact
+from worker.git_auth import redact
+from worker.git_process import decode
 from worker.github.errors import PublishError
+from worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
 PUSH_BACKOFF_SECONDS = (0.0, 0.5, 1.5)
 GIT_TIMEOUT_SECONDS = 600
-# Hooks and signing could run code or prompt; neither belongs in an unattended commit.
-_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "advice.detachedHead=false")
+# The git commands that talk to GitHub: the only ones that get the token.
+_NETWORK = frozenset({"ls-remote", "fetch", "push"})
 
 
 def branch_name(job_id: str) -> str:
@@ -26,9 +27,12 @@ def branch_name(job_id: str) -> str:
 
 
 class GitRunner:
-    """Runs git in one workspace with the token only in the environment."""
+    """Runs git in one workspace (hooks, signing and the rest pinned off by the workspace) as the author.
 
-    def __init__(self, workspace: Path, token: str | None, author: str) -> None:
+    The token is only in the environment, and only of the calls that reach GitHub.
+    """
+
+    def __init__(self, workspace: Workspace, token: str | None, author: str) -> None:
         self.workspace = workspace
         self.token = token
         name, email = parseaddr(author)
@@ -40,19 +44,18 @@ class GitRunner:
             "GIT_COMMITTER_NAME": self.author_name,
             "GIT_COMMITTER_EMAIL": self.author_email,
         }
-        self.env = {**git_env(token), **identity}
+        self.env = identity
 
     def run(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         """git `args` in the workspace; PublishError (token redacted) when `check` and it fails."""
-        done = subprocess.run(
-            ["git", *_SAFE, *args],
-            cwd=self.workspace,
+        raw = self.workspace.run(
+            args,
             env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
+            token=self.token if args[0] in _NETWORK else None,
+            input=stdin.encode() if stdin is not None else None,
             timeout=GIT_TIMEOUT_SECONDS,
         )
+        done = subprocess.CompletedProcess(raw.args, raw.returncode, decode(raw.stdout), decode(raw.stderr))
         if check and done.returncode != 0:
             raise PublishError("GIT_FAILED", f"git {args[0]} failed: {self.last_line(done)}")
         return done

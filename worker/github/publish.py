@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from github import Github, GithubException
 from github.PullRequest import PullRequest as GithubPull
@@ -19,6 +18,7 @@ from worker.github.client import github_client, github_token
 from worker.github.errors import PublishError, github_errors, github_message
 from worker.github.gate import check_repository
 from worker.github.pr_body import commit_message, pull_request_body, pull_request_title
+from worker.workspace import Workspace
 
 __all__ = ["PublishError", "Publisher"]
 
@@ -50,7 +50,7 @@ class Publisher:
 
     def publish(
         self,
-        workspace: Path,
+        workspace: Workspace,
         job: Job,
         run: RepositoryRun,
         summary: str | None,

@@ -22,8 +22,9 @@ from core.models import (
 from core.settings import Settings
 from tests.fakes.github_server import FakeGitHub, FakePull
 from worker.github.publish import Publisher, PublishError
+from worker.workspace import Workspace
 
-Clone = Callable[..., Path]
+Clone = Callable[..., Workspace]
 PATCH = Patch(
     artifact_key="patches/x/1.diff",
     files=[PatchFile(path="app.py", change="MODIFIED", additions=1, deletions=1)],
@@ -38,7 +39,7 @@ def make_job(output: OutputMode = OutputMode.PULL_REQUEST) -> tuple[Job, Reposit
     return job, RepositoryRun(job_id=job.id, index=0, location="github.com/acme/app")
 
 
-def publish(settings: Settings, store, workspace: Path, job: Job, run: RepositoryRun) -> PullRequest:
+def publish(settings: Settings, store, workspace: Workspace, job: Job, run: RepositoryRun) -> PullRequest:
     return Publisher(settings, store).publish(workspace, job, run, "Greeting changed.", VERIFIED, PATCH)
 
 
@@ -163,7 +164,7 @@ def test_a_branch_with_someone_elses_commits_is_not_overwritten(
     # GIVEN the job's branch, to which a person has pushed a commit of their own
     job, run = make_job()
     publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    human = clone_of("acme/app", {}, "human")
+    human = clone_of("acme/app", {}, "human").path
     branch = f"cody-batch/{job.id}"
     subprocess.run(["git", "fetch", "-q", "origin", branch], cwd=human, check=True)
     subprocess.run(["git", "checkout", "-q", "FETCH_HEAD"], cwd=human, check=True)

@@ -17,7 +17,6 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.worker.conftest import greeting_edit, run_all, submit
-from worker.git_auth import git_env
 from worker.github.publish import Publisher
 from worker.workspace import clone
 
@@ -36,7 +35,7 @@ def git_spy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     spy.write_text(
         "#!/bin/sh\n"
         f"printf '%s\\n' \"$*\" >> '{logs}/argv.log'\n"
-        f"[ -f .git/config ] && cat .git/config >> '{logs}/configs.log'\n"
+        f"[ -f \"${{GIT_DIR:-.git}}/config\" ] && cat \"${{GIT_DIR:-.git}}/config\" >> '{logs}/configs.log'\n"
         f'exec {real} "$@"\n'
     )
     spy.chmod(0o755)
@@ -68,10 +67,10 @@ def test_the_token_appears_nowhere_it_must_not(
     fake_model.script(greeting_edit())
     # WHEN the job runs through the real pipeline, and a workspace is cloned and published directly too
     [run] = run_all(settings, store, job, worker_ports(settings, store))
-    workspace = clone("https://github.com/acme/app.git", tmp_path / "direct" / "repo", env=git_env(SENTINEL))
+    workspace = clone("https://github.com/acme/app.git", tmp_path / "direct" / "repo", token=SENTINEL)
     (workspace.path / "app.py").write_text("print('direct')\n")
     assert run.patch is not None
-    Publisher(settings, store).publish(workspace.path, job, run, "summary", None, run.patch)
+    Publisher(settings, store).publish(workspace, job, run, "summary", None, run.patch)
     # THEN it worked, so the token was really used
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert fake_github.requests and all(
@@ -83,7 +82,7 @@ def test_the_token_appears_nowhere_it_must_not(
     assert SENTINEL not in argv
     configs = (git_spy / "configs.log").read_text()
     assert "[remote" in configs and SENTINEL not in configs
-    assert SENTINEL not in (workspace.path / ".git" / "config").read_text()
+    assert SENTINEL not in (workspace.git_dir / "config").read_text()
     assert SENTINEL not in (fake_github.repos["acme/app"].bare / "config").read_text()
     # AND in no log record, pull request, stored patch, thread, run or event
     assert caplog.records and SENTINEL not in caplog.text

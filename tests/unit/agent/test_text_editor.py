@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import git
 from tests.unit.agent.conftest import MakeRepo
 from worker.agent.text_editor import MAX_EDIT_BYTES, MAX_VIEW_CHARS
 from worker.agent.tools import ToolBox
@@ -160,7 +161,7 @@ def test_git_directory_is_off_limits(box: ToolBox, repo: Path, path: str) -> Non
     # THEN both are refused and .git/config is untouched
     assert write["is_error"] and ".git" in write["content"]
     assert read["is_error"]
-    assert "hooksPath" not in (repo / ".git/config").read_text()
+    assert "hooksPath" not in (repo / git(repo, "rev-parse", "--git-path", "config").strip()).read_text()
 
 
 def test_binary_files_are_refused_with_a_clear_message(box: ToolBox, repo: Path) -> None:

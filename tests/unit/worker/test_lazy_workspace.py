@@ -33,7 +33,7 @@ def on_disk(root: Path) -> set[str]:
     found: set[str] = set()
     for directory, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]
-        found.update(Path(directory, name).relative_to(root).as_posix() for name in files)
+        found.update(Path(directory, name).relative_to(root).as_posix() for name in files if name != ".git")
         found.update(Path(directory, d).relative_to(root).as_posix() for d in dirs if Path(directory, d).is_symlink())
     return found
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from worker.workspace import WorkspaceError, checkout, clone, with_git_config
+from worker.git_process import with_git_config
+from worker.workspace import WorkspaceError, checkout, clone
 
 
 def test_local_clone_records_base_commit_and_is_removed_afterwards(make_repo: Callable[..., Path]) -> None:
@@ -49,9 +50,9 @@ def test_hooks_of_the_template_never_run(make_repo: Callable[..., Path], tmp_pat
     hook = hooks / "post-checkout"
     hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
     hook.chmod(0o755)
-    env = with_git_config({}, {"init.templateDir": str(tmp_path / "template")})
+    config = {"init.templateDir": str(tmp_path / "template")}
     # WHEN the repository is cloned, and a commit is made in the workspace
-    with checkout(str(origin), env=env) as workspace:
+    with checkout(str(origin), config=config) as workspace:
         (workspace.path / "pre-commit-check").write_text("x")
         hooks_path = git(workspace.path, "config", "core.hooksPath").strip()
     # THEN no hook ran and the workspace keeps hooks off for later commands
