@@ -79,6 +79,7 @@ NO_CREDENTIALS = {"credential.helper": "", "core.askPass": ""}
 # Of the operator's global config, only URL rewrites are honoured (a mirror, or tests pointing
 # github.com at local repositories): they choose where git connects, never what it runs.
 _REWRITE_KEYS = r"^url\..*\.(insteadof|pushinsteadof)$"
+_GLOBAL_CONFIG_LOCATION = ("PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL")
 
 
 class GitError(Exception):
@@ -111,13 +112,14 @@ def pinned_arguments() -> list[str]:
 def operator_rewrites() -> list[tuple[str, str]]:
     """The `url.<base>.insteadOf`/`pushInsteadOf` entries of the operator's global git config.
 
-    Read with the worker's own environment (where that config is), without includes, from a
-    directory outside any repository, at the start of a run, before any command has run in it.
+    Read without includes, from a directory outside any repository, with only the variables
+    that say where that file is (no key reaches this git either).
     """
+    located = {name: os.environ[name] for name in _GLOBAL_CONFIG_LOCATION if name in os.environ}
     done = subprocess.run(
         ["git", "config", "--global", "--no-includes", "-z", "--get-regexp", _REWRITE_KEYS],
         cwd="/",
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+        env={**located, "GIT_CONFIG_NOSYSTEM": "1"},
         capture_output=True,
         check=False,
     )

@@ -176,7 +176,7 @@ def clone(
         # only as long as the run, and git never writes into a borrowed object store.
         args += ["--shared"]
     try:
-        authenticated = with_credentials(env, token)
+        authenticated = with_credentials(env, token if is_remote(url) else None)  # a local path needs none
         done = run_git([*args, "--", url, str(dest)], cwd=dest.parent, env=authenticated, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise WorkspaceError("CLONE_TIMEOUT", f"cloning {url} took longer than {timeout:.0f} s") from None
