@@ -35,7 +35,7 @@ def git_spy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     spy.write_text(
         "#!/bin/sh\n"
         f"printf '%s\\n' \"$*\" >> '{logs}/argv.log'\n"
-        f"[ -f \"${{GIT_DIR:-.git}}/config\" ] && cat \"${{GIT_DIR:-.git}}/config\" >> '{logs}/configs.log'\n"
+        f'[ -f "${{GIT_DIR:-.git}}/config" ] && cat "${{GIT_DIR:-.git}}/config" >> \'{logs}/configs.log\'\n'
         f'exec {real} "$@"\n'
     )
     spy.chmod(0o755)
