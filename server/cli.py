@@ -262,6 +262,9 @@ def worker_run(
     repo: int = typer.Option(
         None, "--repo", min=0, envvar="AWS_BATCH_JOB_ARRAY_INDEX", help="0-based repository index."
     ),
+    attempt: int = typer.Option(
+        None, "--attempt", min=1, help="Run only this attempt: nothing happens if the run has moved past it."
+    ),
 ) -> None:
     """Run one repository of a job here, on the store directly."""
     if repo is None:
@@ -269,7 +272,7 @@ def worker_run(
     from server.worker_command import run_worker
 
     with expected_errors():
-        run_worker(load_settings(), job_id, repo)
+        run_worker(load_settings(), job_id, repo, attempt)
 
 
 @app.command("export-schema")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from core.errors import RunCancelled, RunSuperseded
 from core.models import RepositoryRun, RunStatus, Thread, thread_key
@@ -14,6 +15,7 @@ from core.services.jobs import JobRequest, create_job, retry_runs
 from core.services.progress import RunProgress
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
+from server.cli import app
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -119,4 +121,19 @@ def test_a_worker_started_for_an_older_attempt_does_nothing(
     run_repository(ports, second_attempt.job_id, second_attempt.index, attempt=1)
     # THEN it neither calls the model nor touches the run
     assert fake_model.requests == []
+    assert _current(store, second_attempt) == second_attempt
+
+
+def test_worker_run_for_an_older_attempt_leaves_the_run_alone(
+    settings: Settings, store: SqliteStore, second_attempt: RepositoryRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the command line a dispatcher starts a worker with, for attempt 1 (and no model key,
+    # so a worker that did run would fail the run at once)
+    monkeypatch.setenv("CODY_BATCH_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CODY_BATCH_ALLOWED_REPOS", ",".join(settings.allowed_repos))
+    args = ["worker", "run", second_attempt.job_id, "--repo", "0", "--attempt", "1"]
+    # WHEN it starts after attempt 2 began
+    result = CliRunner().invoke(app, args)
+    # THEN it exits cleanly and attempt 2 is untouched
+    assert result.exit_code == 0, result.output
     assert _current(store, second_attempt) == second_attempt
