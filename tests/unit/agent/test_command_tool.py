@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,6 @@ from worker.agent.command import (
     MAX_OUTPUT_CHARS,
     CommandTool,
     isolation_prefix,
-    network_isolation_available,
 )
 from worker.agent.tools import REDACTED, ToolBox
 
@@ -120,21 +122,52 @@ def test_exit_code_and_restart(make_repo: MakeRepo) -> None:
     assert "restarted" in restarted["content"] and "is_error" not in restarted
 
 
-@pytest.mark.skipif(not network_isolation_available(), reason="user namespaces are not permitted here")
-def test_commands_have_no_network_where_the_os_allows(make_repo: MakeRepo) -> None:
-    # GIVEN network isolation is available
+# `make test` sets ISOLATION_REQUIRED=1: there, a machine whose kernel cannot isolate commands fails
+# the suite instead of passing with commands that have the network and see the worker's processes.
+ISOLATION_REQUIRED = os.environ.get("ISOLATION_REQUIRED") == "1"
+# Asked of the kernel directly, not through the code under test, so a broken probe cannot hide.
+KERNEL_NETWORK_NAMESPACE = ("unshare", "--user", "--map-root-user", "--net")
+KERNEL_PID_NAMESPACE = (*KERNEL_NETWORK_NAMESPACE, "--pid", "--fork", "--mount-proc")
+
+
+def kernel_allows(argv: tuple[str, ...]) -> bool:
+    """Whether `argv true` runs here: unshare exists and the kernel permits those namespaces."""
+    if shutil.which(argv[0]) is None:
+        return False
+    return subprocess.run([*argv, "true"], capture_output=True, timeout=30, check=False).returncode == 0
+
+
+def require_isolation(argv: tuple[str, ...]) -> bool:
+    """True when the kernel isolates with `argv`; fails the test when it cannot and isolation is required."""
+    if kernel_allows(argv):
+        return True
+    if ISOLATION_REQUIRED:
+        pytest.fail(
+            f"`{' '.join(argv)} true` fails here: this kernel cannot isolate agent commands. "
+            "Enable unprivileged user namespaces (kernel.unprivileged_userns_clone=1), or run pytest "
+            "without ISOLATION_REQUIRED=1 to accept commands that are not isolated."
+        )
+    return False
+
+
+def test_commands_have_no_network_where_the_kernel_allows_it(make_repo: MakeRepo) -> None:
+    # GIVEN a command tool on this machine
     box = ToolBox(make_repo(), allow_commands=True)
 
     # WHEN a command lists its network interfaces
     output = run(box, "cat /proc/net/dev")["content"]
-
-    # THEN only loopback exists, and the tool box reports isolation
     interfaces = [line.split(":")[0].strip() for line in output.splitlines() if ":" in line]
-    assert interfaces == ["lo"]
-    assert box.network_isolated is True
+
+    # THEN where the kernel isolates, only loopback exists and the tool box says so;
+    # where it cannot, the command still ran and the tool box says it was not isolated
+    if require_isolation(KERNEL_NETWORK_NAMESPACE):
+        assert interfaces == ["lo"]
+        assert box.network_isolated is True
+    else:
+        assert "lo" in interfaces
+        assert box.network_isolated is False
 
 
-@pytest.mark.skipif(isolation_prefix() != ISOLATION_PREFIXES[0], reason="PID namespaces are not permitted here")
 def test_commands_cannot_read_the_environment_of_the_worker_process(
     make_repo: MakeRepo, secrets_in_parent: None
 ) -> None:
@@ -144,9 +177,50 @@ def test_commands_cannot_read_the_environment_of_the_worker_process(
     # WHEN a command reads its parent's and every visible process's environ, unredacted
     output = tool({"command": f"cat /proc/$PPID/environ /proc/{os.getpid()}/environ /proc/*/environ 2>&1"})
 
-    # THEN no secret is visible: the worker's processes are outside the command's /proc
-    for value in PARENT_SECRETS.values():
-        assert value not in output
+    # THEN where the kernel gives commands their own PID namespace, no secret is visible: the worker's
+    # processes are outside the command's /proc; where it cannot, the tool does not claim that isolation
+    if require_isolation(KERNEL_PID_NAMESPACE):
+        assert isolation_prefix() == ISOLATION_PREFIXES[0]
+        for value in PARENT_SECRETS.values():
+            assert value not in output
+    else:
+        assert isolation_prefix() != ISOLATION_PREFIXES[0]
+
+
+REFUSING_UNSHARE = """#!/bin/sh
+echo "unshare: unshare failed: Operation not permitted" >&2
+exit 1
+"""
+REPORT = """
+import json, sys
+from pathlib import Path
+from worker.agent.tools import ToolBox
+box = ToolBox(Path(sys.argv[1]), allow_commands=True)
+result = box.run({"type": "tool_use", "id": "t", "name": "bash", "input": {"command": "echo ran"}})
+print(json.dumps({"network_isolated": box.network_isolated, "result": result}))
+"""
+
+
+def test_where_the_kernel_refuses_namespaces_the_tool_box_says_commands_are_not_isolated(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    # GIVEN a worker on a machine whose kernel refuses unprivileged namespaces (an `unshare` first on
+    # PATH that fails the way unshare does there)
+    refusing = tmp_path / "bin" / "unshare"
+    refusing.parent.mkdir()
+    refusing.write_text(REFUSING_UNSHARE)
+    refusing.chmod(0o755)
+    env = {**os.environ, "PATH": f"{refusing.parent}{os.pathsep}{os.environ['PATH']}"}
+
+    # WHEN it runs a command through the tool box (a fresh process: isolation is probed once per process)
+    out = subprocess.run(
+        [sys.executable, "-c", REPORT, str(make_repo())], env=env, capture_output=True, text=True, check=True
+    )
+    report = json.loads(out.stdout)
+
+    # THEN the command ran, and the tool box says it ran without isolation instead of claiming it
+    assert report["result"]["content"] == "ran\n"
+    assert report["network_isolated"] is False
 
 
 def test_no_command_tool_unless_enabled(make_repo: MakeRepo) -> None:
@@ -178,7 +252,7 @@ def test_prompt_injection_cannot_leak_the_api_key(
     result = harness.agent.run("Summarise the README.")
 
     # THEN the command's environment lacked the key, and neither the thread nor any request holds it
-    assert "key=\n" in result.summary or "key=" in result.summary
+    assert result.summary.startswith("Output was: key=\n")
     key = PARENT_SECRETS["ANTHROPIC_API_KEY"]
     assert key not in harness.saved[-1].model_dump_json()
     assert all(key not in json.dumps(request.body) for request in fake.requests)
