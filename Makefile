@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup lint typecheck pytest frontend frontend-test browser bench schema clean
+.PHONY: run test setup lint typecheck pytest frontend frontend-test browser bench schema clean mutate
 
 run: setup frontend
 	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch serve; else $(BIN)/cody-batch serve --demo; fi
@@ -30,8 +30,9 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# ISOLATION_REQUIRED: a kernel that cannot isolate agent commands fails the suite (docs/TESTING.md).
 pytest: setup
-	E2E_REQUIRED=1 $(BIN)/pytest -q
+	E2E_REQUIRED=1 ISOLATION_REQUIRED=1 $(BIN)/pytest -q
 
 # The SPA: built once (again when its sources change) and served by the local server at /.
 frontend:
@@ -60,5 +61,12 @@ schema: setup
 bench: setup
 	$(BIN)/python bench/api_bench.py
 
+# Mutation testing of the modules listed under [tool.mutmut] in pyproject.toml; too long for `make test`.
+mutate: setup
+	rm -rf mutants
+	nice -n 15 $(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m tests.mutation.scores
+	nice -n 15 $(BIN)/python -m tests.mutation.named
+
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist .cody-batch
+	rm -rf $(VENV) frontend/node_modules frontend/dist .cody-batch mutants

@@ -28,10 +28,12 @@ class Gates:
     """Steps the scripted worker may take only when the test opens them."""
 
     def __init__(self) -> None:
+        self.clone = threading.Event()
         self.agent = threading.Event()
         self.finish = threading.Event()
 
     def script(self, progress: RunProgress) -> None:
+        assert self.clone.wait(PATIENCE)
         progress.advance(RunStatus.CLONING, step="clone")
         assert self.agent.wait(PATIENCE)
         progress.advance(RunStatus.RUNNING_AGENT, step="agent")
@@ -78,6 +80,7 @@ def gates(api: Api) -> Iterator[Gates]:
     api.dispatcher.script = gates.script
     yield gates
     # Never leave a worker thread waiting after a failed assertion.
+    gates.clone.set()
     gates.agent.set()
     gates.finish.set()
 
@@ -87,6 +90,8 @@ def test_wait_shows_each_change_as_it_happens(api: Api, gates: Gates, make_repo:
     repo = make_repo("live")
     cli = CliProcess("submit", "add type hints", str(repo), "--wait", "--url", api.url)
     # WHEN each step is released after the CLI has shown the previous one
+    assert "PENDING" in cli.wait_for("PENDING")
+    gates.clone.set()
     assert "CLONING (clone)" in cli.wait_for("CLONING")
     gates.agent.set()
     assert "RUNNING_AGENT (agent)" in cli.wait_for("RUNNING_AGENT")
@@ -98,11 +103,13 @@ def test_wait_shows_each_change_as_it_happens(api: Api, gates: Gates, make_repo:
 
 
 def test_wait_reconnects_with_its_cursor_after_a_server_restart(api: Api, gates: Gates, make_repo: MakeRepo) -> None:
-    # GIVEN a CLI following a job that is cloning, and the cursor of the state it was shown
+    # GIVEN a CLI following a job, shown it pending (as created) and then cloning (as followed)
     cli = CliProcess("submit", "add type hints", str(make_repo("restart")), "--wait", "--url", api.url)
+    cli.wait_for("PENDING")
+    gates.clone.set()
     cli.wait_for("CLONING")
     [job] = api.store.list_jobs(10).jobs
-    seen = job.cursor  # the worker waits at the gate, so nothing changed since the CLI printed it
+    seen = job.cursor  # the cursor of the update that showed CLONING: the worker waits at the next gate
     # WHEN the server stops, the job finishes while it is down, and a new server starts on the port
     api.server.stop()
     gates.agent.set()

@@ -217,15 +217,15 @@ def test_every_regex_metacharacter_in_a_pattern_is_literal(
 @pytest.mark.parametrize(
     ("location", "allowed"),
     [
-        ("/srv/a/x", True),
+        ("/srv/acb/x", True),
         ("/srv/ab/x", False),
-        ("/srv//x", False),
+        ("/srv/accb/x", False),
         ("/srv/a/b/x", False),
     ],
 )
 def test_question_mark_matches_exactly_one_character_within_a_segment(location: str, allowed: bool) -> None:
     # GIVEN a pattern with `?` WHEN checked THEN it stands for one character, never a slash
-    assert is_allowed(location, ["/srv/?/x"]) is allowed
+    assert is_allowed(location, ["/srv/a?b/x"]) is allowed
 
 
 def test_local_patterns_are_case_sensitive() -> None:

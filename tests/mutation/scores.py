@@ -1,0 +1,60 @@
+"""Mutation scores per module from the last `mutmut run`, as the table docs/TESTING.md records.
+
+    .venv/bin/python -m tests.mutation.scores
+
+Killed and timed-out mutants count as caught; survivors and mutants no test reaches count against
+the score. Exits 1 when the score of all modules together is under the goal.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+GOAL = 0.85
+CAUGHT = frozenset({"killed", "timeout", "segfault"})
+MISSED = frozenset({"survived", "no tests", "suspicious"})
+MUTMUT = Path(sys.executable).with_name("mutmut")
+
+
+def results() -> dict[str, str]:
+    """Mutant name -> status, as `mutmut results --all true` lists them."""
+    out = subprocess.run([str(MUTMUT), "results", "--all", "true"], capture_output=True, text=True, check=True)
+    pairs = (line.strip().rsplit(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+    return {name: status for name, status in pairs}
+
+
+def module_of(mutant: str) -> str:
+    """`core.locations.x__github__mutmut_8` -> `core/locations.py`."""
+    return mutant.rsplit(".", 1)[0].replace(".", "/") + ".py"
+
+
+def main() -> int:
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    missed: list[str] = []
+    for name, status in sorted(results().items()):
+        by_module[module_of(name)][status] += 1
+        if status in MISSED:
+            missed.append(f"{name}: {status}")
+    unchecked = sum(c[s] for c in by_module.values() for s in c if s not in CAUGHT | MISSED)
+    print("| module | mutants | caught | missed | score |\n|---|---:|---:|---:|---:|")
+    total = Counter[str]()
+    for module, counts in sorted(by_module.items()):
+        total.update(counts)
+        caught, lost = sum(counts[s] for s in CAUGHT), sum(counts[s] for s in MISSED)
+        print(f"| {module} | {caught + lost} | {caught} | {lost} | {caught / max(1, caught + lost):.0%} |")
+    caught, lost = sum(total[s] for s in CAUGHT), sum(total[s] for s in MISSED)
+    score = caught / max(1, caught + lost)
+    print(f"| **all** | {caught + lost} | {caught} | {lost} | **{score:.1%}** |")
+    print("\nMissed mutants (`mutmut show NAME` prints the change):")
+    print("\n".join(f"- {line}" for line in missed) or "- none")
+    if unchecked:
+        print(f"\n{unchecked} mutants were not checked (an interrupted run?)")
+        return 1
+    return 0 if score >= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
