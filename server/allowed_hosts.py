@@ -77,14 +77,15 @@ class AllowedHosts:
 
     def problem(self, headers: Headers) -> str | None:
         """Why these headers are refused, or None."""
-        host = headers.get("host")
-        if host is None:
-            return "the request has no Host header"
-        if host_name(host) not in self.names:
-            return f"the Host header {host!r} does not name this server"
-        origin = headers.get("origin")
-        if origin is not None and origin_host_name(origin) not in self.names:
-            return f"the Origin {origin!r} does not name this server"
+        hosts, origins = headers.getlist("host"), headers.getlist("origin")
+        if len(hosts) != 1:
+            return f"the request has {len(hosts) or 'no'} Host headers; it needs one"
+        if host_name(hosts[0]) not in self.names:
+            return f"the Host header {hosts[0]!r} does not name this server"
+        if len(origins) > 1:
+            return "the request has several Origin headers"
+        if origins and origin_host_name(origins[0]) not in self.names:
+            return f"the Origin {origins[0]!r} does not name this server"
         return None
 
     async def _refuse(self, problem: str, scope: Scope, receive: Receive, send: Send) -> None:

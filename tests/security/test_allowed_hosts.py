@@ -6,6 +6,7 @@ Origin; nothing it asks for may be answered or done."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Message
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from core.settings import Settings
+from server.allowed_hosts import AllowedHosts, allowed_host_names
 from server.app import create_app
 from server.bootstrap import Container
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -162,3 +165,51 @@ async def test_a_websocket_from_a_rebound_name_is_refused(live_server: str) -> N
     # AND the loopback names still connect
     assert await _handshake(live_server, f"localhost:{port}", f"http://localhost:{port}") == 101
     assert await _handshake(live_server, f"127.0.0.1:{port}") == 101
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ([("host", "127.0.0.1:8000"), ("host", "evil.example:8000")], "2 Host headers"),
+        ([("host", "evil.example:8000"), ("host", "127.0.0.1:8000")], "2 Host headers"),
+        ([("host", "127.0.0.1"), ("origin", "http://127.0.0.1"), ("origin", "http://evil.example")], "several Origin"),
+        ([("host", "évil.example")], "does not name this server"),
+        ([("host", "localhost" + "x" * 5000)], "does not name this server"),
+    ],
+)
+async def test_odd_host_and_origin_headers_are_refused(
+    client: httpx.AsyncClient, seed_job: Callable[..., Any], headers: list[tuple[str, str]], said: str
+) -> None:
+    # GIVEN a stored job WHEN its prompt is asked for with doubled, non-ASCII or oversized headers
+    seed_job(prompt=SECRET_PROMPT)
+    body = json.dumps({"query": PROMPTS}).encode()
+    sent = [(name.encode(), value.encode()) for name, value in [*headers, ("content-type", "application/json")]]
+    response = await client.send(httpx.Request("POST", "http://localhost/graphql", headers=sent, content=body))
+    # THEN the request is refused before anything is read, saying why
+    assert response.status_code == 400
+    assert said in response.json()["errors"][0]["message"]
+    assert SECRET_PROMPT not in response.text
+
+
+async def test_a_websocket_refused_where_the_server_cannot_answer_with_http_is_closed() -> None:
+    # GIVEN the middleware in front of an app, on an ASGI server without the denial-response extension
+    reached: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["type"])
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    scope = {"type": "websocket", "path": "/graphql", "headers": [(b"host", b"evil.example:8000")]}
+    # WHEN a handshake names another host
+    await AllowedHosts(app, allowed_host_names(Settings()))(scope, receive, send)
+    # THEN it is closed as a policy violation, saying why, and the app never sees it
+    assert [(m["type"], m["code"]) for m in sent] == [("websocket.close", 1008)]
+    assert "evil.example" in sent[0]["reason"]
+    assert reached == []
