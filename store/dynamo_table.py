@@ -126,3 +126,7 @@ def create_table(client: Any, table_name: str) -> None:
         return
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     client.update_time_to_live(**time_to_live_kwargs(table_name))
+
+
+STREAM_FILTER: Final = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {ITEM_TYPE: {"S": [ItemType.EVENT]}}}}
+"""The stream handler's event filter pattern (Lambda event filtering syntax): new event items only."""

@@ -49,6 +49,12 @@ class DynamoStore:
 
     def commit(self, change: Change) -> list[Event]:
         """Apply rows, events and artifacts in one TransactWriteItems; ConflictError on a stale version."""
+        writes, events = self.writes_for(change)
+        self._transact(writes, f"job {change.job.id}")
+        return events
+
+    def writes_for(self, change: Change) -> tuple[list[Item], list[Event]]:
+        """The conditional puts a commit of `change` makes, and its numbered events."""
         job = change.job
         last_seq, run_ids = self._job_state(job.id, change.job_version)
         now = utcnow()
@@ -61,8 +67,7 @@ class DynamoStore:
         writes += [self._run_put(run, version) for run, version in change.runs]
         writes += [self._put(_event_item(e), new=True) for e in events]
         writes += [self._put(self.artifacts.item(key, data)) for key, data in change.artifacts.items()]
-        self._transact(writes, f"job {job.id}")
-        return events
+        return writes, events
 
     def _job_state(self, job_id: str, version: int | None) -> tuple[int, dict[str, str]]:
         """The job's last event sequence and run ids at `version`; ConflictError when it moved."""

@@ -1,0 +1,1 @@
+"""The AWS side of the server: Lambda handlers, WebSocket subscriptions, stream fan-out, Batch dispatch."""
