@@ -22,7 +22,7 @@ from pydantic import SecretStr  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from core.services.jobs import JobRequest, create_job  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from server.dispatcher import SubprocessDispatcher  # noqa: E402
+from server.runtime.dispatcher import SubprocessDispatcher  # noqa: E402
 from store.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.anthropic_server import (  # noqa: E402
     FakeAnthropic,

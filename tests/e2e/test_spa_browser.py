@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from server.anthropic_replay import RecordedRequest
+from server.demo.anthropic_replay import RecordedRequest
 from tests.e2e.conftest import Server, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
 

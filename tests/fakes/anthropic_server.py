@@ -5,7 +5,7 @@
         client = anthropic.Anthropic(api_key=fake.api_key, base_url=fake.url)
 
 Each script step answers one HTTP request (a retried request takes the next step). A step
-is a turn dict (see server.anthropic_replay) or a function of the RecordedRequest
+is a turn dict (see server.demo.anthropic_replay) or a function of the RecordedRequest
 returning one, so a turn can depend on the previous tool result.
 """
 
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from server.anthropic_replay import (
+from server.demo.anthropic_replay import (
     CacheMeter,
     RecordedRequest,
     ReplayServer,

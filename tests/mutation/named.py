@@ -81,7 +81,7 @@ MUTATIONS = [
         "cache reads billed at the cache-write rate",
     ),
     Mutation(
-        "server/auth.py",
+        "server/web/auth.py",
         'if key.lower() == "authorization" and isinstance(item, str):',
         'if key == "authorization" and isinstance(item, str):',
         "tests/unit/server/test_token_guard.py::test_connection_init_params_carry_the_token_like_the_header",
@@ -109,7 +109,7 @@ MUTATIONS = [
         "isolation probing broken: commands silently run unisolated",
     ),
     Mutation(
-        "server/cli_follow.py",
+        "server/cli/follow.py",
         'variables = {"id": latest["id"], "after": latest.get("cursor")}',
         'variables = {"id": latest["id"], "after": None}',
         "tests/integration/cli/test_cli_live.py::test_wait_reconnects_with_its_cursor_after_a_server_restart",

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 PATIENCE = 60  # seconds; a guard against hanging, never a speed assertion
-SERVE = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
+SERVE = [sys.executable, "-c", "from server.cli.main import main; main()", "serve"]
 
 
 @dataclass

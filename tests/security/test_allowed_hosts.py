@@ -19,9 +19,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from core.settings import Settings
-from server.allowed_hosts import AllowedHosts, allowed_host_names
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.allowed_hosts import AllowedHosts, allowed_host_names
+from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.api.conftest import GraphQLWS
 from tests.unit.api.conftest import job_count

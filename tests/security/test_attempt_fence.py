@@ -15,7 +15,7 @@ from core.services.jobs import JobRequest, create_job, retry_runs
 from core.services.progress import RunProgress
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
-from server.cli import app
+from server.cli.main import app
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.dispatcher import RecordingDispatcher

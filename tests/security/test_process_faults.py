@@ -15,7 +15,7 @@ import pytest
 from core.models import RunStatus
 from core.services.jobs import cancel_job, retry_runs
 from core.settings import Settings
-from server.dispatcher import SubprocessDispatcher
+from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,

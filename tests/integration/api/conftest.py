@@ -15,8 +15,8 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from core.settings import Settings
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 
 GUARD = 15  # seconds; a deadlock guard, never a speed assertion

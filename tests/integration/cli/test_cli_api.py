@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from core.models import Patch, PatchFile, RunStatus
 from core.services.progress import RunProgress
-from server.cli import app
+from server.cli.main import app
 from tests.integration.cli.conftest import Api, fail, succeed
 
 runner = CliRunner()

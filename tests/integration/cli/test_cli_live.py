@@ -14,9 +14,9 @@ import pytest
 
 from core.models import RunStatus
 from core.services.progress import RunProgress
-from server.cli_follow import follow_job
-from server.cli_queries import CREATE_JOB
-from server.graphql_client import ConnectionLost, GraphQLClient
+from server.cli.follow import follow_job
+from server.cli.graphql_client import ConnectionLost, GraphQLClient
+from server.cli.queries import CREATE_JOB
 from tests.integration.cli.conftest import Api, SubscribeTap, start_api
 
 MakeRepo = Callable[..., Path]
@@ -47,7 +47,7 @@ class CliProcess:
     def __init__(self, *args: str) -> None:
         env = {**os.environ, "COLUMNS": "250"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from server.cli import main; main()", *args],
+            [sys.executable, "-c", "from server.cli.main import main; main()", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

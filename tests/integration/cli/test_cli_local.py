@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from core.models import RunStatus
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
-from server.cli import app
+from server.cli.main import app
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.cli.conftest import start_api
 

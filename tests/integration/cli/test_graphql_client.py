@@ -9,7 +9,7 @@ import pytest
 import strawberry
 from strawberry.asgi import GraphQL
 
-from server.graphql_client import GraphQLClient, GraphQLResponseError, ServerUnreachable, websocket_url
+from server.cli.graphql_client import GraphQLClient, GraphQLResponseError, ServerUnreachable, websocket_url
 from tests.integration.cli.live_server import LiveServer, free_port
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from server.cli import app
-from server.cli_serve import DEMO_NOTICE
-from server.samples import SAMPLE_NAME
+from server.cli.main import app
+from server.cli.serve import DEMO_NOTICE
+from server.demo.samples import SAMPLE_NAME
 from tests.integration.cli.live_server import free_port
 from tests.security.serve_process import ServeProcess, start_serve
 

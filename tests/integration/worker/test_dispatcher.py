@@ -13,7 +13,7 @@ import pytest
 from core.models import Job, JobStatus, RunStatus
 from core.services.jobs import cancel_job
 from core.settings import Settings
-from server.dispatcher import SubprocessDispatcher
+from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from core.errors import ConfigurationError
 from core.models import JobKind, Strategy
 from core.settings import DEFAULT_MODEL, Settings
-from server.anthropic_replay import CacheMeter
+from server.demo.anthropic_replay import CacheMeter
 from tests.fakes.anthropic_server import FakeAnthropic, text_turn, tool_turn, view
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import MAX_RETRIES, make_client

@@ -13,9 +13,9 @@ import pytest
 
 from core.models import JobKind, Strategy
 from core.settings import Settings
-from server.anthropic_replay import ReplayServer
-from server.demo import DEMO_API_KEY, DemoReplay, recorded_session, start_demo_endpoint, stop_demo_endpoints
-from server.samples import SAMPLE_FILES
+from server.demo.anthropic_replay import ReplayServer
+from server.demo.endpoint import DEMO_API_KEY, DemoReplay, recorded_session, start_demo_endpoint, stop_demo_endpoints
+from server.demo.samples import SAMPLE_FILES
 from tests.conftest import init_repo
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import make_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from server.anthropic_replay import estimate_tokens
+from server.demo.anthropic_replay import estimate_tokens
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
     edit,

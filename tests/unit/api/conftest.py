@@ -11,8 +11,8 @@ import pytest
 
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.app import create_app
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

@@ -11,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from resolvers.links import signed, verify
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.app import create_app
 from tests.unit.api.test_queries import DIFF, finish_run
 
 TOKEN = "s3cret-token"

@@ -6,8 +6,8 @@ import pytest
 
 from core.errors import ConfigurationError
 from core.settings import Settings
-from server.bootstrap import bootstrap
-from server.dispatcher import SubprocessDispatcher
+from server.runtime.bootstrap import bootstrap
+from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 
 

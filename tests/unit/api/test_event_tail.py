@@ -7,7 +7,7 @@ from typing import Any
 
 from core.models import RunStatus
 from core.services.progress import RunProgress
-from server.event_tail import EventTail
+from server.runtime.event_tail import EventTail
 
 GUARD = 10  # seconds; only a deadlock guard, never a speed assertion
 

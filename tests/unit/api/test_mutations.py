@@ -12,8 +12,8 @@ import pytest
 
 from core.models import RunStatus
 from core.services.progress import RunProgress
-from server.app import create_app
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.app import create_app
 from tests.unit.api.conftest import job_count
 
 CREATE = """mutation($input: CreateJobInput!) { createJob(input: $input) {

@@ -9,7 +9,7 @@ from core.services.jobs import JobRequest, create_job, retry_runs
 from core.services.progress import RunProgress
 from core.services.recovery import ORPHANED_MESSAGE, interrupt_orphaned_runs
 from core.settings import Settings
-from server.bootstrap import Container, bootstrap
+from server.runtime.bootstrap import Container, bootstrap
 from tests.fakes.dispatcher import RecordingDispatcher
 
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 from typer.testing import CliRunner
 
-from server.cli import app
+from server.cli.main import app
 
 runner = CliRunner()
 

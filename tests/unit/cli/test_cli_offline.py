@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from core.settings import Settings
-from server.cli import app
-from server.cli_input import resolve_repository
-from server.cli_serve import DEMO_NOTICE, banner
+from server.cli.job_input import resolve_repository
+from server.cli.main import app
+from server.cli.serve import DEMO_NOTICE, banner
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.locations import is_allowed, normalize
 from core.settings import Settings
-from server.samples import SAMPLE_FILES, ensure_sample_repository
+from server.demo.samples import SAMPLE_FILES, ensure_sample_repository
 
 
 def test_sample_is_a_committed_git_repository_with_passing_tests(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 PROBE = (
-    "from server.hardening import make_undumpable, is_dumpable\n"
+    "from server.runtime.hardening import make_undumpable, is_dumpable\n"
     "before = is_dumpable()\n"
     "took = make_undumpable()\n"
     "print(before, took, is_dumpable())\n"
@@ -28,7 +28,7 @@ PARENT = """
 import subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", '''
 import signal, sys, time
-from server.hardening import die_with_parent
+from server.runtime.hardening import die_with_parent
 assert die_with_parent(signal.SIGTERM)
 print("armed", flush=True)
 time.sleep(60)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import Settings
-from server.auth import TokenGuard
+from server.web.auth import TokenGuard
 
 
 def guard(token: str | None, tmp_path: Any) -> TokenGuard:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from typing import Any
 
-from server.cli_queries import JOB_UPDATED
-from server.graphql_client import ConnectionLost, GraphQLClient, ServerUnreachable
+from server.cli.graphql_client import ConnectionLost, GraphQLClient, ServerUnreachable
+from server.cli.queries import JOB_UPDATED
 
 FINISHED_JOB_STATUSES = frozenset({"SUCCEEDED", "FAILED", "PARTIAL", "CANCELLED"})
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)

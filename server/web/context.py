@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from resolvers.context import Context, EventFeed
-from server.auth import TokenGuard
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.auth import TokenGuard
 
 
 def request_context(container: Container, guard: TokenGuard, feed: EventFeed | None) -> Context:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from core.settings import Settings
-from server.anthropic_replay import CacheMeter, RecordedRequest, ReplayServer, Reply, turn_reply
+from server.demo.anthropic_replay import CacheMeter, RecordedRequest, ReplayServer, Reply, turn_reply
 
 DEMO_API_KEY = "demo-key-local-replay-only"  # never leaves this machine: the endpoint is 127.0.0.1
 READ_ONLY_MARKER = "read-only analysis"  # in the system prompt of ANALYZE jobs (worker/prompts/analyze.md)
@@ -27,8 +27,8 @@ _servers: list[ReplayServer] = []
 
 @cache
 def recorded_session() -> dict[str, Any]:
-    """The recorded session (package data `server/demo_session.json`)."""
-    text = resources.files("server").joinpath("demo_session.json").read_text(encoding="utf-8")
+    """The recorded session (package data `server/demo/session.json`)."""
+    text = resources.files("server.demo").joinpath("session.json").read_text(encoding="utf-8")
     session: dict[str, Any] = json.loads(text)
     return session
 

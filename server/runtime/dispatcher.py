@@ -20,7 +20,7 @@ from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.settings import Settings
-from server.hardening import die_with_parent
+from server.runtime.hardening import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 # (`import anthropic` alone takes seconds; a fork takes milliseconds).
 PRELOAD = [
     "__main__",
-    "server.forkserver_init",
-    "server.dispatcher",
-    "server.worker_command",
+    "server.runtime.forkserver_init",
+    "server.runtime.dispatcher",
+    "server.runtime.worker_command",
     "worker.pipeline",
     "store.sqlite",
 ]
@@ -58,7 +58,7 @@ def _run_in_child(settings: Settings, job_id: str, index: int, attempt: int, env
     os.environ.clear()
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _unwind)
-    from server.worker_command import run_worker
+    from server.runtime.worker_command import run_worker
 
     run_worker(settings, job_id, index, attempt)
 

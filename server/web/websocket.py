@@ -16,9 +16,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
-from server.auth import TokenGuard
-from server.json_text import NotUnicodeText, load_json_text
-from server.ws_messages import CheckedTransportWSHandler
+from server.web.auth import TokenGuard
+from server.web.json_text import NotUnicodeText, load_json_text
+from server.web.ws_messages import CheckedTransportWSHandler
 
 
 class GraphQLWebSocket(GraphQL[Context, None]):

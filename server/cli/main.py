@@ -20,12 +20,12 @@ from core.errors import CodyBatchError
 from core.models import JobKind, JobStatus, OutputMode, Strategy
 from core.services.jobs import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
 from core.settings import Settings
-from server import cli_queries as q
-from server.cli_follow import follow_job
-from server.cli_input import build_job_input
-from server.cli_render import ProgressLines, jobs_table, print_job_detail, runs_table
-from server.cli_serve import DEMO_NOTICE
-from server.graphql_client import GraphQLClient, GraphQLClientError
+from server.cli import queries as q
+from server.cli.follow import follow_job
+from server.cli.graphql_client import GraphQLClient, GraphQLClientError
+from server.cli.job_input import build_job_input
+from server.cli.render import ProgressLines, jobs_table, print_job_detail, runs_table
+from server.cli.serve import DEMO_NOTICE
 
 app = typer.Typer(
     name="cody-batch",
@@ -109,7 +109,7 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude."),
 ) -> None:
     """Run the local server: GraphQL API, UI and workers."""
-    from server.cli_serve import run_server
+    from server.cli.serve import run_server
 
     with expected_errors():
         settings = load_settings(host=host, port=port, demo=True if demo else None)
@@ -269,7 +269,7 @@ def worker_run(
     """Run one repository of a job here, on the store directly."""
     if repo is None:
         raise fail("give --repo N (or set AWS_BATCH_JOB_ARRAY_INDEX)", EXIT_INPUT)
-    from server.worker_command import run_worker
+    from server.runtime.worker_command import run_worker
 
     with expected_errors():
         run_worker(load_settings(), job_id, repo, attempt)

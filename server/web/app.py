@@ -17,16 +17,16 @@ from starlette.types import Scope
 
 from resolvers.context import EventFeed
 from schema.build import get_schema
-from server.allowed_hosts import AllowedHosts, allowed_host_names
-from server.auth import TokenGuard
-from server.bootstrap import Container
-from server.context import connection_context, request_context
-from server.downloads import PatchDownload
-from server.event_tail import EventTail
-from server.http import GraphQLHTTP
-from server.websocket import GraphQLWebSocket
+from server.runtime.bootstrap import Container
+from server.runtime.event_tail import EventTail
+from server.web.allowed_hosts import AllowedHosts, allowed_host_names
+from server.web.auth import TokenGuard
+from server.web.context import connection_context, request_context
+from server.web.downloads import PatchDownload
+from server.web.http import GraphQLHTTP
+from server.web.websocket import GraphQLWebSocket
 
-SPA_DIR = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+SPA_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 GRAPHQL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 
 from core.settings import Settings
-from server.samples import ensure_sample_repository
+from server.demo.samples import ensure_sample_repository
 
 DEMO_NOTICE = "model: a recorded demo session, not Claude"
 
 
 def start_demo(settings: Settings) -> str:
     """Start the recorded-session model endpoint the workers will call; its base URL."""
-    from server.demo import start_demo_endpoint
+    from server.demo.endpoint import start_demo_endpoint
 
     return start_demo_endpoint(settings)
 
@@ -50,9 +50,9 @@ def run_server(settings: Settings, console: Console) -> None:
     """Serve the API and UI until interrupted."""
     import uvicorn
 
-    from server.app import create_app
-    from server.bootstrap import bootstrap
-    from server.hardening import make_undumpable
+    from server.runtime.bootstrap import bootstrap
+    from server.runtime.hardening import make_undumpable
+    from server.web.app import create_app
 
     make_undumpable()  # the server (and the forkserver it starts) hold the keys
     container = bootstrap(settings)  # first: it locks the data dir, so a second server changes nothing

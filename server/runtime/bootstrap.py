@@ -12,7 +12,7 @@ from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from server.data_dir_lock import DataDirLock
+    from server.runtime.data_dir_lock import DataDirLock
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ def bootstrap(settings: Settings) -> Container:
             f"CODY_BATCH_BACKEND={settings.backend} is not available in this build yet; use local (the default)"
         )
     # Imported here: the adapters are heavy and only the local backend needs them.
-    from server.data_dir_lock import DataDirLock
-    from server.dispatcher import SubprocessDispatcher
+    from server.runtime.data_dir_lock import DataDirLock
+    from server.runtime.dispatcher import SubprocessDispatcher
     from store.sqlite import SqliteStore
 
     # First, before anything reads or writes the data dir: a second server changes nothing.

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from server.json_text import NotUnicodeText, load_json_text
+from server.web.json_text import NotUnicodeText, load_json_text
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"

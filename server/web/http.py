@@ -17,8 +17,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
-from server.auth import TokenGuard
-from server.http_params import (
+from server.web.auth import TokenGuard
+from server.web.http_params import (
     GRAPHQL_RESPONSE,
     JSON,
     GraphQLParams,

@@ -1,4 +1,4 @@
-"""Imported by the worker forkserver only (see server.dispatcher.PRELOAD).
+"""Imported by the worker forkserver only (see server.runtime.dispatcher.PRELOAD).
 
 The forkserver inherits the server's environment, keys included, and every run is forked
 from it; importing this module is how a forkserver process runs code at start, so here,
@@ -8,7 +8,7 @@ of the commands that runs start, and it imports what a run's first model call ne
 
 from __future__ import annotations
 
-from server.hardening import make_undumpable
+from server.runtime.hardening import make_undumpable
 from worker.agent.client import warm_up
 
 HARDENED = make_undumpable()

@@ -9,8 +9,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from core.models import Patch, RepositoryRun
 from resolvers.links import patch_path, verify
-from server.auth import TokenGuard
-from server.bootstrap import Container
+from server.runtime.bootstrap import Container
+from server.web.auth import TokenGuard
 
 
 def _patch_of(run: RepositoryRun, attempt: str | None) -> Patch | None:

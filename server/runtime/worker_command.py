@@ -42,7 +42,7 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
 def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> None:
     """Run repository `index` of job `job_id` to a final status, on the store directly; with
     `attempt`, only that attempt (nothing when the run has moved on)."""
-    from server.hardening import make_undumpable
+    from server.runtime.hardening import make_undumpable
     from store.sqlite import SqliteStore
     from worker.pipeline import run_repository
 
