@@ -250,6 +250,6 @@ def spa_app(directory: Path | None) -> Any:
     """The built SPA (client routes fall back to index.html), or None when it is not built."""
     if directory is None or not (directory / "index.html").is_file():
         return None
-    from server.app import SinglePageApp
+    from server.web.app import SinglePageApp
 
     return SinglePageApp(directory=directory, html=True)
