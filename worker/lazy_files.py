@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from worker.git_names import git_name_in
 from worker.workspace import Workspace
 
 MAX_LINK_HOPS = 40  # as the kernel's limit on symlinks followed in one lookup
@@ -118,7 +119,7 @@ class LazyFiles:
 
 def _relative_parts(raw: str, root: Path) -> deque[str]:
     """The components of `raw` relative to the root (absolute paths inside it are made relative)."""
-    given = PurePosixPath(raw.strip())
+    given = PurePosixPath(raw)
     if given.is_absolute():
         if not given.is_relative_to(root):
             return deque()  # refused by the sandbox anyway
@@ -127,8 +128,8 @@ def _relative_parts(raw: str, root: Path) -> deque[str]:
 
 
 def _inside(path: Path, root: Path) -> str | None:
-    """`path` relative to the root as posix text, or None outside the root or inside .git."""
+    """`path` relative to the root as posix text, or None outside the root or inside .git (or a variant)."""
     if not path.is_relative_to(root):
         return None
     rel = path.relative_to(root)
-    return None if ".git" in rel.parts else rel.as_posix()
+    return None if git_name_in(rel.parts) is not None else rel.as_posix()

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.models import Patch, PatchFile
-from worker.workspace import Workspace
+from worker.git_process import GitError
+from worker.workspace import Workspace, WorkspaceError
 
 # Stable output whatever the user's git config says (prefixes, colour, external diff).
 _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "-M")
+_INVALID_PATH = re.compile(r"invalid path '(.*)'")
 _CHANGE = {"A": "ADDED", "M": "MODIFIED", "D": "DELETED", "R": "RENAMED", "T": "MODIFIED", "C": "ADDED"}
+
+
+class ForbiddenPath(WorkspaceError):
+    """The change holds a path git refuses to store (a `.git` variant a command created)."""
+
+    step = None  # validation or patch, whichever staged it first
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            "FORBIDDEN_PATH",
+            f"the change creates {path!r}, a name git treats as .git (on Windows or macOS it names the git "
+            "directory), so it cannot be part of a patch",
+        )
 
 
 @dataclass
@@ -68,7 +84,13 @@ def stage(workspace: Workspace) -> Diff:
     In a lazy workspace, files never checked out are skip-worktree entries: `add -A` leaves
     them as they are (not deleted); `--sparse` lets it stage new files outside the patterns.
     """
-    workspace.git("add", "-A", "--sparse")
+    try:
+        workspace.git("add", "-A", "--sparse")
+    except GitError as err:
+        invalid = _INVALID_PATH.search(err.stderr)
+        if invalid is None:
+            raise
+        raise ForbiddenPath(invalid[1]) from None
     stats = _numstat(workspace)
     files = []
     for change, path in _changes(workspace):

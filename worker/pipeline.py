@@ -29,6 +29,7 @@ from worker.steps import (
     RunContext,
     Step,
     Validate,
+    run_secrets,
 )
 from worker.validation import CommandRunner, sandboxed_runner
 from worker.workspace import WorkspaceError
@@ -87,7 +88,7 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
         logger.info("run %s is at attempt %s, not %s", run.id, run.attempt, attempt)
         return
     progress = RunProgress(ports.store, run.id, run.attempt)
-    secrets = [s.get_secret_value() for s in (ports.settings.github_token, ports.settings.anthropic_api_key) if s]
+    secrets = list(run_secrets(ports.settings))
     try:
         with ExitStack() as stack:
             token = ports.settings.github_token

@@ -35,6 +35,12 @@ MISSING_KEY = (
 )
 
 
+def run_secrets(settings: Settings) -> tuple[str, ...]:
+    """The secrets a run knows (the API key, the tokens): hidden from tool output and failure messages."""
+    held = (settings.anthropic_api_key, settings.github_token, settings.api_token)
+    return tuple(secret.get_secret_value() for secret in held if secret)
+
+
 class Finished(Exception):  # a control-flow signal, like StopIteration
     """The run ends early with this status (e.g. NO_CHANGES); not an error."""
 
@@ -185,6 +191,7 @@ class RunAgent(Step):
             command_timeout=settings.command_timeout,
             spent_before_usd=spent_before,
             max_job_cost_usd=settings.max_job_cost_usd,
+            secrets=run_secrets(settings),
         )
         thread = Thread(run_id=run.id, attempt=run.attempt, model=job.model)
         return Agent(

@@ -23,7 +23,7 @@ _SPECIAL = frozenset("*?[]\\ !#")
 
 
 class WorkspaceError(Exception):
-    """The repository could not be checked out; the message is safe to show."""
+    """The workspace cannot be used (checkout, or what a command did to it); the message is safe to show."""
 
     # The clone runs while Claude's first call is under way, so when it fails the run's step
     # may already say "agent": the failure is recorded under the step it belongs to.

@@ -19,10 +19,10 @@ from core.models import RunStatus
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, bash, tool_turn
-from tests.integration.worker.conftest import fake_model, greeting_edit, model_settings, run_all, submit
+from tests.integration.worker.conftest import greeting_edit, run_all, submit
 from tests.security.worker_fixtures import ANTHROPIC_KEY, GITHUB_TOKEN, GitSpy, git_spy, worker_secrets
 
-__all__ = ["fake_model", "git_spy", "model_settings", "worker_secrets"]  # fixtures
+__all__ = ["git_spy", "worker_secrets"]  # fixtures
 
 GIT_DIR = 'GD=$(sed "s/^gitdir: //" .git)'
 
@@ -81,7 +81,8 @@ def victim(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hostile_settings(model_settings: Settings) -> Settings:
+def hostile_settings(model_settings: Settings, fake_model: FakeAnthropic) -> Settings:
+    fake_model.api_key = ANTHROPIC_KEY  # the real key of a server started with one
     return model_settings.model_copy(
         update={
             "allow_commands": True,

@@ -12,20 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from worker.agent.redaction import is_secret_name
 from worker.agent.sandbox import ToolError
 
 MAX_OUTPUT_CHARS = 30_000
 # Only these variables reach commands; everything else (API keys, tokens, cloud credentials,
 # our own settings) stays in the worker.
 ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-SECRET_MARKERS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "CREDENTIAL")
-SECRET_PREFIXES = ("ANTHROPIC_", "GITHUB_", "AWS_", "CODY_BATCH_")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an environment variable may hold a credential."""
-    upper = name.upper()
-    return upper.startswith(SECRET_PREFIXES) or any(marker in upper for marker in SECRET_MARKERS)
 
 
 def scrubbed_environment(home: Path) -> dict[str, str]:

@@ -56,6 +56,7 @@ class AgentConfig:
     spent_before_usd: float = 0.0  # other runs of the job, for the per-job budget
     max_job_cost_usd: float | None = None
     prompt_caching: bool = True
+    secrets: tuple[str, ...] = ()  # the run's key and tokens, hidden from tool output
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Agent:
             read_only=config.read_only,
             command_timeout=config.command_timeout,
             files=files,
+            secrets=config.secrets,
         )
         thread.system = thread.system or system_blocks(config.system_prompt, config.prompt_caching)
         thread.tools = thread.tools or tools_with_breakpoint(self.tools.definitions, config.prompt_caching)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from worker.agent.command import CommandTool, is_secret_name
+from worker.agent.command import CommandTool
+from worker.agent.redaction import REDACTED, redact, secret_values
 from worker.agent.sandbox import ToolError, Workspace
 from worker.agent.text_editor import OnDemandFiles, TextEditorTool
 
-REDACTED = "[REDACTED]"
-
-
-def secret_values() -> list[str]:
-    """Values of credential-like variables in this process, to be scrubbed from tool output."""
-    return sorted(
-        {value for name, value in os.environ.items() if is_secret_name(name) and len(value) >= 8},
-        key=len,
-        reverse=True,
-    )
+__all__ = ["REDACTED", "ToolBox"]
 
 
 class ToolBox:
@@ -33,13 +25,14 @@ class ToolBox:
         read_only: bool = False,
         command_timeout: float = 300.0,
         files: OnDemandFiles | None = None,
+        secrets: Sequence[str | None] = (),
     ) -> None:
         self.editor = TextEditorTool(Workspace(workspace), read_only=read_only, files=files)
         self.files = files
         # A read-only analysis gets no shell: a command could change the files it reports on.
         with_shell = allow_commands and not read_only
         self.command = CommandTool(self.editor.workspace.root, command_timeout) if with_shell else None
-        self._secrets = secret_values()
+        self._secrets = secret_values(secrets)
 
     @property
     def definitions(self) -> list[dict[str, Any]]:
@@ -72,12 +65,11 @@ class ToolBox:
             text, is_error = str(error), True
         except OSError as error:
             text, is_error = f"The tool failed: {error.strerror or error}", True
-        result: dict[str, Any] = {"type": "tool_result", "tool_use_id": block["id"], "content": self._redact(text)}
+        result: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": block["id"],
+            "content": redact(text, self._secrets),
+        }
         if is_error:
             result["is_error"] = True
         return result
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
