@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, NotFoundError, RunCancelled
-from core.models import EventKind, JobStatus, Message, OutputMode, RunStatus, Thread, Usage
+from core.models import EventKind, JobStatus, Message, OutputMode, Patch, RepositoryRun, RunStatus, Thread, Usage
 from core.services.jobs import JobRequest, cancel_job, create_job, retry_runs
 from core.services.progress import RunProgress, load_thread
 from core.settings import Settings
@@ -164,3 +164,114 @@ def test_saved_thread_is_readable_and_usage_adds_up_to_the_job(
     assert loaded is not None and loaded.turns == 1
     kinds = [e.kind for e in store.list_events(job.id)]
     assert kinds.count(EventKind.TURN) == 2 and EventKind.USAGE in kinds
+
+
+def three_run_job(
+    store: SqliteStore, dispatcher: RecordingDispatcher, settings: Settings, make_repo: Callable[..., Path]
+) -> list[RepositoryRun]:
+    """A job whose runs ended FAILED (with a summary, patch, usage and times), SUCCEEDED and CANCELLED."""
+    repos = [str(make_repo(name)) for name in ("f", "s", "c")]
+    job = create_job(store, dispatcher, settings, JobRequest(prompt="x", repositories=repos))
+    failed, succeeded, cancelled = store.get_runs([job.id])[job.id]
+    progress = RunProgress(store, failed.id)
+    progress.advance(
+        RunStatus.VALIDATING,
+        step="validate",
+        summary="tried",
+        patch=Patch(artifact_key="patches/f/1.diff", additions=1),
+        usage=Usage(input_tokens=7, cost_usd=0.5),
+    )
+    progress.fail("CHECK_FAILED", "the check failed")
+    RunProgress(store, succeeded.id).advance(RunStatus.CLONING)
+    RunProgress(store, succeeded.id).advance(RunStatus.SUCCEEDED, step="done")
+    RunProgress(store, cancelled.id).advance(RunStatus.CANCELLED)
+    dispatcher.dispatched.clear()
+    return store.get_runs([job.id])[job.id]
+
+
+def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_the_attempt(
+    store: SqliteStore, dispatcher: RecordingDispatcher, settings: Settings, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a job with a failed, a succeeded and a cancelled run
+    failed, succeeded, cancelled = three_run_job(store, dispatcher, settings, make_repo)
+    # WHEN retried without naming runs
+    job = retry_runs(store, dispatcher, failed.job_id)
+    # THEN only the failed run starts again, as a clean attempt 2 that remembers all of attempt 1
+    again, same_succeeded, same_cancelled = store.get_runs([job.id])[job.id]
+    assert dispatcher.dispatched == [(job.id, [0])]
+    assert (same_succeeded, same_cancelled) == (succeeded.model_copy(), cancelled.model_copy())
+    assert (again.id, again.job_id, again.index, again.location) == (
+        failed.id,
+        failed.job_id,
+        failed.index,
+        failed.location,
+    )
+    assert (again.status, again.attempt, again.step, again.error, again.summary, again.patch) == (
+        RunStatus.PENDING,
+        2,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert again.usage == Usage() and again.started_at is None and again.finished_at is None
+    [earlier] = again.attempts
+    assert earlier.model_dump() == {
+        "attempt": 1,
+        "status": RunStatus.FAILED,
+        "step": "validate",
+        "error": failed.error.model_dump() if failed.error else None,
+        "summary": "tried",
+        "patch": failed.patch.model_dump() if failed.patch else None,
+        "usage": failed.usage.model_dump(),
+        "started_at": failed.started_at,
+        "finished_at": failed.finished_at,
+    }
+    assert earlier.started_at is not None and earlier.finished_at is not None
+    # AND the job spent what attempt 1 spent
+    assert job.status is JobStatus.RUNNING and job.usage.cost_usd == 0.5
+
+
+def test_retry_of_named_runs_restarts_those_once_each(
+    store: SqliteStore, dispatcher: RecordingDispatcher, settings: Settings, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a job with a failed, a succeeded and a cancelled run
+    failed, succeeded, cancelled = three_run_job(store, dispatcher, settings, make_repo)
+    # WHEN the succeeded and the cancelled run are named (one twice)
+    retry_runs(store, dispatcher, failed.job_id, [cancelled.id, succeeded.id, cancelled.id])
+    # THEN exactly those restart, each once, in the order named, and the failed one is left alone
+    runs = store.get_runs([failed.job_id])[failed.job_id]
+    assert [(r.status, r.attempt) for r in runs] == [
+        (RunStatus.FAILED, 1),
+        (RunStatus.PENDING, 2),
+        (RunStatus.PENDING, 2),
+    ]
+    assert dispatcher.dispatched == [(failed.job_id, [2, 1])]
+
+
+def test_retry_refuses_unknown_and_unfinished_runs_and_changes_nothing(
+    store: SqliteStore, dispatcher: RecordingDispatcher, settings: Settings, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a job with one finished and one running run
+    repos = [str(make_repo("a")), str(make_repo("b"))]
+    job = create_job(store, dispatcher, settings, JobRequest(prompt="x", repositories=repos))
+    done, running = store.get_runs([job.id])[job.id]
+    RunProgress(store, done.id).fail("X", "failed")
+    RunProgress(store, running.id).advance(RunStatus.CLONING)
+    before = store.get_runs([job.id])[job.id]
+    dispatcher.dispatched.clear()
+    # WHEN an unknown run is named THEN NotFoundError names it
+    with pytest.raises(NotFoundError) as unknown:
+        retry_runs(store, dispatcher, job.id, [done.id, "nope"])
+    assert str(unknown.value) == f"job {job.id} has no run with id nope"
+    # WHEN a running run is named THEN an InputError on runIds says to cancel it first
+    with pytest.raises(InputError) as unfinished:
+        retry_runs(store, dispatcher, job.id, [done.id, running.id])
+    assert unfinished.value.field == "runIds"
+    assert unfinished.value.message == f"run {running.id} is still CLONING; cancel it first"
+    # AND nothing was written or dispatched
+    assert store.get_runs([job.id])[job.id] == before and dispatcher.dispatched == []
+    # AND a job with nothing failed retries nothing by default
+    RunProgress(store, running.id).advance(RunStatus.SUCCEEDED)
+    retry_runs(store, dispatcher, job.id, [])
+    assert dispatcher.dispatched == []
