@@ -7,9 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from core.models import Verdict
+from core.models import ValidationCheck, Verdict
 from worker.patch import changed_paths
-from worker.validation import run_check, sandboxed_runner, syntax_error, validate
+from worker.validation import (
+    MAX_SYNTAX_BYTES,
+    MAX_SYNTAX_FILES,
+    PRE_EXISTING_NOTE,
+    TIMED_OUT,
+    CheckRun,
+    run_check,
+    sandboxed_runner,
+    syntax_checks,
+    syntax_error,
+    validate,
+    verdict,
+)
 from worker.workspace import checkout
 
 RUNNER = sandboxed_runner(timeout=30)
@@ -105,3 +117,110 @@ def test_check_command_sees_no_secrets(make_repo: Callable[..., Path], monkeypat
     # THEN the key is absent and the exit code is kept
     assert result.exit_code == 3
     assert "sk-ant-sentinel-123" not in result.output
+
+
+def test_feedback_says_what_broke_and_whether_it_passed_before(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a change that breaks the check command and a Python file that parsed before
+    with checkout(str(make_repo("fb", {"app.py": "# good\n"}))) as workspace:
+        before = run_check(RUNNER, workspace, CHECK)
+        (workspace.path / "app.py").write_text("# bad\ndef f(:\n")
+        outcome = validate(workspace, changed_paths(workspace), command=CHECK, before=before, runner=RUNNER)
+    # THEN Claude hears both problems, in this order, and what to do
+    error = syntax_error("app.py", "# bad\ndef f(:\n")
+    assert outcome.feedback == (
+        f"These files no longer parse after your change:\n- app.py: {error}"
+        f"\n\nThe check command `{CHECK}` failed (exit code 1). It passed before your change.\n"
+        "\n\nPlease fix this, then end your turn with a short summary."
+    )
+    assert [(c.name, c.status) for c in outcome.validation.checks] == [
+        ("syntax app.py", "FAILED"),
+        (f"before: {CHECK}", "PASSED"),
+        (f"after: {CHECK}", "FAILED"),
+    ]
+
+
+def test_feedback_on_a_check_that_failed_before_too(make_repo: Callable[..., Path]) -> None:
+    with checkout(str(make_repo("pre", {"app.py": "# bad\n"}))) as workspace:
+        before = run_check(RUNNER, workspace, f"{CHECK} || (echo missing; exit 4)")
+        (workspace.path / "app.py").write_text("# still bad\n")
+        command = f"{CHECK} || (echo missing; exit 4)"
+        outcome = validate(workspace, changed_paths(workspace), command=command, before=before, runner=RUNNER)
+    assert outcome.validation.verdict is Verdict.PRE_EXISTING_FAILURE
+    assert outcome.feedback == (
+        f"The check command `{command}` failed (exit code 4). It failed before your change too; fix it if that "
+        "is part of the task, otherwise say it is unrelated.\nmissing\n"
+        "\n\nPlease fix this, then end your turn with a short summary."
+    )
+
+
+def test_syntax_is_checked_only_on_regular_small_files_of_known_languages(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a change adding a symlinked, an oversized, an upper-case-suffixed and an unknown-language file
+    with checkout(str(make_repo("odd"))) as workspace:
+        (workspace.path / "big.json").write_text("[" + "1," * (MAX_SYNTAX_BYTES // 2) + "1]")
+        (workspace.path / "link.py").symlink_to("app.py")
+        (workspace.path / "LOUD.PY").write_text("def f(:\n")
+        (workspace.path / "notes.txt").write_text("def f(:\n")
+        checks = syntax_checks(workspace, changed_paths(workspace))
+    # THEN the symlink and the oversized file are skipped, the suffix's case does not matter, text is not checked
+    assert {(c.name, c.status, c.output) for c in checks} == {
+        ("syntax big.json", "SKIPPED", "not a regular small file"),
+        ("syntax link.py", "SKIPPED", "not a regular small file"),
+        ("syntax LOUD.PY", "FAILED", syntax_error("LOUD.PY", "def f(:\n")),
+    }
+
+
+def test_a_new_file_that_does_not_parse_is_a_regression(make_repo: Callable[..., Path]) -> None:
+    with checkout(str(make_repo("new"))) as workspace:
+        (workspace.path / "new.toml").write_text("a = \n")
+        outcome = validate(workspace, changed_paths(workspace), command=None, before=None, runner=None)
+    assert outcome.validation.verdict is Verdict.REGRESSED
+    assert PRE_EXISTING_NOTE not in outcome.validation.checks[0].output
+
+
+def test_only_the_first_files_up_to_the_limit_are_checked(make_repo: Callable[..., Path]) -> None:
+    paths = [f"f{i:03}.json" for i in range(MAX_SYNTAX_FILES + 1)]
+    with checkout(str(make_repo("many", dict.fromkeys(paths, "{}")))) as workspace:
+        checks = syntax_checks(workspace, ["notes.txt", *paths])
+    assert [c.name for c in checks] == [f"syntax {p}" for p in paths[:MAX_SYNTAX_FILES]]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("echo out", (0, "out\n")),
+        ("echo out; exit 3", (3, "out\n")),
+        ("true", (0, "(no output)")),
+        ("printf 'no newline'; exit 255", (255, "no newline")),
+        ("echo '[exit code 5]'", (0, "[exit code 5]\n")),
+    ],
+)
+def test_the_sandboxed_runner_returns_the_exit_code_and_the_output_apart(
+    command: str, expected: tuple[int, str], tmp_path: Path
+) -> None:
+    assert RUNNER(command, tmp_path) == expected
+
+
+def test_a_check_that_outlives_its_time_is_exit_code_124(tmp_path: Path) -> None:
+    code, output = sandboxed_runner(timeout=0.5)("sleep 30", tmp_path)
+    assert code == TIMED_OUT == 124 and "timed out after 0.5 seconds" in output
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "syntax_status", "expected"),
+    [
+        (None, None, "PASSED", Verdict.UNVERIFIED),
+        (0, None, "PASSED", Verdict.UNVERIFIED),
+        (None, 0, "PASSED", Verdict.UNVERIFIED),
+        (0, 0, "FAILED", Verdict.REGRESSED),
+        (1, 0, "PASSED", Verdict.VERIFIED),
+    ],
+)
+def test_verdicts_without_a_check_run_or_with_broken_syntax(
+    before: int | None, after: int | None, syntax_status: str, expected: Verdict
+) -> None:
+    checks = [ValidationCheck(name="syntax a.py", status=syntax_status, output="SyntaxError")]
+
+    def run(code: int | None) -> CheckRun | None:
+        return None if code is None else CheckRun(code, "")
+
+    assert verdict(run(before), run(after), checks) is expected

@@ -1,0 +1,65 @@
+"""The file tools' confinement: every path resolved for real inside the workspace, never into .git."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from worker.agent.sandbox import ToolError, Workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("x = 1\n")
+    (root / ".git").mkdir()
+    (tmp_path / "repo-evil").mkdir()
+    return Workspace(root)
+
+
+@pytest.mark.parametrize(
+    ("raw", "relative"),
+    [("src/app.py", "src/app.py"), (" src/app.py ", "src/app.py"), ("src/../src/app.py", "src/app.py"), (".", ".")],
+)
+def test_paths_inside_resolve_to_the_real_file_and_display_relative(
+    workspace: Workspace, raw: str, relative: str
+) -> None:
+    real = workspace.resolve(raw)
+    assert real == (workspace.root / relative).resolve()
+    assert workspace.display(real) == relative
+
+
+def test_an_absolute_path_inside_and_the_root_itself_are_allowed(workspace: Workspace) -> None:
+    assert workspace.resolve(str(workspace.root / "src" / "app.py")) == workspace.root / "src" / "app.py"
+    assert workspace.resolve(str(workspace.root)) == workspace.root
+    assert workspace.display(workspace.root) == "."
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "A non-empty `path` is required."),
+        ("   ", "A non-empty `path` is required."),
+        (None, "A non-empty `path` is required."),
+        (7, "A non-empty `path` is required."),
+        ("src/\0app.py", "The path contains a NUL character."),
+        ("../repo-evil/x", "Access denied: ../repo-evil/x is outside the repository."),
+        ("..", "Access denied: .. is outside the repository."),
+        ("/etc/passwd", "Access denied: /etc/passwd is outside the repository."),
+        (".git/config", "Access denied: .git/config is inside .git, which the tools may not read or write."),
+        (".git", "Access denied: .git is inside .git, which the tools may not read or write."),
+        ("src/.git/../app.py", "Access denied: src/.git/../app.py is inside .git"),
+    ],
+)
+def test_paths_outside_empty_or_into_git_are_tool_errors(workspace: Workspace, raw: Any, message: str) -> None:
+    with pytest.raises(ToolError) as refused:
+        workspace.resolve(raw)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_sibling_directory_sharing_the_root_name_is_outside(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="outside the repository"):
+        workspace.resolve(str(tmp_path / "repo-evil"))
