@@ -36,8 +36,19 @@ def test_an_unknown_model_costs_as_much_as_the_dearest_tier_not_nothing() -> Non
     assert price_usage(PRICES, "claude-typo", cache_write_tokens=1_000_000).cost_usd == 6.25
 
 
-def test_a_rate_missing_from_a_row_is_free_and_costs_are_rounded_to_millionths() -> None:
-    assert price_usage({"m": {"input": 3.0}}, "m", output_tokens=1_000_000).cost_usd == 0.0
+def test_a_single_token_is_priced_and_no_tokens_cost_nothing() -> None:
     assert price_usage({"m": {"input": 3.0}}, "m", input_tokens=1).cost_usd == 0.000003
     assert price_usage({"m": {"input": 3.0}}, "m", input_tokens=1, output_tokens=5).cost_usd == 0.000003
     assert price_usage(PRICES, "m").cost_usd == 0.0
+
+
+@pytest.mark.parametrize("kind", ["input", "output", "cache_read", "cache_write"])
+def test_a_kind_missing_from_a_row_costs_nothing(kind: str) -> None:
+    # GIVEN a row without one kind's rate WHEN a million tokens of that kind are priced THEN they are free
+    row = {k: 1.0 for k in ("input", "output", "cache_read", "cache_write") if k != kind}
+    assert price_usage({"m": row}, "m", **{f"{kind}_tokens": 1_000_000}).cost_usd == 0.0
+
+
+def test_costs_are_rounded_to_millionths_of_a_dollar() -> None:
+    assert price_usage({"m": {"input": 0.3}}, "m", input_tokens=1).cost_usd == 0.0
+    assert price_usage({"m": {"input": 0.3}}, "m", input_tokens=4).cost_usd == 0.000001

@@ -238,3 +238,37 @@ def test_any_matching_pattern_of_several_allows() -> None:
     # GIVEN two patterns WHEN a location matches only the second THEN it is allowed
     assert is_allowed("/srv/b/app", ["/srv/a/*", "/srv/b/*"])
     assert not is_allowed("/srv/c/app", ["/srv/a/*", "/srv/b/*"])
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("https://github.com/acme/app?", "repository URLs may not carry a query string or fragment"),
+        ("https://github.com/acme/app#", "repository URLs may not carry a query string or fragment"),
+        ("https://github.com/acme/.git", "not a valid repository name: ''"),
+        ("git@github.com:acme/..git", "not a valid repository name: '.'"),
+        ("git@github.com:acme/...git", "not a valid repository name: '..'"),
+        ("https://github.com/acme", "a GitHub URL must name exactly one repository: https://github.com/owner/name"),
+        ("http://github.com/acme/app", "unsupported URL scheme 'http': use https://github.com/owner/name"),
+        ("https://gitlab.com/acme/app", "only github.com repositories are supported, not 'gitlab.com'"),
+        ("file://example.com/srv/app", "file URLs must name a local path, not host 'example.com'"),
+        ("a/b/c", "not a repository reference: 'a/b/c'"),
+    ],
+)
+def test_refusals_say_exactly_what_is_wrong(ref: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        normalize(ref)
+    assert caught.value.message.startswith(message)
+
+
+def test_file_urls_name_local_paths_on_this_host_and_are_checked_like_paths(make_repo, tmp_path: Path) -> None:
+    # GIVEN a repository WHEN referenced as file:// or file://localhost THEN both are its real path
+    repo = make_repo("viafile")
+    assert normalize(f"file://localhost{repo}").value == str(repo)
+    assert normalize(f"file://{repo}").value == str(repo)
+    # AND a file URL to a missing folder is refused, unless the caller asked not to look at the disk yet
+    missing = tmp_path / "missing"
+    with pytest.raises(InputError, match="no directory"):
+        normalize(f"file://{missing}")
+    assert normalize(f"file://{missing}", check=False).value == str(missing)
+    assert normalize(str(missing), check=False).value == str(missing)

@@ -1,0 +1,93 @@
+"""A worker's handle on its run: reads, the cancellation check, steps, failures, all over real SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from core.errors import NotFoundError, RunCancelled, TransitionError
+from core.models import EventKind, RepositoryRun, RunStatus
+from core.services.jobs import JobRequest, cancel_job, create_job
+from core.services.progress import RunProgress
+from core.settings import Settings
+from store.sqlite import SqliteStore
+from tests.fakes.dispatcher import RecordingDispatcher
+
+
+@pytest.fixture
+def run(store: SqliteStore, settings: Settings, make_repo: Callable[..., Path]) -> RepositoryRun:
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="x", repositories=[str(make_repo())]))
+    return store.get_runs([job.id])[job.id][0]
+
+
+def test_the_handle_reads_its_run_and_job(store: SqliteStore, run: RepositoryRun) -> None:
+    progress = RunProgress(store, run.id)
+    assert progress.run().id == run.id and progress.job_id == run.job_id
+    assert progress.job().id == run.job_id
+    assert progress.check_cancelled().id == run.id
+
+
+def test_an_unknown_run_is_not_found(store: SqliteStore) -> None:
+    progress = RunProgress(store, "nope")
+    with pytest.raises(NotFoundError, match="no run with id nope"):
+        progress.run()
+    with pytest.raises(NotFoundError, match="no run with id nope"):
+        progress.job()
+
+
+def test_a_cancelled_run_stops_its_worker_at_the_next_check_or_write(store: SqliteStore, run: RepositoryRun) -> None:
+    # GIVEN a run that was started and then cancelled
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.CLONING, step="clone")
+    cancel_job(store, RecordingDispatcher(), run.job_id)
+    # WHEN its worker checks, or tries to write THEN it is told the run was cancelled
+    with pytest.raises(RunCancelled, match=f"run {run.id} was cancelled"):
+        progress.check_cancelled()
+    with pytest.raises(RunCancelled):
+        progress.advance(step="agent")
+    # AND a failure does not overwrite the cancellation
+    assert progress.fail("MODEL_ERROR", "late").status is RunStatus.CANCELLED
+
+
+def test_advance_records_status_step_start_time_and_events(store: SqliteStore, run: RepositoryRun) -> None:
+    progress = RunProgress(store, run.id)
+    cloning = progress.advance(RunStatus.CLONING, step="clone")
+    assert (cloning.status, cloning.step) == (RunStatus.CLONING, "clone") and cloning.started_at is not None
+    # WHEN it moves on THEN the start time stays; a step alone is not a status change
+    later = progress.advance(RunStatus.RUNNING_AGENT, step="agent", summary="so far")
+    assert later.started_at == cloning.started_at and later.summary == "so far"
+    same = progress.advance(RunStatus.RUNNING_AGENT, step="agent again")
+    assert same.status is RunStatus.RUNNING_AGENT and same.step == "agent again"
+    kinds = [(e.kind, e.new_value) for e in store.list_events(run.job_id) if e.run_id == run.id]
+    assert kinds == [
+        (EventKind.STATUS, "CLONING"),
+        (EventKind.STEP, "clone"),
+        (EventKind.STATUS, "RUNNING_AGENT"),
+        (EventKind.STEP, "agent"),
+        (EventKind.STEP, "agent again"),
+    ]
+    # AND a move the state machine refuses is refused
+    with pytest.raises(TransitionError):
+        progress.advance(RunStatus.CLONING)
+
+
+def test_fail_names_the_step_it_happened_in_only_when_told(store: SqliteStore, run: RepositoryRun) -> None:
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.CLONING, step="clone")
+    failed = progress.fail("CLONE_FAILED", "no such repository")
+    assert (failed.status, failed.step) == (RunStatus.FAILED, "clone")
+    assert failed.error is not None and (failed.error.kind, failed.error.message) == (
+        "CLONE_FAILED",
+        "no such repository",
+    )
+    assert failed.finished_at is not None
+    # AND a finished run is not failed again
+    assert progress.fail("OTHER", "again").error == failed.error
+
+
+def test_fail_with_a_step_records_it(store: SqliteStore, run: RepositoryRun) -> None:
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent")
+    assert progress.fail("CLONE_FAILED", "lazy clone failed", step="clone").step == "clone"
