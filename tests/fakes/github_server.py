@@ -2,7 +2,12 @@
 
 Used through real PyGithub (`CODY_BATCH_GITHUB_API_URL = fake.url`). Git reaches the bare
 repositories through `url.<root>.insteadOf = https://github.com/` (see `install_git_redirect`).
-Faults on demand: `fail(...)` for API answers, `fail_next_push(...)` for a rejected push.
+Faults on demand: `fail(...)` for API answers, `fail_next_push(...)` for a rejected push,
+`reject_pushes(...)` for a remote that refuses every push in its own words (GH006, archived).
+Like GitHub it checks the token's scheme, validates pull-request creation (title, an
+existing head, commits between base and head), refuses unknown states and refuses to reopen
+a pull request whose head branch was force-pushed or recreated while it was closed; a
+renamed or transferred repository (`rename`) answers its old name with a 301.
 """
 
 from __future__ import annotations
@@ -23,16 +28,29 @@ PRIMARY_RATE_LIMIT = "API rate limit exceeded for user ID 1."
 DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
 DRAFTS_UNSUPPORTED = "Draft pull requests are not supported in this repository."
 
-# Rejects a push while the counter file holds a positive number, as a flaky remote answering 5xx would.
+# Rejects a push while the counter file holds a positive number, as a flaky remote answering 5xx would;
+# rejects every push with the message in `reject-pushes` while that file exists, as a refusing remote does.
 _PRE_RECEIVE = """#!/bin/sh
-f="$(dirname "$0")/../fail-pushes"
+here="$(dirname "$0")/.."
+f="$here/fail-pushes"
 n=$(cat "$f" 2>/dev/null || echo 0)
 if [ "$n" -gt 0 ]; then
   echo $((n - 1)) > "$f"
   echo "error: 503 Service Unavailable (injected fault)" >&2
   exit 1
 fi
+if [ -f "$here/reject-pushes" ]; then
+  echo $(( $(cat "$here/push-attempts" 2>/dev/null || echo 0) + 1 )) > "$here/push-attempts"
+  cat "$here/reject-pushes" >&2
+  exit 1
+fi
 """
+GH006 = (
+    "error: GH006: Protected branch update failed for refs/heads/{branch}.\n"
+    "error: Changes must be made through a pull request."
+)
+ARCHIVED_PUSH = "error: This repository was archived so it is read-only."
+REOPEN_REFUSED = "state cannot be changed. The {branch} branch was force-pushed or recreated."
 
 
 @dataclass
@@ -40,6 +58,7 @@ class FakeRepo:
     owner: str
     name: str
     bare: Path
+    id: int = 0
     default_branch: str = "main"
     private: bool = False
     archived: bool = False
@@ -62,6 +81,7 @@ class FakePull:
     draft: bool
     state: str = "open"
     merged: bool = False
+    closed_head: str | None = None  # the head branch's commit when it was closed: reopening needs it unchanged
 
 
 @dataclass
@@ -98,6 +118,7 @@ class FakeGitHub:
     pulls: list[FakePull] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    moved: dict[str, FakeRepo] = field(default_factory=dict)  # old owner/name -> the repository now
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -128,7 +149,7 @@ class FakeGitHub:
     def add_repo(self, full_name: str, files: dict[str, str] | None = None, **options: Any) -> FakeRepo:
         """A repository with one commit of `files` on its default branch, as a bare repo."""
         owner, name = full_name.lower().split("/")
-        repo = FakeRepo(owner, name, self.remotes / owner / f"{name}.git", **options)
+        repo = FakeRepo(owner, name, self.remotes / owner / f"{name}.git", id=1000 + len(self.repos), **options)
         with tempfile.TemporaryDirectory() as tmp:
             seed = Path(tmp)
             _git(seed, "init", "-q", "-b", repo.default_branch)
@@ -144,6 +165,34 @@ class FakeGitHub:
         hook.chmod(0o755)
         self.repos[repo.full_name] = repo
         return repo
+
+    def rename(self, old: str, new: str) -> FakeRepo:
+        """Rename or transfer a repository: its old name answers with a 301, git's old URL still reaches it."""
+        repo = self.repos.pop(old)
+        repo.owner, repo.name = new.lower().split("/")
+        bare = self.remotes / repo.owner / f"{repo.name}.git"
+        bare.parent.mkdir(parents=True, exist_ok=True)
+        repo.bare.rename(bare)
+        repo.bare.symlink_to(bare)  # GitHub redirects git's requests of the old name too
+        repo.bare = bare
+        self.repos[repo.full_name] = repo
+        self.moved[old] = repo
+        return repo
+
+    def close_pull(self, number: int, repo: str | None = None) -> FakePull:
+        """Close a pull request as a maintainer would on GitHub."""
+        pull = next(p for p in self.pulls if p.number == number and (repo is None or p.repo == repo))
+        pull.state, pull.closed_head = "closed", self.branch_head(pull.repo, pull.head)
+        return pull
+
+    def reject_pushes(self, full_name: str, message: str) -> None:
+        """Refuse every push to a repository with `message` from its pre-receive hook (until `accept_pushes`)."""
+        (self.repos[full_name].bare / "reject-pushes").write_text(message + "\n")
+
+    def push_attempts(self, full_name: str) -> int:
+        """How many pushes a refusing repository has refused."""
+        counter = self.repos[full_name].bare / "push-attempts"
+        return int(counter.read_text()) if counter.exists() else 0
 
     def install_git_redirect(self, gitconfig: Path) -> None:
         """Append to a git config file the rewrite that sends https://github.com/ to the bare repos."""
@@ -195,9 +244,14 @@ class FakeGitHub:
 
     # -- JSON --------------------------------------------------------------------------
 
+    def commits_between(self, full_name: str, base: str, head: str) -> int:
+        """Commits on `head` that `base` does not have."""
+        out = _git(self.repos[full_name].bare, "rev-list", "--count", f"refs/heads/{base}..refs/heads/{head}")
+        return int(out.strip())
+
     def repo_json(self, repo: FakeRepo, authenticated: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "id": abs(hash(repo.full_name)) % 10**8,
+            "id": repo.id,
             "name": repo.name,
             "full_name": repo.full_name,
             "owner": {"login": repo.owner, "id": 1, "type": "Organization"},
@@ -241,13 +295,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        headers = dict(headers or {})
+        if isinstance(body, _Redirect):
+            headers["Location"], body = body.location, {"message": "Moved Permanently", "url": body.location}
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-RateLimit-Limit", "5000")
         self.send_header("X-RateLimit-Remaining", "4999")
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
@@ -262,8 +319,11 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.requests.append(RecordedRequest(self.command, parts.path, query, dict(self.headers), body))
         auth = self.headers.get("Authorization")
-        if auth is not None and auth.split(" ", 1)[-1] != fake.token:
-            return self._send(401, {"message": "Bad credentials"})
+        if auth is not None:
+            scheme, _, credential = auth.partition(" ")
+            # GitHub takes a token as "token T" or "Bearer T"; any other scheme or value is refused.
+            if scheme.lower() not in {"token", "bearer"} or credential != fake.token:
+                return self._send(401, {"message": "Bad credentials"})
         with fake.lock:
             for fault in fake.faults:
                 if fault.method == self.command and fault.path.search(parts.path) and fault.times > 0:
@@ -289,10 +349,21 @@ class _Routes:
             if not self.authenticated:
                 return 401, {"message": "Requires authentication"}
             return 200, {"login": self.fake.login, "id": 2, "type": "User"}
+        by_id = re.fullmatch(r"/repositories/(\d+)", path)
+        if by_id is not None and method == "GET":
+            found = next((r for r in self.fake.repos.values() if r.id == int(by_id[1])), None)
+            if found is None or (found.private and not self.authenticated):
+                return 404, {"message": "Not Found"}
+            return 200, self.fake.repo_json(found, self.authenticated)
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/pulls(?:/(\d+))?)?", path)
         if match is None:
             return 404, {"message": "Not Found"}
-        repo = self.fake.repos.get(f"{match[1]}/{match[2]}".lower())
+        name = f"{match[1]}/{match[2]}".lower()
+        repo = self.fake.repos.get(name)
+        moved = self.fake.moved.get(name)
+        if repo is None and moved is not None and not (moved.private and not self.authenticated):
+            # GitHub answers an old name with a 301 to the repository's id.
+            return 301, _Redirect(f"{self.fake.url}/repositories/{moved.id}{match[3] or ''}")
         if repo is None or (repo.private and not self.authenticated):
             return 404, {"message": "Not Found"}
         if match[3] is None:
@@ -325,10 +396,15 @@ class _Routes:
         body = self.body or {}
         head = str(body.get("head", "")).split(":")[-1]
         base = str(body.get("base", ""))
+        if not str(body.get("title") or "").strip():
+            return 422, _validation({"resource": "PullRequest", "field": "title", "code": "missing_field"})
         if not self.fake.branch_head(repo.full_name, head):
             return 422, _validation({"resource": "PullRequest", "field": "head", "code": "invalid"})
         if not self.fake.branch_head(repo.full_name, base):
             return 422, _validation({"resource": "PullRequest", "field": "base", "code": "invalid"})
+        if self.fake.commits_between(repo.full_name, base, head) == 0:
+            message = f"No commits between {base} and {head}"
+            return 422, _validation({"resource": "PullRequest", "code": "custom", "message": message})
         if body.get("draft") and not repo.drafts:
             return 422, {"message": DRAFTS_UNSUPPORTED, "documentation_url": DOCS}
         with self.fake.lock:
@@ -352,10 +428,27 @@ class _Routes:
         if pull is None:
             return 404, {"message": "Not Found"}
         if method == "PATCH":
-            for key in ("title", "body", "state"):
-                if key in (self.body or {}):
-                    setattr(pull, key, self.body[key])
+            changes = self.body or {}
+            state = changes.get("state", pull.state)
+            if state not in {"open", "closed"}:
+                return 422, _validation({"resource": "PullRequest", "field": "state", "code": "invalid"})
+            head = self.fake.branch_head(repo.full_name, pull.head)
+            reopening = state == "open" and pull.state == "closed"
+            if reopening and (pull.merged or head is None or head != pull.closed_head):
+                message = REOPEN_REFUSED.format(branch=pull.head)
+                return 422, _validation({"resource": "PullRequest", "code": "custom", "message": message})
+            if state == "closed" and pull.state == "open":
+                pull.closed_head = head
+            for key in ("title", "body"):
+                if key in changes:
+                    setattr(pull, key, changes[key])
+            pull.state = state
         return 200, self.fake.pull_json(pull)
+
+
+@dataclass
+class _Redirect:
+    location: str
 
 
 def _validation(error: dict[str, Any]) -> dict[str, Any]:
