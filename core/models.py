@@ -146,6 +146,14 @@ class PullRequest(Model):
     draft: bool = False
 
 
+class Branch(Model):
+    """Where a run publishes: GitHub's name of the repository, the branch, and what the run last pushed."""
+
+    repository: str  # owner/name as GitHub resolved it, lower-case: one run per repository and job
+    name: str
+    head: str | None = None  # the commit this run last pushed; a push replaces only this one
+
+
 class ValidationCheck(Model):
     name: str
     status: str  # PASSED | FAILED | SKIPPED
@@ -199,6 +207,7 @@ class RunAttempt(Model):
     error: RunError | None = None
     summary: str | None = None
     patch: Patch | None = None
+    validation: Validation | None = None
     usage: Usage = Field(default_factory=Usage)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -216,6 +225,8 @@ class RepositoryRun(Model):
     summary: str | None = None
     patch: Patch | None = None
     pull_request: PullRequest | None = None
+    branch: Branch | None = None
+    reopen_pull_request: bool = False  # this attempt may reopen a pull request closed on GitHub
     validation: Validation | None = None
     usage: Usage = Field(default_factory=Usage)
     started_at: dt.datetime | None = None

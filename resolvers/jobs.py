@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 
 from core.errors import InputError, NotFoundError
@@ -75,7 +76,9 @@ async def cancel_job(ctx: Context, job_id: str) -> Job:
     return await asyncio.to_thread(job_service.cancel_job, ctx.store, ctx.dispatcher, job_id)
 
 
-async def retry_runs(ctx: Context, job_id: str, run_ids: Sequence[str] | None) -> Job:
+async def retry_runs(ctx: Context, job_id: str, run_ids: Sequence[str] | None, reopen: bool = False) -> Job:
     """Start a new attempt of the named runs, or of the failed ones."""
     ids = None if run_ids is None else list(run_ids)
-    return await asyncio.to_thread(job_service.retry_runs, ctx.store, ctx.dispatcher, job_id, ids)
+    return await asyncio.to_thread(
+        functools.partial(job_service.retry_runs, reopen_pull_requests=reopen), ctx.store, ctx.dispatcher, job_id, ids
+    )

@@ -66,12 +66,20 @@ class Mutation:
         job = await job_resolvers.cancel_job(info.context, str(id))
         return Job.from_model(job, info.context.loaders())
 
-    @strawberry.mutation(description="Start a new attempt of the named runs (default: the failed ones).")
+    @strawberry.mutation(
+        description="Start a new attempt of the named runs (default: the failed ones). A pull request closed "
+        "on GitHub stays closed unless reopenClosedPullRequests is true; when GitHub refuses to reopen it, "
+        "a new pull request links it."
+    )
     async def retry_repositories(
-        self, info: Info, job_id: strawberry.ID, run_ids: list[strawberry.ID] | None = None
+        self,
+        info: Info,
+        job_id: strawberry.ID,
+        run_ids: list[strawberry.ID] | None = None,
+        reopen_closed_pull_requests: bool = False,
     ) -> Job:
         ids = None if run_ids is None else [str(i) for i in run_ids]
-        job = await job_resolvers.retry_runs(info.context, str(job_id), ids)
+        job = await job_resolvers.retry_runs(info.context, str(job_id), ids, reopen_closed_pull_requests)
         return Job.from_model(job, info.context.loaders())
 
 

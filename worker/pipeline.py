@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import anthropic
 
 from core.errors import CodyBatchError, ConfigurationError, RunCancelled
-from core.models import JobKind, RepositoryRun, RunStatus
+from core.models import Job, JobKind, RepositoryRun, RunStatus
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.settings import Settings
 from worker.agent.errors import AgentError
 from worker.git_auth import redact
+from worker.republish import republishable
 from worker.steps import (
     CheckConfiguration,
     Clone,
@@ -25,6 +26,7 @@ from worker.steps import (
     MakePatch,
     Publish,
     PublishFn,
+    RestorePatch,
     RunAgent,
     RunContext,
     Step,
@@ -50,14 +52,19 @@ class WorkerPorts:
     runner: CommandRunner | None = None
 
 
-def plan(ports: WorkerPorts, kind: JobKind, wants_pull_request: bool) -> list[Step]:
-    """The steps a job of this kind runs, in order."""
-    if kind is JobKind.ANALYZE:
+def plan(ports: WorkerPorts, job: Job, run: RepositoryRun) -> list[Step]:
+    """The steps this attempt of a run takes, in order."""
+    if job.kind is JobKind.ANALYZE:
         return [CheckConfiguration(), Clone(), RunAgent()]
+    wants_pull_request = job.output.wants_pull_request
     steps: list[Step] = [CheckConfiguration()]
     if wants_pull_request:
         if ports.gate is None or ports.publish is None:
             raise ConfigurationError("this worker cannot open pull requests: no GitHub publisher configured")
+        earlier = republishable(run)
+        if earlier is not None:
+            # Only the publishing failed: publish the same patch again instead of paying Claude twice.
+            return [GateRepository(ports.gate), RestorePatch(earlier), Publish(ports.publish)]
         steps.append(GateRepository(ports.gate))
     steps += [Clone(), RunAgent(), Validate(), MakePatch()]
     if wants_pull_request:
@@ -104,7 +111,7 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
                 git_token=token.get_secret_value() if token else None,
             )
             try:
-                for step in plan(ports, job.kind, job.output.wants_pull_request):
+                for step in plan(ports, job, run):
                     step(ctx)
                 ctx.ws()  # a clone that failed while Claude answered without tools still fails the run
                 final = RunStatus.SUCCEEDED

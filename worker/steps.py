@@ -13,7 +13,7 @@ import anthropic
 
 from core.errors import ConfigurationError
 from core.locations import Location, parse_location
-from core.models import Job, JobKind, Patch, PullRequest, RepositoryRun, RunStatus, Thread, Validation
+from core.models import Job, JobKind, Patch, PullRequest, RepositoryRun, RunAttempt, RunStatus, Thread, Validation
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.updates import job_usage
@@ -22,10 +22,11 @@ from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
+from worker.republish import RestoreError, restore_patch
 from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
 
-Gate = Callable[[Location], object]
+Gate = Callable[[RepositoryRun], object]
 PublishFn = Callable[[Workspace, Job, RepositoryRun, "str | None", "Validation | None", Patch], PullRequest]
 
 MISSING_KEY = (
@@ -126,7 +127,7 @@ class GateRepository(Step):
     status = RunStatus.CLONING
 
     def run(self, ctx: RunContext) -> None:
-        self.gate(ctx.location)
+        self.gate(ctx.run)
 
 
 class Clone(Step):
@@ -250,6 +251,30 @@ class MakePatch(Step):
         ctx.store.put_artifact(key, diff.data)
         ctx.patch = to_patch(diff, key, workspace.base_commit)
         ctx.progress.advance(patch=ctx.patch)
+
+
+@dataclass
+class RestorePatch(Step):
+    """A retry after a failed publish: the earlier attempt's patch, summary and verdict, Claude not asked again."""
+
+    earlier: RunAttempt
+    name = "restore"
+    status = RunStatus.CLONING
+
+    def run(self, ctx: RunContext) -> None:
+        patch = self.earlier.patch
+        assert patch is not None, "only attempts with a patch are republished"
+        diff = ctx.store.get_artifact(patch.artifact_key)
+        if diff is None:
+            raise RestoreError(f"the patch of attempt {self.earlier.attempt} is no longer stored")
+        tmp = ctx.stack.enter_context(scratch_dir(ctx.settings.workspace_dir))
+        ctx.workspace = restore_patch(ctx.location.clone_url, tmp / "repo", ctx.git_token, patch.base_commit, diff)
+        ctx.workspace_path = ctx.workspace.path
+        key = patch_key(ctx.run.id, ctx.run.attempt)
+        ctx.store.put_artifact(key, diff)
+        ctx.patch = patch.model_copy(update={"artifact_key": key})
+        ctx.summary, ctx.validation = self.earlier.summary, self.earlier.validation
+        ctx.progress.advance(patch=ctx.patch, summary=ctx.summary, validation=ctx.validation)
 
 
 @dataclass

@@ -177,8 +177,18 @@ def cancel_job(store: Store, dispatcher: Dispatcher, job_id: str) -> Job:
     return job
 
 
-def retry_runs(store: Store, dispatcher: Dispatcher, job_id: str, run_ids: Sequence[str] | None = None) -> Job:
-    """Start a new attempt of the named runs (default: the failed ones)."""
+def retry_runs(
+    store: Store,
+    dispatcher: Dispatcher,
+    job_id: str,
+    run_ids: Sequence[str] | None = None,
+    *,
+    reopen_pull_requests: bool = False,
+) -> Job:
+    """Start a new attempt of the named runs (default: the failed ones).
+
+    A pull request closed on GitHub stays closed unless `reopen_pull_requests` is set.
+    """
     if store.get_job(job_id) is None:
         raise NotFoundError(f"no job with id {job_id}")
     retried: list[int] = []
@@ -205,6 +215,7 @@ def retry_runs(store: Store, dispatcher: Dispatcher, job_id: str, run_ids: Seque
                 error=run.error,
                 summary=run.summary,
                 patch=run.patch,
+                validation=run.validation,
                 usage=run.usage,
                 started_at=run.started_at,
                 finished_at=run.finished_at,
@@ -218,6 +229,8 @@ def retry_runs(store: Store, dispatcher: Dispatcher, job_id: str, run_ids: Seque
                 attempt=run.attempt + 1,
                 attempts=[*run.attempts, earlier],
                 pull_request=run.pull_request,
+                branch=run.branch,
+                reopen_pull_request=reopen_pull_requests,
             )
         return out
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError
-from core.locations import Location
-from core.models import PullRequest
+from core.models import PullRequest, RepositoryRun
 from core.ports import Store
 from core.settings import Settings
 
@@ -19,10 +18,10 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     from worker.agent.client import make_client
     from worker.pipeline import WorkerPorts
 
-    def gate(location: Location) -> object:
-        from worker.github.gate import check_repository
+    def gate(run: RepositoryRun) -> object:
+        from worker.github.gate import gate_run
 
-        return check_repository(settings, store, location)
+        return gate_run(settings, store, run)
 
     def publish(*args: Any) -> PullRequest:
         # (workspace, job, run, summary, validation, patch), as worker.steps.PublishFn passes them

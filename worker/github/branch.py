@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from worker.git_auth import redact
 from worker.git_process import decode
 from worker.github.errors import PublishError
+from worker.github.push_rejection import is_transient, push_error, remote_reason
 from worker.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -78,25 +79,32 @@ class GitRunner:
         out = self.run("ls-remote", "--heads", url, f"refs/heads/{branch}").stdout.split()
         return out[0] if out else None
 
-    def remote_committer(self, url: str, branch: str) -> str:
-        """Committer email of the remote branch's head commit."""
-        self.run("fetch", "-q", "--depth=1", "--no-tags", url, f"refs/heads/{branch}")
-        return self.run("log", "-1", "--format=%ce", "FETCH_HEAD").stdout.strip()
+    def push(self, url: str, full_name: str, branch: str, expected: str | None) -> str:
+        """Push HEAD to `branch`, replacing only `expected` (the commit this run pushed last); the commit pushed.
 
-    def push(self, url: str, branch: str) -> None:
-        """Push HEAD to `branch`, replacing only an earlier Cody Batch commit, retrying transient failures."""
+        Any other commit at the branch's head is someone else's: BRANCH_MODIFIED. Transient
+        failures are tried again; a refusal by the remote is reported at once, in its words.
+        """
+        head = self.run("rev-parse", "HEAD").stdout.strip()
+        reason = ""
         for attempt in range(PUSH_ATTEMPTS):
             time.sleep(PUSH_BACKOFF_SECONDS[attempt])
-            expected = self.remote_head(url, branch)
-            if expected is not None and self.remote_committer(url, branch).lower() != self.author_email.lower():
+            found = self.remote_head(url, branch)
+            if found == head:  # an earlier try landed though its answer was lost
+                return head
+            if found is not None and found != expected:
                 raise PublishError(
                     "BRANCH_MODIFIED",
-                    f"branch {branch} has commits not made by Cody Batch; delete it or merge them before retrying",
+                    f"branch {branch} of {full_name} is at {found[:12]}, which this run did not push; "
+                    "someone else changed it: merge or delete it before retrying",
                 )
-            # The lease makes the push fail, not overwrite, if someone pushed since ls-remote.
-            lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+            # The lease makes the push fail, not overwrite, if the branch moved since ls-remote.
+            lease = f"--force-with-lease=refs/heads/{branch}:{found or ''}"
             done = self.run("push", "--porcelain", lease, url, f"HEAD:refs/heads/{branch}", check=False)
             if done.returncode == 0:
-                return
-            log.warning("push of %s failed (attempt %d): %s", branch, attempt + 1, self.last_line(done))
-        raise PublishError("PUSH_FAILED", f"could not push branch {branch}: {self.last_line(done)}")
+                return head
+            reason = redact(remote_reason(f"{done.stdout}\n{done.stderr}"), self.token)
+            log.warning("push of %s failed (attempt %d): %s", branch, attempt + 1, reason)
+            if not is_transient(reason):
+                break
+        raise push_error(branch, full_name, reason)

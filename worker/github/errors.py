@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,8 +40,22 @@ def _rate_limited(err: Exception) -> bool:
     return isinstance(err, requests.exceptions.RetryError) and any(f"{code} error" in str(err) for code in (403, 429))
 
 
+def _redirect_target(err: Exception) -> str | None:
+    # PyGithub follows a 301 within its own scheme and host only, and raises RuntimeError naming any other.
+    match = re.search(r"redirected from (?:host \S+ to (\S+?)|(\S+) protocol to (\S+?)),", str(err))
+    if not isinstance(err, RuntimeError) or match is None:
+        return None
+    return f"host {match[1]}" if match[1] else f"{match[3]} from {match[2]}"
+
+
 def translate(err: Exception, action: str, full_name: str) -> PublishError:
     """A PublishError for an exception raised while talking to GitHub."""
+    target = _redirect_target(err)
+    if target is not None:
+        return PublishError(
+            "REPOSITORY_MOVED",
+            f"GitHub redirected {full_name} away from its API (to {target}); the redirect was not followed",
+        )
     if _rate_limited(err):
         return PublishError("RATE_LIMITED", f"GitHub rate limit while trying to {action} {full_name}; retry later")
     if isinstance(err, GithubException):
@@ -63,6 +78,8 @@ def github_errors(action: str, full_name: str, token: str | None) -> Iterator[No
         yield
     except PublishError:
         raise
-    except (GithubException, requests.RequestException) as err:
+    except (GithubException, requests.RequestException, RuntimeError) as err:
+        if isinstance(err, RuntimeError) and _redirect_target(err) is None:
+            raise
         error = translate(err, action, full_name)
         raise PublishError(error.kind, redact(error.message, token)) from None

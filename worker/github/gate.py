@@ -7,11 +7,14 @@ import logging
 from github import Github
 from pydantic import BaseModel
 
-from core.locations import Location, parse_location
+from core.locations import GITHUB_HOST, Location, is_allowed, parse_location
+from core.models import RepositoryRun
 from core.ports import Store
 from core.settings import Settings
+from worker.github.branch import branch_name
 from worker.github.client import github_client, github_token
 from worker.github.errors import PublishError, github_errors
+from worker.github.ownership import claim_branch
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +95,47 @@ def _refusal(metadata: RepoMetadata, needs_push: bool) -> PublishError | None:
     return None
 
 
+def check_resolved(settings: Settings, location: Location, metadata: RepoMetadata) -> None:
+    """PublishError REPOSITORY_MOVED unless GitHub's name of the repository is the location given, allowed.
+
+    GitHub answers for a renamed or transferred repository under its new name (PyGithub follows
+    the 301); pushing there would publish to a repository nobody allowed.
+    """
+    resolved = f"{GITHUB_HOST}/{metadata.full_name}".lower()
+    allowed = is_allowed(resolved, settings.allowlist)
+    if resolved == location.value.lower() and allowed:
+        return
+    where = "" if allowed else ", which the allowlist does not allow"
+    raise PublishError(
+        "REPOSITORY_MOVED",
+        f"{location} is {resolved} on GitHub (renamed or transferred{where}); nothing is published to another "
+        f"repository than the one named: start a new job naming {resolved} if it is meant",
+    )
+
+
 def check_repository(
-    settings: Settings, store: Store, location: Location | str, *, needs_push: bool = True
+    settings: Settings, store: Store, location: Location | str, *, needs_push: bool = True, fresh: bool = False
 ) -> RepoMetadata:
-    """Metadata of a repository a run may use; PublishError when a pull request could never be opened."""
-    metadata, cached = repository_metadata(settings, store, location)
+    """Metadata of a repository a run may use; PublishError when a pull request could never be opened there.
+
+    `fresh` asks GitHub rather than the cache (right before publishing: archived state and
+    permissions may have changed since the gate).
+    """
+    location = _github_location(location)
+    metadata, cached = repository_metadata(settings, store, location, fresh=fresh)
     if cached and _refusal(metadata, needs_push) is not None:
         # A cached refusal may be stale (the repository was unarchived since): ask again once.
         metadata, _ = repository_metadata(settings, store, location, fresh=True)
+    check_resolved(settings, location, metadata)
     error = _refusal(metadata, needs_push)
     if error is not None:
         log.info("refusing %s: %s", metadata.full_name, error.kind)
         raise error
+    return metadata
+
+
+def gate_run(settings: Settings, store: Store, run: RepositoryRun) -> RepoMetadata:
+    """The gate of a pull-request run: the repository can take a pull request, and no other run of the job has it."""
+    metadata = check_repository(settings, store, run.location)
+    claim_branch(store, run, metadata.full_name, branch_name(run.job_id))
     return metadata

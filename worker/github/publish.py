@@ -17,6 +17,7 @@ from worker.github.branch import GitRunner, branch_name
 from worker.github.client import github_client, github_token
 from worker.github.errors import PublishError, github_errors, github_message
 from worker.github.gate import check_repository
+from worker.github.ownership import claim_branch, record_push
 from worker.github.pr_body import commit_message, pull_request_body, pull_request_title
 from worker.workspace import Workspace
 
@@ -59,32 +60,60 @@ class Publisher:
     ) -> PullRequest:
         """Push the workspace's changes to the job's branch and return its one pull request."""
         location = parse_location(run.location)
-        metadata = check_repository(self.settings, self.store, location)
+        # Fresh, not cached: archived state, permissions and the repository's name may have changed since the gate.
+        metadata = check_repository(self.settings, self.store, location, fresh=True)
         branch = branch_name(job.id)
+        claim = claim_branch(self.store, run, metadata.full_name, branch)
         with github_errors("look up pull requests of", location.full_name, self.token):
             repo = self.github.get_repo(metadata.full_name)
-            # GitHub's own spelling of the owner: the one the user typed may be an old name or cased differently.
+            # GitHub's own spelling of the owner: the one the user typed may be cased differently.
             owner = metadata.full_name.split("/")[0]
             existing = self._find(repo, owner, branch)
-        if existing is not None and existing.merged_at is not None:
-            raise PublishError(
-                "PULL_REQUEST_MERGED",
-                f"pull request #{existing.number} from {branch} was already merged; start a new job for more changes",
-            )
+            replaced = None
+            if existing is not None and existing.state != "open":
+                existing, replaced = self._reopen(existing, branch, run), existing
         git = GitRunner(workspace, self.token, self.settings.git_author)
         git.commit(branch, commit_message(job, run))
-        git.push(parse_location(f"github.com/{metadata.full_name}").clone_url, branch)
+        url = parse_location(f"github.com/{metadata.full_name}").clone_url
+        head = git.push(url, metadata.full_name, branch, claim.head)
+        record_push(self.store, run, head)
         title = pull_request_title(job)
-        body = redact(pull_request_body(job, run, summary, validation, patch, self.settings.public_url), self.token)
+        replaces = replaced.number if replaced is not None and existing is None else None
+        text = pull_request_body(job, run, summary, validation, patch, self.settings.public_url, replaces=replaces)
+        body = redact(text, self.token)
         with github_errors("open a pull request on", location.full_name, self.token):
             if existing is not None:
-                # A retry: the branch now holds the new attempt; refresh the text, reopen if closed.
-                existing.edit(title=title, body=body, state="open")
+                # A retry: the branch now holds the new attempt; refresh the text.
+                existing.edit(title=title, body=body)
                 pull = existing
             else:
                 pull = self._create(repo, owner, branch, metadata.default_branch, title, body, job)
         log.info("pull request #%d for %s on %s", pull.number, job.id, location.full_name)
         return PullRequest(url=pull.html_url, number=pull.number, branch=branch, draft=bool(pull.draft))
+
+    def _reopen(self, pull: GithubPull, branch: str, run: RepositoryRun) -> GithubPull | None:
+        """A closed pull request reopened when the retry asked for it; None when GitHub refuses (open a new one)."""
+        if pull.merged_at is not None:
+            raise PublishError(
+                "PULL_REQUEST_MERGED",
+                f"pull request #{pull.number} from {branch} was already merged; start a new job for more changes",
+            )
+        if not run.reopen_pull_request:
+            # Someone closed it on purpose: a retry does not undo that unless asked to.
+            raise PublishError(
+                "PULL_REQUEST_CLOSED",
+                f"pull request #{pull.number} from {branch} was closed on GitHub and is left closed; "
+                "retry with reopenClosedPullRequests to reopen it (or open a new one that links it)",
+            )
+        try:
+            # Before the push: GitHub refuses to reopen a pull request whose head was replaced while closed.
+            pull.edit(state="open")
+        except GithubException as err:
+            if err.status != 422:
+                raise
+            log.info("GitHub refused to reopen #%d (%s); opening a new pull request", pull.number, github_message(err))
+            return None
+        return pull
 
     def _find(self, repo: Repository, owner: str, branch: str) -> GithubPull | None:
         """The newest pull request from the job's branch, in any state."""
@@ -106,7 +135,7 @@ class Publisher:
             if _already_exists(err):
                 # Opened by a concurrent or earlier attempt between our lookup and now.
                 found = self._find(repo, owner, branch)
-                if found is not None:
+                if found is not None and found.state == "open":
                     return found
             if draft and _drafts_unsupported(err):
                 log.info("%s does not support draft pull requests; opening a ready one", repo.full_name)

@@ -3,49 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
 
 import pytest
 
-from core.models import (
-    Job,
-    OutputMode,
-    Patch,
-    PatchFile,
-    PullRequest,
-    RepositoryRun,
-    Validation,
-    ValidationCheck,
-    Verdict,
-)
+from core.models import OutputMode, PullRequest
 from core.settings import Settings
-from tests.fakes.github_server import FakeGitHub, FakePull
-from worker.github.publish import Publisher, PublishError
-from worker.workspace import Workspace
-
-Clone = Callable[..., Workspace]
-PATCH = Patch(
-    artifact_key="patches/x/1.diff",
-    files=[PatchFile(path="app.py", change="MODIFIED", additions=1, deletions=1)],
-    additions=1,
-    deletions=1,
-)
-VERIFIED = Validation(verdict=Verdict.VERIFIED, checks=[ValidationCheck(name="pytest", status="PASSED")])
-
-
-def make_job(output: OutputMode = OutputMode.PULL_REQUEST) -> tuple[Job, RepositoryRun]:
-    job = Job(title="Say hello politely", prompt="Change the greeting to 'hello'.", model="m", output=output)
-    return job, RepositoryRun(job_id=job.id, index=0, location="github.com/acme/app")
-
-
-def publish(settings: Settings, store, workspace: Workspace, job: Job, run: RepositoryRun) -> PullRequest:
-    return Publisher(settings, store).publish(workspace, job, run, "Greeting changed.", VERIFIED, PATCH)
-
-
-@pytest.fixture
-def app(fake_github: FakeGitHub) -> FakeGitHub:
-    fake_github.add_repo("acme/app", {"app.py": "print('hi')\n", "README.md": "# app\n"})
-    return fake_github
+from tests.fakes.github_server import ARCHIVED_PUSH, GH006, FakeGitHub, FakePull
+from tests.integration.github.publishing import Clone, human_commit, make_job, publish
+from worker.github.gate import check_repository
+from worker.github.publish import PublishError
 
 
 def git_log(fake: FakeGitHub, branch: str, fmt: str) -> str:
@@ -59,7 +25,7 @@ def test_publish_pushes_the_branch_and_opens_one_pull_request(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a clone with the agent's change in its working tree
-    job, run = make_job()
+    job, run = make_job(store)
     workspace = clone_of("acme/app", {"app.py": "print('hello')\n"})
     # WHEN published
     pull = publish(github_settings, store, workspace, job, run)
@@ -83,7 +49,7 @@ def test_publish_pushes_the_branch_and_opens_one_pull_request(
 
 
 def test_draft_output_opens_a_draft(github_settings: Settings, store, app: FakeGitHub, clone_of: Clone) -> None:
-    job, run = make_job(OutputMode.DRAFT_PULL_REQUEST)
+    job, run = make_job(store, OutputMode.DRAFT_PULL_REQUEST)
     pull = publish(github_settings, store, clone_of("acme/app", {"new.txt": "x\n"}), job, run)
     assert pull.draft and app.pulls[0].draft
 
@@ -92,7 +58,7 @@ def test_a_retry_updates_the_branch_and_reuses_the_pull_request(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a published first attempt
-    job, run = make_job()
+    job, run = make_job(store)
     first = publish(github_settings, store, clone_of("acme/app", {"app.py": "print('hello')\n"}, "one"), job, run)
     # WHEN a second attempt, from a fresh clone, publishes another change
     retry = run.model_copy(update={"attempt": 2})
@@ -108,7 +74,7 @@ def test_an_existing_pull_request_reported_by_github_is_reused(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a pull request that the lookup misses (opened concurrently), so creation answers 422
-    job, run = make_job()
+    job, run = make_job(store)
     publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
     app.fail("GET", "/pulls$", 200, body=[])
     # WHEN published again
@@ -118,28 +84,10 @@ def test_an_existing_pull_request_reported_by_github_is_reused(
     assert len(app.requests_to("POST", "/pulls$")) == 2
 
 
-def test_a_closed_pull_request_is_reopened_and_a_merged_one_refused(
-    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
-) -> None:
-    job, run = make_job()
-    publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.pulls[0].state = "closed"
-    # WHEN retried after a close / THEN the same pull request is open again
-    assert publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, run).number == 1
-    assert app.pulls[0].state == "open" and len(app.pulls) == 1
-    # WHEN retried after a merge / THEN it is refused before anything is pushed
-    app.pulls[0].state, app.pulls[0].merged = "closed", True
-    head = app.branch_head("acme/app", f"cody-batch/{job.id}")
-    with pytest.raises(PublishError) as caught:
-        publish(github_settings, store, clone_of("acme/app", {"app.py": "3\n"}, "three"), job, run)
-    assert caught.value.kind == "PULL_REQUEST_MERGED"
-    assert app.branch_head("acme/app", f"cody-batch/{job.id}") == head
-
-
 def test_a_push_rejected_once_is_retried(github_settings: Settings, store, app: FakeGitHub, clone_of: Clone) -> None:
     # GIVEN a remote that rejects the next push
     app.fail_next_push("acme/app")
-    job, run = make_job()
+    job, run = make_job(store)
     # WHEN published / THEN the second push lands and the pull request opens
     pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
     assert app.branch_head("acme/app", pull.branch) is not None
@@ -150,35 +98,90 @@ def test_a_push_that_keeps_failing_is_a_clear_error(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     app.fail_next_push("acme/app", times=5)
-    job, run = make_job()
+    job, run = make_job(store)
     with pytest.raises(PublishError) as caught:
         publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
     assert caught.value.kind == "PUSH_FAILED" and "cody-batch/" in caught.value.message
     assert app.pulls == []
 
 
+@pytest.mark.parametrize("author", ["Cody Batch <cody-batch@users.noreply.github.com>", "Pat Person <pat@example.com>"])
 def test_a_branch_with_someone_elses_commits_is_not_overwritten(
-    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone, author: str
 ) -> None:
-    # GIVEN the job's branch, to which a person has pushed a commit of their own
-    job, run = make_job()
-    publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    human = clone_of("acme/app", {}, "human").path
+    # GIVEN commits made as the default author, or as a person's own identity (CODY_BATCH_GIT_AUTHOR)
+    settings = github_settings.model_copy(update={"git_author": author})
+    # AND the job's branch, to which that person pushed a commit of their own
+    job, run = make_job(store)
+    publish(settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
     branch = f"cody-batch/{job.id}"
-    subprocess.run(["git", "fetch", "-q", "origin", branch], cwd=human, check=True)
-    subprocess.run(["git", "checkout", "-q", "FETCH_HEAD"], cwd=human, check=True)
-    (human / "app.py").write_text("human\n")
-    subprocess.run(["git", "commit", "-qam", "fixup"], cwd=human, check=True)
-    subprocess.run(["git", "push", "-q", "origin", f"HEAD:refs/heads/{branch}"], cwd=human, check=True)
+    human_commit(clone_of, branch, "human\n", "Pat Person <pat@example.com>")
     # WHEN a retry publishes / THEN it refuses, and the person's commit stays
     with pytest.raises(PublishError) as caught:
-        publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, run)
-    assert caught.value.kind == "BRANCH_MODIFIED"
+        publish(settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, run)
+    assert caught.value.kind == "BRANCH_MODIFIED" and branch in caught.value.message
     assert app.show("acme/app", branch, "app.py") == "human\n"
 
 
+def test_a_branch_that_existed_before_the_run_is_not_overwritten(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a branch of the job's name that this run never pushed, its head committed as Cody Batch
+    job, run = make_job(store)
+    branch = f"cody-batch/{job.id}"
+    human_commit(clone_of, "main", "theirs\n", "Cody Batch <cody-batch@users.noreply.github.com>")
+    subprocess.run(["git", "branch", branch, "main"], cwd=app.repos["acme/app"].bare, check=True)
+    # WHEN published / THEN it is refused: only a commit this run pushed may be replaced
+    with pytest.raises(PublishError) as caught:
+        publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, run)
+    assert caught.value.kind == "BRANCH_MODIFIED"
+    assert app.show("acme/app", branch, "app.py") == "theirs\n"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "words"),
+    [
+        (GH006, "PUSH_FAILED", "GH006: Protected branch update failed for refs/heads/cody-batch/"),
+        (ARCHIVED_PUSH, "REPOSITORY_ARCHIVED", "archived so it is read-only"),
+        ("error: Permission to acme/app.git denied to cody-bot.", "NO_PUSH_PERMISSION", "denied to cody-bot"),
+    ],
+)
+def test_a_push_the_remote_refuses_keeps_its_reason_and_is_tried_once(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone, message: str, kind: str, words: str
+) -> None:
+    # GIVEN a remote that refuses pushes, saying why (a protected branch, an archived repository, no permission)
+    job, run = make_job(store)
+    app.reject_pushes("acme/app", message.format(branch=f"cody-batch/{job.id}"))
+    # WHEN published
+    with pytest.raises(PublishError) as caught:
+        publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
+    # THEN the error keeps GitHub's reason, the refusal was not pushed against twice, and no pull request opened
+    assert caught.value.kind == kind and words in caught.value.message
+    assert app.push_attempts("acme/app") == 1
+    assert app.pulls == []
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"), [({"archived": True}, "REPOSITORY_ARCHIVED"), ({"push": False}, "NO_PUSH_PERMISSION")]
+)
+def test_archived_state_and_permission_are_checked_again_at_publish(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone, change: dict, kind: str
+) -> None:
+    # GIVEN the gate passed (GitHub's answer cached), then the repository was archived or write access lost
+    job, run = make_job(store)
+    check_repository(github_settings, store, run.location)
+    for key, value in change.items():
+        setattr(app.repos["acme/app"], key, value)
+    # WHEN published within the cache's lifetime
+    with pytest.raises(PublishError) as caught:
+        publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
+    # THEN the fresh answer names the reason, and nothing was pushed
+    assert caught.value.kind == kind
+    assert app.branch_head("acme/app", f"cody-batch/{job.id}") is None and app.pulls == []
+
+
 def test_nothing_to_commit_is_refused(github_settings: Settings, store, app: FakeGitHub, clone_of: Clone) -> None:
-    job, run = make_job()
+    job, run = make_job(store)
     with pytest.raises(PublishError) as caught:
         publish(github_settings, store, clone_of("acme/app", {}), job, run)
     assert caught.value.kind == "NO_CHANGES" and app.pulls == []
@@ -188,7 +191,7 @@ def test_a_gated_repository_is_refused_before_pushing(
     github_settings: Settings, store, fake_github: FakeGitHub, clone_of: Clone
 ) -> None:
     fake_github.add_repo("acme/app", {"app.py": "x\n"}, push=False)
-    job, run = make_job()
+    job, run = make_job(store)
     with pytest.raises(PublishError) as caught:
         publish(github_settings, store, clone_of("acme/app", {"app.py": "y\n"}), job, run)
     assert caught.value.kind == "NO_PUSH_PERMISSION"
@@ -200,8 +203,7 @@ def test_a_draft_where_the_plan_has_no_drafts_opens_a_ready_pull_request(
 ) -> None:
     # GIVEN a repository whose plan refuses draft pull requests (422, GitHub's wording)
     fake_github.add_repo("acme/private", {"app.py": "1\n"}, private=True, drafts=False)
-    job, run = make_job(OutputMode.DRAFT_PULL_REQUEST)
-    run = run.model_copy(update={"location": "github.com/acme/private"})
+    job, run = make_job(store, OutputMode.DRAFT_PULL_REQUEST, "github.com/acme/private")
     # WHEN a draft is published
     pull = publish(github_settings, store, clone_of("acme/private", {"app.py": "2\n"}), job, run)
     # THEN the draft was asked for, refused, and a ready pull request opened instead
@@ -216,8 +218,7 @@ def test_the_pull_request_lookup_names_the_owner_as_github_spells_it(
     # GIVEN another open pull request, and a run whose location spells the owner differently
     other = FakePull(number=1, repo="acme/app", head="main", base="main", title="x", body="", draft=False)
     app.pulls.append(other)
-    job, run = make_job()
-    run = run.model_copy(update={"location": "github.com/ACME/app"})
+    job, run = make_job(store, location="github.com/ACME/app")
     # WHEN published
     pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
     # THEN the lookup used "owner:branch" with GitHub's spelling, and a new pull request was opened
@@ -232,7 +233,7 @@ def test_a_listing_that_ignored_the_head_filter_never_yields_another_pull_reques
     other = FakePull(number=1, repo="acme/app", head="feature", base="main", title="theirs", body="", draft=False)
     app.pulls.append(other)
     app.fail("GET", "/pulls$", 200, body=[app.pull_json(other)], times=2)
-    job, run = make_job()
+    job, run = make_job(store)
     # WHEN published
     pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}), job, run)
     # THEN someone else's pull request is left alone and ours is opened

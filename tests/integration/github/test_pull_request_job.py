@@ -12,6 +12,7 @@ from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
+from tests.integration.github.publishing import Clone, human_commit
 from tests.integration.worker.conftest import RecordingDispatcher, greeting_edit, run_all, submit
 
 
@@ -85,3 +86,34 @@ def test_patch_job_on_a_public_repository_works_without_a_token(
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.patch is not None and [f.path for f in run.patch.files] == ["app.py"]
     assert fake_github.requests == [] and fake_github.branch_head("acme/one", f"cody-batch/{job.id}") is None
+
+
+def test_a_run_that_failed_only_at_publishing_is_retried_without_claude(
+    pr_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, fake_github: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a pull-request run whose pull request GitHub would not open (5xx, past the bounded retries)
+    dispatcher = RecordingDispatcher()
+    job = submit(pr_settings, store, ["acme/one"], dispatcher, output=OutputMode.PULL_REQUEST)  # type: ignore[list-item]
+    fake_model.script(greeting_edit())
+    fake_github.fail("POST", "/pulls$", 502, "Bad Gateway", times=4)
+    ports = worker_ports(pr_settings, store)
+    [failed] = run_all(pr_settings, store, job, ports)
+    assert failed.status is RunStatus.FAILED and failed.step == "publish", failed.error
+    assert failed.patch is not None and fake_github.pulls == []
+    base = failed.patch.base_commit
+    # AND the default branch moved on since
+    human_commit(clone_of, "main", "print('moved on')\n", full_name="acme/one")
+    # WHEN the run is retried, with no model turn scripted
+    retry_runs(store, dispatcher, job.id, [failed.id])
+    [run] = run_all(pr_settings, store, job, ports)
+    # THEN the stored patch was published again on its own base, and Claude was not asked again
+    assert run.status is RunStatus.SUCCEEDED and run.attempt == 2, run.error
+    assert len(fake_model.requests) == 2 and run.usage.cost_usd == 0
+    assert run.pull_request is not None and [p.number for p in fake_github.pulls] == [run.pull_request.number]
+    branch = run.pull_request.branch
+    assert fake_github.show("acme/one", branch, "app.py") == "print('hello')\n"
+    assert fake_github.show("acme/one", f"{branch}~1", "app.py") == "print('hi')\n"
+    assert base is not None and fake_github.branch_head("acme/one", branch) != base
+    assert run.summary == failed.summary and run.validation == failed.validation
+    assert run.patch is not None and run.patch.files == failed.patch.files
+    assert store.get_artifact(run.patch.artifact_key) == store.get_artifact(failed.patch.artifact_key)

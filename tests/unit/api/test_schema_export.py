@@ -20,7 +20,7 @@ def test_contract_names_are_in_the_sdl() -> None:
         "union ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock",
         "jobUpdated(id: ID!, after: String = null): Job!",
         "jobsUpdated: Job!",
-        "retryRepositories(jobId: ID!, runIds: [ID!] = null): Job!",
+        "retryRepositories(jobId: ID!, runIds: [ID!] = null, reopenClosedPullRequests: Boolean! = false): Job!",
         "scalar DateTime",
     ]:
         assert needle in sdl

@@ -1,0 +1,100 @@
+"""Retries after a pull request was closed or merged on GitHub: left closed unless a retry asks to reopen."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from github import Auth, Github, GithubException
+
+from core.settings import Settings
+from tests.fakes.github_server import REOPEN_REFUSED, FakeGitHub
+from tests.integration.github.publishing import Clone, make_job, publish
+from worker.github.publish import PublishError
+
+
+def test_github_refuses_to_reopen_a_pull_request_whose_head_was_force_pushed(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a published pull request, closed, and then its branch force-pushed (as the old retry did)
+    job, run = make_job(store)
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number)
+    other = clone_of("acme/app", {"app.py": "2\n"}, "two").path
+    subprocess.run(["git", "commit", "-qam", "another"], cwd=other, check=True)
+    subprocess.run(["git", "push", "-qf", "origin", f"HEAD:refs/heads/{pull.branch}"], cwd=other, check=True)
+    # WHEN it is reopened through the API / THEN GitHub's refusal comes back, and it stays closed
+    api = Github(auth=Auth.Token("test-token"), base_url=app.url)
+    with pytest.raises(GithubException) as caught:
+        api.get_repo("acme/app").get_pull(pull.number).edit(state="open")
+    assert caught.value.status == 422
+    assert REOPEN_REFUSED.format(branch=pull.branch) in str(caught.value.data)
+    assert app.pulls[0].state == "closed"
+
+
+def test_a_pull_request_closed_on_github_is_left_closed_by_a_retry(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a published pull request that a maintainer closed
+    job, run = make_job(store)
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number)
+    head = app.branch_head("acme/app", pull.branch)
+    # WHEN a retry publishes without asking to reopen
+    with pytest.raises(PublishError) as caught:
+        publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, run)
+    # THEN it fails saying so, before pushing: the pull request stays closed, the branch as it was
+    assert caught.value.kind == "PULL_REQUEST_CLOSED" and f"#{pull.number}" in caught.value.message
+    assert app.pulls[0].state == "closed" and len(app.pulls) == 1
+    assert app.branch_head("acme/app", pull.branch) == head
+
+
+def test_a_retry_asked_to_reopen_reopens_before_it_pushes(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a closed pull request whose branch is unchanged
+    job, run = make_job(store)
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number)
+    # WHEN a retry that may reopen publishes a new attempt
+    retry = run.model_copy(update={"attempt": 2, "reopen_pull_request": True})
+    again = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, retry)
+    # THEN the same pull request is open again and shows the new attempt
+    assert again.number == pull.number and len(app.pulls) == 1
+    assert app.pulls[0].state == "open" and "(attempt 2)" in app.pulls[0].body
+    assert app.show("acme/app", pull.branch, "app.py") == "2\n"
+
+
+def test_when_github_refuses_the_reopen_a_new_pull_request_links_the_old_one(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    # GIVEN a closed pull request whose branch was deleted (GitHub will not reopen it)
+    job, run = make_job(store)
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number)
+    subprocess.run(
+        ["git", "branch", "-D", pull.branch], cwd=app.repos["acme/app"].bare, check=True, capture_output=True
+    )
+    # WHEN a retry that may reopen publishes
+    retry = run.model_copy(update={"attempt": 2, "reopen_pull_request": True})
+    again = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, retry)
+    # THEN a new pull request from the same branch links the closed one, which stays closed
+    assert again.number == 2 and again.branch == pull.branch
+    old, new = app.pulls
+    assert old.state == "closed" and new.state == "open"
+    assert f"Replaces #{pull.number}" in new.body
+    assert app.show("acme/app", pull.branch, "app.py") == "2\n"
+
+
+def test_a_merged_pull_request_is_refused_before_pushing(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
+) -> None:
+    job, run = make_job(store)
+    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number).merged = True
+    head = app.branch_head("acme/app", pull.branch)
+    retry = run.model_copy(update={"reopen_pull_request": True})
+    with pytest.raises(PublishError) as caught:
+        publish(github_settings, store, clone_of("acme/app", {"app.py": "3\n"}, "three"), job, retry)
+    assert caught.value.kind == "PULL_REQUEST_MERGED"
+    assert app.branch_head("acme/app", pull.branch) == head

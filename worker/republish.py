@@ -1,0 +1,43 @@
+"""A retry of a run that failed only at publishing: its stored patch again, without running Claude again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import CodyBatchError
+from core.models import RepositoryRun, RunAttempt, RunStatus
+from worker.git_process import decode
+from worker.workspace import Workspace, clone
+
+PUBLISH_STEP = "publish"
+
+
+class RestoreError(CodyBatchError):
+    """The stored patch could not be put back on its base commit."""
+
+    kind = "RESTORE_FAILED"
+
+
+def republishable(run: RepositoryRun) -> RunAttempt | None:
+    """The earlier attempt whose patch this attempt publishes again, when that attempt failed only at publishing."""
+    last = run.attempts[-1] if run.attempts else None
+    if last is None or last.status is not RunStatus.FAILED or last.step != PUBLISH_STEP or last.patch is None:
+        return None
+    return last
+
+
+def restore_patch(url: str, dest: Path, token: str | None, base_commit: str | None, diff: bytes) -> Workspace:
+    """A clone of `url` at `base_commit` with `diff` applied to its working tree."""
+    workspace = clone(url, dest, token=token)
+    if base_commit and workspace.base_commit != base_commit:
+        # The default branch moved on since: the patch belongs on the commit it was made from.
+        fetched = workspace.run(["fetch", "--quiet", "--depth=1", "origin", base_commit], token=token)
+        if fetched.returncode != 0:
+            raise RestoreError(f"the patch's base commit {base_commit[:12]} is no longer on the remote")
+        workspace.git("checkout", "--quiet", "--detach", base_commit)
+        workspace.base_commit = base_commit
+    applied = workspace.run(["apply", "--binary", "-"], input=diff)
+    if applied.returncode != 0:
+        reason = decode(applied.stderr).strip().splitlines()
+        raise RestoreError(f"the stored patch no longer applies: {reason[-1] if reason else 'git apply failed'}")
+    return workspace
