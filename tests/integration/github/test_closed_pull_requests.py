@@ -7,19 +7,35 @@ import subprocess
 import pytest
 from github import Auth, Github, GithubException
 
+from core.models import Job, PullRequest, RepositoryRun
+from core.ports import Store
 from core.settings import Settings
 from tests.fakes.github_server import REOPEN_REFUSED, FakeGitHub
 from tests.integration.github.publishing import Clone, make_job, publish
 from worker.github.publish import PublishError
 
 
+def published_then_closed(
+    settings: Settings, store: Store, app: FakeGitHub, clone_of: Clone
+) -> tuple[Job, RepositoryRun, PullRequest]:
+    """A published pull request that a maintainer then closed on GitHub."""
+    job, run = make_job(store)
+    pull = publish(settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
+    app.close_pull(pull.number)
+    return job, run, pull
+
+
+def retry_reopening(settings: Settings, store: Store, clone_of: Clone, job: Job, run: RepositoryRun) -> PullRequest:
+    """A second attempt, allowed to reopen, publishing app.py = 2."""
+    retry = run.model_copy(update={"attempt": 2, "reopen_pull_request": True})
+    return publish(settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, retry)
+
+
 def test_github_refuses_to_reopen_a_pull_request_whose_head_was_force_pushed(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a published pull request, closed, and then its branch force-pushed (as the old retry did)
-    job, run = make_job(store)
-    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.close_pull(pull.number)
+    *_, pull = published_then_closed(github_settings, store, app, clone_of)
     other = clone_of("acme/app", {"app.py": "2\n"}, "two").path
     subprocess.run(["git", "commit", "-qam", "another"], cwd=other, check=True)
     subprocess.run(["git", "push", "-qf", "origin", f"HEAD:refs/heads/{pull.branch}"], cwd=other, check=True)
@@ -36,9 +52,7 @@ def test_a_pull_request_closed_on_github_is_left_closed_by_a_retry(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a published pull request that a maintainer closed
-    job, run = make_job(store)
-    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.close_pull(pull.number)
+    job, run, pull = published_then_closed(github_settings, store, app, clone_of)
     head = app.branch_head("acme/app", pull.branch)
     # WHEN a retry publishes without asking to reopen
     with pytest.raises(PublishError) as caught:
@@ -53,12 +67,9 @@ def test_a_retry_asked_to_reopen_reopens_before_it_pushes(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a closed pull request whose branch is unchanged
-    job, run = make_job(store)
-    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.close_pull(pull.number)
+    job, run, pull = published_then_closed(github_settings, store, app, clone_of)
     # WHEN a retry that may reopen publishes a new attempt
-    retry = run.model_copy(update={"attempt": 2, "reopen_pull_request": True})
-    again = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, retry)
+    again = retry_reopening(github_settings, store, clone_of, job, run)
     # THEN the same pull request is open again and shows the new attempt
     assert again.number == pull.number and len(app.pulls) == 1
     assert app.pulls[0].state == "open" and "(attempt 2)" in app.pulls[0].body
@@ -69,15 +80,12 @@ def test_when_github_refuses_the_reopen_a_new_pull_request_links_the_old_one(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
     # GIVEN a closed pull request whose branch was deleted (GitHub will not reopen it)
-    job, run = make_job(store)
-    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.close_pull(pull.number)
+    job, run, pull = published_then_closed(github_settings, store, app, clone_of)
     subprocess.run(
         ["git", "branch", "-D", pull.branch], cwd=app.repos["acme/app"].bare, check=True, capture_output=True
     )
     # WHEN a retry that may reopen publishes
-    retry = run.model_copy(update={"attempt": 2, "reopen_pull_request": True})
-    again = publish(github_settings, store, clone_of("acme/app", {"app.py": "2\n"}, "two"), job, retry)
+    again = retry_reopening(github_settings, store, clone_of, job, run)
     # THEN a new pull request from the same branch links the closed one, which stays closed
     assert again.number == 2 and again.branch == pull.branch
     old, new = app.pulls
@@ -89,9 +97,8 @@ def test_when_github_refuses_the_reopen_a_new_pull_request_links_the_old_one(
 def test_a_merged_pull_request_is_refused_before_pushing(
     github_settings: Settings, store, app: FakeGitHub, clone_of: Clone
 ) -> None:
-    job, run = make_job(store)
-    pull = publish(github_settings, store, clone_of("acme/app", {"app.py": "1\n"}, "one"), job, run)
-    app.close_pull(pull.number).merged = True
+    job, run, pull = published_then_closed(github_settings, store, app, clone_of)
+    app.pulls[0].merged = True
     head = app.branch_head("acme/app", pull.branch)
     retry = run.model_copy(update={"reopen_pull_request": True})
     with pytest.raises(PublishError) as caught:
