@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from core.models import Job, OutputMode, RepositoryRun, RunStatus
 from core.ports import Change
 from core.settings import Settings
-from server.worker_command import worker_ports
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub

@@ -223,6 +223,7 @@ def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_
         "error": failed.error.model_dump() if failed.error else None,
         "summary": "tried",
         "patch": failed.patch.model_dump() if failed.patch else None,
+        "validation": failed.validation.model_dump() if failed.validation else None,
         "usage": failed.usage.model_dump(),
         "started_at": failed.started_at,
         "finished_at": failed.finished_at,
