@@ -3,6 +3,7 @@ after a cancel. Real `serve` processes, real forkserver workers, the fake model 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from core.errors import DataDirInUse
 from core.models import RunStatus
 from core.services.jobs import cancel_job, retry_runs
+from core.services.progress import RunProgress
 from core.settings import Settings
+from server.runtime.bootstrap import bootstrap
 from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
@@ -189,3 +193,23 @@ def test_a_retry_right_after_a_cancel_runs_once_the_old_process_is_gone(
     assert (run.attempt, run.status, run.error) == (2, RunStatus.SUCCEEDED, None)
     assert [(a.attempt, a.status) for a in run.attempts] == [(1, RunStatus.CANCELLED)]
     assert dispatcher.started == 2
+
+
+def test_a_second_bootstrap_on_a_locked_data_dir_is_refused_before_it_settles_any_run(
+    settings: Settings, store: SqliteStore, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a server's container holding the data dir, and a run its worker is on
+    job = submit(settings, store, [make_repo("a")])
+    [run] = store.get_runs([job.id])[job.id]
+    RunProgress(store, run.id).advance(RunStatus.CLONING, step="clone")
+    first = bootstrap(settings)
+    try:
+        # WHEN a second server is put together on the same data dir
+        with pytest.raises(DataDirInUse, match=rf"in use by another Cody Batch server \(pid {os.getpid()}\)"):
+            bootstrap(settings)
+        # THEN the run is untouched (no start-up recovery ran)
+        assert store.get_runs([job.id])[job.id][0].status is RunStatus.CLONING
+    finally:
+        first.close()
+    # AND once the first one has closed, the data dir is free again
+    bootstrap(settings).close()
