@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,6 +52,24 @@ def greet(request: RecordedRequest) -> dict[str, Any]:
 def keep_looking(request: RecordedRequest) -> dict[str, Any]:
     """A model that never finishes: it views app.py again, slowly, turn after turn."""
     return slow(tool_turn(view("app.py")), THINKING)
+
+
+class HeldAnswer:
+    """A model step that answers (with `greet`) only once the test sets `answer`."""
+
+    def __init__(self) -> None:
+        self.answer = threading.Event()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        self.answer.wait(PATIENCE)
+        return greet(request)
+
+
+@pytest.fixture
+def held() -> Iterator[HeldAnswer]:
+    gate = HeldAnswer()
+    yield gate
+    gate.answer.set()  # frees the fake's request thread, whatever the test did
 
 
 @pytest.fixture
@@ -118,10 +137,13 @@ def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
 
 
 def test_a_second_serve_on_the_same_data_dir_refuses_and_changes_nothing(
-    serve_with_model: Callable[[], ServeProcess], fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+    serve_with_model: Callable[[], ServeProcess],
+    fake_model: FakeAnthropic,
+    held: HeldAnswer,
+    make_repo: Callable[..., Path],
 ) -> None:
-    # GIVEN a server with a run in progress (the model is slow to answer its first call)
-    fake_model.script([lambda request: slow(greet(request), 3.0), greet])
+    # GIVEN a server with a run in progress (the model answers its first call only when let)
+    fake_model.script([held.step, greet])
     served = serve_with_model()
     job_id = create_job(served, make_repo("a"))
     wait_for(lambda: len(fake_model.requests) == 1)
@@ -139,6 +161,7 @@ def test_a_second_serve_on_the_same_data_dir_refuses_and_changes_nothing(
     assert f"(pid {served.proc.pid})" in second.stderr
     # AND the first server's run was not touched: it is still working, then finishes with its patch
     assert stored_run(served.data_dir, job_id).status is RunStatus.RUNNING_AGENT
+    held.answer.set()
     wait_for(lambda: stored_run(served.data_dir, job_id).status.finished)
     run = stored_run(served.data_dir, job_id)
     assert (run.status, run.error) == (RunStatus.SUCCEEDED, None)
@@ -177,9 +200,10 @@ def test_a_retry_right_after_a_cancel_runs_once_the_old_process_is_gone(
     fake_model: FakeAnthropic,
     make_repo: Callable[..., Path],
     dispatcher_for: Callable[[], SubprocessDispatcher],
+    held: HeldAnswer,
 ) -> None:
-    # GIVEN a run whose process is waiting for a slow model
-    fake_model.script([lambda request: slow(greet(request), 3.0), greet, greet])
+    # GIVEN a run whose process is waiting for the model (which answers only the next attempt)
+    fake_model.script([held.step, greet, greet])
     dispatcher = dispatcher_for()
     job = submit(model_settings, store, [make_repo("a")], dispatcher)
     wait_for(lambda: len(fake_model.requests) == 1)
