@@ -1,0 +1,161 @@
+"""Api: the GraphQL function behind an HTTP API, the WebSocket API, and the stream function that pushes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.bundling import lambda_code
+from infra.data import Data
+from infra.functions import BackendFunction, setting
+from infra.sources import staged_sources
+from infra.worker import Worker
+from store import dynamo_table
+
+WEBSOCKET_STAGE = "live"
+ARTIFACT_OBJECTS = "artifacts/*"
+"""Where store/s3_artifacts.py keeps large artifacts; the functions only read them."""
+
+
+def event_filter() -> Mapping[str, Any]:
+    """Stream records of newly written event items only (the key is `eventName`, as the records spell it)."""
+    return lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+            "dynamodb": {
+                "NewImage": {dynamo_table.ITEM_TYPE: {"S": lambda_.FilterRule.is_equal(dynamo_table.ItemType.EVENT)}}
+            },
+        }
+    )
+
+
+class Api(Construct):
+    """HTTP API (GraphQL, CORS, throttling), WebSocket API (graphql-transport-ws) and the push from the stream."""
+
+    http_api: apigw.HttpApi
+    websocket_api: apigw.WebSocketApi
+    websocket_stage: apigw.WebSocketStage
+    functions: dict[str, lambda_.Function]
+    dead_letters: sqs.Queue
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        worker: Worker,
+        environment: Mapping[str, str],
+        allowed_origins: list[str],
+        memory_mb: int,
+        http_rate_limit: int,
+        websocket_rate_limit: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code = lambda_code(staged_sources(self))
+
+        def function(name: str, timeout: Duration) -> lambda_.Function:
+            return BackendFunction(
+                self,
+                f"{name.capitalize()}Function",
+                handler=name,
+                code=code,
+                environment=environment,
+                memory_mb=memory_mb,
+                timeout=timeout,
+                log_retention=log_retention,
+            )
+
+        # The WebSocket API comes first: every function needs its callback URL.
+        self.websocket_api = apigw.WebSocketApi(self, "WebSocketApi", description="Cody Batch subscriptions")
+        self.websocket_stage = apigw.WebSocketStage(
+            self,
+            "WebSocketStage",
+            web_socket_api=self.websocket_api,
+            stage_name=WEBSOCKET_STAGE,
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=websocket_rate_limit, burst_limit=2 * websocket_rate_limit),
+        )
+        environment = {**environment, setting("ws_endpoint"): self.websocket_stage.callback_url}
+
+        # API Gateway answers an HTTP API request after 30 s at most.
+        http = function("http", Duration.seconds(29))
+        websocket = function("websocket", Duration.seconds(29))
+        stream = function("stream", Duration.minutes(1))
+        self.functions = {"http": http, "websocket": websocket, "stream": stream}
+
+        for fn in self.functions.values():
+            data.table.grant_read_write_data(fn)
+            data.bucket.grant_read(fn, ARTIFACT_OBJECTS)
+        worker.grant_submit(http)
+        self.websocket_api.grant_manage_connections(websocket)
+        self.websocket_api.grant_manage_connections(stream)
+
+        for route, handler in (("$connect", websocket), ("$disconnect", websocket), ("$default", websocket)):
+            self.websocket_api.add_route(
+                route, integration=integrations.WebSocketLambdaIntegration(f"WebSocket{route}", handler)
+            )
+
+        self.http_api = apigw.HttpApi(
+            self,
+            "HttpApi",
+            description="Cody Batch GraphQL",
+            create_default_stage=False,
+            default_integration=integrations.HttpLambdaIntegration("GraphQL", http),
+            cors_preflight=apigw.CorsPreflightOptions(
+                allow_origins=allowed_origins,
+                allow_methods=[apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
+                allow_headers=["authorization", "content-type", "accept"],
+                max_age=Duration.hours(1),
+            ),
+        )
+        apigw.HttpStage(
+            self,
+            "HttpStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=http_rate_limit, burst_limit=2 * http_rate_limit),
+        )
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "StreamFailures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        stream.add_event_source(
+            sources.DynamoEventSource(
+                data.table,  # type: ignore[arg-type]
+                starting_position=lambda_.StartingPosition.LATEST,
+                filters=[event_filter()],
+                batch_size=100,
+                max_batching_window=Duration.millis(0),
+                bisect_batch_on_error=True,
+                retry_attempts=3,
+                max_record_age=Duration.minutes(10),
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.dead_letters),
+            )
+        )
+
+    @property
+    def graphql_url(self) -> str:
+        """The GraphQL endpoint: the HTTP API's default stage, path /graphql."""
+        return f"{self.http_api.api_endpoint}/graphql"
+
+    @property
+    def websocket_url(self) -> str:
+        """What clients connect to (wss://...), as opposed to the callback URL the functions post to."""
+        return self.websocket_stage.url

@@ -1,0 +1,74 @@
+"""Lambda code without Docker: pip installs Linux wheels into the asset, then our packages are copied in."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+from infra.sources import project_dependencies, project_packages
+
+PYTHON_VERSION = "3.12"
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+# Lambda's x86_64 runtimes run Amazon Linux 2023 (glibc 2.34): manylinux2014 wheels and newer 2_28 ones load.
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+# The functions never call Claude (docs/DESIGN.md: the handler module imports neither worker nor
+# anthropic) and API Gateway is their server: leaving these out takes ~55 MB off the bundle.
+NOT_IN_FUNCTIONS = frozenset({"anthropic", "uvicorn"})
+
+
+def _distribution(requirement: str) -> str:
+    return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower()
+
+
+def function_requirements() -> list[str]:
+    """The project's runtime dependencies as pyproject.toml pins them, less those the functions never load."""
+    return [req for req in project_dependencies() if _distribution(req) not in NOT_IN_FUNCTIONS]
+
+
+@jsii.implements(ILocalBundling)
+class PipBundling:
+    """Bundles on this machine: `pip install --platform ... --only-binary=:all: --target`, then a copy."""
+
+    def __init__(self, *, source: Path, requirements: list[str], packages: list[str]) -> None:
+        self.source = source
+        self.requirements = requirements
+        self.packages = packages
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        """Fill output_dir with the dependencies and the project's packages; True means Docker is not needed."""
+        platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+        subprocess.run(
+            [
+                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                *platforms, "--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION,
+                "--target", output_dir, *self.requirements,
+            ],
+            check=True,
+        )  # fmt: skip
+        for package in self.packages:
+            shutil.copytree(self.source / package, Path(output_dir) / package, dirs_exist_ok=True)
+        return True
+
+
+def lambda_code(source: Path) -> lambda_.Code:
+    """The one code asset all functions share: dependencies plus the project's packages from `source`."""
+    return lambda_.Code.from_asset(
+        str(source),
+        exclude=["Dockerfile"],  # the image's recipe is no part of the functions' code
+        bundling=BundlingOptions(
+            # Only used if local bundling declines, which it never does; CDK requires an image.
+            image=DockerImage.from_registry(f"python:{PYTHON_VERSION}"),
+            # jsii calls try_bundle(output_dir, options) with the options as one struct, not as the
+            # keyword arguments its generated Protocol declares.
+            local=PipBundling(  # type: ignore[arg-type]
+                source=source, requirements=function_requirements(), packages=project_packages()
+            ),
+        ),
+    )

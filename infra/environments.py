@@ -1,0 +1,107 @@
+"""Deployment environments (`cdk deploy -c env=dev|prod`): names, sizes, capacity and settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from core.settings import DEFAULT_MODEL
+
+SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN")
+"""Read from the deploying shell into the functions' and jobs' environment, never from the repository."""
+
+
+class ContextError(ValueError):
+    """The CDK context names an unknown environment or gives a bad value."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capacity:
+    """DynamoDB capacity: on-demand, or provisioned with auto scaling between the bounds."""
+
+    on_demand: bool
+    min_read: int = 1
+    max_read: int = 1
+    min_write: int = 1
+    max_write: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment:
+    """Everything that differs between dev and prod."""
+
+    name: str
+    allowed_repos: tuple[str, ...] = ()
+    model: str = DEFAULT_MODEL
+    capacity: Capacity
+    retain_data: bool
+    """Keep the table and buckets when the stack is deleted (prod), or delete them (dev)."""
+    lambda_memory_mb: int = 1024
+    http_rate_limit: int = 50
+    """Requests per second the HTTP API accepts (steady); bursts up to twice that."""
+    websocket_rate_limit: int = 50
+    worker_vcpu: float = 1
+    worker_memory_mib: int = 4096
+    worker_max_vcpus: int = 16
+    """Upper bound of the compute environment: how many runs go at once (times worker_vcpu)."""
+    worker_spot: bool
+    attempt_seconds: int = 3600
+    """Batch kills a run after this long; above the agent's own wall-time limit (1800 s)."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    alarm_email: str | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Of SECRET_VARIABLES, those set in the deploying shell."""
+
+    @property
+    def stack_name(self) -> str:
+        return f"CodyBatch-{self.name}"
+
+
+ENVIRONMENTS: dict[str, Environment] = {
+    "dev": Environment(
+        name="dev",
+        capacity=Capacity(on_demand=True),
+        retain_data=False,
+        worker_spot=True,
+        worker_max_vcpus=8,
+        log_retention=logs.RetentionDays.TWO_WEEKS,
+    ),
+    "prod": Environment(
+        name="prod",
+        capacity=Capacity(on_demand=False, min_read=5, max_read=200, min_write=5, max_write=200),
+        retain_data=True,
+        worker_spot=False,
+        worker_max_vcpus=64,
+        http_rate_limit=200,
+        websocket_rate_limit=200,
+        log_retention=logs.RetentionDays.THREE_MONTHS,
+    ),
+}
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple):
+        return tuple(str(part) for part in value)
+    raise ContextError(f"allowedRepos must be a comma-separated string or a list, not {value!r}")
+
+
+def resolve(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Environment:
+    """The environment named by context `env` (default dev), with context overrides and shell secrets."""
+    name = str(context.get("env") or "dev")
+    if name not in ENVIRONMENTS:
+        raise ContextError(f"unknown environment {name!r}: use -c env=" + "|".join(ENVIRONMENTS))
+    environment = ENVIRONMENTS[name]
+    overrides: dict[str, Any] = {"secrets": {key: environ[key] for key in SECRET_VARIABLES if environ.get(key)}}
+    if context.get("allowedRepos") is not None:
+        overrides["allowed_repos"] = _patterns(context["allowedRepos"])
+    if context.get("model"):
+        overrides["model"] = str(context["model"])
+    if context.get("alarmEmail"):
+        overrides["alarm_email"] = str(context["alarmEmail"])
+    return replace(environment, **overrides)

@@ -1,0 +1,103 @@
+"""The Cody Batch stack: one of each component, wired through their outputs and least-privilege grants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import Api
+from infra.data import Data
+from infra.environments import Environment
+from infra.frontend import SITE_DIR, Frontend
+from infra.functions import settings_environment
+from infra.notifications import Notifications
+from infra.worker import Worker
+
+FUNCTION_SECRETS = ("GITHUB_TOKEN", "CODY_BATCH_API_TOKEN")
+"""The API checks repositories on GitHub and the bearer token; it never calls Claude."""
+WORKER_SECRETS = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN")
+
+
+class CodyBatchStack(Stack):
+    """Data, Worker, Api, Frontend and Notifications for one environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: Environment,
+        site_dir: Path = SITE_DIR,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        data = Data(self, "Data", capacity=environment.capacity, retain=environment.retain_data)
+        settings = settings_environment(
+            {
+                "backend": "aws",
+                "table": data.table.table_name,
+                "bucket": data.bucket.bucket_name,
+                "model": environment.model,
+            }
+        )
+        if environment.allowed_repos:
+            settings |= settings_environment({"allowed_repos": ",".join(environment.allowed_repos)})
+        else:
+            Annotations.of(self).add_warning_v2(
+                "cody-batch:allowlist", "no repository is allowed: deploy with -c allowedRepos=github.com/OWNER/*"
+            )
+        worker = Worker(
+            self,
+            "Worker",
+            data=data,
+            environment={**settings, **_pick(environment.secrets, WORKER_SECRETS)},
+            vcpu=environment.worker_vcpu,
+            memory_mib=environment.worker_memory_mib,
+            max_vcpus=environment.worker_max_vcpus,
+            spot=environment.worker_spot,
+            attempt_seconds=environment.attempt_seconds,
+            log_retention=environment.log_retention,
+        )
+        frontend = Frontend(self, "Frontend", retain=environment.retain_data)
+        api = Api(
+            self,
+            "Api",
+            data=data,
+            worker=worker,
+            environment={
+                **settings,
+                **settings_environment(
+                    {
+                        "job_queue": worker.job_queue.job_queue_arn,
+                        "job_definition": worker.job_definition.job_definition_arn,
+                        "public_url": frontend.url,
+                    }
+                ),
+                **_pick(environment.secrets, FUNCTION_SECRETS),
+            },
+            allowed_origins=[frontend.url],
+            memory_mb=environment.lambda_memory_mb,
+            http_rate_limit=environment.http_rate_limit,
+            websocket_rate_limit=environment.websocket_rate_limit,
+            log_retention=environment.log_retention,
+        )
+        frontend.publish(graphql_url=api.graphql_url, websocket_url=api.websocket_url, site_dir=site_dir)
+        Notifications(
+            self,
+            "Notifications",
+            functions=api.functions,
+            stream_function=api.functions["stream"],
+            dead_letters=api.dead_letters,
+            job_queue=worker.job_queue,
+            email=environment.alarm_email,
+        )
+        CfnOutput(self, "SiteUrl", value=frontend.url, description="The web UI")
+        CfnOutput(self, "GraphqlUrl", value=api.graphql_url, description="GraphQL over HTTP (cody-batch smoke --url)")
+        CfnOutput(self, "WebsocketUrl", value=api.websocket_url, description="Subscriptions (cody-batch smoke --ws)")
+
+
+def _pick(values: dict[str, str] | Any, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: values[name] for name in names if name in values}

@@ -1,0 +1,115 @@
+"""Worker: AWS Batch on Fargate running the worker image, one container per repository run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Size, Stack
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.data import Data
+from infra.functions import log_group
+from infra.sources import staged_sources
+
+# Batch's own status reasons when the capacity under a run went away; only these are retried.
+# A run that timed out or failed is recorded as such by the worker and retried by a person
+# (retryRepositories), never blindly here: it would spend the model budget again.
+CAPACITY_LOST = ("Host EC2*", "Your Spot Task was interrupted*", "Timeout waiting for network interface*")
+
+
+def retry_strategies() -> list[batch.RetryStrategy]:
+    """RETRY when the host, Spot capacity or image pull failed under the run; EXIT for everything else."""
+    retries = [
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom(on_status_reason=reason))
+        for reason in CAPACITY_LOST
+    ]
+    retries.append(batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.CANNOT_PULL_CONTAINER))
+    retries.append(batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom(on_reason="*")))
+    return retries
+
+
+class Worker(Construct):
+    """VPC, Fargate compute environment, job queue and the worker's job definition."""
+
+    job_queue: batch.JobQueue
+    job_definition: batch.EcsJobDefinition
+    log_group: logs.LogGroup
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        environment: Mapping[str, str],
+        vcpu: float,
+        memory_mib: int,
+        max_vcpus: int,
+        spot: bool,
+        attempt_seconds: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Public subnets without NAT gateways: a task gets a public IP for GitHub, Anthropic and
+        # AWS APIs, and its security group admits nothing inbound (a NAT gateway costs more
+        # than a small deployment's whole compute).
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)],
+        )
+        security_group = ec2.SecurityGroup(
+            self, "Tasks", vpc=vpc, allow_all_outbound=False, description="Cody Batch worker tasks: HTTPS out only"
+        )
+        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to GitHub, Anthropic and AWS")
+        compute = batch.FargateComputeEnvironment(
+            self,
+            "Compute",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_groups=[security_group],
+            maxv_cpus=max_vcpus,
+            spot=spot,
+        )
+        self.job_queue = batch.JobQueue(
+            self, "Queue", compute_environments=[batch.OrderedComputeEnvironment(compute_environment=compute, order=1)]
+        )
+        job_role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        data.table.grant_read_write_data(job_role)
+        data.bucket.grant_read_write(job_role)
+        self.log_group = log_group(self, "Logs", retention=log_retention)
+        self.job_definition = batch.EcsJobDefinition(
+            self,
+            "Job",
+            container=batch.EcsFargateContainerDefinition(
+                self,
+                "Container",
+                image=ecs.ContainerImage.from_asset(str(staged_sources(self))),
+                cpu=vcpu,
+                memory=Size.mebibytes(memory_mib),
+                environment=dict(environment),
+                job_role=job_role,
+                assign_public_ip=True,
+                logging=ecs.LogDriver.aws_logs(stream_prefix="worker", log_group=self.log_group),
+            ),
+            retry_attempts=3,
+            retry_strategies=retry_strategies(),
+            timeout=Duration.seconds(attempt_seconds),
+            propagate_tags=True,
+        )
+
+    def grant_submit(self, grantee: iam.IGrantable) -> None:
+        """Let `grantee` submit worker jobs to this queue and terminate them (cancel)."""
+        self.job_definition.grant_submit_job(grantee, self.job_queue)
+        # Job ARNs exist only once submitted: scope to this account's jobs. TagResource: SubmitJob carries tags.
+        job_arns = Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["batch:TerminateJob", "batch:TagResource"], resource_arns=[job_arns]
+        )

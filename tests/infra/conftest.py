@@ -1,0 +1,81 @@
+"""The stack synthesized once per session (bundling skipped), as dev, prod and dev with shell secrets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Before aws_cdk starts its Node.js process, which reads these once. CDK's built-in template
+# validation takes ~20 s per synth and duplicates cfn-lint, which the tests run instead.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ["CDK_VALIDATION"] = "false"
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from infra.app import build
+from infra.environments import resolve
+from infra.frontend import SITE_DIR
+from infra.stack import CodyBatchStack
+
+ALLOWED = "github.com/acme/*,github.com/acme-labs/*"
+SECRETS = {
+    "ANTHROPIC_API_KEY": "sk-ant-test-secret-value",
+    "GITHUB_TOKEN": "ghp_test_secret_value",
+    "CODY_BATCH_API_TOKEN": "api-token-test-secret-value",
+}
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The synthesized cloud assembly and each stack's template."""
+
+    outdir: Path
+    dev: Template
+    prod: Template
+    with_secrets: Template
+
+    def template_files(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+def _site(tmp: Path) -> Path:
+    """The built SPA, or a one-page stand-in when it is not built (the template is the same)."""
+    if (SITE_DIR / "index.html").is_file():
+        return SITE_DIR
+    site = tmp / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>Cody Batch</title>")
+    return site
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
+    """dev through the app's own entry point; prod and a dev stack whose deploying shell had secrets."""
+    tmp = tmp_path_factory.mktemp("cdk")
+    app = cdk.App(
+        outdir=str(tmp / "cdk.out"),
+        context={"aws:cdk:bundling-stacks": [], "env": "dev", "allowedRepos": ALLOWED},
+    )
+    site = _site(tmp)
+    dev = build(app, environ={}, site_dir=site)
+    prod = CodyBatchStack(
+        app,
+        "CodyBatch-prod",
+        environment=resolve({"env": "prod", "allowedRepos": ALLOWED, "alarmEmail": "ops@example.com"}, {}),
+        site_dir=site,
+    )
+    with_secrets = CodyBatchStack(
+        app, "CodyBatch-secrets", environment=resolve({"env": "dev", "allowedRepos": ALLOWED}, SECRETS), site_dir=site
+    )
+    app.synth()
+    return Assembly(
+        outdir=tmp / "cdk.out",
+        dev=Template.from_stack(dev),
+        prod=Template.from_stack(prod),
+        with_secrets=Template.from_stack(with_secrets),
+    )

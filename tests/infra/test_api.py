@@ -1,0 +1,176 @@
+"""Api: the three handlers, the HTTP and WebSocket APIs, the stream push, and what each may touch."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from infra.functions import HANDLERS
+from store import dynamo_table
+from tests.infra import cfn
+from tests.infra.conftest import ALLOWED, Assembly
+
+SETTINGS = (
+    "CODY_BATCH_BACKEND",
+    "CODY_BATCH_TABLE",
+    "CODY_BATCH_BUCKET",
+    "CODY_BATCH_JOB_QUEUE",
+    "CODY_BATCH_JOB_DEFINITION",
+    "CODY_BATCH_WS_ENDPOINT",
+    "CODY_BATCH_ALLOWED_REPOS",
+    "CODY_BATCH_MODEL",
+)
+
+
+def _ids(assembly: Assembly) -> dict[str, str]:
+    template = assembly.dev
+    return {
+        "table": cfn.one(template, "AWS::DynamoDB::GlobalTable")[0],
+        "artifacts": cfn.one(template, "AWS::S3::Bucket", {"LifecycleConfiguration": Match.any_value()})[0],
+        "queue": cfn.one(template, "AWS::Batch::JobQueue")[0],
+        "job": cfn.one(template, "AWS::Batch::JobDefinition")[0],
+        "websocket": cfn.one(template, "AWS::ApiGatewayV2::Api", {"ProtocolType": "WEBSOCKET"})[0],
+        "http": cfn.one(template, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})[0],
+        "dlq": cfn.one(template, "AWS::SQS::Queue")[0],
+        "distribution": cfn.one(template, "AWS::CloudFront::Distribution")[0],
+    }
+
+
+def test_each_handler_runs_on_python_with_the_settings_core_reads(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    for handler in HANDLERS.values():
+        _, fn = cfn.function(assembly.dev, handler)
+        env = cfn.environment(fn)
+        assert fn["Properties"]["Runtime"].startswith("python3.")
+        assert set(SETTINGS) <= set(env), handler
+        assert env["CODY_BATCH_BACKEND"] == "aws"
+        assert env["CODY_BATCH_TABLE"] == cfn.ref(ids["table"])
+        assert env["CODY_BATCH_BUCKET"] == cfn.ref(ids["artifacts"])
+        assert env["CODY_BATCH_JOB_QUEUE"] == cfn.arn(ids["queue"], "JobQueueArn")
+        assert env["CODY_BATCH_JOB_DEFINITION"] == cfn.ref(ids["job"])
+        assert env["CODY_BATCH_ALLOWED_REPOS"] == ALLOWED
+        # The callback URL is the WebSocket API's own https URL with the stage, not the wss one.
+        endpoint = json.dumps(env["CODY_BATCH_WS_ENDPOINT"])
+        assert endpoint.startswith('{"Fn::Join": ["", ["https://", {"Ref": "' + ids["websocket"])
+        assert endpoint.endswith('"/live"]]}')
+
+
+def test_http_api_sends_every_route_to_the_graphql_function_with_cors_for_the_site(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    http_id, _ = cfn.function(assembly.dev, HANDLERS["http"])
+    _, api = cfn.one(assembly.dev, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == [{"Fn::Join": ["", ["https://", cfn.arn(ids["distribution"], "DomainName")]]}]
+    assert set(cors["AllowMethods"]) == {"GET", "POST", "OPTIONS"}
+    assert "authorization" in cors["AllowHeaders"]
+    _, route = cfn.one(assembly.dev, "AWS::ApiGatewayV2::Route", {"ApiId": cfn.ref(ids["http"])})
+    assert route["Properties"]["RouteKey"] == "$default"
+    integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Integration")[integration_id]
+    assert integration["Properties"]["IntegrationUri"] == cfn.arn(http_id)
+
+
+def test_both_apis_are_throttled(assembly: Assembly) -> None:
+    for template in (assembly.dev, assembly.prod):
+        stages = cfn.find(template, "AWS::ApiGatewayV2::Stage")
+        assert len(stages) == 2
+        for stage in stages.values():
+            settings = stage["Properties"]["DefaultRouteSettings"]
+            assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+
+
+def test_websocket_api_routes_connect_disconnect_and_default_to_the_websocket_function(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    ws_id, _ = cfn.function(assembly.dev, HANDLERS["websocket"])
+    routes = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Route", {"ApiId": cfn.ref(ids["websocket"])})
+    integrations = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Integration")
+    targets = {}
+    for route in routes.values():
+        integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        targets[route["Properties"]["RouteKey"]] = integrations[integration_id]["Properties"]["IntegrationUri"]
+    assert set(targets) == {"$connect", "$disconnect", "$default"}
+    for uri in targets.values():
+        assert ws_id in json.dumps(uri)
+    cfn.one(assembly.dev, "AWS::ApiGatewayV2::Stage", {"ApiId": cfn.ref(ids["websocket"]), "StageName": "live"})
+
+
+def test_stream_function_gets_only_new_event_items_with_bounded_retries(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    stream_id, _ = cfn.function(assembly.dev, HANDLERS["stream"])
+    _, mapping = cfn.one(assembly.dev, "AWS::Lambda::EventSourceMapping")
+    props = mapping["Properties"]
+    assert props["FunctionName"] == cfn.ref(stream_id)
+    assert props["EventSourceArn"] == cfn.arn(ids["table"], "StreamArn")
+    (pattern,) = (json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"])
+    # The record's own spelling: `eventName`, never CDK's snake_case doc example.
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {dynamo_table.ITEM_TYPE: {"S": [dynamo_table.ItemType.EVENT]}}},
+    }
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 < props["MaximumRetryAttempts"] <= 10
+    assert 0 < props["MaximumRecordAgeInSeconds"] <= 3600
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": cfn.arn(ids["dlq"])}}
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_records_two_weeks(assembly: Assembly) -> None:
+    _, queue = cfn.one(assembly.dev, "AWS::SQS::Queue")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def _table_arns(table_id: str) -> list[object]:
+    return [cfn.arn(table_id), {"Fn::Join": ["", [cfn.arn(table_id), "/index/*"]]}]
+
+
+def test_functions_reach_only_the_table_the_artifacts_and_the_websocket_api(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    for name, handler in HANDLERS.items():
+        _, fn = cfn.function(assembly.dev, handler)
+        statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
+        assert all("*" not in cfn.resources(s) for s in statements), name
+        (table,) = cfn.statements_with(statements, "dynamodb:PutItem")
+        assert cfn.resources(table) == _table_arns(ids["table"])
+        (objects,) = cfn.statements_with(statements, "s3:GetObject*")
+        assert {"Fn::Join": ["", [cfn.arn(ids["artifacts"]), "/artifacts/*"]]} in cfn.resources(objects)
+        assert not cfn.statements_with(statements, "s3:PutObject"), f"{name} only reads artifacts"
+        if name != "http":
+            assert not [a for s in statements for a in cfn.actions(s) if a.startswith("batch:")], name
+
+
+def test_only_the_http_function_submits_and_cancels_worker_jobs(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    _, fn = cfn.function(assembly.dev, HANDLERS["http"])
+    statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
+    (submit,) = cfn.statements_with(statements, "batch:SubmitJob")
+    assert sorted(map(json.dumps, cfn.resources(submit))) == sorted(
+        map(json.dumps, [cfn.ref(ids["job"]), cfn.arn(ids["queue"], "JobQueueArn")])
+    )
+    (terminate,) = cfn.statements_with(statements, "batch:TerminateJob")
+    assert json.dumps(cfn.resources(terminate)).endswith(':job/*"]]}]')
+
+
+def test_websocket_and_stream_functions_may_post_to_connections_of_this_api_only(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    for name in ("websocket", "stream", "http"):
+        _, fn = cfn.function(assembly.dev, HANDLERS[name])
+        statements = cfn.statements_with(
+            cfn.role_statements(assembly.dev, fn["Properties"]["Role"]), "execute-api:ManageConnections"
+        )
+        if name == "http":
+            assert statements == []
+            continue
+        (manage,) = statements
+        (resource,) = cfn.resources(manage)
+        parts = resource["Fn::Join"][1]
+        assert cfn.ref(ids["websocket"]) in parts
+        assert parts[-1] == "/*/*/@connections/*"
+
+
+def test_outputs_name_the_site_and_both_api_urls(assembly: Assembly) -> None:
+    outputs = assembly.dev.find_outputs("*")
+    assert {"SiteUrl", "GraphqlUrl", "WebsocketUrl"} <= set(outputs)
+    assert json.dumps(outputs["GraphqlUrl"]["Value"]).endswith('"/graphql"]]}')
+    assert "wss://" in json.dumps(outputs["WebsocketUrl"]["Value"])

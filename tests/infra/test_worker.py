@@ -1,0 +1,102 @@
+"""Worker: Batch on Fargate, the retry rules, the time limit, logs and what a run may touch."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from tests.infra import cfn
+from tests.infra.conftest import ALLOWED, Assembly
+
+
+def _job(template: cfn.Template) -> cfn.Resource:
+    return cfn.one(template, "AWS::Batch::JobDefinition")[1]
+
+
+def test_compute_environment_is_fargate_spot_in_dev_and_on_demand_in_prod(assembly: Assembly) -> None:
+    for template, kind in ((assembly.dev, "FARGATE_SPOT"), (assembly.prod, "FARGATE")):
+        _, compute = cfn.one(template, "AWS::Batch::ComputeEnvironment")
+        resources = compute["Properties"]["ComputeResources"]
+        assert compute["Properties"]["Type"] == "managed"
+        assert resources["Type"] == kind
+        assert resources["MaxvCpus"] > 0
+        assert resources["Subnets"] and resources["SecurityGroupIds"]
+
+
+def test_job_queue_feeds_the_compute_environment(assembly: Assembly) -> None:
+    compute_id, _ = cfn.one(assembly.dev, "AWS::Batch::ComputeEnvironment")
+    _, queue = cfn.one(assembly.dev, "AWS::Batch::JobQueue")
+    assert queue["Properties"]["ComputeEnvironmentOrder"] == [
+        {"ComputeEnvironment": cfn.arn(compute_id, "ComputeEnvironmentArn"), "Order": 1}
+    ]
+
+
+def test_tasks_accept_nothing_inbound_and_send_only_https(assembly: Assembly) -> None:
+    _, group = cfn.one(assembly.dev, "AWS::EC2::SecurityGroup")
+    assert "SecurityGroupIngress" not in group["Properties"]
+    (egress,) = group["Properties"]["SecurityGroupEgress"]
+    assert (egress["IpProtocol"], egress["FromPort"], egress["ToPort"]) == ("tcp", 443, 443)
+    assert not cfn.find(assembly.dev, "AWS::EC2::NatGateway"), "public subnets, no NAT gateway"
+
+
+def test_retries_only_lost_capacity_and_exits_on_anything_else(assembly: Assembly) -> None:
+    strategy = _job(assembly.dev)["Properties"]["RetryStrategy"]
+    rules = strategy["EvaluateOnExit"]
+    assert strategy["Attempts"] > 1
+    assert rules[-1] == {"Action": "EXIT", "OnReason": "*"}
+    retried = rules[:-1]
+    assert all(rule["Action"] == "RETRY" for rule in retried)
+    reasons = [rule.get("OnStatusReason") or rule.get("OnReason") for rule in retried]
+    assert "Host EC2*" in reasons
+    assert any("Spot" in reason for reason in reasons)
+    # A run that failed or timed out is the worker's verdict: never matched for a retry.
+    assert not any("OnExitCode" in rule for rule in retried)
+    assert not any("Timeout" in reason and "network" not in reason for reason in reasons)
+
+
+def test_a_run_has_a_time_limit_above_the_agents_own(assembly: Assembly) -> None:
+    seconds = _job(assembly.dev)["Properties"]["Timeout"]["AttemptDurationSeconds"]
+    assert 1800 < seconds <= 4 * 3600
+
+
+def test_worker_image_is_built_from_the_dockerfile_and_logs_to_a_retained_group(assembly: Assembly) -> None:
+    job = _job(assembly.dev)
+    props = job["Properties"]
+    assert props["PlatformCapabilities"] == ["FARGATE"]
+    container = props["ContainerProperties"]
+    assert "container-assets" in json.dumps(container["Image"])
+    assert container["NetworkConfiguration"] == {"AssignPublicIp": "ENABLED"}
+    log = container["LogConfiguration"]
+    assert log["LogDriver"] == "awslogs"
+    group_id = log["Options"]["awslogs-group"]["Ref"]
+    group = cfn.find(assembly.dev, "AWS::Logs::LogGroup")[group_id]
+    assert group["Properties"]["RetentionInDays"] == 14
+    assets = json.loads(next(assembly.outdir.glob("CodyBatch-dev.assets.json")).read_text())
+    (image,) = assets["dockerImages"].values()
+    context = assembly.outdir / image["source"]["directory"]
+    assert (context / "Dockerfile").is_file()
+    assert (context / "server" / "cli").exists() or (context / "server" / "cli.py").exists()
+    assert not (context / ".venv").exists() and not (context / "frontend").exists()
+
+
+def test_worker_environment_names_the_table_bucket_model_and_allowlist(assembly: Assembly) -> None:
+    env = cfn.environment(_job(assembly.dev))
+    table_id, _ = cfn.one(assembly.dev, "AWS::DynamoDB::GlobalTable")
+    assert env["CODY_BATCH_BACKEND"] == "aws"
+    assert env["CODY_BATCH_TABLE"] == cfn.ref(table_id)
+    assert env["CODY_BATCH_ALLOWED_REPOS"] == ALLOWED
+    assert env["CODY_BATCH_MODEL"]
+
+
+def test_job_role_reaches_the_table_and_the_artifacts_bucket_only(assembly: Assembly) -> None:
+    table_id, _ = cfn.one(assembly.dev, "AWS::DynamoDB::GlobalTable")
+    bucket_id, _ = cfn.one(assembly.dev, "AWS::S3::Bucket", {"LifecycleConfiguration": Match.any_value()})
+    statements = cfn.role_statements(
+        assembly.dev, _job(assembly.dev)["Properties"]["ContainerProperties"]["JobRoleArn"]
+    )
+    assert statements
+    for statement in statements:
+        assert all(json.dumps(r).count(table_id) or json.dumps(r).count(bucket_id) for r in cfn.resources(statement))
+    (objects,) = cfn.statements_with(statements, "s3:PutObject")
+    assert {"Fn::Join": ["", [cfn.arn(bucket_id), "/*"]]} in cfn.resources(objects)
