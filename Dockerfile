@@ -30,4 +30,6 @@ WORKDIR /home/cody
 ENV CODY_BATCH_BACKEND=aws \
     CODY_BATCH_DATA_DIR=/home/cody/.cody-batch
 
-ENTRYPOINT ["cody-batch", "worker", "run"]
+# The worker is the image's command. AWS Batch replaces it with the whole command line of a
+# run (`cody-batch worker run JOB_ID ...`, server/aws/batch_definitions.py), so it is a CMD.
+CMD ["cody-batch", "worker", "run"]

@@ -44,13 +44,9 @@ class Environment:
     http_rate_limit: int = 50
     """Requests per second the HTTP API accepts (steady); bursts up to twice that."""
     websocket_rate_limit: int = 50
-    worker_vcpu: float = 1
-    worker_memory_mib: int = 4096
     worker_max_vcpus: int = 16
-    """Upper bound of the compute environment: how many runs go at once (times worker_vcpu)."""
+    """Upper bound of the compute environment: runs at once times each worker's vCPUs."""
     worker_spot: bool
-    attempt_seconds: int = 3600
-    """Batch kills a run after this long; above the agent's own wall-time limit (1800 s)."""
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     alarm_email: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)

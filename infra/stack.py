@@ -54,11 +54,8 @@ class CodyBatchStack(Stack):
             "Worker",
             data=data,
             environment={**settings, **_pick(environment.secrets, WORKER_SECRETS)},
-            vcpu=environment.worker_vcpu,
-            memory_mib=environment.worker_memory_mib,
             max_vcpus=environment.worker_max_vcpus,
             spot=environment.worker_spot,
-            attempt_seconds=environment.attempt_seconds,
             log_retention=environment.log_retention,
         )
         frontend = Frontend(self, "Frontend", retain=environment.retain_data)

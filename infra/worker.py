@@ -15,22 +15,18 @@ from constructs import Construct
 from infra.data import Data
 from infra.functions import log_group
 from infra.sources import staged_sources
-
-# Batch's own status reasons when the capacity under a run went away; only these are retried.
-# A run that timed out or failed is recorded as such by the worker and retried by a person
-# (retryRepositories), never blindly here: it would spend the model budget again.
-CAPACITY_LOST = ("Host EC2*", "Your Spot Task was interrupted*", "Timeout waiting for network interface*")
+from server.aws import batch_definitions as batch_defs
 
 
 def retry_strategies() -> list[batch.RetryStrategy]:
-    """RETRY when the host, Spot capacity or image pull failed under the run; EXIT for everything else."""
-    retries = [
-        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom(on_status_reason=reason))
-        for reason in CAPACITY_LOST
+    """The retry rules of server/aws/batch_definitions.py (the emulator's job definition uses them too)."""
+    return [
+        batch.RetryStrategy.of(
+            batch.Action(rule["action"]),
+            batch.Reason.custom(on_status_reason=rule.get("onStatusReason"), on_reason=rule.get("onReason")),
+        )
+        for rule in batch_defs.retry_strategy()["evaluateOnExit"]
     ]
-    retries.append(batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.CANNOT_PULL_CONTAINER))
-    retries.append(batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom(on_reason="*")))
-    return retries
 
 
 class Worker(Construct):
@@ -47,11 +43,8 @@ class Worker(Construct):
         *,
         data: Data,
         environment: Mapping[str, str],
-        vcpu: float,
-        memory_mib: int,
         max_vcpus: int,
         spot: bool,
-        attempt_seconds: int,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -92,16 +85,17 @@ class Worker(Construct):
                 self,
                 "Container",
                 image=ecs.ContainerImage.from_asset(str(staged_sources(self))),
-                cpu=vcpu,
-                memory=Size.mebibytes(memory_mib),
+                cpu=float(batch_defs.WORKER_VCPUS),
+                memory=Size.mebibytes(int(batch_defs.WORKER_MEMORY_MIB)),
+                command=list(batch_defs.WORKER_COMMAND),
                 environment=dict(environment),
                 job_role=job_role,
                 assign_public_ip=True,
                 logging=ecs.LogDriver.aws_logs(stream_prefix="worker", log_group=self.log_group),
             ),
-            retry_attempts=3,
+            retry_attempts=batch_defs.retry_strategy()["attempts"],
             retry_strategies=retry_strategies(),
-            timeout=Duration.seconds(attempt_seconds),
+            timeout=Duration.seconds(batch_defs.JOB_TIMEOUT_SECONDS),
             propagate_tags=True,
         )
 

@@ -18,6 +18,22 @@ MAX_VCPUS: Final = 64
 JOB_TIMEOUT_SECONDS: Final = 3600
 """Above the agent's wall time (CODY_BATCH_MAX_WALL_SECONDS, 1800 s) plus clone and checks."""
 PLATFORM: Final = "FARGATE"
+RETRY_ATTEMPTS: Final = 3
+CAPACITY_LOST: Final = ("Host EC2*", "Your Spot Task was interrupted*", "Timeout waiting for network interface*")
+"""Batch's status reasons when the capacity under a run went away: the only failures Batch retries."""
+
+
+def retry_strategy() -> dict[str, Any]:
+    """`retryStrategy`: RETRY when the host, Spot capacity or image pull failed under a run; EXIT otherwise.
+
+    A run that failed or timed out was recorded so by its worker (it handles SIGTERM), and a
+    retry is the user's decision (retryRepositories): retried blindly, it would spend the
+    model budget again.
+    """
+    rules: list[dict[str, str]] = [{"onStatusReason": reason, "action": "RETRY"} for reason in CAPACITY_LOST]
+    rules.append({"onReason": "CannotPullContainerError:*", "action": "RETRY"})
+    rules.append({"onReason": "*", "action": "EXIT"})
+    return {"attempts": RETRY_ATTEMPTS, "evaluateOnExit": rules}
 
 
 def compute_environment_kwargs(
@@ -73,8 +89,7 @@ def job_definition_kwargs(
         "type": "container",
         "platformCapabilities": [PLATFORM],
         "containerProperties": container,
-        # A worker that is stopped records it (SIGTERM) and a retry is the user's decision.
-        "retryStrategy": {"attempts": 1},
+        "retryStrategy": retry_strategy(),
         "timeout": {"attemptDurationSeconds": JOB_TIMEOUT_SECONDS},
         "propagateTags": True,
     }
