@@ -6,6 +6,7 @@ from rich.console import Console
 
 from core.settings import Settings
 from server.demo.samples import ensure_sample_repository
+from server.web.allowed_hosts import allowed_host_names
 
 DEMO_NOTICE = "model: a recorded demo session, not Claude"
 
@@ -36,11 +37,13 @@ def banner(settings: Settings, sample: str) -> list[str]:
         model = "model: none (set ANTHROPIC_API_KEY, or run with --demo); runs will fail"
     else:
         model = f"model: Claude ({settings.model} by default)"
+    hosts = ", ".join(sorted(allowed_host_names(settings)))
     return [
         f"Cody Batch on {url}",
         f"  UI:        {url}/",
         f"  GraphiQL:  {url}/graphql",
         f"  allowed repositories: {', '.join(settings.allowlist)}",
+        f"  host names served:    {hosts} (CODY_BATCH_ALLOWED_HOSTS adds more)",
         f"  sample repository:    {sample}",
         f"  {model}",
     ]

@@ -116,6 +116,17 @@ def test_banner_names_urls_allowlist_and_demo_model(tmp_path: Path) -> None:
     assert DEMO_NOTICE in text
 
 
+def test_banner_names_the_host_names_the_api_answers_to(tmp_path: Path) -> None:
+    # GIVEN a server on every address, with a public URL and one more allowed name
+    settings = Settings(
+        data_dir=tmp_path / "data", host="0.0.0.0", public_url="https://cody.example.com", allowed_hosts=["box.lan"]
+    )
+    # WHEN the banner is made THEN it says which Host names are served, and how to add one
+    line = next(line for line in banner(settings, "/s") if "host names" in line)
+    assert "127.0.0.1, ::1, box.lan, cody.example.com, localhost" in line
+    assert "CODY_BATCH_ALLOWED_HOSTS" in line
+
+
 def test_banner_without_a_key_or_demo_says_runs_will_fail(tmp_path: Path) -> None:
     # GIVEN no API key and no demo
     settings = Settings(data_dir=tmp_path / "data", host="0.0.0.0")
