@@ -232,6 +232,8 @@ class RepositoryRun(Model):
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     attempts: list[RunAttempt] = Field(default_factory=list)
+    batch_job_id: str | None = None
+    """The AWS Batch job (or array child, `ARRAY_ID:N`) running the current attempt."""
     version: int = 0
 
     @property

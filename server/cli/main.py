@@ -260,19 +260,30 @@ def _diffs(client: GraphQLClient, job_id: str) -> dict[int, str]:
 def worker_run(
     job_id: str = typer.Argument(..., help="The job's id."),
     repo: int = typer.Option(
-        None, "--repo", min=0, envvar="AWS_BATCH_JOB_ARRAY_INDEX", help="0-based repository index."
+        None,
+        "--repo",
+        min=0,
+        help="0-based repository index (default on AWS Batch: from AWS_BATCH_JOB_ARRAY_INDEX).",
     ),
     attempt: int = typer.Option(
         None, "--attempt", min=1, help="Run only this attempt: nothing happens if the run has moved past it."
     ),
 ) -> None:
-    """Run one repository of a job here, on the store directly."""
+    """Run one repository of a job here, on the store directly; SIGTERM is recorded on the run."""
+    from server.aws.batch_index import NoRunIndex, batch_child_run
+
     if repo is None:
-        raise fail("give --repo N (or set AWS_BATCH_JOB_ARRAY_INDEX)", EXIT_INPUT)
-    from server.runtime.worker_command import run_worker
+        try:
+            repo, listed_attempt = batch_child_run(os.environ)
+        except NoRunIndex as err:
+            raise fail(str(err), EXIT_INPUT) from None
+        attempt = listed_attempt if attempt is None else attempt
+    from server.runtime.worker_command import run_worker_until_terminated
 
     with expected_errors():
-        run_worker(load_settings(), job_id, repo, attempt)
+        code = run_worker_until_terminated(load_settings(), job_id, repo, attempt)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("export-schema")

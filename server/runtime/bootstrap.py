@@ -2,59 +2,35 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.errors import ConfigurationError
-from core.ports import Dispatcher
-from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
+from server.runtime.container import Container
 
-if TYPE_CHECKING:
-    from server.runtime.data_dir_lock import DataDirLock
-
-logger = logging.getLogger(__name__)
+__all__ = ["Container", "bootstrap", "open_store"]
 
 
-@dataclass
-class Container:
-    """What the server needs: settings, the store and the dispatcher (and, locally, the data dir lock)."""
+def open_store(settings: Settings) -> Any:
+    """The store a process writes to: SQLite in the data dir, or DynamoDB + S3 (`CODY_BATCH_BACKEND=aws`)."""
+    if settings.backend == "aws":
+        from server.aws.clients import dynamo_store
 
-    settings: Settings
-    store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
-    dispatcher: Dispatcher
-    lock: DataDirLock | None = None
+        return dynamo_store(settings)
+    # Imported here: the adapters are heavy and each backend needs only its own.
+    from store.sqlite import SqliteStore
 
-    def start(self) -> None:
-        """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""
-        # Only the holder of the data dir lock is the local server: every run then belongs to its
-        # dispatcher, so one unfinished now has no worker. Without the lock, another server's do.
-        if self.settings.backend == "local" and self.lock is not None and self.lock.held:
-            interrupted = interrupt_orphaned_runs(self.store)
-            if interrupted:
-                logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
-        start = getattr(self.dispatcher, "start", None)
-        if callable(start):
-            start()
-
-    def close(self) -> None:
-        """Release the dispatcher's workers, the store's connections, then the data dir."""
-        for resource in (self.dispatcher, self.store):
-            close = getattr(resource, "close", None)
-            if callable(close):
-                close()
-        if self.lock is not None:
-            self.lock.release()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteStore(settings.database_path)
 
 
 def bootstrap(settings: Settings) -> Container:
-    """Lock the data dir (DataDirInUse when another server has it), then build the local store and dispatcher."""
-    if settings.backend != "local":
-        raise ConfigurationError(
-            f"CODY_BATCH_BACKEND={settings.backend} is not available in this build yet; use local (the default)"
-        )
-    # Imported here: the adapters are heavy and only the local backend needs them.
+    """The store and dispatcher settings name: on AWS, DynamoDB and AWS Batch; locally, after locking
+    the data dir (DataDirInUse when another server has it), SQLite and worker processes."""
+    if settings.backend == "aws":
+        from server.aws.clients import batch_dispatcher
+
+        store = open_store(settings)
+        return Container(settings=settings, store=store, dispatcher=batch_dispatcher(settings, store))
     from server.runtime.data_dir_lock import DataDirLock
     from server.runtime.dispatcher import SubprocessDispatcher
     from store.sqlite import SqliteStore

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError
 from core.models import PullRequest, RepositoryRun
 from core.ports import Store
+from core.services.progress import RunProgress
 from core.settings import Settings
 
 if TYPE_CHECKING:
     from worker.pipeline import WorkerPorts
+
+logger = logging.getLogger(__name__)
+
+TERMINATED = "TERMINATED"
+TERMINATED_MESSAGE = "the worker was stopped (SIGTERM: a timeout, a Spot reclaim or TerminateJob) before it finished"
+
+
+class WorkerTerminated(BaseException):
+    """SIGTERM arrived: unwind the run (a BaseException, so no `except Exception` in the worker keeps it)."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise WorkerTerminated(signum)
 
 
 def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
@@ -38,23 +55,70 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     )
 
 
+def _close(store: Any) -> None:
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+
+
 def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> None:
     """Run repository `index` of job `job_id` to a final status, on the store directly; with
     `attempt`, only that attempt (nothing when the run has moved on)."""
+    from server.runtime.bootstrap import open_store
+
+    store = open_store(settings)
+    try:
+        run_on_store(settings, store, job_id, index, attempt)
+    finally:
+        _close(store)
+
+
+def run_worker_until_terminated(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> int:
+    """`run_worker`, recording a SIGTERM on the run before exiting; the exit code (143 after SIGTERM).
+
+    On AWS Batch nothing watches the worker from outside: a timeout, a Spot reclaim or TerminateJob
+    sends SIGTERM (SIGKILL follows ~30 s later), so the worker itself records why it stopped. The
+    write is conditional on the run's version and leaves a finished run (e.g. CANCELLED), or one
+    that moved on to a later attempt, as it is.
+    """
+    from server.runtime.bootstrap import open_store
+
+    store = open_store(settings)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        try:
+            run_on_store(settings, store, job_id, index, attempt)
+        except WorkerTerminated:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the record short
+            _record_termination(store, job_id, index, attempt)
+            return 128 + signal.SIGTERM
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _close(store)
+
+
+def _record_termination(store: Store, job_id: str, index: int, attempt: int | None) -> None:
+    run = next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
+    if run is None or (attempt is not None and run.attempt != attempt):
+        return
+    try:
+        RunProgress(store, run.id).fail(TERMINATED, TERMINATED_MESSAGE)
+    except Exception:
+        logger.exception("could not record that run %s was terminated", run.id)
+
+
+def run_on_store(settings: Settings, store: Store, job_id: str, index: int, attempt: int | None = None) -> None:
+    """Run repository `index` of job `job_id` on `store`; NotFoundError for an unknown job or index."""
     from server.runtime.hardening import make_undumpable
-    from store.sqlite import SqliteStore
     from worker.pipeline import run_repository
 
     make_undumpable()  # commands this run starts must not read its keys from /proc
-    store = SqliteStore(settings.database_path)
-    try:
-        # An unknown job or index is the caller's mistake: say so with a non-zero exit
-        # (on AWS Batch that marks the child failed) instead of logging and exiting 0.
-        runs = store.get_runs([job_id])[job_id]
-        if not runs:
-            raise NotFoundError(f"no job with id {job_id}")
-        if not 0 <= index < len(runs):
-            raise NotFoundError(f"job {job_id} has no repository {index} (it has {len(runs)}: 0..{len(runs) - 1})")
-        run_repository(worker_ports(settings, store), job_id, index, attempt)
-    finally:
-        store.close()
+    # An unknown job or index is the caller's mistake: say so with a non-zero exit
+    # (on AWS Batch that marks the child failed) instead of logging and exiting 0.
+    runs = store.get_runs([job_id]).get(job_id, [])
+    if not runs:
+        raise NotFoundError(f"no job with id {job_id}")
+    if not 0 <= index < len(runs):
+        raise NotFoundError(f"job {job_id} has no repository {index} (it has {len(runs)}: 0..{len(runs) - 1})")
+    run_repository(worker_ports(settings, store), job_id, index, attempt)

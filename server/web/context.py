@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resolvers.context import Context, EventFeed
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.auth import TokenGuard
 
 

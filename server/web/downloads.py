@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from core.models import Patch, RepositoryRun
 from resolvers.links import patch_path, verify
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.auth import TokenGuard
 
 

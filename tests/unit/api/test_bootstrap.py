@@ -24,11 +24,11 @@ def test_bootstrap_builds_local_adapters(settings: Settings) -> None:
         container.close()
 
 
-def test_an_unavailable_backend_is_a_clear_error_and_creates_nothing(settings: Settings) -> None:
-    # GIVEN settings asking for the AWS backend, which this build does not have yet
+def test_the_aws_backend_without_its_table_is_a_clear_error_and_creates_nothing(settings: Settings) -> None:
+    # GIVEN settings asking for the AWS backend but naming no table or bucket
     aws = settings.model_copy(update={"backend": "aws"})
-    # WHEN bootstrapped THEN a configuration error says so, and no database file appears
-    with pytest.raises(ConfigurationError, match="CODY_BATCH_BACKEND=aws is not available"):
+    # WHEN bootstrapped THEN a configuration error names what is missing, and no database file appears
+    with pytest.raises(ConfigurationError, match="CODY_BATCH_TABLE, CODY_BATCH_BUCKET"):
         bootstrap(aws)
     assert not settings.database_path.exists()
 

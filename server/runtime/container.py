@@ -1,0 +1,51 @@
+"""The Container: what the server runs on (settings, store, dispatcher), built by `bootstrap`.
+
+Its own module, so code that only carries a Container (the web pieces the Lambda handlers reuse)
+does not import the composition root and, through it, the local dispatcher and the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.ports import Dispatcher
+from core.services.recovery import interrupt_orphaned_runs
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from server.runtime.data_dir_lock import DataDirLock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """What the server needs: settings, the store and the dispatcher (and, locally, the data dir lock)."""
+
+    settings: Settings
+    store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
+    dispatcher: Dispatcher
+    lock: DataDirLock | None = None
+
+    def start(self) -> None:
+        """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""
+        # Only the holder of the data dir lock is the local server: every run then belongs to its
+        # dispatcher, so one unfinished now has no worker. Without the lock, another server's do.
+        if self.settings.backend == "local" and self.lock is not None and self.lock.held:
+            interrupted = interrupt_orphaned_runs(self.store)
+            if interrupted:
+                logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
+        start = getattr(self.dispatcher, "start", None)
+        if callable(start):
+            start()
+
+    def close(self) -> None:
+        """Release the dispatcher's workers, the store's connections, then the data dir."""
+        for resource in (self.dispatcher, self.store):
+            close = getattr(resource, "close", None)
+            if callable(close):
+                close()
+        if self.lock is not None:
+            self.lock.release()

@@ -1,0 +1,114 @@
+"""The worker as a Batch child: its run from the array index, and SIGTERM recorded on the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import RunStatus
+from core.services.jobs import JobRequest, cancel_job, create_job
+from core.settings import Settings
+from tests.fakes.anthropic_server import FakeAnthropic, slow, text_turn
+from tests.fakes.dispatcher import RecordingDispatcher
+from tests.integration.worker.conftest import wait_for
+
+MakeRepo = Callable[..., Path]
+CLI = str(Path(sys.executable).parent / "cody-batch")
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+def child_env(settings: Settings, fake_model: FakeAnthropic, array_index: int, run_indexes: str) -> dict[str, str]:
+    """The environment AWS Batch gives an array child, plus the settings a worker reads."""
+    return {
+        **os.environ,
+        "CODY_BATCH_DATA_DIR": str(settings.data_dir),
+        "CODY_BATCH_ALLOWED_REPOS": ",".join(settings.allowed_repos),
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": fake_model.url,
+        "AWS_BATCH_JOB_ARRAY_INDEX": str(array_index),
+        "CODY_BATCH_RUN_INDEXES": run_indexes,
+    }
+
+
+def sigterm_while_claude_thinks(
+    argv: list[str], env: dict[str, str], fake_model: FakeAnthropic, meanwhile: Callable[[], object] = lambda: None
+) -> int:
+    """Start a worker whose model answers slowly, run `meanwhile`, send SIGTERM; the exit code."""
+    fake_model.script([slow(text_turn("done"), 60.0)])
+    child = subprocess.Popen([CLI, "worker", "run", *argv], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: bool(fake_model.requests))
+        meanwhile()
+        child.send_signal(signal.SIGTERM)
+        return child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def test_sigterm_fails_the_childs_run_as_terminated_and_leaves_the_others(
+    settings: Settings, store: Any, fake_model: FakeAnthropic, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job of three runs, and a Batch child whose array index 1 maps to run 2 (a retry of 0 and 2)
+    request = JobRequest(prompt="fix", repositories=[str(make_repo(name)) for name in "abc"])
+    job = create_job(store, RecordingDispatcher(), settings, request)
+    # WHEN Batch stops the child (a timeout, Spot reclaim or TerminateJob) while Claude thinks
+    env = child_env(settings, fake_model, array_index=1, run_indexes="0,2")
+    code = sigterm_while_claude_thinks([job.id], env, fake_model)
+    # THEN it exits 143 after recording the reason on run 2; runs 0 and 1 are untouched
+    assert code == 128 + signal.SIGTERM
+    runs = store.get_runs([job.id])[job.id]
+    assert [r.status for r in runs] == [RunStatus.PENDING, RunStatus.PENDING, RunStatus.FAILED]
+    error = runs[2].error
+    assert error is not None and error.kind == "TERMINATED" and "SIGTERM" in error.message
+
+
+def test_a_cancelled_run_stays_cancelled_when_its_worker_gets_sigterm(
+    settings: Settings, store: Any, fake_model: FakeAnthropic, make_repo: MakeRepo
+) -> None:
+    # GIVEN a plain Batch job running run 0, cancelled in the store while Claude thinks
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    env = child_env(settings, fake_model, array_index=0, run_indexes="")
+    # WHEN TerminateJob's SIGTERM arrives after the cancel
+    code = sigterm_while_claude_thinks(
+        [job.id, "--repo", "0"], env, fake_model, lambda: cancel_job(store, RecordingDispatcher(), job.id)
+    )
+    # THEN the conditional write leaves the run CANCELLED, with no error
+    assert code == 128 + signal.SIGTERM
+    (run,) = store.get_runs([job.id])[job.id]
+    assert run.status is RunStatus.CANCELLED and run.error is None
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({}, "give --repo N"),
+        ({"AWS_BATCH_JOB_ARRAY_INDEX": "2", "CODY_BATCH_RUN_INDEXES": "1,3"}, "past the 2 runs"),
+        ({"AWS_BATCH_JOB_ARRAY_INDEX": "0", "CODY_BATCH_RUN_INDEXES": "1,x"}, "comma-separated"),
+        ({"AWS_BATCH_JOB_ARRAY_INDEX": "1", "CODY_BATCH_RUN_ATTEMPTS": "1"}, "past the 1 runs"),
+    ],
+)
+def test_a_child_without_a_usable_index_is_a_usage_error(
+    settings: Settings, store: Any, make_repo: MakeRepo, env: dict[str, str], problem: str
+) -> None:
+    # GIVEN a stored job WHEN a worker starts with no index, or one its list does not cover
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_BATCH_", "CODY_BATCH_"))}
+    base["CODY_BATCH_DATA_DIR"] = str(settings.data_dir)
+    result = subprocess.run([CLI, "worker", "run", job.id], env={**base, **env}, capture_output=True, text=True)
+    # THEN it exits 2 naming the problem, and the run is untouched
+    assert result.returncode == 2 and problem in result.stderr
+    (run,) = store.get_runs([job.id])[job.id]
+    assert run.status is RunStatus.PENDING and run.version == 1
