@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     job_queue: str | None = None
     job_definition: str | None = None
     ws_endpoint: str | None = None
+    """Callback URL of the WebSocket API (`https://ID.execute-api.REGION.amazonaws.com/STAGE`)."""
+    websocket_url: str | None = None
+    """URL clients open the WebSocket at, for /config.json on AWS (default: the callback URL as wss://)."""
 
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")

@@ -14,8 +14,9 @@ from resolvers.loaders import Loaders
 class EventSubscription(Protocol):
     """Events committed after the subscription was made, in commit order."""
 
-    async def next(self) -> Event:
-        """The next event; waits until one is committed."""
+    async def next(self) -> Event | None:
+        """The next event; waits until one is committed. None: the feed has ended (on AWS each
+        change runs the subscription once, over that change's event)."""
         ...
 
     def close(self) -> None:
@@ -26,8 +27,9 @@ class EventSubscription(Protocol):
 class EventFeed(Protocol):
     """Live events of every job, fanned out in-process (the server's event tail)."""
 
-    def subscribe(self) -> EventSubscription:
-        """Start receiving every event committed from now on."""
+    def subscribe(self, job_id: str | None) -> EventSubscription:
+        """Start receiving every event committed from now on (`job_id`: the job the subscriber follows,
+        None for every job; a feed may deliver more than asked, subscribers filter)."""
         ...
 
 

@@ -24,7 +24,7 @@ async def job_updates(ctx: Context, job_id: str, after: str | None) -> AsyncGene
     two is lost; events the snapshot already reflects are not repeated.
     """
     after_seq = event_seq(after)
-    subscription = _feed(ctx).subscribe()
+    subscription = _feed(ctx).subscribe(job_id)
     try:
         job = await asyncio.to_thread(ctx.store.get_job, job_id)
     except BaseException:
@@ -45,6 +45,8 @@ async def _follow(
         seen = job.last_seq
         while True:
             event = await subscription.next()
+            if event is None:
+                return
             if event.job_id != job.id or event.seq <= seen:
                 continue
             current = await asyncio.to_thread(ctx.store.get_job, job.id)
@@ -58,7 +60,7 @@ async def _follow(
 
 async def jobs_updates(ctx: Context) -> AsyncGenerator[Job, None]:
     """Every job, each time it changes."""
-    subscription = _feed(ctx).subscribe()
+    subscription = _feed(ctx).subscribe(None)
     return _follow_all(ctx, subscription)
 
 
@@ -67,6 +69,8 @@ async def _follow_all(ctx: Context, subscription: EventSubscription) -> AsyncGen
     try:
         while True:
             event = await subscription.next()
+            if event is None:
+                return
             if event.seq <= seen.get(event.job_id, 0):
                 continue
             job = await asyncio.to_thread(ctx.store.get_job, event.job_id)

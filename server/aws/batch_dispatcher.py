@@ -48,9 +48,7 @@ def submit_job_request(settings: Settings, job_id: str, attempts: dict[int, int]
     if len(indexes) == 1:
         # Batch arrays need at least two children: a single run is a plain job with its run in argv.
         (index,) = indexes
-        request["containerOverrides"] = {
-            "command": [*command, "--repo", str(index), "--attempt", str(attempts[index])]
-        }
+        request["containerOverrides"] = {"command": [*command, "--repo", str(index), "--attempt", str(attempts[index])]}
         return request
     # Every child gets the same command; AWS_BATCH_JOB_ARRAY_INDEX picks its entry of these lists,
     # so a retry of runs 1 and 3 is an array of two children running runs 1 and 3. The attempt

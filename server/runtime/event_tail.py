@@ -64,8 +64,8 @@ class EventTail:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self) -> TailSubscription:
-        """Start receiving every event the tail reads from now on."""
+    def subscribe(self, job_id: str | None = None) -> TailSubscription:
+        """Start receiving every event the tail reads from now on (of every job: subscribers filter)."""
         self._ensure_running()
         subscription = TailSubscription(self)
         self._subscribers.add(subscription)

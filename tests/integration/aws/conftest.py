@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from core.settings import Settings
-from server.aws.runtime import AwsRuntime
+from server.aws.lambda_runtime import AwsRuntime
 from store.dynamo_table import create_table
 from tests.fakes.connections_server import FakeConnections
 

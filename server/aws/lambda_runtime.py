@@ -1,0 +1,86 @@
+"""What the Lambda handlers share: settings, store, dispatcher, registry, callbacks — made once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import strawberry
+
+from core.errors import ConfigurationError
+from core.ports import Dispatcher
+from core.settings import Settings
+from schema.build import get_schema
+from server.aws.batch_dispatcher import BatchDispatcher
+from server.aws.callbacks import ConnectionCallbacks
+from server.aws.clients import aws_client, required
+from server.aws.operations import Ports
+from server.aws.registry import SubscriptionRegistry
+from server.web.auth import TokenGuard
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 50
+
+
+@dataclass
+class AwsRuntime:
+    """The AWS ports the handlers run on; tests build one over clients pointed at moto."""
+
+    settings: Settings
+    store: Any  # store.dynamodb.DynamoStore
+    dispatcher: Dispatcher
+    registry: SubscriptionRegistry
+    callbacks: ConnectionCallbacks | None
+
+    def __post_init__(self) -> None:
+        self.guard = TokenGuard(self.settings)
+        self.schema: strawberry.Schema = get_schema()
+
+    @property
+    def ports(self) -> Ports:
+        return Ports(self.store, self.dispatcher, self.settings, self.guard.signing_key)
+
+    def connections(self) -> ConnectionCallbacks:
+        """The `@connections` API (CODY_BATCH_WS_ENDPOINT)."""
+        if self.callbacks is None:
+            raise ConfigurationError("CODY_BATCH_WS_ENDPOINT (the WebSocket API's callback URL) is not set")
+        return self.callbacks
+
+    @classmethod
+    def from_clients(
+        cls,
+        settings: Settings,
+        *,
+        dynamodb: Any,
+        s3: Any,
+        batch: Any,
+        connections: Any | None,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    ) -> AwsRuntime:
+        """A runtime over the given boto3 clients (`connections`: apigatewaymanagementapi, or None)."""
+        from store.dynamodb import DynamoStore
+
+        table, bucket = required(settings, "table", "bucket")
+        store = DynamoStore(dynamodb, s3, table, bucket)
+        return cls(
+            settings=settings,
+            store=store,
+            # Batch settings are checked when a run is dispatched: the stream handler never needs them.
+            dispatcher=BatchDispatcher(settings, store, batch),
+            registry=SubscriptionRegistry(dynamodb, table, max_subscriptions),
+            callbacks=None if connections is None else ConnectionCallbacks(connections),
+        )
+
+
+@cache
+def runtime() -> AwsRuntime:
+    """The process's runtime, from the environment, on first use (a warm Lambda keeps it)."""
+    settings = Settings(backend="aws")
+    endpoint = settings.ws_endpoint
+    return AwsRuntime.from_clients(
+        settings,
+        dynamodb=aws_client("dynamodb"),
+        s3=aws_client("s3"),
+        batch=aws_client("batch"),
+        connections=None if not endpoint else aws_client("apigatewaymanagementapi", endpoint),
+    )
