@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 
+from server.aws.emulator.gateway_events import WebSocketPeer, connect_event, disconnect_event, message_event
 from server.aws.lambda_runtime import AwsRuntime
 from server.aws.websocket import WebSocketHandler
-from tests.fakes.apigateway_events import websocket_event
 from tests.fakes.connections_server import FakeConnections
 
 PROTOCOL = {"Sec-WebSocket-Protocol": "graphql-transport-ws"}
@@ -22,19 +22,19 @@ class SocketClient:
         self.handler = WebSocketHandler(runtime)
         self.connections = connections
         self.connection_id = connection_id
+        self.peer = WebSocketPeer(connection_id, "abc123.execute-api.us-east-1.amazonaws.com", "127.0.0.1", 0)
 
     async def connect(self, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        event = websocket_event("$connect", self.connection_id, headers=PROTOCOL if headers is None else headers)
+        event = connect_event(self.peer, (PROTOCOL if headers is None else headers).items(), [])
         return await self.handler.handle(APIGatewayWebSocketEvent(event))
 
     async def send(self, message: dict[str, Any] | str) -> dict[str, Any]:
         body = message if isinstance(message, str) else json.dumps(message)
-        return await self.handler.handle(
-            APIGatewayWebSocketEvent(websocket_event("$default", self.connection_id, body))
-        )
+        return await self.handler.handle(APIGatewayWebSocketEvent(message_event(self.peer, body)))
 
     async def disconnect(self) -> dict[str, Any]:
-        return await self.handler.handle(APIGatewayWebSocketEvent(websocket_event("$disconnect", self.connection_id)))
+        event = disconnect_event(self.peer, 1000, "Client-side close frame status code")
+        return await self.handler.handle(APIGatewayWebSocketEvent(event))
 
     async def open(self, payload: dict[str, Any] | None = None) -> None:
         """$connect, then connection_init (acknowledged)."""

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from tests.integration.aws.conftest import REGION, TABLE, aws_client
-
-
-def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    body = dict(record["dynamodb"])
-    created = body.get("ApproximateCreationDateTime")
-    if isinstance(created, dt.datetime):
-        body["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {**record, "dynamodb": body, "eventSourceARN": stream_arn, "awsRegion": REGION}
+from server.aws.emulator.stream_poller import lambda_record
+from tests.integration.aws.conftest import TABLE, aws_client
 
 
 class StreamReader:
@@ -37,7 +29,7 @@ class StreamReader:
                 )["ShardIterator"]
             )
             answer = self.streams.get_records(ShardIterator=iterator)
-            records += [_lambda_shape(r, self.arn) for r in answer["Records"]]
+            records += [lambda_record(r, self.arn) for r in answer["Records"]]
             self._iterators[shard_id] = answer["NextShardIterator"]
         return records
 

@@ -49,7 +49,8 @@ def sigterm_while_claude_thinks(
     fake_model.script([slow(text_turn("done"), 60.0)])
     child = subprocess.Popen([CLI, "worker", "run", *argv], env=env, stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: bool(fake_model.requests))
+        wait_for(lambda: bool(fake_model.requests) or child.poll() is not None)
+        assert child.poll() is None, child.communicate()[1].decode()
         meanwhile()
         child.send_signal(signal.SIGTERM)
         return child.wait(timeout=60)
