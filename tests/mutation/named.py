@@ -1,6 +1,7 @@
 """Named mutations: plausible one-line bugs, each of which one named test must catch.
 
     .venv/bin/python -m tests.mutation.named [INDEX ...]
+    .venv/bin/python -m tests.mutation.named --table
 
 Each mutation is applied to a fresh copy of the project's files (never to the working tree); its
 test must pass on the copy as it is and fail once the line is changed. docs/TESTING.md lists them.
@@ -122,6 +123,20 @@ MUTATIONS = [
         "tests/integration/api/test_subscriptions.py::test_resume_with_current_cursor_skips_the_snapshot",
         "a resumed subscription repeats what the client already saw",
     ),
+    Mutation(
+        "worker/agent/client.py",
+        "api_key=settings.anthropic_api_key.get_secret_value(),",
+        "api_key=str(settings.anthropic_api_key),",
+        "tests/unit/agent/test_caching_and_setup.py::test_make_client_uses_key_base_url_and_bounded_retries",
+        "the client sends the masked key `**********`",
+    ),
+    Mutation(
+        "worker/agent/loop.py",
+        "timeout=self._timeout(),",
+        'timeout=self._timeout(), extra_body={"betas": ["context-management-2025-06-27"]},',
+        "tests/unit/agent/test_loop.py::test_agent_edits_a_real_repository_and_records_the_thread",
+        "beta names sent in the body, where the API refuses them, instead of the `anthropic-beta` header",
+    ),
 ]
 
 
@@ -145,6 +160,14 @@ def _pytest(copy: Path, tests: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": str(copy)}
     command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *dict.fromkeys(tests)]
     return subprocess.run(command, cwd=copy, env=env, capture_output=True, check=False).returncode
+
+
+def table() -> str:
+    """The mutations as the Markdown table docs/TESTING.md shows."""
+    rows = [
+        f"| `{m.path}`: `{m.before}` → `{m.after}` | {m.effect} | `{m.test.replace('::', ' ')}` |" for m in MUTATIONS
+    ]
+    return "\n".join(["| mutation | effect | caught by |", "|---|---|---|", *rows])
 
 
 def main(selected: list[int]) -> int:
@@ -175,4 +198,7 @@ def main(selected: list[int]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--table"]:
+        print(table())
+        sys.exit(0)
     sys.exit(main([int(arg) for arg in sys.argv[1:]]))
