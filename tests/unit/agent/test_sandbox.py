@@ -22,7 +22,7 @@ def workspace(tmp_path: Path) -> Workspace:
 
 @pytest.mark.parametrize(
     ("raw", "relative"),
-    [("src/app.py", "src/app.py"), (" src/app.py ", "src/app.py"), ("src/../src/app.py", "src/app.py"), (".", ".")],
+    [("src/app.py", "src/app.py"), ("src/../src/app.py", "src/app.py"), ("./src//app.py", "src/app.py"), (".", ".")],
 )
 def test_paths_inside_resolve_to_the_real_file_and_display_relative(
     workspace: Workspace, raw: str, relative: str
@@ -42,7 +42,6 @@ def test_an_absolute_path_inside_and_the_root_itself_are_allowed(workspace: Work
     ("raw", "message"),
     [
         ("", "A non-empty `path` is required."),
-        ("   ", "A non-empty `path` is required."),
         (None, "A non-empty `path` is required."),
         (7, "A non-empty `path` is required."),
         ("src/\0app.py", "The path contains a NUL character."),
@@ -52,12 +51,18 @@ def test_an_absolute_path_inside_and_the_root_itself_are_allowed(workspace: Work
         (".git/config", "Access denied: .git/config is inside .git, which the tools may not read or write."),
         (".git", "Access denied: .git is inside .git, which the tools may not read or write."),
         ("src/.git/../app.py", "Access denied: src/.git/../app.py is inside .git"),
+        ("src/.GIT/x", "Refused: 'src/.GIT/x' has a component '.GIT' that git treats as .git"),
     ],
 )
 def test_paths_outside_empty_or_into_git_are_tool_errors(workspace: Workspace, raw: Any, message: str) -> None:
     with pytest.raises(ToolError) as refused:
         workspace.resolve(raw)
     assert str(refused.value).startswith(message)
+
+
+def test_names_are_taken_exactly_as_given(workspace: Workspace) -> None:
+    # Leading and trailing spaces are part of a file name, not noise to strip.
+    assert workspace.resolve(" app.py ") == workspace.root / " app.py "
 
 
 def test_a_sibling_directory_sharing_the_root_name_is_outside(workspace: Workspace, tmp_path: Path) -> None:
