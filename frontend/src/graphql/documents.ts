@@ -1,8 +1,9 @@
-import { gql } from "@apollo/client";
+import { graphql } from "./generated";
 
-// Every operation the SPA sends; a vitest test validates them all against schema/schema.graphql.
+// Every operation the SPA sends. GraphQL Code Generator types each one from schema/schema.graphql
+// (`npm run codegen`); fragments are found by name, so a document never interpolates another.
 
-export const USAGE_FIELDS = gql`
+export const USAGE_FIELDS = graphql(`
   fragment UsageFields on Usage {
     inputTokens
     outputTokens
@@ -10,9 +11,9 @@ export const USAGE_FIELDS = gql`
     cacheWriteTokens
     costUsd
   }
-`;
+`);
 
-export const JOB_LIST_FIELDS = gql`
+export const JOB_LIST_FIELDS = graphql(`
   fragment JobListFields on Job {
     id
     title
@@ -28,10 +29,9 @@ export const JOB_LIST_FIELDS = gql`
       ...UsageFields
     }
   }
-  ${USAGE_FIELDS}
-`;
+`);
 
-export const RUN_FIELDS = gql`
+export const RUN_FIELDS = graphql(`
   fragment RunFields on RepositoryRun {
     id
     index
@@ -93,10 +93,9 @@ export const RUN_FIELDS = gql`
       finishedAt
     }
   }
-  ${USAGE_FIELDS}
-`;
+`);
 
-export const JOB_DETAIL_FIELDS = gql`
+export const JOB_DETAIL_FIELDS = graphql(`
   fragment JobDetailFields on Job {
     id
     title
@@ -116,11 +115,9 @@ export const JOB_DETAIL_FIELDS = gql`
       ...RunFields
     }
   }
-  ${USAGE_FIELDS}
-  ${RUN_FIELDS}
-`;
+`);
 
-export const SETTINGS_QUERY = gql`
+export const SETTINGS_QUERY = graphql(`
   query Settings {
     settings {
       backend
@@ -133,9 +130,9 @@ export const SETTINGS_QUERY = gql`
       sampleRepositories
     }
   }
-`;
+`);
 
-export const JOBS_QUERY = gql`
+export const JOBS_QUERY = graphql(`
   query Jobs($first: Int, $after: String, $status: JobStatus) {
     jobs(first: $first, after: $after, status: $status) {
       edges {
@@ -150,37 +147,33 @@ export const JOBS_QUERY = gql`
       }
     }
   }
-  ${JOB_LIST_FIELDS}
-`;
+`);
 
-export const JOBS_UPDATED = gql`
+export const JOBS_UPDATED = graphql(`
   subscription JobsUpdated {
     jobsUpdated {
       ...JobListFields
     }
   }
-  ${JOB_LIST_FIELDS}
-`;
+`);
 
-export const JOB_QUERY = gql`
+export const JOB_QUERY = graphql(`
   query Job($id: ID!) {
     job(id: $id) {
       ...JobDetailFields
     }
   }
-  ${JOB_DETAIL_FIELDS}
-`;
+`);
 
-export const JOB_UPDATED = gql`
+export const JOB_UPDATED = graphql(`
   subscription JobUpdated($id: ID!, $after: String) {
     jobUpdated(id: $id, after: $after) {
       ...JobDetailFields
     }
   }
-  ${JOB_DETAIL_FIELDS}
-`;
+`);
 
-export const RUN_THREAD_QUERY = gql`
+export const RUN_THREAD_QUERY = graphql(`
   query RunThread($id: ID!) {
     run(id: $id) {
       id
@@ -218,10 +211,9 @@ export const RUN_THREAD_QUERY = gql`
       }
     }
   }
-  ${USAGE_FIELDS}
-`;
+`);
 
-export const CREATE_JOB = gql`
+export const CREATE_JOB = graphql(`
   mutation CreateJob($input: CreateJobInput!) {
     createJob(input: $input) {
       __typename
@@ -234,22 +226,20 @@ export const CREATE_JOB = gql`
       }
     }
   }
-`;
+`);
 
-export const CANCEL_JOB = gql`
+export const CANCEL_JOB = graphql(`
   mutation CancelJob($id: ID!) {
     cancelJob(id: $id) {
       ...JobDetailFields
     }
   }
-  ${JOB_DETAIL_FIELDS}
-`;
+`);
 
-export const RETRY_REPOSITORIES = gql`
+export const RETRY_REPOSITORIES = graphql(`
   mutation RetryRepositories($jobId: ID!, $runIds: [ID!]) {
     retryRepositories(jobId: $jobId, runIds: $runIds) {
       ...JobDetailFields
     }
   }
-  ${JOB_DETAIL_FIELDS}
-`;
+`);

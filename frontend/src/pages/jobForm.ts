@@ -1,13 +1,13 @@
 // The new-job form's state, its CreateJobInput, and where a server InputError belongs.
-import type { CreateJobInput } from "../graphql/types";
+import type { CreateJobInput, JobKind, OutputMode, Strategy } from "../graphql/types";
 
 export interface JobFormState {
   title: string;
   prompt: string;
   repositories: string;
-  kind: string;
-  output: string;
-  strategy: string;
+  kind: JobKind;
+  output: OutputMode;
+  strategy: Strategy;
   model: string;
   checkCommand: string;
   maxTurns: string;
