@@ -8,6 +8,7 @@ import strawberry
 
 from core import errors, models
 from resolvers import jobs as job_resolvers
+from resolvers import repositories as repository_resolvers
 from resolvers import runs as run_resolvers
 from resolvers import subscriptions
 from resolvers.loaders import Loaders
@@ -15,6 +16,7 @@ from schema.context import Info
 from schema.enums import JobStatus
 from schema.inputs import CreateJobInput, CreateJobPayload, InputError
 from schema.jobs import Job, JobConnection, JobEvent
+from schema.repositories import RepositoryCheck
 from schema.runs import RepositoryRun
 from schema.server_settings import ServerSettings
 
@@ -49,6 +51,13 @@ class Query:
     @strawberry.field(description="What this server allows and offers.")
     def settings(self, info: Info) -> ServerSettings:
         return ServerSettings.from_model(info.context.settings)
+
+    @strawberry.field(
+        description="What createJob would say about each repository reference (at most 100), creating nothing."
+    )
+    async def check_repositories(self, info: Info, repositories: list[str]) -> list[RepositoryCheck]:
+        checks = await repository_resolvers.check_repositories(info.context, repositories)
+        return [RepositoryCheck.from_model(c) for c in checks]
 
 
 @strawberry.type

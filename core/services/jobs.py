@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -65,6 +66,48 @@ def _check_title(title: str | None, prompt: str) -> str:
     return title
 
 
+@dataclass(frozen=True)
+class RepositoryCheck:
+    """One repository reference as this server sees it: where it points, whether the allowlist
+    lets it in, and the problem that would refuse it in a job (None when there is none)."""
+
+    reference: str
+    location: Location | None
+    allowed: bool
+    problem: str | None
+
+
+def inspect_repositories(refs: Sequence[str], settings: Settings, base: Path | None = None) -> list[RepositoryCheck]:
+    """What `createJob` would say about each reference, without refusing the list as a whole."""
+    seen: dict[str, int] = {}
+    checks = []
+    for i, ref in enumerate(refs):
+        check = _inspect(ref, settings, base)
+        if check.problem is None and check.location is not None:
+            first = seen.setdefault(check.location.value, i)
+            if first != i:
+                check = replace(check, problem=f"{check.location} is listed twice (also at {first})")
+        checks.append(check)
+    return checks
+
+
+def _inspect(ref: str, settings: Settings, base: Path | None) -> RepositoryCheck:
+    try:
+        # The allowlist comes before any look at the disk, so paths outside it stay unprobed.
+        location = normalize(ref, base=base, check=False)
+    except InputError as err:
+        return RepositoryCheck(ref, None, False, err.message)
+    if not is_allowed(location, settings.allowlist):
+        problem = f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}"
+        return RepositoryCheck(ref, location, False, problem)
+    try:
+        if not location.is_github:
+            check_local_repository(location)
+    except InputError as err:
+        return RepositoryCheck(ref, location, True, err.message)
+    return RepositoryCheck(ref, location, True, None)
+
+
 def check_repositories(refs: Sequence[str], settings: Settings, base: Path | None = None) -> list[Location]:
     """Normalize and allow-check every reference; the first problem is an InputError."""
     if not refs:
@@ -73,23 +116,11 @@ def check_repositories(refs: Sequence[str], settings: Settings, base: Path | Non
         raise InputError(
             f"{len(refs)} repositories given; a job takes at most {settings.max_repositories}", "repositories"
         )
-    seen: dict[str, int] = {}
     locations = []
-    for i, ref in enumerate(refs):
-        field = f"repositories.{i}"
-        try:
-            # The allowlist comes before any look at the disk, so paths outside it stay unprobed.
-            location = normalize(ref, base=base, check=False)
-            if not is_allowed(location, settings.allowlist):
-                raise InputError(f"{location} is not allowed; allowed patterns: {', '.join(settings.allowlist)}")
-            if not location.is_github:
-                check_local_repository(location)
-        except InputError as err:
-            raise InputError(err.message, field) from None
-        if location.value in seen:
-            raise InputError(f"{location} is listed twice (also at {seen[location.value]})", field)
-        seen[location.value] = i
-        locations.append(location)
+    for i, check in enumerate(inspect_repositories(refs, settings, base)):
+        if check.problem is not None or check.location is None:
+            raise InputError(check.problem or "not a repository reference", f"repositories.{i}")
+        locations.append(check.location)
     return locations
 
 

@@ -1,13 +1,35 @@
 import { useEffect, useRef, useState } from "react";
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useApolloClient, useQuery } from "@apollo/client/react";
-import { JOB_UPDATED, SETTINGS_QUERY } from "./graphql/documents";
-import type { JobDetail, ServerSettings } from "./graphql/types";
+import { CHECK_REPOSITORIES, JOB_UPDATED, SETTINGS_QUERY } from "./graphql/documents";
+import type { JobDetail, RepositoryCheck, ServerSettings } from "./graphql/types";
 
 /** Server settings (allowlist, models, demo...), fetched once per session. */
 export function useSettings(): { settings: ServerSettings | undefined; error: Error | undefined } {
   const { data, error } = useQuery<{ settings: ServerSettings }>(SETTINGS_QUERY, { fetchPolicy: "cache-first" });
   return { settings: data?.settings, error };
+}
+
+/**
+ * The server's answer (`checkRepositories`) for each of `references`, asked once typing pauses for
+ * `delayMs`: the form shows the rules of the server, never a copy of them. An entry is undefined
+ * until the answer for that very reference has arrived, so a stale answer is never shown.
+ */
+export function useRepositoryCheck(references: string[], delayMs = 300): (RepositoryCheck | undefined)[] {
+  const key = JSON.stringify(references);
+  const [asked, setAsked] = useState(key);
+  useEffect(() => {
+    const timer = setTimeout(() => setAsked(key), delayMs);
+    return () => clearTimeout(timer);
+  }, [key, delayMs]);
+  const repositories = JSON.parse(asked) as string[];
+  const { data, previousData } = useQuery(CHECK_REPOSITORIES, {
+    variables: { repositories },
+    skip: repositories.length === 0,
+    fetchPolicy: "network-only",
+  });
+  const answers = new Map((data ?? previousData)?.checkRepositories.map((check) => [check.reference, check]));
+  return references.map((reference) => answers.get(reference));
 }
 
 /**

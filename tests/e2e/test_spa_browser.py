@@ -53,7 +53,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     assert tab_ids.index("prompt") < tab_ids.index("repositories")
     assert result["tabOrder"][-1]["type"] == "submit"
     # AND the allowlist was checked while typing
-    assert "not in the allowlist" in result["allowlistMessage"]
+    assert "is not allowed" in result["allowlistMessage"]
     assert result["allowlistMessageAfterFix"] == 0
     # AND the run's status changed on the page without a reload, ending SUCCEEDED even though the
     # WebSocket was dropped while the run finished (the client reconnected and caught up)

@@ -132,6 +132,17 @@ export const SETTINGS_QUERY = graphql(`
   }
 `);
 
+export const CHECK_REPOSITORIES = graphql(`
+  query CheckRepositories($repositories: [String!]!) {
+    checkRepositories(repositories: $repositories) {
+      reference
+      location
+      allowed
+      problem
+    }
+  }
+`);
+
 export const JOBS_QUERY = graphql(`
   query Jobs($first: Int, $after: String, $status: JobStatus) {
     jobs(first: $first, after: $after, status: $status) {

@@ -6,6 +6,7 @@ import {
   JobStatus,
   OutputMode,
   Strategy,
+  type CheckRepositoriesQuery,
   type CreateJobMutation,
   type JobDetailFieldsFragment,
   type JobListFieldsFragment,
@@ -46,3 +47,4 @@ export type JobsData = JobsQuery;
 export type JobData = JobQuery;
 export type RunThreadData = RunThreadQuery;
 export type CreateJobPayload = CreateJobMutation["createJob"];
+export type RepositoryCheck = CheckRepositoriesQuery["checkRepositories"][number];

@@ -1,7 +1,7 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes, useParams } from "react-router-dom";
-import { CREATE_JOB } from "../graphql/documents";
+import { CHECK_REPOSITORIES, CREATE_JOB } from "../graphql/documents";
 import type { ServerSettings } from "../graphql/types";
 import { fieldOfError, toInput, initialForm } from "./jobForm";
 import { renderWithApollo } from "../test/render";
@@ -31,9 +31,38 @@ function JobStub() {
   return <p>job page {useParams().id}</p>;
 }
 
+type Answer = { location: string | null; allowed: boolean; problem: string | null };
+
+// What the server's checkRepositories would answer here: /srv/repos/* allowed, anything else not.
+function serverAnswer(reference: string): Answer {
+  if (reference.startsWith("/srv/repos/")) return { location: reference, allowed: true, problem: null };
+  return {
+    location: reference,
+    allowed: false,
+    problem: `${reference} is not allowed; allowed patterns: /srv/repos/*`,
+  };
+}
+
+/** The reference lists the form asked the server about, in order. */
+let asked: string[][] = [];
+
 function renderForm(payload: object, settings: ServerSettings = SETTINGS) {
+  asked = [];
   const mocks = [
     { request: { query: CREATE_JOB, variables: { input: INPUT } }, result: { data: { createJob: payload } } },
+    {
+      request: { query: CHECK_REPOSITORIES, variables: () => true },
+      maxUsageCount: Number.POSITIVE_INFINITY,
+      result: ({ repositories }: { repositories: string[] }) => {
+        asked.push(repositories);
+        const checks = repositories.map((reference) => ({
+          __typename: "RepositoryCheck",
+          reference,
+          ...serverAnswer(reference),
+        }));
+        return { data: { checkRepositories: checks } };
+      },
+    },
   ];
   return renderWithApollo(
     <Routes>
@@ -89,12 +118,25 @@ describe("NewJobForm", () => {
     expect(input).toHaveAccessibleDescription(/does not run commands/);
   });
 
-  it("GIVEN a repository outside the allowlist WHEN typed THEN the Repositories field says so at once", async () => {
+  it("GIVEN a repository the server refuses WHEN typed THEN the Repositories field says why once typing pauses", async () => {
     renderForm({});
     await userEvent.type(screen.getByLabelText("Repositories"), "/srv/repos/ok\n/etc/secret");
     const field = screen.getByLabelText("Repositories");
-    expect(field).toHaveAttribute("aria-invalid", "true");
-    expect(field).toHaveAccessibleDescription(/Line 2 \(\/etc\/secret\): \/etc\/secret is not in the allowlist/);
+    await waitFor(() => expect(field).toHaveAttribute("aria-invalid", "true"));
+    expect(field).toHaveAccessibleDescription(/Line 2 \(\/etc\/secret\): \/etc\/secret is not allowed/);
+    expect(field).not.toHaveAccessibleDescription(/Line 1/);
+    expect(asked.at(-1)).toEqual(["/srv/repos/ok", "/etc/secret"]);
+  });
+
+  it("GIVEN a refused line WHEN it is corrected THEN the error goes once the server agrees", async () => {
+    renderForm({});
+    const field = screen.getByLabelText("Repositories");
+    await userEvent.type(field, "/etc/secret");
+    await waitFor(() => expect(field).toHaveAttribute("aria-invalid", "true"));
+    await userEvent.clear(field);
+    await userEvent.type(field, "/srv/repos/a");
+    await waitFor(() => expect(asked.at(-1)).toEqual(["/srv/repos/a"]));
+    expect(field).not.toHaveAttribute("aria-invalid", "true");
   });
 
   it("GIVEN too many repositories WHEN typed THEN the limit is shown", async () => {

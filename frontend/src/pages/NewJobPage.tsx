@@ -5,8 +5,7 @@ import { ErrorNotice } from "../components/ErrorNotice";
 import { Field } from "../components/Field";
 import { CREATE_JOB } from "../graphql/documents";
 import { KINDS, OUTPUTS, STRATEGIES, type CreateJobPayload, type ServerSettings } from "../graphql/types";
-import { useSettings } from "../hooks";
-import { validateRepositories } from "../lib/allowlist";
+import { useRepositoryCheck, useSettings } from "../hooks";
 import { humanize } from "../lib/format";
 import { fieldOfError, initialForm, repositoryLines, toInput, type FormField, type JobFormState } from "./jobForm";
 
@@ -34,13 +33,19 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
   const [createJob, { loading, error: networkError }] = useMutation<{ createJob: CreateJobPayload }>(CREATE_JOB);
 
   const lines = repositoryLines(form.repositories);
-  const check = validateRepositories(lines, settings.allowedRepositories, settings.maxRepositories);
-  const lineProblems = check.perEntry
-    .map((problem, i) => (problem ? `Line ${i + 1} (${lines[i]}): ${problem}` : null))
+  const checks = useRepositoryCheck(lines);
+  const overall =
+    lines.length === 0
+      ? "add at least one repository"
+      : lines.length > settings.maxRepositories
+        ? `at most ${settings.maxRepositories} repositories per job`
+        : null;
+  const lineProblems = checks
+    .map((check, i) => (check?.problem ? `Line ${i + 1} (${lines[i]}): ${check.problem}` : null))
     .filter(Boolean);
   const repositoriesError =
-    (touched || lines.length > 0) && (check.overall || lineProblems.length)
-      ? [check.overall, ...lineProblems].filter(Boolean).join("\n")
+    (touched || lines.length > 0) && (overall || lineProblems.length)
+      ? [overall, ...lineProblems].filter(Boolean).join("\n")
       : null;
 
   const errorFor = (field: FormField) => (serverError?.field === field ? serverError.message : null);
