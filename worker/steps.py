@@ -18,6 +18,7 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.updates import job_usage
 from core.settings import Settings
+from worker.agent.command import kill_running_commands
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.lazy_files import LazyFiles
@@ -146,6 +147,9 @@ class Clone(Step):
         ctx.workspace_path.mkdir()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
         ctx.stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        # Unwinding (a cancelled run) ends the check command first, so the shutdown above does not
+        # wait for it: callbacks run last-registered first.
+        ctx.stack.callback(kill_running_commands)
         ctx.pending = executor.submit(self._prepare, ctx, ctx.workspace_path)
 
     @staticmethod

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,14 @@ def scrubbed_environment(home: Path) -> dict[str, str]:
 
 # Tried in order: a user, network, PID and mount namespace with its own /proc (commands see
 # neither the network nor the environ of the worker and server processes), then network only.
+# In the first, every process a command starts lives in its PID namespace, which the kernel
+# empties when the command's shell ends, and `--kill-child` ends that shell when unshare dies.
 ISOLATION_PREFIXES = (
-    ("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount-proc"),
+    ("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"),
     ("unshare", "--user", "--map-root-user", "--net"),
 )
+# The command dies when the worker thread that started it does (a run killed outright).
+PARENT_DEATH_PREFIX = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
 @functools.cache
@@ -52,6 +57,32 @@ def isolation_prefix() -> tuple[str, ...]:
     return ()
 
 
+# Commands under way in this process, whichever thread started them (the check command runs
+# beside the agent's first model call), so that a run unwinding can end them all at once.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def kill_running_commands() -> None:
+    """Kill every command this process has under way (and what each started)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        kill_session(process)
+
+
+def kill_session(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a command's session: the command and every child that stayed in it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@functools.cache
+def lifetime_prefix() -> tuple[str, ...]:
+    """The argv prefix that ties a command's life to the worker's, where setpriv exists; else empty."""
+    return PARENT_DEATH_PREFIX if shutil.which(PARENT_DEATH_PREFIX[0]) else ()
+
+
 def network_isolation_available() -> bool:
     """Whether commands run without network here."""
     return bool(isolation_prefix())
@@ -66,7 +97,13 @@ def cap_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
 
 
 class CommandTool:
-    """Runs `bash -c` in the workspace with a timeout that kills the whole process group."""
+    """Runs `bash -c` in the workspace; nothing it starts outlives the call.
+
+    The command's session is killed when the call ends, whatever the outcome: done, timed
+    out, or the worker unwinding (a cancelled run). Where PID namespaces are allowed, that
+    takes even processes that left the session; a worker killed outright takes the command
+    with it through the parent-death signal.
+    """
 
     name = "bash"
     definition: dict[str, Any] = {"type": "bash_20250124", "name": name}
@@ -89,7 +126,7 @@ class CommandTool:
 
     def _run(self, command: str, limit: float, home: Path) -> str:
         process = subprocess.Popen(
-            [*isolation_prefix(), "bash", "-c", command],
+            [*lifetime_prefix(), *isolation_prefix(), "bash", "-c", command],
             cwd=self.cwd,
             env=scrubbed_environment(home),
             stdin=subprocess.DEVNULL,
@@ -97,23 +134,27 @@ class CommandTool:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             output, _ = process.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
-            self._kill(process)
+            kill_session(process)
             try:
                 output, _ = process.communicate(timeout=5)
             except subprocess.TimeoutExpired:  # a child left the group and holds the pipe open
                 output = b""
             text = cap_output(output.decode("utf-8", errors="replace"))
             raise ToolError(f"The command timed out after {limit:g} seconds and was killed.\n{text}") from None
+        finally:
+            # Background jobs the command left in its session end with it, and so does the
+            # command itself when the worker unwinds mid-call (SIGTERM of a cancelled run).
+            kill_session(process)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
         text = cap_output(output.decode("utf-8", errors="replace"))
         if process.returncode != 0:
             return f"{text}\n[exit code {process.returncode}]"
         return text or "(no output)"
-
-    @staticmethod
-    def _kill(process: subprocess.Popen[bytes]) -> None:
-        # The command may have started children (and they theirs); the session's group holds them all.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
