@@ -236,6 +236,10 @@ class RepositoryRun(Model):
     """The AWS Batch job (or array child, `ARRAY_ID:N`) running the current attempt."""
     version: int = 0
 
+    def as_attempt(self) -> RunAttempt:
+        """The current attempt as an earlier one, to keep when the run is retried."""
+        return RunAttempt(**{name: getattr(self, name) for name in RunAttempt.model_fields})
+
     @property
     def thread_key(self) -> str:
         return thread_key(self.id, self.attempt)

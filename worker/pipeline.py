@@ -13,6 +13,7 @@ from core.errors import CodyBatchError, ConfigurationError, RunCancelled
 from core.models import Job, JobKind, RepositoryRun, RunStatus
 from core.ports import Store
 from core.services.progress import RunProgress
+from core.services.runs import find_run
 from core.settings import Settings
 from worker.agent.errors import AgentError
 from worker.git_auth import redact
@@ -71,11 +72,6 @@ def plan(ports: WorkerPorts, job: Job, run: RepositoryRun) -> list[Step]:
         assert ports.publish is not None
         steps.append(Publish(ports.publish))
     return steps
-
-
-def find_run(store: Store, job_id: str, index: int) -> RepositoryRun | None:
-    """The run at `index` of a job."""
-    return next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
 
 
 def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | None = None) -> None:

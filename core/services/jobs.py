@@ -18,7 +18,6 @@ from core.models import (
     NewEvent,
     OutputMode,
     RepositoryRun,
-    RunAttempt,
     RunStatus,
     Strategy,
 )
@@ -239,18 +238,6 @@ def retry_runs(
                 raise InputError(f"run {running[0].id} is still {running[0].status}; cancel it first", "runIds")
         out = {}
         for run in chosen:
-            earlier = RunAttempt(
-                attempt=run.attempt,
-                status=run.status,
-                step=run.step,
-                error=run.error,
-                summary=run.summary,
-                patch=run.patch,
-                validation=run.validation,
-                usage=run.usage,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-            )
             retried.append(run.index)
             out[run.id] = RepositoryRun(
                 id=run.id,
@@ -258,7 +245,7 @@ def retry_runs(
                 index=run.index,
                 location=run.location,
                 attempt=run.attempt + 1,
-                attempts=[*run.attempts, earlier],
+                attempts=[*run.attempts, run.as_attempt()],
                 pull_request=run.pull_request,
                 branch=run.branch,
                 reopen_pull_request=reopen_pull_requests,

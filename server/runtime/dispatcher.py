@@ -19,6 +19,7 @@ from multiprocessing.process import BaseProcess
 from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
+from core.services.runs import find_run
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
 
@@ -319,8 +320,7 @@ class SubprocessDispatcher:
         return self._store
 
     def _find_run(self, key: RunKey) -> RepositoryRun | None:
-        job_id, index = key
-        return next((r for r in self._store_now().get_runs([job_id]).get(job_id, []) if r.index == index), None)
+        return find_run(self._store_now(), *key)
 
     def _fail_run(self, key: RunKey, kind: str, message: str, attempt: int | None = None) -> None:
         """Fail `attempt` of the run (default: the current one) unless it already finished, as it

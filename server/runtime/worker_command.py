@@ -11,6 +11,7 @@ from core.errors import NotFoundError
 from core.models import PullRequest, RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
+from core.services.runs import find_run
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
 
 
 def _record_termination(store: Store, job_id: str, index: int, attempt: int | None) -> None:
-    run = next((r for r in store.get_runs([job_id]).get(job_id, []) if r.index == index), None)
+    run = find_run(store, job_id, index)
     if run is None or (attempt is not None and run.attempt != attempt):
         return
     try:
