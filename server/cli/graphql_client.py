@@ -62,6 +62,8 @@ class GraphQLClient:
     url: str
     token: str | None = None
     timeout: float = 30.0
+    ws_url: str | None = None
+    """Where subscriptions go when not on `url` (API Gateway's WebSocket API has its own)."""
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": ACCEPT}
@@ -111,7 +113,7 @@ class GraphQLClient:
         drops, and GraphQLResponseError when the server refuses or reports errors.
         """
         init_payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        ws_url = websocket_url(self.url)
+        ws_url = self.ws_url or websocket_url(self.url)
         try:
             socket = await connect(
                 ws_url,
@@ -121,7 +123,7 @@ class GraphQLClient:
                 max_size=16 * 1024 * 1024,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
-            raise ServerUnreachable(self.url) from err
+            raise ServerUnreachable(self.ws_url or self.url) from err
         try:
             async with socket:
                 await socket.send(json.dumps({"type": "connection_init", "payload": init_payload}))

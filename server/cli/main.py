@@ -1,4 +1,4 @@
-"""The `cody-batch` command line: serve, submit, jobs, show, worker run, export-schema."""
+"""The `cody-batch` command line: serve, submit, jobs, show, smoke, worker run, export-schema."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from server.cli.graphql_client import GraphQLClient, GraphQLClientError
 from server.cli.job_input import build_job_input
 from server.cli.render import ProgressLines, jobs_table, print_job_detail, runs_table
 from server.cli.serve import DEMO_NOTICE
+from server.cli.smoke import Smoke, SmokeFailure, Step
 
 app = typer.Typer(
     name="cody-batch",
@@ -284,6 +285,31 @@ def worker_run(
         code = run_worker_until_terminated(load_settings(), job_id, repo, attempt)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def smoke(
+    url: str = typer.Option(None, "--url", help="GraphQL over HTTP, e.g. the stack's GraphqlUrl [env CODY_BATCH_URL]."),
+    ws: str = typer.Option(None, "--ws", help="WebSocket endpoint, e.g. the stack's WebsocketUrl [default: --url]."),
+    job: bool = typer.Option(False, "--job", help="Also run a one-repository job and wait for it to succeed."),
+    repository: str = typer.Option(None, "--repository", help="The job's repository [default: the server's sample]."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1.0, max=600.0, help="Seconds each check may take."),
+    job_timeout: float = typer.Option(1800.0, "--job-timeout", min=1.0, max=86400.0, help="Seconds the job may take."),
+) -> None:
+    """Check a running server: a query, a subscription round trip and, with --job, a whole job."""
+    client = make_client(url)
+    client.ws_url = ws
+    client.timeout = timeout
+    out = _out()
+
+    def report(step: Step) -> None:
+        out.print(f"ok  {step.name}: {step.detail}", markup=False)
+
+    try:
+        asyncio.run(Smoke(client, job=job, repository=repository, job_timeout=job_timeout).run(report))
+    except SmokeFailure as failure:
+        raise fail(f"smoke check failed at {failure}") from None
+    out.print("smoke check passed", markup=False)
 
 
 @app.command("export-schema")
