@@ -2,34 +2,61 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.sources import project_dependencies, project_packages
+from infra.sources import ROOT, project_dependencies, project_packages
 
 PYTHON_VERSION = "3.12"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 # Lambda's x86_64 runtimes run Amazon Linux 2023 (glibc 2.34): manylinux2014 wheels and newer 2_28 ones load.
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
-# The functions never call Claude (docs/DESIGN.md: the handler module imports neither worker nor
-# anthropic) and API Gateway is their server: leaving these out takes ~55 MB off the bundle.
-NOT_IN_FUNCTIONS = frozenset({"anthropic", "uvicorn"})
+HANDLER_MODULE = "server.lambdas"
+SERVER_ONLY = frozenset({"uvicorn"})
+"""Imported by `cody-batch serve` alone: on Lambda, API Gateway is the server."""
 
 
 def _distribution(requirement: str) -> str:
     return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower()
 
 
+def handler_forbidden_modules() -> list[str]:
+    """What the import contract on the handler module forbids it to load (pyproject.toml, import-linter)."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    return [
+        module
+        for contract in contracts
+        if contract["type"] == "forbidden" and HANDLER_MODULE in contract["source_modules"]
+        for module in contract["forbidden_modules"]
+    ]
+
+
+def left_out_of_functions() -> frozenset[str]:
+    """Distributions the functions never load: those behind the forbidden modules, and the local server's."""
+    providers = importlib.metadata.packages_distributions()
+    forbidden = {dist.lower() for module in handler_forbidden_modules() for dist in providers.get(module, [])}
+    return frozenset(forbidden | SERVER_ONLY)
+
+
 def function_requirements() -> list[str]:
     """The project's runtime dependencies as pyproject.toml pins them, less those the functions never load."""
-    return [req for req in project_dependencies() if _distribution(req) not in NOT_IN_FUNCTIONS]
+    left_out = left_out_of_functions()
+    return [req for req in project_dependencies() if _distribution(req) not in left_out]
+
+
+def function_packages() -> list[str]:
+    """The project's packages the functions may load (the worker stays in its image)."""
+    forbidden = set(handler_forbidden_modules())
+    return [package for package in project_packages() if package not in forbidden]
 
 
 @jsii.implements(ILocalBundling)
@@ -68,7 +95,7 @@ def lambda_code(source: Path) -> lambda_.Code:
             # jsii calls try_bundle(output_dir, options) with the options as one struct, not as the
             # keyword arguments its generated Protocol declares.
             local=PipBundling(  # type: ignore[arg-type]
-                source=source, requirements=function_requirements(), packages=project_packages()
+                source=source, requirements=function_requirements(), packages=function_packages()
             ),
         ),
     )
