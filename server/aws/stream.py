@@ -54,6 +54,8 @@ class StreamFanout:
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         """Process a batch; failed records come back in `batchItemFailures` and are retried."""
         self._pushed.clear()
+        if not event.get("Records"):
+            return {"batchItemFailures": []}  # Lambda sends none empty; Powertools refuses them
         processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
         with asyncio.Runner() as runner:
             answer = process_partial_response(

@@ -83,8 +83,11 @@ def aws_settings(settings: Settings, connections: FakeConnections) -> Settings:
     )
 
 
-def make_runtime(settings: Settings, connections: FakeConnections, **options: Any) -> AwsRuntime:
-    """A runtime on the moto table and bucket (made if missing) and the `@connections` stand-in."""
+def make_runtime(
+    settings: Settings, connections: FakeConnections | None = None, connections_url: str = "", **options: Any
+) -> AwsRuntime:
+    """A runtime on the moto table and bucket (made if missing) and a `@connections` API (the
+    stand-in, or the one at `connections_url`)."""
     dynamodb, s3 = aws_client("dynamodb"), aws_client("s3")
     create_table(dynamodb, TABLE)
     if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
@@ -94,7 +97,7 @@ def make_runtime(settings: Settings, connections: FakeConnections, **options: An
         dynamodb=dynamodb,
         s3=s3,
         batch=aws_client("batch"),
-        connections=aws_client("apigatewaymanagementapi", connections.url),
+        connections=aws_client("apigatewaymanagementapi", connections.url if connections else connections_url),
         **options,
     )
 
