@@ -77,6 +77,45 @@ class Store(Protocol):
     def cache_put(self, key: str, value: str, ttl_seconds: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class PaceWait:
+    """How long a request must still wait: out a backoff window, and for its turn after another request."""
+
+    backoff: float = 0.0
+    turn: float = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.backoff <= 0 and self.turn <= 0
+
+
+class Pacer(Protocol):
+    """One pace for every run that uses one credential of a rate-limited service (GitHub), on every machine.
+
+    Content-creating requests go one at a time, `spacing` seconds after the previous one
+    ended; every request waits out a backoff window the service asked for. Locally a file
+    per key under the data dir; on AWS an item of the table (conditional updates do what
+    the file lock does). Keys never contain the credential itself.
+    """
+
+    def reserve(self, key: str, hold: float) -> PaceWait:
+        """Ask to send a request under `key`; ready means it may go now.
+
+        With `hold` > 0 (a content-creating request) a ready answer also takes the turn for
+        at most `hold` seconds, until `release`; a process that dies holding it delays the
+        others by `hold` at most.
+        """
+        ...
+
+    def release(self, key: str, spacing: float) -> None:
+        """A content-creating request ended: the next may go `spacing` seconds from now."""
+        ...
+
+    def block(self, key: str, until: float) -> None:
+        """No request under `key` before epoch time `until` (the service asked to back off)."""
+        ...
+
+
 class Dispatcher(Protocol):
     """Starts and stops the workers of runs (subprocesses locally, AWS Batch on AWS)."""
 

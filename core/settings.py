@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     """Seconds repository metadata stays cached."""
     github_max_wait: float = Field(default=60, ge=0)
     """Longest wait (seconds) for a GitHub rate limit to lift before the run fails."""
+    github_write_interval: float = Field(default=1.0, ge=0, le=60)
+    """Seconds between content-creating GitHub requests (pushes, pull-request writes) of all runs using one token."""
     demo: bool = False
     """Replay a recorded model session instead of calling Claude."""
     max_body_bytes: int = 1_000_000

@@ -37,15 +37,18 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     from worker.pipeline import WorkerPorts
 
     def gate(run: RepositoryRun) -> object:
+        from worker.github.client import github_pace
         from worker.github.gate import gate_run
 
-        return gate_run(settings, store, run)
+        return gate_run(settings, store, run, github_pace(settings))
 
     def publish(*args: Any) -> PullRequest:
         # (workspace, job, run, summary, validation, patch), as worker.steps.PublishFn passes them
+        from worker.github.client import github_pace
         from worker.github.publish import Publisher
 
-        return Publisher(settings, store).publish(*args)
+        # The local pacer: files in the data dir, shared by every run on this machine (AWS: an item of the table).
+        return Publisher(settings, store, pace=github_pace(settings)).publish(*args)
 
     return WorkerPorts(
         settings=settings,

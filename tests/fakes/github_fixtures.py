@@ -33,6 +33,8 @@ def github_settings(settings: Settings, fake_github: FakeGitHub) -> Settings:
             "github_token": SecretStr(TOKEN),
             "allowed_repos": [*settings.allowed_repos, "github.com/acme/*"],
             "github_max_wait": 5.0,
+            # Pacing is tested on its own (test_pacing.py); elsewhere a second per write only slows the suite.
+            "github_write_interval": 0.05,
             "public_url": "https://cody.example.com",
         }
     )

@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -101,6 +103,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds, this machine's clock)
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -126,7 +129,7 @@ class FakeGitHub:
 
     def __enter__(self) -> FakeGitHub:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -285,6 +288,13 @@ class FakeGitHub:
             "base": {"ref": pull.base, "label": f"{owner}:{pull.base}"},
             "user": {"login": self.login, "id": 2, "type": "User"},
         }
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its keep-alive connection is normal; anything else is reported.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

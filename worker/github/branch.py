@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import subprocess
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from email.utils import parseaddr
 
 from worker.git_auth import redact
@@ -79,7 +81,14 @@ class GitRunner:
         out = self.run("ls-remote", "--heads", url, f"refs/heads/{branch}").stdout.split()
         return out[0] if out else None
 
-    def push(self, url: str, full_name: str, branch: str, expected: str | None) -> str:
+    def push(
+        self,
+        url: str,
+        full_name: str,
+        branch: str,
+        expected: str | None,
+        paced: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> str:
         """Push HEAD to `branch`, replacing only `expected` (the commit this run pushed last); the commit pushed.
 
         Any other commit at the branch's head is someone else's: BRANCH_MODIFIED. Transient
@@ -100,7 +109,8 @@ class GitRunner:
                 )
             # The lease makes the push fail, not overwrite, if the branch moved since ls-remote.
             lease = f"--force-with-lease=refs/heads/{branch}:{found or ''}"
-            done = self.run("push", "--porcelain", lease, url, f"HEAD:refs/heads/{branch}", check=False)
+            with paced():  # a push creates content: it takes its turn with every other run's
+                done = self.run("push", "--porcelain", lease, url, f"HEAD:refs/heads/{branch}", check=False)
             if done.returncode == 0:
                 return head
             reason = redact(remote_reason(f"{done.stdout}\n{done.stderr}"), self.token)

@@ -12,9 +12,10 @@ from core.models import RepositoryRun
 from core.ports import Store
 from core.settings import Settings
 from worker.github.branch import branch_name
-from worker.github.client import github_client, github_token
+from worker.github.client import github_client, github_pace, github_token
 from worker.github.errors import PublishError, github_errors
 from worker.github.ownership import claim_branch
+from worker.github.pacing import GitHubPace
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,14 @@ def _github_location(location: Location | str) -> Location:
     return location
 
 
-def fetch_metadata(settings: Settings, location: Location | str, github: Github | None = None) -> RepoMetadata:
-    """Ask GitHub for a repository's metadata (no cache)."""
+def fetch_metadata(
+    settings: Settings, location: Location | str, github: Github | None = None, pace: GitHubPace | None = None
+) -> RepoMetadata:
+    """Ask GitHub for a repository's metadata (no cache), after any backoff window of the token."""
     location = _github_location(location)
-    client = github or github_client(settings)
+    if pace is not None:
+        pace.before_read()
+    client = github or github_client(settings, pace)
     with github_errors("read", location.full_name, github_token(settings)):
         repo = client.get_repo(location.full_name)
         permissions = repo.raw_data.get("permissions")
@@ -64,7 +69,7 @@ def fetch_metadata(settings: Settings, location: Location | str, github: Github 
 
 
 def repository_metadata(
-    settings: Settings, store: Store, location: Location | str, *, fresh: bool = False
+    settings: Settings, store: Store, location: Location | str, *, fresh: bool = False, pace: GitHubPace | None = None
 ) -> tuple[RepoMetadata, bool]:
     """Metadata from the store's cache when not expired, else from GitHub; and whether it was cached."""
     location = _github_location(location)
@@ -72,7 +77,7 @@ def repository_metadata(
     cached = None if fresh or settings.metadata_ttl <= 0 else store.cache_get(key)
     if cached is not None:
         return RepoMetadata.model_validate_json(cached), True
-    metadata = fetch_metadata(settings, location)
+    metadata = fetch_metadata(settings, location, pace=pace)
     if settings.metadata_ttl > 0:
         store.cache_put(key, metadata.model_dump_json(), settings.metadata_ttl)
     return metadata, False
@@ -114,7 +119,13 @@ def check_resolved(settings: Settings, location: Location, metadata: RepoMetadat
 
 
 def check_repository(
-    settings: Settings, store: Store, location: Location | str, *, needs_push: bool = True, fresh: bool = False
+    settings: Settings,
+    store: Store,
+    location: Location | str,
+    *,
+    needs_push: bool = True,
+    fresh: bool = False,
+    pace: GitHubPace | None = None,
 ) -> RepoMetadata:
     """Metadata of a repository a run may use; PublishError when a pull request could never be opened there.
 
@@ -122,10 +133,10 @@ def check_repository(
     permissions may have changed since the gate).
     """
     location = _github_location(location)
-    metadata, cached = repository_metadata(settings, store, location, fresh=fresh)
+    metadata, cached = repository_metadata(settings, store, location, fresh=fresh, pace=pace)
     if cached and _refusal(metadata, needs_push) is not None:
         # A cached refusal may be stale (the repository was unarchived since): ask again once.
-        metadata, _ = repository_metadata(settings, store, location, fresh=True)
+        metadata, _ = repository_metadata(settings, store, location, fresh=True, pace=pace)
     check_resolved(settings, location, metadata)
     error = _refusal(metadata, needs_push)
     if error is not None:
@@ -134,8 +145,8 @@ def check_repository(
     return metadata
 
 
-def gate_run(settings: Settings, store: Store, run: RepositoryRun) -> RepoMetadata:
+def gate_run(settings: Settings, store: Store, run: RepositoryRun, pace: GitHubPace | None = None) -> RepoMetadata:
     """The gate of a pull-request run: the repository can take a pull request, and no other run of the job has it."""
-    metadata = check_repository(settings, store, run.location)
+    metadata = check_repository(settings, store, run.location, pace=pace or github_pace(settings))
     claim_branch(store, run, metadata.full_name, branch_name(run.job_id))
     return metadata

@@ -14,10 +14,11 @@ from core.ports import Store
 from core.settings import Settings
 from worker.git_auth import redact
 from worker.github.branch import GitRunner, branch_name
-from worker.github.client import github_client, github_token
+from worker.github.client import github_client, github_pace, github_token
 from worker.github.errors import PublishError, github_errors, github_message
 from worker.github.gate import check_repository
 from worker.github.ownership import claim_branch, record_push
+from worker.github.pacing import GitHubPace
 from worker.github.pr_body import commit_message, pull_request_body, pull_request_title
 from worker.workspace import Workspace
 
@@ -37,16 +38,19 @@ def _drafts_unsupported(err: GithubException) -> bool:
 class Publisher:
     """Publishes runs of pull-request jobs to GitHub."""
 
-    def __init__(self, settings: Settings, store: Store, github: Github | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, github: Github | None = None, pace: GitHubPace | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.token = github_token(settings)
+        self.pace = pace or github_pace(settings)
         self._github = github
 
     @property
     def github(self) -> Github:
         if self._github is None:
-            self._github = github_client(self.settings)
+            self._github = github_client(self.settings, self.pace)
         return self._github
 
     def publish(
@@ -61,10 +65,11 @@ class Publisher:
         """Push the workspace's changes to the job's branch and return its one pull request."""
         location = parse_location(run.location)
         # Fresh, not cached: archived state, permissions and the repository's name may have changed since the gate.
-        metadata = check_repository(self.settings, self.store, location, fresh=True)
+        metadata = check_repository(self.settings, self.store, location, fresh=True, pace=self.pace)
         branch = branch_name(job.id)
         claim = claim_branch(self.store, run, metadata.full_name, branch)
         with github_errors("look up pull requests of", location.full_name, self.token):
+            self.pace.before_read()
             repo = self.github.get_repo(metadata.full_name)
             # GitHub's own spelling of the owner: the one the user typed may be cased differently.
             owner = metadata.full_name.split("/")[0]
@@ -75,7 +80,7 @@ class Publisher:
         git = GitRunner(workspace, self.token, self.settings.git_author)
         git.commit(branch, commit_message(job, run))
         url = parse_location(f"github.com/{metadata.full_name}").clone_url
-        head = git.push(url, metadata.full_name, branch, claim.head)
+        head = git.push(url, metadata.full_name, branch, claim.head, paced=self.pace.writing)
         record_push(self.store, run, head)
         title = pull_request_title(job)
         replaces = replaced.number if replaced is not None and existing is None else None
@@ -84,7 +89,8 @@ class Publisher:
         with github_errors("open a pull request on", location.full_name, self.token):
             if existing is not None:
                 # A retry: the branch now holds the new attempt; refresh the text.
-                existing.edit(title=title, body=body)
+                with self.pace.writing():
+                    existing.edit(title=title, body=body)
                 pull = existing
             else:
                 pull = self._create(repo, owner, branch, metadata.default_branch, title, body, job)
@@ -107,7 +113,8 @@ class Publisher:
             )
         try:
             # Before the push: GitHub refuses to reopen a pull request whose head was replaced while closed.
-            pull.edit(state="open")
+            with self.pace.writing():
+                pull.edit(state="open")
         except GithubException as err:
             if err.status != 422:
                 raise
@@ -130,7 +137,8 @@ class Publisher:
     ) -> GithubPull:
         draft = job.output is OutputMode.DRAFT_PULL_REQUEST
         try:
-            return repo.create_pull(base=base, head=branch, title=title, body=body, draft=draft)
+            with self.pace.writing():
+                return repo.create_pull(base=base, head=branch, title=title, body=body, draft=draft)
         except GithubException as err:
             if _already_exists(err):
                 # Opened by a concurrent or earlier attempt between our lookup and now.
@@ -139,5 +147,6 @@ class Publisher:
                     return found
             if draft and _drafts_unsupported(err):
                 log.info("%s does not support draft pull requests; opening a ready one", repo.full_name)
-                return repo.create_pull(base=base, head=branch, title=title, body=body, draft=False)
+                with self.pace.writing():
+                    return repo.create_pull(base=base, head=branch, title=title, body=body, draft=False)
             raise
