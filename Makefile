@@ -72,7 +72,8 @@ mutate: setup
 	$(BIN)/python -m tests.mutation.scores
 	nice -n 15 $(BIN)/python -m tests.mutation.named
 
-# The AWS deployment (README: Deploy to AWS). ENV picks the CDK environment: dev or prod.
+# The AWS deployment (README: Deploy to AWS). ENV picks the CDK environment: dev or prod;
+# CDK_ARGS adds context, e.g. CDK_ARGS="-c allowedRepos=github.com/acme/*".
 # synth needs no AWS account and no Docker: Lambda code bundles with pip, the image builds at deploy.
 ENV ?= dev
 CDK := infra/node_modules/.bin/cdk
@@ -87,7 +88,7 @@ synth: setup frontend infra/node_modules/.installed
 	$(BIN)/cfn-lint -- infra/cdk.out/*.template.json
 
 deploy: setup frontend infra/node_modules/.installed
-	$(CDK) deploy -c env=$(ENV) --require-approval never --outputs-file infra/outputs-$(ENV).json
+	$(CDK) deploy -c env=$(ENV) $(CDK_ARGS) --require-approval never --outputs-file infra/outputs-$(ENV).json
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .cody-batch mutants infra/node_modules infra/cdk.out

@@ -10,6 +10,7 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 
 from core.settings import DEFAULT_MODEL
+from server.aws import batch_definitions as batch_defs
 
 SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN")
 """Read from the deploying shell into the functions' and jobs' environment, never from the repository."""
@@ -71,7 +72,7 @@ ENVIRONMENTS: dict[str, Environment] = {
         capacity=Capacity(on_demand=False, min_read=5, max_read=200, min_write=5, max_write=200),
         retain_data=True,
         worker_spot=False,
-        worker_max_vcpus=64,
+        worker_max_vcpus=batch_defs.MAX_VCPUS,
         http_rate_limit=200,
         websocket_rate_limit=200,
         log_retention=logs.RetentionDays.THREE_MONTHS,
