@@ -133,6 +133,7 @@ class Patch(Model):
     additions: int = 0
     deletions: int = 0
     base_commit: str | None = None
+    size_bytes: int | None = None  # of the diff; None for patches stored before sizes were kept
 
     @property
     def files_changed(self) -> int:

@@ -20,9 +20,13 @@ async def thread(ctx: Context, run: RepositoryRun) -> Thread | None:
     return await asyncio.to_thread(load_thread, ctx.store, run)
 
 
-async def patch_diff(ctx: Context, patch: Patch) -> str:
-    """The diff text of a stored patch (empty when the artifact is missing)."""
+async def patch_diff(ctx: Context, patch: Patch, max_bytes: int | None = None) -> str | None:
+    """The diff text of a stored patch (empty when the artifact is missing); None when over `max_bytes`."""
+    if max_bytes is not None and patch.size_bytes is not None and patch.size_bytes > max_bytes:
+        return None  # known from the stats: the artifact is not even read
     data = await asyncio.to_thread(ctx.store.get_artifact, patch.artifact_key)
+    if data is not None and max_bytes is not None and len(data) > max_bytes:
+        return None
     return "" if data is None else data.decode("utf-8", errors="replace")
 
 

@@ -46,6 +46,9 @@ class Patch:
     deletions: int
     files: list[PatchFile]
     base_commit: str | None
+    size_bytes: int | None = strawberry.field(
+        description="Bytes of the diff; null for patches stored before sizes were kept."
+    )
     _model: strawberry.Private[models.Patch]
     _run: strawberry.Private[models.RepositoryRun]
     _attempt: strawberry.Private[int | None]
@@ -62,14 +65,18 @@ class Patch:
             deletions=patch.deletions,
             files=[PatchFile.from_model(f) for f in patch.files],
             base_commit=patch.base_commit,
+            size_bytes=patch.size_bytes,
             _model=patch,
             _run=run,
             _attempt=attempt,
         )
 
-    @strawberry.field(description="The unified diff (git diff --binary).")
-    async def diff(self, info: Info) -> str:
-        return await run_resolvers.patch_diff(info.context, self._model)
+    @strawberry.field(
+        description="The unified diff (git diff --binary); null when `maxBytes` is given and the diff is larger "
+        "(a UI then offers `downloadUrl` instead of rendering megabytes)."
+    )
+    async def diff(self, info: Info, max_bytes: int | None = None) -> str | None:
+        return await run_resolvers.patch_diff(info.context, self._model, max_bytes)
 
     @strawberry.field(description="A plain link that downloads the diff as a file.")
     def download_url(self, info: Info) -> str:

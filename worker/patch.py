@@ -28,6 +28,19 @@ class ForbiddenPath(WorkspaceError):
         )
 
 
+class PatchTooLarge(WorkspaceError):
+    """The change's diff is over the size cap: nothing is stored."""
+
+    step = "patch"
+
+    def __init__(self, size: int, cap: int) -> None:
+        super().__init__(
+            "PATCH_TOO_LARGE",
+            f"the change's diff is {size:,} bytes, over the patch size cap of {cap:,} bytes "
+            "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored",
+        )
+
+
 @dataclass
 class Diff:
     """A staged change against the base commit: the diff bytes and file stats."""
@@ -120,4 +133,5 @@ def to_patch(diff: Diff, key: str, base_commit: str) -> Patch:
         additions=sum(f.additions for f in diff.files),
         deletions=sum(f.deletions for f in diff.files),
         base_commit=base_commit,
+        size_bytes=len(diff.data),
     )

@@ -22,7 +22,7 @@ from worker.agent.command import kill_running_commands
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.lazy_files import LazyFiles
-from worker.patch import Diff, patch_key, stage, to_patch
+from worker.patch import Diff, PatchTooLarge, patch_key, stage, to_patch
 from worker.republish import RestoreError, restore_patch
 from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
@@ -251,6 +251,8 @@ class MakePatch(Step):
         diff = ctx.diff or stage(workspace)
         if diff.empty:
             raise Finished(RunStatus.NO_CHANGES)
+        if len(diff.data) > ctx.settings.max_patch_bytes:  # before anything is stored or pushed
+            raise PatchTooLarge(len(diff.data), ctx.settings.max_patch_bytes)
         key = patch_key(ctx.run.id, ctx.run.attempt)
         ctx.store.put_artifact(key, diff.data)
         ctx.patch = to_patch(diff, key, workspace.base_commit)

@@ -2,7 +2,8 @@ import { useState, type ReactNode } from "react";
 import type { RepositoryRun } from "../graphql/types";
 import { formatTime, humanize, sentence } from "../lib/format";
 import { isRetryable } from "../lib/runs";
-import { DiffStat, DiffViewer } from "./DiffViewer";
+import { DiffStat } from "./DiffViewer";
+import { PatchDiff } from "./PatchDiff";
 import { RetryButton } from "./RetryButton";
 import { RunThread } from "./RunThread";
 import { StatusBadge } from "./StatusBadge";
@@ -84,7 +85,7 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
       </div>
       {run.patch && (
         <Disclosure label="Diff" className="run-diff">
-          {() => <DiffViewer diff={run.patch!.diff} />}
+          {() => <PatchDiff patch={run.patch!} />}
         </Disclosure>
       )}
       <Disclosure label="Thread" className="run-thread">

@@ -45,7 +45,10 @@ export const RUN_FIELDS = graphql(`
     }
     summary
     patch {
-      diff
+      # A diff over a megabyte comes back null: the page shows a notice and the download link
+      # instead of fetching and rendering it (PatchDiff).
+      diff(maxBytes: 1000000)
+      sizeBytes
       filesChanged
       additions
       deletions

@@ -1,5 +1,6 @@
 import { Link } from "react-router-dom";
-import { DiffStat, DiffViewer } from "../components/DiffViewer";
+import { DiffStat } from "../components/DiffViewer";
+import { PatchDiff } from "../components/PatchDiff";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { StatusBadge } from "../components/StatusBadge";
 import type { PatchFile, RepositoryRun } from "../graphql/types";
@@ -94,7 +95,7 @@ export function ReviewPage() {
               </a>
             )}
           </header>
-          {run.patch ? <DiffViewer diff={run.patch.diff} /> : <p className="muted">No patch.</p>}
+          {run.patch ? <PatchDiff patch={run.patch} /> : <p className="muted">No patch.</p>}
         </section>
       ))}
     </section>
