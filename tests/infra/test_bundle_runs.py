@@ -1,0 +1,82 @@
+"""The functions' bundle, built as the synth builds it, serves GraphQL under the Lambda runtime's Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra.bundling import PYTHON_VERSION, PipBundling, function_packages, function_requirements
+from infra.sources import ROOT
+
+INVOKE = Path(__file__).with_name("lambda_invoke.py")
+# What the stack sets, with stand-ins: answering `settings` reads no AWS resource.
+LAMBDA_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "CODY_BATCH_BACKEND": "aws",
+    "CODY_BATCH_TABLE": "cody-batch",
+    "CODY_BATCH_BUCKET": "cody-batch-artifacts",
+    "CODY_BATCH_JOB_QUEUE": "arn:aws:batch:us-east-1:123456789012:job-queue/q",
+    "CODY_BATCH_JOB_DEFINITION": "arn:aws:batch:us-east-1:123456789012:job-definition/d:1",
+    "CODY_BATCH_ALLOWED_REPOS": "github.com/acme/*",
+}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The functions' code as `make synth` bundles it: Linux wheels for the runtime's Python, our packages."""
+    out = tmp_path_factory.mktemp("lambda-bundle")
+    PipBundling(source=ROOT, requirements=function_requirements(), packages=function_packages()).try_bundle(
+        str(out),
+        None,  # type: ignore[arg-type]
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def lambda_python() -> str:
+    """The real path of an interpreter of the Lambda runtime's version, or the test is skipped."""
+    found = shutil.which(f"python{PYTHON_VERSION}")
+    # A pyenv shim runs the version PYENV_VERSION names; any other interpreter ignores it.
+    probe = (
+        subprocess.run(
+            [found, "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYENV_VERSION": PYTHON_VERSION},
+        )
+        if found
+        else None
+    )
+    if probe is None or probe.returncode != 0:
+        pytest.skip(f"no python{PYTHON_VERSION} to run the Lambda bundle with")
+    return probe.stdout.strip()
+
+
+def test_http_handler_answers_graphql_from_the_bundle_alone(bundle: Path, lambda_python: str, tmp_path: Path) -> None:
+    # GIVEN the bundle and nothing else: an isolated interpreter of the Lambda's version, no site-packages
+    env = {"PATH": os.defpath, "HOME": str(tmp_path), **LAMBDA_ENVIRONMENT}
+    # WHEN API Gateway's event for POST /graphql reaches http_handler
+    result = subprocess.run(
+        [lambda_python, "-I", "-S", INVOKE, bundle, "{ settings { backend allowedRepositories } }"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer_line, loaded_line = result.stdout.splitlines()[-2:]
+    answer = json.loads(answer_line)
+    # THEN it answers 200 with the settings the stack gives it
+    assert answer["statusCode"] == 200, answer
+    settings = json.loads(answer["body"])["data"]["settings"]
+    assert settings == {"backend": "aws", "allowedRepositories": ["github.com/acme/*"]}
+    # AND no worker, Claude, git or GitHub code was loaded (nor is it in the bundle)
+    assert json.loads(loaded_line) == []
+    assert not any((bundle / name).exists() for name in ("worker", "anthropic", "git", "github"))
