@@ -1,7 +1,9 @@
 """The Lambda handlers (names pinned in docs/DESIGN.md); each is a thin call into server/aws/.
 
-Importing this module creates no client and reads no setting: the runtime (settings, boto3
-clients, store, schema) is built on the first invocation and kept while the Lambda is warm.
+Importing this module creates no client, reads no setting and loads no handler's code: each
+function builds its own handler on its first invocation (settings, boto3 clients, store, schema)
+and keeps it while the Lambda is warm. The three functions of the stack share this bundle, so
+each loads only what its handler needs.
 """
 
 from __future__ import annotations
@@ -9,26 +11,49 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from server.aws.handlers import LambdaHandlers, lambda_handlers
-from server.aws.lambda_runtime import runtime
+from server.aws import handlers
 
 
 @cache
-def handlers() -> LambdaHandlers:
-    """The process's handlers, built on the first invocation (a warm Lambda keeps them)."""
-    return lambda_handlers(runtime())
+def _http() -> handlers.Handler:
+    from server.aws.lambda_runtime import runtime
+
+    return handlers.http_handler(runtime())
+
+
+@cache
+def _websocket() -> handlers.Handler:
+    from server.aws.lambda_runtime import runtime
+
+    return handlers.websocket_handler(runtime())
+
+
+@cache
+def _stream() -> handlers.Handler:
+    from server.aws.lambda_runtime import runtime
+
+    return handlers.stream_handler(runtime())
 
 
 def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway HTTP API (payload 2.0): /graphql, patch downloads, /config.json."""
-    return handlers().http(event, context)
+    return _http()(event, context)
 
 
 def websocket_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway WebSocket API: $connect, $disconnect and $default, speaking graphql-transport-ws."""
-    return handlers().websocket(event, context)
+    return _websocket()(event, context)
 
 
 def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """DynamoDB Streams: push each new job event to its subscribers; `batchItemFailures` per record."""
-    return handlers().stream(event, context)
+    return _stream()(event, context)
+
+
+def reset() -> None:
+    """Forget the built handlers and runtime, so the next invocation reads the environment afresh."""
+    from server.aws.clients import aws_client
+    from server.aws.lambda_runtime import runtime
+
+    for cached in (_http, _websocket, _stream, runtime, aws_client):
+        cached.cache_clear()

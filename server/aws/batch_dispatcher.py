@@ -13,12 +13,11 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.updates import update_runs
 from core.settings import Settings
+from server.aws.batch_definitions import WORKER_COMMAND
 from server.aws.batch_index import RUN_ATTEMPTS_ENV, RUN_INDEXES_ENV
 
 logger = logging.getLogger(__name__)
 
-# The image runs this program; containerOverrides.command replaces the job definition's command.
-WORKER_COMMAND = ("cody-batch", "worker", "run")
 CANCEL_REASON = "cancelled in Cody Batch"
 
 

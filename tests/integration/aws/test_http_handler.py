@@ -16,10 +16,9 @@ from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
 from server import lambdas
-from server.aws.clients import aws_client
 from server.aws.emulator.gateway_events import LambdaContext, WebSocketPeer, connect_event, http_event, message_event
 from server.aws.handlers import lambda_handlers
-from server.aws.lambda_runtime import AwsRuntime, runtime
+from server.aws.lambda_runtime import AwsRuntime
 from tests.fakes.connections_server import FakeConnections
 from tests.integration.aws.conftest import BUCKET, TABLE, make_runtime
 
@@ -127,11 +126,9 @@ def lambda_environment(
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    for cached in (aws_client, runtime, lambdas.handlers):
-        cached.cache_clear()
+    lambdas.reset()
     yield
-    for cached in (aws_client, runtime, lambdas.handlers):
-        cached.cache_clear()
+    lambdas.reset()
 
 
 def test_the_handler_module_serves_all_three_apis_from_the_environment(

@@ -1,0 +1,92 @@
+"""Cold-start import cost of the Lambda handlers, against `import strawberry, boto3` alone.
+
+Each round imports one module in a fresh interpreter and times the import itself (not the
+interpreter's start). Rounds alternate between the baseline and the modules, so load on the
+machine weighs on both alike; the figure is the ratio of medians from the same run.
+
+Run: `python bench/lambda_import_bench.py`. Results go to docs/PERFORMANCE.md (section lambda-import-bench).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import write_section  # noqa: E402
+
+ROUNDS = 7
+GOAL = 2.0
+BASELINE = "strawberry, boto3"
+# The handler module alone, then what each handler's first invocation imports on top of it.
+RUNTIME = "server.lambdas, server.aws.lambda_runtime"
+MODULES = {
+    "`server.lambdas` (the module the three functions name)": "server.lambdas",
+    "http_handler (+ runtime, HTTP app, Mangum)": f"{RUNTIME}, server.aws.http_app, mangum",
+    "websocket_handler (+ runtime, protocol, Powertools events)": (
+        f"{RUNTIME}, server.aws.websocket, aws_lambda_powertools.utilities.data_classes"
+    ),
+    "stream_handler (+ runtime, fan-out, Powertools batch)": f"{RUNTIME}, server.aws.stream",
+}
+TIMER = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def import_seconds(module: str) -> float:
+    """Seconds `import module` takes in a fresh interpreter (bytecode already compiled)."""
+    answer = subprocess.run(
+        [sys.executable, "-c", TIMER.format(module=module)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(answer.stdout.strip())
+
+
+def main() -> None:
+    """Measure, print and record the ratios."""
+    for module in [BASELINE, *MODULES.values()]:
+        import_seconds(module)  # compile bytecode once, outside the measured rounds
+    samples: dict[str, list[float]] = {name: [] for name in [BASELINE, *MODULES]}
+    for _ in range(ROUNDS):
+        samples[BASELINE].append(import_seconds(BASELINE))
+        for name, module in MODULES.items():
+            samples[name].append(import_seconds(module))
+    baseline = statistics.median(samples[BASELINE])
+    rows = [f"| `import {BASELINE}` (baseline) | {baseline:.2f} s | 1.00 |"]
+    worst = 0.0
+    for name in MODULES:
+        median = statistics.median(samples[name])
+        worst = max(worst, median / baseline)
+        rows.append(f"| {name} | {median:.2f} s | {median / baseline:.2f} |")
+    verdict = "meets" if worst <= GOAL else "misses"
+    body = "\n".join(
+        [
+            "## Lambda handler import time",
+            "",
+            f"`python bench/lambda_import_bench.py`: each module imported in a fresh interpreter, median of "
+            f"{ROUNDS} rounds, rounds alternating with the baseline in the same run ({os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f} at the end). Goal: at most {GOAL:g}x the baseline.",
+            "",
+            "| module | import (median) | ratio to baseline |",
+            "|---|---|---|",
+            *rows,
+            "",
+            f"Worst ratio {worst:.2f}: {verdict} the goal. The handlers import no worker, Claude, git or GitHub "
+            "code (an import contract), and each function loads only its own handler's stack on its first "
+            "invocation; what they add to the baseline is the schema, pydantic settings, and per handler "
+            "Starlette and Mangum, or Powertools.",
+        ]
+    )
+    print(body)
+    write_section("lambda-import-bench", body)
+
+
+if __name__ == "__main__":
+    main()
