@@ -76,6 +76,10 @@ class Store(Protocol):
 
     def cache_put(self, key: str, value: str, ttl_seconds: int) -> None: ...
 
+    def close(self) -> None:
+        """Release connections (a process calls it once, when it is done with the store)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PaceWait:
@@ -122,3 +126,11 @@ class Dispatcher(Protocol):
     def dispatch(self, job_id: str, indexes: Sequence[int]) -> None: ...
 
     def cancel(self, job_id: str, indexes: Sequence[int]) -> None: ...
+
+    def start(self) -> None:
+        """Begin background work, if any (the local pool warms its forkserver), before the first dispatch."""
+        ...
+
+    def close(self) -> None:
+        """Stop: release workers and whatever else `start` began."""
+        ...

@@ -45,6 +45,9 @@ class DynamoStore:
         self.artifacts = S3Artifacts(s3, bucket)
         self.reads = 0
 
+    def close(self) -> None:
+        """Nothing to release: boto3 clients hold no connection that needs closing."""
+
     # -- writes ------------------------------------------------------------------------
 
     def commit(self, change: Change) -> list[Event]:

@@ -26,7 +26,7 @@ from worker.steps import (
     GateRepository,
     MakePatch,
     Publish,
-    PublishFn,
+    Publisher,
     RestorePatch,
     RunAgent,
     RunContext,
@@ -49,7 +49,7 @@ class WorkerPorts:
     store: Store
     client_factory: Callable[[], anthropic.Anthropic]
     gate: Gate | None = None
-    publish: PublishFn | None = None
+    publisher: Callable[[], Publisher] | None = None  # built only for a run that opens a pull request
     runner: CommandRunner | None = None
 
 
@@ -60,17 +60,17 @@ def plan(ports: WorkerPorts, job: Job, run: RepositoryRun) -> list[Step]:
     wants_pull_request = job.output.wants_pull_request
     steps: list[Step] = [CheckConfiguration()]
     if wants_pull_request:
-        if ports.gate is None or ports.publish is None:
+        if ports.gate is None or ports.publisher is None:
             raise ConfigurationError("this worker cannot open pull requests: no GitHub publisher configured")
         earlier = republishable(run)
         if earlier is not None:
             # Only the publishing failed: publish the same patch again instead of paying Claude twice.
-            return [GateRepository(ports.gate), RestorePatch(earlier), Publish(ports.publish)]
+            return [GateRepository(ports.gate), RestorePatch(earlier), Publish(ports.publisher())]
         steps.append(GateRepository(ports.gate))
     steps += [Clone(), RunAgent(), Validate(), MakePatch()]
     if wants_pull_request:
-        assert ports.publish is not None
-        steps.append(Publish(ports.publish))
+        assert ports.publisher is not None
+        steps.append(Publish(ports.publisher()))
     return steps
 
 

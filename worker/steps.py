@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import anthropic
 
@@ -28,7 +28,23 @@ from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
 
 Gate = Callable[[RepositoryRun], object]
-PublishFn = Callable[[Workspace, Job, RepositoryRun, "str | None", "Validation | None", Patch], PullRequest]
+
+
+class Publisher(Protocol):
+    """Opens a run's one pull request, or finds it again (on GitHub: worker.github.publish.Publisher)."""
+
+    def publish(
+        self,
+        workspace: Workspace,
+        job: Job,
+        run: RepositoryRun,
+        summary: str | None,
+        validation: Validation | None,
+        patch: Patch,
+    ) -> PullRequest:
+        """Push the workspace's changes to the job's branch and return its pull request."""
+        ...
+
 
 MISSING_KEY = (
     "ANTHROPIC_API_KEY is not set. Set it in the environment of the server (or of `cody-batch worker run`), "
@@ -287,11 +303,13 @@ class RestorePatch(Step):
 class Publish(Step):
     """Push a branch and open (or find) the pull request."""
 
-    publish: PublishFn
+    publisher: Publisher
     name = "publish"
     status = RunStatus.PUBLISHING
 
     def run(self, ctx: RunContext) -> None:
         assert ctx.patch is not None, "the Patch step runs first"
-        pull_request = self.publish(ctx.ws(), ctx.job, ctx.progress.run(), ctx.summary, ctx.validation, ctx.patch)
+        pull_request = self.publisher.publish(
+            ctx.ws(), ctx.job, ctx.progress.run(), ctx.summary, ctx.validation, ctx.patch
+        )
         ctx.progress.advance(pull_request=pull_request)

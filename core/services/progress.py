@@ -6,7 +6,19 @@ from typing import Any
 
 from core.errors import NotFoundError, RunCancelled, RunSuperseded
 from core.ids import utcnow
-from core.models import EventKind, Job, NewEvent, RepositoryRun, RunError, RunStatus, Thread, thread_key
+from core.models import (
+    EventKind,
+    Job,
+    NewEvent,
+    Patch,
+    PullRequest,
+    RepositoryRun,
+    RunError,
+    RunStatus,
+    Thread,
+    Validation,
+    thread_key,
+)
 from core.ports import Store
 from core.services.updates import RunMutation, update_run
 from core.state import check_transition
@@ -73,12 +85,23 @@ class RunProgress:
         if run.status.finished:
             raise RunSuperseded(f"run {self.run_id} already ended as {run.status}")
 
-    def advance(self, status: RunStatus | None = None, step: str | None = None, **fields: Any) -> RepositoryRun:
-        """Move to `status` (checked by the state machine) and/or `step`, setting `fields`."""
+    def advance(
+        self,
+        status: RunStatus | None = None,
+        step: str | None = None,
+        *,
+        summary: str | None = None,
+        validation: Validation | None = None,
+        patch: Patch | None = None,
+        pull_request: PullRequest | None = None,
+    ) -> RepositoryRun:
+        """Move to `status` (checked by the state machine) and/or `step`, recording the results given."""
+        # Named, typed fields: `model_copy(update=...)` below does not validate what it is handed.
+        results = {"summary": summary, "validation": validation, "patch": patch, "pull_request": pull_request}
 
         def mutate(run: RepositoryRun) -> RepositoryRun:
             self._guarded(run)
-            update: dict[str, Any] = dict(fields)
+            update: dict[str, Any] = {name: value for name, value in results.items() if value is not None}
             if status is not None and status != run.status:
                 check_transition(run.status, status)
                 update["status"] = status

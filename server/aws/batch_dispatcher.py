@@ -71,6 +71,12 @@ class BatchDispatcher:
         self.store = store
         self.batch = batch
 
+    def start(self) -> None:
+        """Nothing runs in the background: AWS Batch does the work."""
+
+    def close(self) -> None:
+        """Nothing to stop: submitted Batch jobs run on without this process."""
+
     def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
         """Submit one Batch job (an array job for two or more runs) and record its id on the runs."""
         wanted = sorted(set(indexes))

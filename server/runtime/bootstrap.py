@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from core.ports import Store
 from core.settings import Settings
 from server.runtime.container import Container
 
 __all__ = ["Container", "bootstrap", "open_store"]
 
 
-def open_store(settings: Settings) -> Any:
+def open_store(settings: Settings) -> Store:
     """The store a process writes to: SQLite in the data dir, or DynamoDB + S3 (`CODY_BATCH_BACKEND=aws`)."""
     if settings.backend == "aws":
         from server.aws.clients import dynamo_store
@@ -42,4 +41,5 @@ def bootstrap(settings: Settings) -> Container:
     except BaseException:
         lock.release()
         raise
-    return Container(settings=settings, store=store, dispatcher=SubprocessDispatcher(settings), lock=lock)
+    dispatcher = SubprocessDispatcher(settings)
+    return Container(settings=settings, store=store, dispatcher=dispatcher, feed=store, lock=lock)

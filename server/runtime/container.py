@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from core.ports import Dispatcher
+from core.ports import Dispatcher, Store
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
 
 if TYPE_CHECKING:
     from server.runtime.data_dir_lock import DataDirLock
+    from server.runtime.event_tail import FeedStore
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Container:
-    """What the server needs: settings, the store and the dispatcher (and, locally, the data dir lock)."""
+    """What the server needs: settings, the store and the dispatcher; locally, also the store's change
+    feed (which the server tails for subscriptions) and the data dir lock."""
 
     settings: Settings
-    store: Any  # store.sqlite.SqliteStore locally: the Store port plus the change feed
+    store: Store
     dispatcher: Dispatcher
+    feed: FeedStore | None = None  # None where events are pushed to the server instead (AWS)
     lock: DataDirLock | None = None
 
     def start(self) -> None:
@@ -37,15 +40,11 @@ class Container:
             interrupted = interrupt_orphaned_runs(self.store)
             if interrupted:
                 logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
-        start = getattr(self.dispatcher, "start", None)
-        if callable(start):
-            start()
+        self.dispatcher.start()
 
     def close(self) -> None:
         """Release the dispatcher's workers, the store's connections, then the data dir."""
-        for resource in (self.dispatcher, self.store):
-            close = getattr(resource, "close", None)
-            if callable(close):
-                close()
+        self.dispatcher.close()
+        self.store.close()
         if self.lock is not None:
             self.lock.release()

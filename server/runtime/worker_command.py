@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import NotFoundError
-from core.models import PullRequest, RepositoryRun
+from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
@@ -16,6 +16,7 @@ from core.settings import Settings
 
 if TYPE_CHECKING:
     from worker.pipeline import WorkerPorts
+    from worker.steps import Publisher
 
 logger = logging.getLogger(__name__)
 
@@ -42,27 +43,20 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
 
         return gate_run(settings, store, run, github_pace(settings))
 
-    def publish(*args: Any) -> PullRequest:
-        # (workspace, job, run, summary, validation, patch), as worker.steps.PublishFn passes them
+    def publisher() -> Publisher:
         from worker.github.client import github_pace
-        from worker.github.publish import Publisher
+        from worker.github.publish import Publisher as GitHubPublisher
 
         # The local pacer: files in the data dir, shared by every run on this machine (AWS: an item of the table).
-        return Publisher(settings, store, pace=github_pace(settings)).publish(*args)
+        return GitHubPublisher(settings, store, pace=github_pace(settings))
 
     return WorkerPorts(
         settings=settings,
         store=store,
         client_factory=lambda: make_client(settings),
         gate=gate,
-        publish=publish,
+        publisher=publisher,
     )
-
-
-def _close(store: Any) -> None:
-    close = getattr(store, "close", None)
-    if callable(close):
-        close()
 
 
 def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> None:
@@ -74,7 +68,7 @@ def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None 
     try:
         run_on_store(settings, store, job_id, index, attempt)
     finally:
-        _close(store)
+        store.close()
 
 
 def run_worker_until_terminated(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> int:
@@ -99,7 +93,7 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _close(store)
+        store.close()
 
 
 def _record_termination(store: Store, job_id: str, index: int, attempt: int | None) -> None:

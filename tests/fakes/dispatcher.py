@@ -17,3 +17,9 @@ class RecordingDispatcher:
 
     def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
         self.cancelled.append((job_id, list(indexes)))
+
+    def start(self) -> None:
+        """Nothing to start: tests run the workers themselves."""
+
+    def close(self) -> None:
+        """Nothing to stop."""

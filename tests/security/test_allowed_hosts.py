@@ -111,7 +111,9 @@ async def test_the_public_url_and_extra_names_are_served_when_configured(
     configured = settings.model_copy(
         update={"public_url": "https://cody.example.com/", "allowed_hosts": ["build-box.lan"]}
     )
-    app = create_app(Container(settings=configured, store=store, dispatcher=RecordingDispatcher()), spa_dir=None)
+    app = create_app(
+        Container(settings=configured, store=store, dispatcher=RecordingDispatcher(), feed=store), spa_dir=None
+    )
     query = {"query": "{ settings { backend } }"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         # WHEN requests name those hosts (or yet another) THEN the configured ones are served

@@ -36,7 +36,7 @@ def dispatcher() -> RecordingDispatcher:
 @pytest.fixture
 def live_server(settings: Settings, store: Any, dispatcher: RecordingDispatcher) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
-    app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher), spa_dir=None)
+    app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher, feed=store), spa_dir=None)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -120,7 +120,7 @@ def start_api(
     from server.web.app import create_app
 
     dispatcher = ThreadDispatcher(settings.database_path)
-    container = Container(settings=settings, store=store, dispatcher=dispatcher)
+    container = Container(settings=settings, store=store, dispatcher=dispatcher, feed=store)
     app = create_app(container)
     return LiveServer(SubscribeTap(app) if tap else app, port=port).start(), dispatcher
 

@@ -25,7 +25,7 @@ def dispatcher() -> RecordingDispatcher:
 
 @pytest.fixture
 def container(settings: Settings, store: Any, dispatcher: RecordingDispatcher) -> Container:
-    return Container(settings=settings, store=store, dispatcher=dispatcher)
+    return Container(settings=settings, store=store, dispatcher=dispatcher, feed=store)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ TOKEN = "s3cret-token"
 @pytest.fixture
 async def locked(settings, store, dispatcher) -> AsyncIterator[httpx.AsyncClient]:
     settings.api_token = SecretStr(TOKEN)
-    app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher), spa_dir=None)
+    app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher, feed=store), spa_dir=None)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         yield client
 

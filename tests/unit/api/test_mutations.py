@@ -14,6 +14,7 @@ from core.models import RunStatus
 from core.services.progress import RunProgress
 from server.runtime.bootstrap import Container
 from server.web.app import create_app
+from tests.fakes.dispatcher import RecordingDispatcher
 from tests.unit.api.conftest import job_count
 
 CREATE = """mutation($input: CreateJobInput!) { createJob(input: $input) {
@@ -142,7 +143,7 @@ async def test_retry_of_a_running_run_keeps_the_domain_message(gql, seed_job, st
     assert "cancel it first" in body["errors"][0]["message"]
 
 
-class BrokenDispatcher:
+class BrokenDispatcher(RecordingDispatcher):
     """A dispatcher whose backend is down: every call fails unexpectedly."""
 
     def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
@@ -156,7 +157,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_a_reference(
     settings, store, make_repo, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     # GIVEN a server whose dispatcher fails unexpectedly
-    app = create_app(Container(settings=settings, store=store, dispatcher=BrokenDispatcher()), spa_dir=None)
+    app = create_app(Container(settings=settings, store=store, dispatcher=BrokenDispatcher(), feed=store), spa_dir=None)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
         caplog.set_level(logging.ERROR, logger="cody_batch.api")
         # WHEN a job is created

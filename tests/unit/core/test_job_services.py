@@ -179,8 +179,9 @@ def three_run_job(
         step="validate",
         summary="tried",
         patch=Patch(artifact_key="patches/f/1.diff", additions=1),
-        usage=Usage(input_tokens=7, cost_usd=0.5),
     )
+    answer = Message(index=0, role="assistant", content=[], usage=Usage(input_tokens=7, cost_usd=0.5))
+    progress.save_thread(Thread(run_id=failed.id, model="claude-sonnet-5-5", messages=[answer]))
     progress.fail("CHECK_FAILED", "the check failed")
     RunProgress(store, succeeded.id).advance(RunStatus.CLONING)
     RunProgress(store, succeeded.id).advance(RunStatus.SUCCEEDED, step="done")
