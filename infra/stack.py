@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,14 @@ class CodyBatchStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         data = Data(self, "Data", capacity=environment.capacity, retain=environment.retain_data)
+        frontend = Frontend(self, "Frontend", retain=environment.retain_data)
         settings = settings_environment(
             {
                 "backend": "aws",
                 "table": data.table.table_name,
                 "bucket": data.bucket.bucket_name,
                 "model": environment.model,
+                "public_url": frontend.url,  # links back to a job, e.g. in pull requests
             }
         )
         if environment.allowed_repos:
@@ -58,7 +61,6 @@ class CodyBatchStack(Stack):
             spot=environment.worker_spot,
             log_retention=environment.log_retention,
         )
-        frontend = Frontend(self, "Frontend", retain=environment.retain_data)
         api = Api(
             self,
             "Api",
@@ -70,7 +72,6 @@ class CodyBatchStack(Stack):
                     {
                         "job_queue": worker.job_queue.job_queue_arn,
                         "job_definition": worker.job_definition.job_definition_arn,
-                        "public_url": frontend.url,
                     }
                 ),
                 **_pick(environment.secrets, FUNCTION_SECRETS),
@@ -96,5 +97,5 @@ class CodyBatchStack(Stack):
         CfnOutput(self, "WebsocketUrl", value=api.websocket_url, description="Subscriptions (cody-batch smoke --ws)")
 
 
-def _pick(values: dict[str, str] | Any, names: tuple[str, ...]) -> dict[str, str]:
+def _pick(values: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
     return {name: values[name] for name in names if name in values}

@@ -80,13 +80,15 @@ def test_worker_image_is_built_from_the_dockerfile_and_logs_to_a_retained_group(
     assert not (context / ".venv").exists() and not (context / "frontend").exists()
 
 
-def test_worker_environment_names_the_table_bucket_model_and_allowlist(assembly: Assembly) -> None:
+def test_worker_environment_names_the_table_bucket_model_allowlist_and_site(assembly: Assembly) -> None:
     env = cfn.environment(_job(assembly.dev))
     table_id, _ = cfn.one(assembly.dev, "AWS::DynamoDB::GlobalTable")
     assert env["CODY_BATCH_BACKEND"] == "aws"
     assert env["CODY_BATCH_TABLE"] == cfn.ref(table_id)
     assert env["CODY_BATCH_ALLOWED_REPOS"] == ALLOWED
     assert env["CODY_BATCH_MODEL"]
+    distribution_id, _ = cfn.one(assembly.dev, "AWS::CloudFront::Distribution")
+    assert env["CODY_BATCH_PUBLIC_URL"] == {"Fn::Join": ["", ["https://", cfn.arn(distribution_id, "DomainName")]]}
 
 
 def test_job_role_reaches_the_table_and_the_artifacts_bucket_only(assembly: Assembly) -> None:
