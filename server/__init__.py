@@ -1,1 +1,1 @@
-"""Composition root and entrypoints: CLI, ASGI app, dispatchers, event tail."""
+"""Every entrypoint, by concern: cli/, web/, runtime/ (the composition root), demo/, aws/; lambdas.py."""
