@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
-from server.web.json_text import NotUnicodeText, load_json_text
+from server.web.json_text import InvalidJSONText, NotUnicodeText, load_json_text
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -129,7 +128,7 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         data = load_json_text(body.decode("utf-8"))
     except NotUnicodeText as err:
         raise HTTPProblem(400, f"the request body is not valid: {err}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, InvalidJSONText):
         raise HTTPProblem(400, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise HTTPProblem(400, "the request body must be a JSON object (batches are not supported)")
@@ -143,7 +142,7 @@ def _json_param(name: str, value: str | None) -> Any:
         return load_json_text(value)
     except NotUnicodeText as err:
         raise HTTPProblem(400, f"the {name} parameter is not valid: {err}") from None
-    except (json.JSONDecodeError, RecursionError):
+    except InvalidJSONText:
         raise HTTPProblem(400, f"the {name} parameter is not valid JSON") from None
 
 

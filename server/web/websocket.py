@@ -17,7 +17,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
 from server.web.auth import TokenGuard
-from server.web.json_text import NotUnicodeText, load_json_text
+from server.web.json_text import InvalidJSONText, load_json_text
 from server.web.ws_messages import CheckedTransportWSHandler
 
 
@@ -34,7 +34,7 @@ class GraphQLWebSocket(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         try:
             return load_json_text(data)
-        except NotUnicodeText as err:
+        except InvalidJSONText as err:
             # Strawberry closes with 4400 on a JSONDecodeError, as for any frame that is not JSON.
             raise json.JSONDecodeError(str(err), data if isinstance(data, str) else "", 0) from None
 

@@ -61,3 +61,27 @@ async def test_an_event_cursor_the_store_cannot_hold_is_bad_input(gql, seed_job,
     # THEN the field fails as bad input on `after`, not as an internal error
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "after"
+
+
+NOT_JSON = [
+    pytest.param('{"n": ' + "9" * 5000 + "}", id="an integer past Python's digit limit"),
+    pytest.param('{"n": NaN}', id="NaN"),
+    pytest.param('{"n": -Infinity}', id="Infinity"),
+    pytest.param('{"n": ' + "[" * 5000 + "]" * 5000 + "}", id="nesting deeper than any parser goes"),
+]
+
+
+@pytest.mark.parametrize("variables", NOT_JSON)
+async def test_variables_that_are_not_json_text_are_a_400_and_write_nothing(
+    client: httpx.AsyncClient, store: Any, variables: str
+) -> None:
+    # GIVEN a createJob body whose variables Python's json module would accept or choke on, but are not JSON
+    body = '{"query": ' + json.dumps(CREATE) + ', "variables": ' + variables + "}"
+    # WHEN it is posted, and when its variables come as a GET parameter
+    posted = await client.post("/graphql", content=body.encode(), headers={"content-type": "application/json"})
+    got = await client.get("/graphql", params={"query": "{ settings { demo } }", "variables": variables})
+    # THEN both are bad requests saying the JSON is not valid, never a server error, and no job exists
+    assert (posted.status_code, got.status_code) == (400, 400)
+    assert "not valid JSON" in posted.json()["errors"][0]["message"]
+    assert "not valid JSON" in got.json()["errors"][0]["message"]
+    assert job_count(store) == 0

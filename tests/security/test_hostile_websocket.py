@@ -43,6 +43,9 @@ async def _closed_with(ws: GraphQLWS, raw: str) -> tuple[int, str]:
             '{"i": "\\ud800"}}}',
             "must be valid JSON",
         ),
+        ('{"id": "1", "type": "subscribe", "payload": {"query": "{ x }", "variables": {"n": NaN}}}', "valid JSON"),
+        ('{"id": "1", "type": "ping", "payload": {"n": ' + "9" * 5000 + "}}", "must be valid JSON"),
+        ('{"type": "ping", "payload": ' + "[" * 5000 + "]" * 5000 + "}", "must be valid JSON"),
     ],
 )
 async def test_a_malformed_message_closes_with_4400_and_a_reason(live_server: str, raw: str, reason: str) -> None:
