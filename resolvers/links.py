@@ -7,6 +7,7 @@ import hmac
 import time
 
 DOWNLOAD_TTL_SECONDS = 15 * 60
+MAX_EXPIRES_DIGITS = 12  # epoch seconds until the year 33658
 
 
 def patch_path(job_id: str, run_id: str) -> str:
@@ -27,9 +28,17 @@ def signed(path: str, secret: bytes | None, now: float | None = None) -> str:
 
 
 def verify(path: str, expires: str | None, signature: str | None, secret: bytes, now: float | None = None) -> bool:
-    """Whether a signed link is genuine and not expired."""
-    if not expires or not signature or not expires.isdigit():
+    """Whether a signed link is genuine and not expired (False for anything malformed, never an error)."""
+    # ASCII digits only, and few: str.isdigit() takes "²", which int() refuses, and int() refuses
+    # strings past Python's digit limit.
+    if (
+        not expires
+        or not signature
+        or not (expires.isascii() and expires.isdigit())
+        or len(expires) > MAX_EXPIRES_DIGITS
+    ):
         return False
     if int(expires) < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(_signature(secret, path, int(expires)), signature)
+    # Bytes: compare_digest refuses str holding anything but ASCII.
+    return hmac.compare_digest(_signature(secret, path, int(expires)).encode(), signature.encode("utf-8", "replace"))

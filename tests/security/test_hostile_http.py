@@ -1,13 +1,19 @@
-"""Hostile HTTP input: lone surrogates and oversized cursors are refused as input, never internal errors."""
+"""Hostile HTTP input: lone surrogates, oversized cursors, JSON that is not JSON text and malformed
+link signatures are refused as input, never internal errors."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from core.settings import Settings
+from server.runtime.container import Container
+from server.web.app import create_app
 from tests.unit.api.conftest import job_count
 
 CREATE = """mutation($input: CreateJobInput!) { createJob(input: $input) {
@@ -85,3 +91,26 @@ async def test_variables_that_are_not_json_text_are_a_400_and_write_nothing(
     assert "not valid JSON" in posted.json()["errors"][0]["message"]
     assert "not valid JSON" in got.json()["errors"][0]["message"]
     assert job_count(store) == 0
+
+
+@pytest.fixture
+async def behind_a_token(settings: Settings, container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with CODY_BATCH_API_TOKEN set, so patch links are checked for a signature."""
+    settings.api_token = SecretStr("s3cret-token")
+    transport = httpx.ASGITransport(app=create_app(container, spa_dir=None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("expires=%C2%B2&signature=ab", id="a digit int() refuses"),
+        pytest.param("expires=" + "9" * 5000 + "&signature=ab", id="past Python's digit limit"),
+        pytest.param("expires=99999999999&signature=%C3%A9", id="a non-ASCII signature"),
+    ],
+)
+async def test_a_malformed_download_signature_is_a_401(behind_a_token: httpx.AsyncClient, query: str) -> None:
+    # WHEN a patch link comes with a signature no link ever had THEN it is refused like a wrong one
+    response = await behind_a_token.get(f"/jobs/j/runs/r/patch?{query}")
+    assert response.status_code == 401
