@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     demo: bool = False
     """Replay a recorded model session instead of calling Claude."""
     max_body_bytes: int = 1_000_000
-    """Largest GraphQL request body accepted."""
+    """Largest GraphQL request body, and WebSocket message, accepted."""
     max_patch_bytes: int = Field(default=10_000_000, ge=1)
     """Largest patch (git diff) a run may store; a larger one fails the run with PATCH_TOO_LARGE."""
     # AWS backend

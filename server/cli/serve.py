@@ -66,6 +66,13 @@ def run_server(settings: Settings, console: Console) -> None:
         for line in banner(settings, str(sample)):
             console.print(line, markup=False, highlight=False)
         container.start()  # the worker forkserver warms up while the server starts
-        uvicorn.run(create_app(container), host=settings.host, port=settings.port, log_level="info")
+        # A WebSocket message may be no larger than an HTTP request body (uvicorn's default is 16 MiB).
+        uvicorn.run(
+            create_app(container),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            ws_max_size=settings.max_body_bytes,
+        )
     finally:
         container.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from websockets.exceptions import ConnectionClosed
 
 from core.services.jobs import JobRequest, create_job
 from tests.integration.api.conftest import GraphQLWS
+from tests.integration.cli.live_server import free_port
+from tests.security.serve_process import start_serve
 
 JOB_UPDATED = "subscription($id: ID!, $after: String) { jobUpdated(id: $id, after: $after) { id status } }"
 
@@ -84,3 +87,29 @@ async def test_several_operations_without_a_name_fail_that_subscription_only(liv
     again = await ws.subscribe("{ settings { backend } }")
     assert (await ws.next_payload(again))["payload"] == {"data": {"settings": {"backend": "local"}}}
     await ws.close()
+
+
+async def test_a_message_over_the_body_limit_closes_the_connection(tmp_path: Path) -> None:
+    # GIVEN `serve` with a 10 kB request limit
+    served = start_serve(tmp_path, tmp_path / "data", free_port(), CODY_BATCH_MAX_BODY_BYTES="10000")
+    try:
+        host = f"127.0.0.1:{served.port}"
+        ws = await GraphQLWS.open(host)
+        assert (await ws.receive())["type"] == "connection_ack"
+        # WHEN a subscribe message of 20 kB arrives
+        padding = {"pad": "x" * 20_000}
+        await ws.send(
+            {"id": "1", "type": "subscribe", "payload": {"query": "{ settings { demo } }", "variables": padding}}
+        )
+        # THEN the connection is closed as "message too big", without an answer
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.receive()
+        assert (closed.value.sent is not None and closed.value.sent.code == 1009) or (
+            closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        )
+        # AND the server still serves the next client
+        again = await GraphQLWS.open(host)
+        assert (await again.receive())["type"] == "connection_ack"
+        await again.close()
+    finally:
+        served.kill()
