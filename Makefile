@@ -8,10 +8,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup lint typecheck pytest frontend frontend-test browser bench schema clean mutate synth deploy
+.PHONY: run run-aws test setup lint typecheck pytest frontend frontend-test browser bench schema clean mutate synth deploy
 
 run: setup frontend
 	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch serve; else $(BIN)/cody-batch serve --demo; fi
+
+# The AWS code path (Lambda handlers, DynamoDB + Streams, S3, Batch) on moto server, same port and data dir.
+run-aws: setup frontend
+	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch aws emulate; else $(BIN)/cody-batch aws emulate --demo; fi
 
 test: setup frontend browser lint typecheck synth pytest frontend-test
 

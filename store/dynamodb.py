@@ -131,9 +131,10 @@ class DynamoStore:
         except client.exceptions.TransactionCanceledException as error:
             # A failed condition is a stale writer; a TransactionConflict is another writer
             # on the same item at this instant: both mean "re-read and try again".
-            reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
-            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise ConflictError(f"{what} changed while it was being written") from None
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons):
+                failed = [f"{code} on write {i + 1}" for i, code in enumerate(reasons) if code not in (None, "None")]
+                raise ConflictError(f"{what} changed while it was being written ({', '.join(failed)})") from None
             raise
 
     def put_artifact(self, key: str, data: bytes) -> None:

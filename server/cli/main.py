@@ -1,4 +1,4 @@
-"""The `cody-batch` command line: serve, submit, jobs, show, smoke, worker run, export-schema."""
+"""The `cody-batch` command line: serve, submit, jobs, show, smoke, worker run, aws bootstrap|emulate, export-schema."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ app = typer.Typer(
 )
 worker_app = typer.Typer(help="Worker commands (one repository of a job).", no_args_is_help=True)
 app.add_typer(worker_app, name="worker")
+aws_app = typer.Typer(help="The AWS backend on an emulator (moto server), no AWS account needed.", no_args_is_help=True)
+app.add_typer(aws_app, name="aws")
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -115,6 +117,35 @@ def serve(
     with expected_errors():
         settings = load_settings(host=host, port=port, demo=True if demo else None)
         run_server(settings, _out())
+
+
+@aws_app.command("bootstrap")
+def aws_bootstrap(as_json: bool = JsonOption) -> None:
+    """Create the table (with its stream), bucket and Batch queue on the emulator AWS_ENDPOINT_URL names."""
+    from server.cli.aws import bootstrap_emulator
+
+    with expected_errors():
+        made = bootstrap_emulator(load_settings())
+    environment = made.environment()
+    if as_json:
+        _out().print_json(json.dumps(environment))
+        return
+    for name, value in environment.items():
+        typer.echo(f"export {name}={value}")
+
+
+@aws_app.command("emulate")
+def aws_emulate(
+    host: str = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST]."),
+    port: int = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT]."),
+    demo: bool = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude."),
+) -> None:
+    """Run the AWS code path on this machine: Lambda handlers, DynamoDB, Streams, S3 and Batch on moto server."""
+    from server.cli.aws import run_emulator
+
+    with expected_errors():
+        settings = load_settings(host=host, port=port, demo=True if demo else None)
+        run_emulator(settings, _out())
 
 
 @app.command()

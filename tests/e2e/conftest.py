@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,15 @@ class Server:
         return dict(body["data"])
 
 
-def run_browser(script: str, args: list[str], on_line: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+def run_browser(
+    script: str,
+    args: list[str],
+    on_line: Callable[[str], None] = lambda line: None,
+    node_flags: Sequence[str] = (),
+) -> dict[str, Any]:
     """Run a node flow of this folder, calling `on_line` for each progress line; its RESULT."""
     process = subprocess.Popen(
-        ["node", str(Path(__file__).parent / script), *args],
+        ["node", *node_flags, str(Path(__file__).parent / script), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -96,10 +101,10 @@ def output_dir() -> Path:
 
 @pytest.fixture
 def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[..., Server]]:
-    """Start `cody-batch serve` with extra environment; stopped (with its workers) after the test."""
+    """Start `cody-batch serve` (or `command`) with extra environment; stopped (with its workers) after the test."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(env: dict[str, str], *args: str) -> Server:
+    def start(env: dict[str, str], *args: str, command: Sequence[str] = ("serve",)) -> Server:
         port = free_port()
         log = tmp_path / "server.log"
         environment = {
@@ -108,15 +113,15 @@ def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[..., Server]]:
             "CODY_BATCH_ALLOWED_REPOS": f"{repos_dir}/*",
             **env,
         }
-        command = [str(Path(sys.executable).parent / "cody-batch"), "serve", "--port", str(port), *args]
+        argv = [str(Path(sys.executable).parent / "cody-batch"), *command, "--port", str(port), *args]
         with log.open("wb") as sink:
             process = subprocess.Popen(
-                command, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+                argv, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
             )
         processes.append(process)
         server = Server(f"http://127.0.0.1:{port}", log)
         # Waiting for readiness, not timing: the test fails if the server never answers.
-        for _ in range(600):
+        for _ in range(2400):
             if process.poll() is not None:
                 pytest.fail(f"the server exited:\n{log.read_text()}")
             try:

@@ -4,7 +4,6 @@ after a cancel. Real `serve` processes, real forkserver workers, the fake model 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -35,7 +34,7 @@ from tests.fakes.anthropic_server import (
 )
 from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import submit, wait_for
-from tests.security.processes import alive, descendants, kill_all, parent
+from tests.security.processes import alive, descendants, kill_all
 from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, start_serve
 
 CREATE = """mutation($input: CreateJobInput!) {
@@ -238,33 +237,3 @@ def test_a_second_bootstrap_on_a_locked_data_dir_is_refused_before_it_settles_an
         first.close()
     # AND once the first one has closed, the data dir is free again
     bootstrap(settings).close()
-
-
-def test_a_killed_forkserver_fails_its_runs_and_the_next_attempt_runs_on_a_new_one(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    dispatcher_for: Callable[[], SubprocessDispatcher],
-    held: HeldAnswer,
-) -> None:
-    # GIVEN a run whose process waits for the model
-    fake_model.script([held.step, greet, greet])
-    dispatcher = dispatcher_for()
-    job = submit(model_settings, store, [make_repo("a")], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == 1)
-    run_pid = dispatcher.process_ids(job.id)[0]
-    # WHEN the forkserver it was forked from is killed outright
-    forkserver_pid = parent(run_pid)
-    assert forkserver_pid in descendants(os.getpid())  # never anything but our own forkserver
-    os.kill(forkserver_pid, signal.SIGKILL)
-    # THEN the run process goes too, and its run fails as WORKER_DIED instead of waiting forever
-    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
-    [run] = store.get_runs([job.id])[job.id]
-    assert run.error is not None and run.error.kind == "WORKER_DIED"
-    wait_for(lambda: not alive(run_pid))
-    # AND a retry runs on a new forkserver and succeeds
-    retry_runs(store, dispatcher, job.id)
-    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
-    [run] = store.get_runs([job.id])[job.id]
-    assert (run.attempt, run.status) == (2, RunStatus.SUCCEEDED)

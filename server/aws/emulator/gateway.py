@@ -13,11 +13,10 @@ import base64
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -41,20 +40,33 @@ DELETED_CLOSE_CODE = 1000
 
 
 class LambdaFunction:
-    """One warm Lambda instance: invocations of a handler run one at a time, off the event loop."""
+    """One warm Lambda instance: its invocations run one at a time on its own thread.
+
+    Lambda calls a handler on its runtime's main thread, where `asyncio.get_event_loop()`
+    (Mangum) finds a loop; each instance here keeps one thread and gives it a loop again
+    whenever a handler's `asyncio.run` has closed it.
+    """
 
     def __init__(self, name: str, handler: Handler) -> None:
         self.name = name
         self.handler = handler
-        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{name}")
+
+    def _call(self, event: dict[str, Any]) -> Any:
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or loop.is_closed():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+        return self.handler(event, LambdaContext(function_name=self.name))
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """Run the handler on `event`, as Lambda would (blocking)."""
-        with self._lock:
-            return self.handler(event, LambdaContext(function_name=self.name))
+        return self._thread.submit(self._call, event).result()
 
     async def invoke_async(self, event: dict[str, Any]) -> Any:
-        return await asyncio.to_thread(self.invoke, event)
+        return await asyncio.wrap_future(self._thread.submit(self._call, event))
 
 
 @dataclass
@@ -122,6 +134,8 @@ class ApiGateway:
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
             await request.body(),
             request.client.host if request.client else "127.0.0.1",
+            request.url.scheme,
+            request.url.port or (443 if request.url.scheme == "https" else 80),
         )
         try:
             answer = await self.http.invoke_async(event)
@@ -244,12 +258,3 @@ def _http_response(answer: Any) -> Response:
     for cookie in answer.get("cookies") or []:
         response.headers.append("set-cookie", cookie)
     return response
-
-
-def spa_app(directory: Path | None) -> Any:
-    """The built SPA (client routes fall back to index.html), or None when it is not built."""
-    if directory is None or not (directory / "index.html").is_file():
-        return None
-    from server.web.app import SinglePageApp
-
-    return SinglePageApp(directory=directory, html=True)

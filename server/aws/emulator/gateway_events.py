@@ -76,9 +76,15 @@ def http_event(
     headers: Iterable[tuple[str, str]],
     body: bytes,
     source_ip: str,
+    scheme: str = "https",
+    port: int = 443,
 ) -> dict[str, Any]:
     """An HTTP API (payload format 2.0) event for one request."""
     joined = _joined_headers(headers)
+    # API Gateway says how the client reached it; Mangum builds the request URL from these.
+    joined["x-forwarded-for"] = source_ip
+    joined["x-forwarded-proto"] = scheme
+    joined["x-forwarded-port"] = str(port)
     cookies = [c.strip() for c in joined.pop("cookie", "").split(";") if c.strip()]
     now = time.time()
     text, encoded = _body(body)

@@ -22,7 +22,7 @@ from typing import Any
 
 logger = logging.getLogger("cody_batch.emulator.batch")
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)

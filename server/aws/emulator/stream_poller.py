@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ logger = logging.getLogger("cody_batch.emulator.stream")
 BATCH_SIZE = 100
 MAX_RETRIES = 3
 POLL_SECONDS = 0.1
+# New shards appear rarely (every few hours on AWS); describing the stream each poll is waste.
+DISCOVER_SECONDS = 5.0
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -72,7 +75,8 @@ class Shard:
     """Where reading one shard stands."""
 
     shard_id: str
-    iterator: str | None
+    checkpoint: str | None = None
+    """Sequence number of the last record read (delivered or filtered out)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     retries: int = 0
     closed: bool = False
@@ -99,12 +103,14 @@ class StreamPoller:
         self.shards: dict[str, Shard] = {}
         self.dropped = 0
         """Records given up on after the retries (Lambda would send them to an on-failure destination)."""
+        self._discovered = -DISCOVER_SECONDS
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, from_start: bool = True) -> None:
-        """Poll in a background thread; `from_start` reads what the stream already holds."""
-        self._discover("TRIM_HORIZON" if from_start else "LATEST")
+    def start(self) -> None:
+        """Poll in a background thread, from the oldest record the stream holds (a replayed
+        record is harmless: the stream handler never sends a subscriber an older state)."""
+        self._discover()
         self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
         self._thread.start()
 
@@ -123,14 +129,14 @@ class StreamPoller:
             if not busy:
                 self._stop.wait(self.poll_seconds)
 
-    def _discover(self, position: str = "TRIM_HORIZON") -> None:
+    def _discover(self) -> None:
+        now = time.monotonic()
+        if now - self._discovered < DISCOVER_SECONDS:
+            return
+        self._discovered = now
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description["Shards"]:
-            if shard["ShardId"] not in self.shards:
-                iterator = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=position
-                )["ShardIterator"]
-                self.shards[shard["ShardId"]] = Shard(shard["ShardId"], iterator)
+            self.shards.setdefault(shard["ShardId"], Shard(shard["ShardId"]))
 
     def poll_once(self) -> bool:
         """One pass over every shard; whether any records were handled."""
@@ -146,20 +152,32 @@ class StreamPoller:
         return busy
 
     def _read(self, shard: Shard) -> int:
-        """Read the shard's next records into `pending` (filtered); how many were read."""
-        if shard.iterator is None:
+        """Read the shard's next records into `pending` (filtered); how many were read.
+
+        Each read starts from the checkpoint with a fresh iterator, as a mapping resumes:
+        moto replaces a table's stream shard when it rolls a failed transaction back, and an
+        old iterator would never see another record.
+        """
+        if shard.checkpoint is None:
+            position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        else:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.checkpoint}
+        iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **position)
+        answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=self.batch_size)
+        raw = answer.get("Records", [])
+        if not raw and answer.get("NextShardIterator") is None:
             shard.closed = True
-            return 0
-        answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
-        shard.iterator = answer.get("NextShardIterator")
-        records = [lambda_record(r, self.stream_arn) for r in answer.get("Records", [])]
-        matched = [r for r in records if matches_filter(STREAM_FILTER, r)]
-        shard.pending = matched
+        if raw:
+            shard.checkpoint = raw[-1]["dynamodb"]["SequenceNumber"]
+        records = [lambda_record(r, self.stream_arn) for r in raw]
+        shard.pending = [r for r in records if matches_filter(STREAM_FILTER, r)]
         return len(records)
 
     def _deliver(self, shard: Shard) -> None:
         batch = shard.pending[: self.batch_size]
+        logger.debug("%d stream record(s) to the stream handler", len(batch))
         failed_from = self._invoke(batch)
+        logger.debug("stream handler answered; first failure: %s", failed_from)
         if failed_from is None:
             shard.pending = shard.pending[len(batch) :]
             shard.retries = 0

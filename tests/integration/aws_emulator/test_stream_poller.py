@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import ConflictError
 from core.models import EventKind, Job, NewEvent
 from core.ports import Change
 from server.aws.emulator.stream_poller import StreamPoller, matches_filter
@@ -60,7 +61,6 @@ def _poller(store: DynamoStore, handler: Handler, batch_size: int = 100, max_ret
     arn = store.dynamodb.describe_table(TableName=store.table_name)["Table"]["LatestStreamArn"]
     streams = moto_aws.client("dynamodbstreams")
     poller = StreamPoller(streams, arn, handler, batch_size=batch_size, max_retries=max_retries)
-    poller._discover()
     return poller
 
 
@@ -111,6 +111,25 @@ def test_a_record_failing_past_the_retries_is_dropped_and_the_stream_moves_on(st
     # THEN "a" was tried three times, then dropped, and "b" still went through
     assert [_values(b) for b in handler.batches] == [["a"], ["a"], ["a"], ["b"]]
     assert poller.dropped == 1
+
+
+def test_records_written_after_a_failed_transaction_still_arrive(store: DynamoStore) -> None:
+    # GIVEN a poller that has read a job's first event
+    job = Job(title="t", prompt="p", model="claude-sonnet-5-5")
+    store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="a")]))
+    handler = Handler()
+    poller = _poller(store, handler)
+    _drain(poller)
+    # WHEN a stale writer's transaction fails (moto rolls the tables back) and another commit follows
+    with pytest.raises(ConflictError):
+        store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="lost")]))
+    current = store.get_job(job.id)
+    assert current is not None
+    later = [NewEvent(kind=EventKind.STEP, new_value="b")]
+    store.commit(Change(job=current, job_version=current.version, events=later))
+    _drain(poller)
+    # THEN the poller still sees the new event, and never the lost one
+    assert [_values(b) for b in handler.batches] == [["a"], ["b"]]
 
 
 def test_the_filter_matches_event_inserts_only() -> None:

@@ -1,0 +1,112 @@
+"""`cody-batch aws emulate`: the AWS code path — Lambda handlers, DynamoDB, Streams, S3, Batch — on one machine.
+
+moto server stands in for AWS (or the endpoint AWS_ENDPOINT_URL names); one port stands in
+for API Gateway (HTTP and WebSocket APIs, `@connections`) and CloudFront (the SPA); a
+poller stands in for the stream's event source mapping, and local processes for Batch's
+containers. The handlers, store and dispatcher are the ones that run on AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+
+from core.settings import Settings
+from server.aws.emulator.gateway import ApiGateway, LambdaFunction
+from server.aws.emulator.local_batch import LocalBatch
+from server.aws.emulator.moto_endpoint import MotoEndpoint, point_environment_at, start_endpoint
+from server.aws.emulator.stream_poller import StreamPoller
+from server.aws.provision import Provisioned, names, provision
+
+NOTICE = "the AWS code path on an emulator (moto server), not AWS"
+
+
+def emulator_client(endpoint_url: str) -> Callable[[str], Any]:
+    """A client factory for the emulator's own calls (bootstrap, stream reads, the Batch queue).
+
+    Account-scoped endpoints are off: botocore 1.44.4 and later would send DynamoDB Streams
+    calls to an `<account>.` host that moto server does not answer.
+    """
+    import boto3
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled"))
+
+    return client
+
+
+def configure(
+    settings: Settings, endpoint: MotoEndpoint, base_url: str, environ: MutableMapping[str, str]
+) -> Provisioned:
+    """Point this process, the handlers' settings and the workers at the emulator; the resource names."""
+    point_environment_at(endpoint, environ)
+    made = names(settings)
+    values = {
+        **made.environment(),
+        "CODY_BATCH_DATA_DIR": str(settings.data_dir.resolve()),
+        # The handlers post to `@connections` on this port; clients open the socket at /graphql.
+        "CODY_BATCH_WS_ENDPOINT": base_url,
+        "CODY_BATCH_WEBSOCKET_URL": "ws" + base_url.removeprefix("http") + "/graphql",
+    }
+    if settings.demo:
+        values["CODY_BATCH_DEMO"] = "true"
+    environ.update(values)
+    settings.backend = "aws"
+    settings.table, settings.bucket = made.table, made.bucket
+    settings.job_queue, settings.job_definition = made.job_queue, made.job_definition
+    settings.ws_endpoint = base_url
+    return made
+
+
+@dataclass
+class Emulator:
+    """Every stand-in, started and stopped together around the gateway app."""
+
+    settings: Settings
+    endpoint: MotoEndpoint
+    made: Provisioned
+    gateway: ApiGateway
+    poller: StreamPoller
+    batch: LocalBatch
+
+    def start(self) -> None:
+        self.poller.start()
+        self.batch.start()
+
+    def stop(self) -> None:
+        """Stop the workers first (they write to the endpoint), then the poller, then moto."""
+        self.batch.stop()
+        self.poller.stop()
+        self.endpoint.stop()
+
+    def describe(self) -> list[str]:
+        """Banner lines: what stands in for AWS."""
+        return [
+            f"  AWS endpoint:  {self.endpoint.url} (DynamoDB + Streams, S3, Batch)",
+            f"  table {self.made.table}, bucket {self.made.bucket}, queue {self.made.job_queue}",
+            "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler",
+            "  Batch children run here as `cody-batch worker run` processes",
+        ]
+
+
+def build_emulator(
+    settings: Settings, base_url: str, spa_app: Any = None, environ: MutableMapping[str, str] = os.environ
+) -> Emulator:
+    """Start or reach moto server, bootstrap it, and wire the Lambda handlers to the stand-ins."""
+    endpoint = start_endpoint(environ.get("AWS_ENDPOINT_URL"))
+    made = configure(settings, endpoint, base_url, environ)
+    client = emulator_client(endpoint.url)
+    provision(settings, client, endpoint.url)
+    # Imported once the environment is set: the handlers read their settings on first use.
+    from server.lambdas import http_handler, stream_handler, websocket_handler
+
+    gateway = ApiGateway(LambdaFunction("http", http_handler), LambdaFunction("websocket", websocket_handler), spa_app)
+    stream_arn = client("dynamodb").describe_table(TableName=made.table)["Table"]["LatestStreamArn"]
+    stream = LambdaFunction("stream", stream_handler)
+    poller = StreamPoller(client("dynamodbstreams"), stream_arn, stream.invoke)
+    batch = LocalBatch(client("batch"), made.job_queue, settings.workers, dict(environ))
+    return Emulator(settings, endpoint, made, gateway, poller, batch)
