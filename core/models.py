@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import RunErrorKind
 from core.ids import new_id, utcnow
 
 
@@ -113,7 +114,7 @@ class Budget(Model):
 
 
 class RunError(Model):
-    kind: str
+    kind: RunErrorKind
     message: str
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from core.errors import RunErrorKind
 from core.models import JobKind, JobStatus, OutputMode, RunStatus, Strategy
 
-for _enum in (JobKind, OutputMode, Strategy, JobStatus, RunStatus):
+for _enum in (JobKind, OutputMode, Strategy, JobStatus, RunStatus, RunErrorKind):
     strawberry.enum(_enum)
 
-__all__ = ["JobKind", "JobStatus", "OutputMode", "RunStatus", "Strategy"]
+__all__ = ["JobKind", "JobStatus", "OutputMode", "RunErrorKind", "RunStatus", "Strategy"]

@@ -9,14 +9,14 @@ import strawberry
 from core import models
 from resolvers import runs as run_resolvers
 from schema.context import Info
-from schema.enums import RunStatus
+from schema.enums import RunErrorKind, RunStatus
 from schema.threads import Thread
 from schema.usage import Usage
 
 
 @strawberry.type
 class RunError:
-    kind: str
+    kind: RunErrorKind
     message: str
 
     @classmethod

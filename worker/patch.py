@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.errors import RunErrorKind
 from core.models import Patch, PatchFile
 from worker.git_process import GitError
 from worker.workspace import Workspace, WorkspaceError
@@ -22,7 +23,7 @@ class ForbiddenPath(WorkspaceError):
 
     def __init__(self, path: str) -> None:
         super().__init__(
-            "FORBIDDEN_PATH",
+            RunErrorKind.FORBIDDEN_PATH,
             f"the change creates {path!r}, a name git treats as .git (on Windows or macOS it names the git "
             "directory), so it cannot be part of a patch",
         )
@@ -35,7 +36,7 @@ class PatchTooLarge(WorkspaceError):
 
     def __init__(self, size: int, cap: int) -> None:
         super().__init__(
-            "PATCH_TOO_LARGE",
+            RunErrorKind.PATCH_TOO_LARGE,
             f"the change's diff is {size:,} bytes, over the patch size cap of {cap:,} bytes "
             "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored",
         )

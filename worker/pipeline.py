@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import anthropic
 
-from core.errors import CodyBatchError, ConfigurationError, RunCancelled
+from core.errors import ConfigurationError, RunCancelled, RunErrorKind, RunFailure
 from core.models import Job, JobKind, RepositoryRun, RunStatus
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
-from worker.agent.errors import AgentError
 from worker.git_auth import redact
 from worker.republish import republishable
 from worker.steps import (
@@ -35,10 +34,8 @@ from worker.steps import (
     run_secrets,
 )
 from worker.validation import CommandRunner, sandboxed_runner
-from worker.workspace import WorkspaceError
 
 logger = logging.getLogger(__name__)
-EXPECTED = (AgentError, WorkspaceError, CodyBatchError)
 
 
 @dataclass
@@ -125,16 +122,12 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
             progress.advance(status=final)
     except RunCancelled:
         logger.info("run %s was cancelled", run.id)
-    except ConfigurationError as err:
-        _fail(progress, "CONFIGURATION", str(err), secrets)
+    except RunFailure as err:
+        # Set-up, agent limits, clone and publish problems: their messages are written for users.
+        _fail(progress, err.kind, str(err), secrets, err.step)
     except Exception as err:
-        kind = getattr(err, "kind", None)
-        if isinstance(err, EXPECTED) and isinstance(kind, str):
-            # Agent limits, clone and publish problems: their messages are written for users.
-            _fail(progress, kind, str(err), secrets, getattr(err, "step", None))
-            return
         logger.exception("run %s failed unexpectedly", run.id)
-        _fail(progress, "INTERNAL", f"unexpected error: {type(err).__name__}: {err}", secrets)
+        _fail(progress, RunErrorKind.INTERNAL, f"unexpected error: {type(err).__name__}: {err}", secrets)
 
 
 def _clone_error(ctx: RunContext) -> BaseException | None:
@@ -144,7 +137,7 @@ def _clone_error(ctx: RunContext) -> BaseException | None:
     return pending.exception()
 
 
-def _fail(progress: RunProgress, kind: str, message: str, secrets: list[str], step: str | None = None) -> None:
+def _fail(progress: RunProgress, kind: RunErrorKind, message: str, secrets: list[str], step: str | None = None) -> None:
     try:
         progress.fail(kind, redact(message, *secrets), step)
     except Exception:

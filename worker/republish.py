@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import CodyBatchError
+from core.errors import RunErrorKind, RunFailure
 from core.models import RepositoryRun, RunAttempt, RunStatus
 from worker.git_process import decode
 from worker.workspace import Workspace, clone
@@ -12,10 +12,10 @@ from worker.workspace import Workspace, clone
 PUBLISH_STEP = "publish"
 
 
-class RestoreError(CodyBatchError):
+class RestoreError(RunFailure):
     """The stored patch could not be put back on its base commit."""
 
-    kind = "RESTORE_FAILED"
+    kind = RunErrorKind.RESTORE_FAILED
 
 
 def republishable(run: RepositoryRun) -> RunAttempt | None:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import RunErrorKind, RunFailure
 from worker.git_auth import with_credentials
 from worker.git_dir import GitDirGuard, GitDirReplaced
 from worker.git_process import GitError, base_environment, decode, operator_rewrites, run_git, with_git_config
@@ -22,17 +23,15 @@ ROOT_FILES_ONLY = "/*\n!/*/\n"
 _SPECIAL = frozenset("*?[]\\ !#")
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(RunFailure):
     """The workspace cannot be used (checkout, or what a command did to it); the message is safe to show."""
 
     # The clone runs while Claude's first call is under way, so when it fails the run's step
     # may already say "agent": the failure is recorded under the step it belongs to.
     step: str | None = "clone"
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+    def __init__(self, kind: RunErrorKind, message: str) -> None:
+        super().__init__(message, kind)
 
 
 def is_remote(url: str) -> bool:
@@ -95,7 +94,7 @@ class Workspace:
         try:
             self.guard.enforce()
         except GitDirReplaced as err:
-            raise WorkspaceTampered("WORKSPACE_TAMPERED", str(err)) from None
+            raise WorkspaceTampered(RunErrorKind.WORKSPACE_TAMPERED, str(err)) from None
         # Named explicitly: a `.git` file or `core.worktree` a command planted is never followed.
         located = {**self.env, **(env or {}), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.path)}
         return run_git(args, cwd=self.path, env=with_credentials(located, token), input=input, timeout=timeout)
@@ -179,11 +178,11 @@ def clone(
         authenticated = with_credentials(env, token if is_remote(url) else None)  # a local path needs none
         done = run_git([*args, "--", url, str(dest)], cwd=dest.parent, env=authenticated, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise WorkspaceError("CLONE_TIMEOUT", f"cloning {url} took longer than {timeout:.0f} s") from None
+        raise WorkspaceError(RunErrorKind.CLONE_TIMEOUT, f"cloning {url} took longer than {timeout:.0f} s") from None
     if done.returncode != 0:
         detail = decode(done.stderr).strip().splitlines()
         reason = detail[-1] if detail else f"git exited with status {done.returncode}"
-        raise WorkspaceError("CLONE_FAILED", f"could not clone {url}: {reason}")
+        raise WorkspaceError(RunErrorKind.CLONE_FAILED, f"could not clone {url}: {reason}")
     if tree_size(dest, max_bytes) + tree_size(git_dir, max_bytes) > max_bytes:  # lazy: the rest when it expands
         raise too_large(url, max_bytes)
     guard = GitDirGuard.record(dest, git_dir)
@@ -191,7 +190,7 @@ def clone(
     try:
         workspace.base_commit = workspace.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
     except GitError:
-        raise WorkspaceError("EMPTY_REPOSITORY", f"{url} has no commits to change") from None
+        raise WorkspaceError(RunErrorKind.EMPTY_REPOSITORY, f"{url} has no commits to change") from None
     if lazy:
         (git_dir / "info").mkdir(exist_ok=True)
         (git_dir / "info" / "sparse-checkout").write_text(ROOT_FILES_ONLY)
@@ -202,7 +201,7 @@ def clone(
 def too_large(url: str, max_bytes: int) -> WorkspaceError:
     """The error of a repository over the checkout size cap."""
     cap = max_bytes // (1024 * 1024)
-    return WorkspaceError("REPOSITORY_TOO_LARGE", f"{url} is over the checkout size cap of {cap} MB")
+    return WorkspaceError(RunErrorKind.REPOSITORY_TOO_LARGE, f"{url} is over the checkout size cap of {cap} MB")
 
 
 def blob_bytes(workspace: Workspace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import NotFoundError, RunCancelled, RunSuperseded
+from core.errors import NotFoundError, RunCancelled, RunErrorKind, RunSuperseded
 from core.ids import utcnow
 from core.models import (
     EventKind,
@@ -128,7 +128,7 @@ class RunProgress:
             artifacts={thread_key(thread.run_id, thread.attempt): thread.model_dump_json().encode()},
         )
 
-    def fail(self, kind: str, message: str, step: str | None = None) -> RepositoryRun:
+    def fail(self, kind: RunErrorKind, message: str, step: str | None = None) -> RepositoryRun:
         """Finish as FAILED with an error (and the step it happened in, when the run's current step
         is not it); a finished run, or a newer attempt, is left as it is."""
 

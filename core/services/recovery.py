@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import RunErrorKind
 from core.models import JobStatus, RepositoryRun, RunError, RunStatus
 from core.ports import Store
 from core.services.updates import update_runs
@@ -24,7 +25,7 @@ def _unfinished_job_ids(store: Store) -> list[str]:
 
 
 def _interrupted(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
-    error = RunError(kind="INTERRUPTED", message=ORPHANED_MESSAGE)
+    error = RunError(kind=RunErrorKind.INTERRUPTED, message=ORPHANED_MESSAGE)
     failed = {"status": RunStatus.FAILED, "error": error}
     return {r.id: r.model_copy(update=failed) for r in runs if not r.status.finished}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from core.errors import RunErrorKind
 from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
@@ -118,4 +119,4 @@ class BatchDispatcher:
     def _fail(self, job_id: str, indexes: Sequence[int], message: str) -> None:
         for run in self.store.get_runs([job_id]).get(job_id, []):
             if run.index in indexes:
-                RunProgress(self.store, run.id).fail("WORKER_START_FAILED", message)
+                RunProgress(self.store, run.id).fail(RunErrorKind.WORKER_START_FAILED, message)

@@ -16,6 +16,7 @@ from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
+from core.errors import RunErrorKind
 from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
@@ -279,7 +280,7 @@ class SubprocessDispatcher:
             run = self._find_run(key)
         except Exception as err:  # the store is unreadable: say so on the run if it can be written
             logger.exception("could not read run %s/%s before starting it", job_id, index)
-            self._fail_run(key, "WORKER_START_FAILED", f"the run could not be read before it started: {err}")
+            self._fail_run(key, RunErrorKind.WORKER_START_FAILED, f"the run could not be read before it started: {err}")
             return
         if run is None or run.status.finished:
             return  # cancelled while it waited, or already run by an earlier process
@@ -292,7 +293,9 @@ class SubprocessDispatcher:
             process.start()
         except Exception as err:  # e.g. out of processes: the run must not stay pending forever
             logger.exception("could not start the worker for %s/%s", job_id, index)
-            self._fail_run(key, "WORKER_START_FAILED", f"the worker process could not start: {err}", run.attempt)
+            self._fail_run(
+                key, RunErrorKind.WORKER_START_FAILED, f"the worker process could not start: {err}", run.attempt
+            )
             return
         with self._lock:
             self._running[key] = RunProcess(process, run.attempt)
@@ -303,16 +306,18 @@ class SubprocessDispatcher:
             run = self._running.pop(key)
         run.process.join()
         if self._closed:
-            self._fail_run(key, "INTERRUPTED", "the server stopped while the run was in progress", run.attempt)
+            self._fail_run(
+                key, RunErrorKind.INTERRUPTED, "the server stopped while the run was in progress", run.attempt
+            )
             return
         how = exit_description(run.process.exitcode)
-        self._fail_run(key, "WORKER_DIED", f"the worker process {how} before finishing the run", run.attempt)
+        self._fail_run(key, RunErrorKind.WORKER_DIED, f"the worker process {how} before finishing the run", run.attempt)
 
     def _fail_queued(self) -> None:
         with self._lock:
             queued, self._queue = list(self._queue), deque()
         for key, _ in queued:
-            self._fail_run(key, "INTERRUPTED", "the server stopped before the run started")
+            self._fail_run(key, RunErrorKind.INTERRUPTED, "the server stopped before the run started")
 
     def _store_now(self) -> Store:
         if self._store is None:
@@ -322,7 +327,7 @@ class SubprocessDispatcher:
     def _find_run(self, key: RunKey) -> RepositoryRun | None:
         return find_run(self._store_now(), *key)
 
-    def _fail_run(self, key: RunKey, kind: str, message: str, attempt: int | None = None) -> None:
+    def _fail_run(self, key: RunKey, kind: RunErrorKind, message: str, attempt: int | None = None) -> None:
         """Fail `attempt` of the run (default: the current one) unless it already finished, as it
         does whenever the worker ran to its end, or a newer attempt has begun."""
         try:

@@ -7,7 +7,7 @@ import signal
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from core.errors import NotFoundError
+from core.errors import NotFoundError, RunErrorKind
 from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TERMINATED = "TERMINATED"
 TERMINATED_MESSAGE = "the worker was stopped (SIGTERM: a timeout, a Spot reclaim or TerminateJob) before it finished"
 
 
@@ -101,7 +100,7 @@ def _record_termination(store: Store, job_id: str, index: int, attempt: int | No
     if run is None or (attempt is not None and run.attempt != attempt):
         return
     try:
-        RunProgress(store, run.id).fail(TERMINATED, TERMINATED_MESSAGE)
+        RunProgress(store, run.id).fail(RunErrorKind.TERMINATED, TERMINATED_MESSAGE)
     except Exception:
         logger.exception("could not record that run %s was terminated", run.id)
 

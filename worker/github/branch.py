@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from email.utils import parseaddr
 
+from core.errors import RunErrorKind
 from worker.git_auth import redact
 from worker.git_process import decode
 from worker.github.errors import PublishError
@@ -60,7 +61,7 @@ class GitRunner:
         )
         done = subprocess.CompletedProcess(raw.args, raw.returncode, decode(raw.stdout), decode(raw.stderr))
         if check and done.returncode != 0:
-            raise PublishError("GIT_FAILED", f"git {args[0]} failed: {self.last_line(done)}")
+            raise PublishError(RunErrorKind.GIT_FAILED, f"git {args[0]} failed: {self.last_line(done)}")
         return done
 
     def last_line(self, done: subprocess.CompletedProcess[str]) -> str:
@@ -72,7 +73,7 @@ class GitRunner:
         self.run("checkout", "-q", "-B", branch)
         self.run("add", "-A")
         if self.run("diff", "--cached", "--quiet", check=False).returncode == 0:
-            raise PublishError("NO_CHANGES", "there is nothing to commit in the workspace")
+            raise PublishError(RunErrorKind.NO_CHANGES, "there is nothing to commit in the workspace")
         self.run("commit", "-q", "--no-verify", "-F", "-", stdin=message)
         return self.run("rev-parse", "HEAD").stdout.strip()
 
@@ -103,7 +104,7 @@ class GitRunner:
                 return head
             if found is not None and found != expected:
                 raise PublishError(
-                    "BRANCH_MODIFIED",
+                    RunErrorKind.BRANCH_MODIFIED,
                     f"branch {branch} of {full_name} is at {found[:12]}, which this run did not push; "
                     "someone else changed it: merge or delete it before retrying",
                 )

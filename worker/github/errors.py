@@ -9,17 +9,15 @@ from contextlib import contextmanager
 import requests
 from github import GithubException, RateLimitExceededException
 
-from core.errors import CodyBatchError
+from core.errors import RunErrorKind, RunFailure
 from worker.git_auth import redact
 
 
-class PublishError(CodyBatchError):
+class PublishError(RunFailure):
     """A repository cannot be published to; `kind` is the run error kind."""
 
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+    def __init__(self, kind: RunErrorKind, message: str) -> None:
+        super().__init__(message, kind)
 
 
 def github_message(err: GithubException) -> str:
@@ -53,22 +51,30 @@ def translate(err: Exception, action: str, full_name: str) -> PublishError:
     target = _redirect_target(err)
     if target is not None:
         return PublishError(
-            "REPOSITORY_MOVED",
+            RunErrorKind.REPOSITORY_MOVED,
             f"GitHub redirected {full_name} away from its API (to {target}); the redirect was not followed",
         )
     if _rate_limited(err):
-        return PublishError("RATE_LIMITED", f"GitHub rate limit while trying to {action} {full_name}; retry later")
+        return PublishError(
+            RunErrorKind.RATE_LIMITED, f"GitHub rate limit while trying to {action} {full_name}; retry later"
+        )
     if isinstance(err, GithubException):
         message = github_message(err)
         if err.status == 401:
-            return PublishError("GITHUB_AUTH_FAILED", f"GitHub refused the token ({message}); check GITHUB_TOKEN")
+            return PublishError(
+                RunErrorKind.GITHUB_AUTH_FAILED, f"GitHub refused the token ({message}); check GITHUB_TOKEN"
+            )
         if err.status == 404:
             return PublishError(
-                "REPOSITORY_NOT_FOUND", f"{full_name} was not found on GitHub, or the token cannot see it"
+                RunErrorKind.REPOSITORY_NOT_FOUND, f"{full_name} was not found on GitHub, or the token cannot see it"
             )
-        return PublishError("GITHUB_ERROR", f"could not {action} {full_name}: GitHub answered {err.status}: {message}")
+        return PublishError(
+            RunErrorKind.GITHUB_ERROR, f"could not {action} {full_name}: GitHub answered {err.status}: {message}"
+        )
     reason = type(err).__name__
-    return PublishError("GITHUB_UNAVAILABLE", f"could not {action} {full_name}: GitHub did not answer ({reason})")
+    return PublishError(
+        RunErrorKind.GITHUB_UNAVAILABLE, f"could not {action} {full_name}: GitHub did not answer ({reason})"
+    )
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import logging
 from github import Github
 from pydantic import BaseModel
 
+from core.errors import RunErrorKind
 from core.locations import GITHUB_HOST, Location, is_allowed, parse_location
 from core.models import RepositoryRun
 from core.ports import Store
@@ -42,7 +43,7 @@ def _cache_key(location: Location, authenticated: bool) -> str:
 def _github_location(location: Location | str) -> Location:
     location = parse_location(location) if isinstance(location, str) else location
     if not location.is_github:
-        raise PublishError("NOT_A_GITHUB_REPOSITORY", f"{location} is not a github.com repository")
+        raise PublishError(RunErrorKind.NOT_A_GITHUB_REPOSITORY, f"{location} is not a github.com repository")
     return location
 
 
@@ -88,12 +89,12 @@ def _refusal(metadata: RepoMetadata, needs_push: bool) -> PublishError | None:
         return None
     if metadata.archived:
         return PublishError(
-            "REPOSITORY_ARCHIVED",
+            RunErrorKind.REPOSITORY_ARCHIVED,
             f"{metadata.full_name} is archived and read-only on GitHub; unarchive it to receive pull requests",
         )
     if metadata.can_push is False:
         return PublishError(
-            "NO_PUSH_PERMISSION",
+            RunErrorKind.NO_PUSH_PERMISSION,
             f"the GitHub account of GITHUB_TOKEN cannot push to {metadata.full_name}; "
             "give it write access or leave this repository out",
         )
@@ -112,7 +113,7 @@ def check_resolved(settings: Settings, location: Location, metadata: RepoMetadat
         return
     where = "" if allowed else ", which the allowlist does not allow"
     raise PublishError(
-        "REPOSITORY_MOVED",
+        RunErrorKind.REPOSITORY_MOVED,
         f"{location} is {resolved} on GitHub (renamed or transferred{where}); nothing is published to another "
         f"repository than the one named: start a new job naming {resolved} if it is meant",
     )

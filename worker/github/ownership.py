@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import RunErrorKind
 from core.models import Branch, RepositoryRun
 from core.ports import Store
 from core.services.updates import update_run, update_runs
@@ -29,7 +30,7 @@ def claim_branch(store: Store, run: RepositoryRun, repository: str, branch: str)
     if holders:
         other = holders[0]
         raise PublishError(
-            "DUPLICATE_REPOSITORY",
+            RunErrorKind.DUPLICATE_REPOSITORY,
             f"{run.location} is github.com/{repository} on GitHub, which repository {other.index + 1} of this job "
             f"({other.location}) already publishes to; a repository takes one run per job",
         )

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from core.errors import RunErrorKind
 from core.ports import Pacer, PaceWait
 from worker.github.errors import PublishError
 
@@ -112,7 +113,7 @@ class GitHubPace:
         while not (wait := self.pacer.reserve(self.key, hold)).ready:
             if wait.backoff > self.max_wait:
                 raise PublishError(
-                    "RATE_LIMITED",
+                    RunErrorKind.RATE_LIMITED,
                     f"GitHub asked every run using this token to wait {wait.backoff:.0f} s, longer than "
                     f"CODY_BATCH_GITHUB_MAX_WAIT ({self.max_wait:g} s); retry later",
                 )

@@ -8,6 +8,7 @@ from github import Github, GithubException
 from github.PullRequest import PullRequest as GithubPull
 from github.Repository import Repository
 
+from core.errors import RunErrorKind
 from core.locations import parse_location
 from core.models import Job, OutputMode, Patch, PullRequest, RepositoryRun, Validation
 from core.ports import Store
@@ -101,13 +102,13 @@ class Publisher:
         """A closed pull request reopened when the retry asked for it; None when GitHub refuses (open a new one)."""
         if pull.merged_at is not None:
             raise PublishError(
-                "PULL_REQUEST_MERGED",
+                RunErrorKind.PULL_REQUEST_MERGED,
                 f"pull request #{pull.number} from {branch} was already merged; start a new job for more changes",
             )
         if not run.reopen_pull_request:
             # Someone closed it on purpose: a retry does not undo that unless asked to.
             raise PublishError(
-                "PULL_REQUEST_CLOSED",
+                RunErrorKind.PULL_REQUEST_CLOSED,
                 f"pull request #{pull.number} from {branch} was closed on GitHub and is left closed; "
                 "retry with reopenClosedPullRequests to reopen it (or open a new one that links it)",
             )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 
+from core.errors import RunErrorKind
 from worker.github.errors import PublishError
 
 MAX_REASON_CHARS = 1_000
 
 # Checked first: answers that no retry can change.
-_PERMANENT: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"archived", re.I), "REPOSITORY_ARCHIVED"),
-    (re.compile(r"permission to .* denied|returned error: 403|\b403\b.*forbidden", re.I), "NO_PUSH_PERMISSION"),
-    (re.compile(r"stale info|fetch first|non-fast-forward", re.I), "BRANCH_MODIFIED"),
+_PERMANENT: tuple[tuple[re.Pattern[str], RunErrorKind], ...] = (
+    (re.compile(r"archived", re.I), RunErrorKind.REPOSITORY_ARCHIVED),
+    (
+        re.compile(r"permission to .* denied|returned error: 403|\b403\b.*forbidden", re.I),
+        RunErrorKind.NO_PUSH_PERMISSION,
+    ),
+    (re.compile(r"stale info|fetch first|non-fast-forward", re.I), RunErrorKind.BRANCH_MODIFIED),
 )
 # A flaky network or a remote answering 5xx: worth another try.
 _TRANSIENT = re.compile(
@@ -52,4 +56,4 @@ def push_error(branch: str, full_name: str, reason: str) -> PublishError:
     for pattern, kind in _PERMANENT:
         if pattern.search(reason):
             return PublishError(kind, f"GitHub refused the push of {branch} to {full_name}: {reason}")
-    return PublishError("PUSH_FAILED", f"could not push {branch} to {full_name}: {reason}")
+    return PublishError(RunErrorKind.PUSH_FAILED, f"could not push {branch} to {full_name}: {reason}")

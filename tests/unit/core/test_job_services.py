@@ -182,7 +182,7 @@ def three_run_job(
     )
     answer = Message(index=0, role="assistant", content=[], usage=Usage(input_tokens=7, cost_usd=0.5))
     progress.save_thread(Thread(run_id=failed.id, model="claude-sonnet-5-5", messages=[answer]))
-    progress.fail("CHECK_FAILED", "the check failed")
+    progress.fail("INTERNAL", "the check command crashed")
     RunProgress(store, succeeded.id).advance(RunStatus.CLONING)
     RunProgress(store, succeeded.id).advance(RunStatus.SUCCEEDED, step="done")
     RunProgress(store, cancelled.id).advance(RunStatus.CANCELLED)
@@ -258,7 +258,7 @@ def test_retry_refuses_unknown_and_unfinished_runs_and_changes_nothing(
     repos = [str(make_repo("a")), str(make_repo("b"))]
     job = create_job(store, dispatcher, settings, JobRequest(prompt="x", repositories=repos))
     done, running = store.get_runs([job.id])[job.id]
-    RunProgress(store, done.id).fail("X", "failed")
+    RunProgress(store, done.id).fail("INTERNAL", "failed")
     RunProgress(store, running.id).advance(RunStatus.CLONING)
     before = store.get_runs([job.id])[job.id]
     dispatcher.dispatched.clear()

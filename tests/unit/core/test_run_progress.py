@@ -84,7 +84,7 @@ def test_fail_names_the_step_it_happened_in_only_when_told(store: SqliteStore, r
     )
     assert failed.finished_at is not None
     # AND a finished run is not failed again
-    assert progress.fail("OTHER", "again").error == failed.error
+    assert progress.fail("INTERNAL", "again").error == failed.error
 
 
 def test_fail_with_a_step_records_it(store: SqliteStore, run: RepositoryRun) -> None:
