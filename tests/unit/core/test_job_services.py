@@ -8,9 +8,22 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, NotFoundError, RunCancelled
-from core.models import EventKind, JobStatus, Message, OutputMode, Patch, RepositoryRun, RunStatus, Thread, Usage
+from core.models import (
+    Branch,
+    EventKind,
+    JobStatus,
+    Message,
+    OutputMode,
+    Patch,
+    PullRequest,
+    RepositoryRun,
+    RunStatus,
+    Thread,
+    Usage,
+)
 from core.services.jobs import JobRequest, cancel_job, create_job, retry_runs
 from core.services.progress import RunProgress, load_thread
+from core.services.updates import update_run
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -179,7 +192,10 @@ def three_run_job(
         step="validate",
         summary="tried",
         patch=Patch(artifact_key="patches/f/1.diff", additions=1),
+        pull_request=PullRequest(url="https://github.com/acme/f/pull/3", number=3, branch="cody/f"),
     )
+    branch = Branch(repository="acme/f", name="cody/f", head="abc123")
+    update_run(store, job.id, failed.id, lambda run: run.model_copy(update={"branch": branch}))
     answer = Message(index=0, role="assistant", content=[], usage=Usage(input_tokens=7, cost_usd=0.5))
     progress.save_thread(Thread(run_id=failed.id, model="claude-sonnet-5-5", messages=[answer]))
     progress.fail("INTERNAL", "the check command crashed")
@@ -216,6 +232,10 @@ def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_
         None,
     )
     assert again.usage == Usage() and again.started_at is None and again.finished_at is None
+    # AND it keeps publishing to the same pull request and branch, without reopening a closed one
+    assert (again.pull_request, again.branch) == (failed.pull_request, failed.branch)
+    assert again.pull_request is not None and again.branch is not None
+    assert again.reopen_pull_request is False
     [earlier] = again.attempts
     assert earlier.model_dump() == {
         "attempt": 1,
@@ -239,8 +259,8 @@ def test_retry_of_named_runs_restarts_those_once_each(
 ) -> None:
     # GIVEN a job with a failed, a succeeded and a cancelled run
     failed, succeeded, cancelled = three_run_job(store, dispatcher, settings, make_repo)
-    # WHEN the succeeded and the cancelled run are named (one twice)
-    retry_runs(store, dispatcher, failed.job_id, [cancelled.id, succeeded.id, cancelled.id])
+    # WHEN the succeeded and the cancelled run are named (one twice), allowing closed pull requests to reopen
+    retry_runs(store, dispatcher, failed.job_id, [cancelled.id, succeeded.id, cancelled.id], reopen_pull_requests=True)
     # THEN exactly those restart, each once, in the order named, and the failed one is left alone
     runs = store.get_runs([failed.job_id])[failed.job_id]
     assert [(r.status, r.attempt) for r in runs] == [
@@ -249,6 +269,7 @@ def test_retry_of_named_runs_restarts_those_once_each(
         (RunStatus.PENDING, 2),
     ]
     assert dispatcher.dispatched == [(failed.job_id, [2, 1])]
+    assert [r.reopen_pull_request for r in runs] == [False, True, True]
 
 
 def test_retry_refuses_unknown_and_unfinished_runs_and_changes_nothing(

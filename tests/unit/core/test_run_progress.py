@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotFoundError, RunCancelled, TransitionError
-from core.models import EventKind, RepositoryRun, RunStatus
+from core.models import EventKind, Message, RepositoryRun, RunStatus, Thread, Usage
 from core.services.jobs import JobRequest, cancel_job, create_job
-from core.services.progress import RunProgress
+from core.services.progress import RunProgress, load_thread
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -91,3 +91,27 @@ def test_fail_with_a_step_records_it(store: SqliteStore, run: RepositoryRun) -> 
     progress = RunProgress(store, run.id)
     progress.advance(RunStatus.RUNNING_AGENT, step="agent")
     assert progress.fail("CLONE_FAILED", "lazy clone failed", step="clone").step == "clone"
+
+
+def test_a_saved_thread_is_stored_with_its_usage_and_a_turn_event(store: SqliteStore, run: RepositoryRun) -> None:
+    # GIVEN a run without a thread yet
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.RUNNING_AGENT)
+    assert load_thread(store, progress.run()) is None
+    # WHEN a thread of two turns is saved
+    thread = Thread(
+        run_id=run.id,
+        model="m",
+        messages=[
+            Message(index=0, role="user", content=[{"type": "text", "text": "go"}]),
+            Message(index=1, role="assistant", content=[{"type": "text", "text": "a"}], usage=Usage(cost_usd=0.25)),
+            Message(index=2, role="user", content=[{"type": "text", "text": "more"}]),
+            Message(index=3, role="assistant", content=[{"type": "text", "text": "b"}], usage=Usage(cost_usd=0.5)),
+        ],
+    )
+    saved = progress.save_thread(thread)
+    # THEN it reads back, the run carries its usage, and a TURN event of this run says how many turns
+    assert load_thread(store, saved) == thread
+    assert saved.usage.cost_usd == 0.75
+    turns = [e for e in store.list_events(run.job_id) if e.kind is EventKind.TURN]
+    assert [(e.run_id, e.new_value) for e in turns] == [(run.id, "2")]
