@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from worker.patch import changed_paths, stage, to_patch
+from worker.patch import ForbiddenPath, changed_paths, stage, to_patch
 from worker.workspace import checkout
 
 PNG = bytes(range(256)) * 4
@@ -102,3 +102,18 @@ def test_additions_and_deletions_are_counted_apart(make_repo: Callable[..., Path
     assert stats == {"grow.py": (3, 1), "shrink.txt": (0, 3), "gone.txt": (0, 3), "new.md": (3, 0)}
     assert (patch.additions, patch.deletions) == (6, 7)
     assert patch.base_commit == base and patch.artifact_key == "patches/r/1.diff"
+
+
+def test_a_name_git_treats_as_git_fails_staging_with_its_own_kind(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a workspace where something created sub/.Git/x (a command, never the file tools)
+    with checkout(str(make_repo("variant"))) as workspace:
+        (workspace.path / "sub" / ".Git").mkdir(parents=True)
+        (workspace.path / "sub" / ".Git" / "x").write_text("x\n")
+        # WHEN the change is staged THEN it is refused as a forbidden path, naming it
+        with pytest.raises(ForbiddenPath) as refused:
+            stage(workspace)
+    assert refused.value.kind == "FORBIDDEN_PATH" and refused.value.step is None
+    assert refused.value.message == (
+        "the change creates 'sub/.Git/x', a name git treats as .git (on Windows or macOS it names the git "
+        "directory), so it cannot be part of a patch"
+    )
