@@ -40,6 +40,17 @@ def test_tasks_accept_nothing_inbound_and_send_only_https(assembly: Assembly) ->
     assert not cfn.find(assembly.dev, "AWS::EC2::NatGateway"), "public subnets, no NAT gateway"
 
 
+def test_tasks_run_in_the_vpcs_public_subnets(assembly: Assembly) -> None:
+    vpc_id, _ = cfn.one(assembly.dev, "AWS::EC2::VPC")
+    subnets = cfn.find(assembly.dev, "AWS::EC2::Subnet", {"VpcId": cfn.ref(vpc_id)})
+    assert len(subnets) == 2, "two availability zones"
+    assert all(subnet["Properties"]["MapPublicIpOnLaunch"] is True for subnet in subnets.values())
+    _, compute = cfn.one(assembly.dev, "AWS::Batch::ComputeEnvironment")
+    assert sorted(map(str, compute["Properties"]["ComputeResources"]["Subnets"])) == sorted(
+        str(cfn.ref(subnet_id)) for subnet_id in subnets
+    )
+
+
 def test_retries_only_lost_capacity_and_exits_on_anything_else(assembly: Assembly) -> None:
     strategy = _job(assembly.dev)["Properties"]["RetryStrategy"]
     rules = strategy["EvaluateOnExit"]
