@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from core.models import RunStatus
+from core.models import Job, RepositoryRun, RunStatus
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, bash, tool_turn
@@ -61,29 +62,57 @@ PLANTS = {
 }
 
 
+@dataclass
+class Scene:
+    """A worker with the keys in its environment, commands on, a spy on git, a program that leaves markers."""
+
+    settings: Settings
+    store: SqliteStore
+    model: FakeAnthropic
+    make_repo: Callable[..., Path]
+    spy: GitSpy
+    evil: Path  # leaves a marker with its environment wherever it is run
+    victim: Path  # a directory outside the workspace, for a planted core.worktree
+
+    def plant(self, name: str) -> str:
+        return PLANTS[name].format(evil=self.evil, victim=self.victim)
+
+    def work(self, job: Job) -> RepositoryRun:
+        """Work the job's one run through the real pipeline, watching only the worker's git calls."""
+        self.spy.forget()
+        [run] = run_all(self.settings, self.store, job)
+        return run
+
+    def assert_no_code_ran_and_no_secret_reached_git(self) -> None:
+        markers = sorted(p.name for p in (self.evil.parent / "markers").iterdir())
+        assert markers == [], f"planted programs ran: {markers}"
+        assert (self.victim / "precious.txt").read_text() == "keep me\n"
+        calls = self.spy.calls()
+        assert any(call.argv.startswith("-c core.fsmonitor=false") for call in calls)  # the worker's calls seen
+        for call in calls:
+            text = call.argv + "\n" + "\n".join(f"{k}={v}" for k, v in call.env.items())
+            assert ANTHROPIC_KEY not in text and GITHUB_TOKEN not in text, call.argv
+
+
 @pytest.fixture
-def evil(tmp_path: Path) -> Path:
-    """A program that leaves a marker holding its environment wherever it is run from."""
+def scene(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    git_spy: GitSpy,
+    worker_secrets: None,
+    tmp_path: Path,
+) -> Scene:
     (tmp_path / "markers").mkdir()
-    script = tmp_path / "evil.sh"
-    script.write_text(f'#!/bin/sh\nenv > "{tmp_path}/markers/$1-$$"\ncat\n')
-    script.chmod(0o755)
-    return script
-
-
-@pytest.fixture
-def victim(tmp_path: Path) -> Path:
-    """A directory outside the workspace that a planted core.worktree points at."""
-    path = tmp_path / "victim"
-    path.mkdir()
-    (path / "precious.txt").write_text("keep me\n")
-    return path
-
-
-@pytest.fixture
-def hostile_settings(model_settings: Settings, fake_model: FakeAnthropic) -> Settings:
+    evil = tmp_path / "evil.sh"
+    evil.write_text(f'#!/bin/sh\nenv > "{tmp_path}/markers/$1-$$"\ncat\n')
+    evil.chmod(0o755)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me\n")
     fake_model.api_key = ANTHROPIC_KEY  # the real key of a server started with one
-    return model_settings.model_copy(
+    settings = model_settings.model_copy(
         update={
             "allow_commands": True,
             "fix_rounds": 0,
@@ -91,116 +120,60 @@ def hostile_settings(model_settings: Settings, fake_model: FakeAnthropic) -> Set
             "github_token": SecretStr(GITHUB_TOKEN),
         }
     )
-
-
-def assert_no_code_ran_and_no_secret_reached_git(tmp_path: Path, victim: Path, spy: GitSpy) -> None:
-    markers = sorted(p.name for p in (tmp_path / "markers").iterdir())
-    assert markers == [], f"planted programs ran: {markers}"
-    assert (victim / "precious.txt").read_text() == "keep me\n"
-    calls = spy.calls()
-    assert any(call.argv.startswith("-c core.fsmonitor=false") for call in calls)  # the worker's calls were seen
-    for call in calls:
-        text = call.argv + "\n" + "\n".join(f"{k}={v}" for k, v in call.env.items())
-        assert ANTHROPIC_KEY not in text and GITHUB_TOKEN not in text, call.argv
+    return Scene(settings, store, fake_model, make_repo, git_spy, evil, victim)
 
 
 @pytest.mark.parametrize("plant", list(PLANTS))
-def test_a_check_command_cannot_make_the_worker_run_code(
-    plant: str,
-    hostile_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    evil: Path,
-    victim: Path,
-    git_spy: GitSpy,
-    worker_secrets: None,
-    tmp_path: Path,
-) -> None:
+def test_a_check_command_cannot_make_the_worker_run_code(plant: str, scene: Scene) -> None:
     # GIVEN a check command that plants hostile git configuration before and after Claude's edit
-    check = PLANTS[plant].format(evil=evil, victim=victim) + "; true"
-    job = submit(hostile_settings, store, [make_repo("planted")], check_command=check)
-    fake_model.script(greeting_edit())
+    job = submit(scene.settings, scene.store, [scene.make_repo("planted")], check_command=scene.plant(plant) + "; true")
+    scene.model.script(greeting_edit())
     # WHEN the run is worked through the real pipeline
-    git_spy.forget()
-    [run] = run_all(hostile_settings, store, job)
+    run = scene.work(job)
     # THEN it succeeded with Claude's change, no planted program ran, and git never held a secret
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.patch is not None and "app.py" in [f.path for f in run.patch.files]
-    assert_no_code_ran_and_no_secret_reached_git(tmp_path, victim, git_spy)
+    scene.assert_no_code_ran_and_no_secret_reached_git()
 
 
 @pytest.mark.parametrize("plant", list(PLANTS))
-def test_the_agents_command_tool_cannot_make_the_worker_run_code(
-    plant: str,
-    hostile_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    evil: Path,
-    victim: Path,
-    git_spy: GitSpy,
-    worker_secrets: None,
-    tmp_path: Path,
-) -> None:
+def test_the_agents_command_tool_cannot_make_the_worker_run_code(plant: str, scene: Scene) -> None:
     # GIVEN a prompt-injected Claude that plants hostile git configuration with its command tool, then edits
-    job = submit(hostile_settings, store, [make_repo("planted")])
-    fake_model.script([tool_turn(bash(PLANTS[plant].format(evil=evil, victim=victim))), *greeting_edit()])
+    job = submit(scene.settings, scene.store, [scene.make_repo("planted")])
+    scene.model.script([tool_turn(bash(scene.plant(plant))), *greeting_edit()])
     # WHEN the run is worked through the real pipeline
-    git_spy.forget()
-    [run] = run_all(hostile_settings, store, job)
+    run = scene.work(job)
     # THEN it succeeded with Claude's change, no planted program ran, and git never held a secret
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.patch is not None and "app.py" in [f.path for f in run.patch.files]
-    assert_no_code_ran_and_no_secret_reached_git(tmp_path, victim, git_spy)
+    scene.assert_no_code_ran_and_no_secret_reached_git()
 
 
-def test_a_tampered_global_config_is_not_honoured(
-    hostile_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    evil: Path,
-    victim: Path,
-    git_spy: GitSpy,
-    worker_secrets: None,
-    tmp_path: Path,
-) -> None:
+def test_a_tampered_global_config_is_not_honoured(scene: Scene) -> None:
     # GIVEN a repository naming a filter driver, and the operator's global git config, rewritten by an
     # earlier command to define that driver and an fsmonitor
-    repo = make_repo("attributes", {"app.py": "print('hi')\n", ".gitattributes": "* filter=evil\n"})
-    job = submit(hostile_settings, store, [repo])
+    repo = scene.make_repo("attributes", {"app.py": "print('hi')\n", ".gitattributes": "* filter=evil\n"})
+    job = submit(scene.settings, scene.store, [repo])
+    evil = scene.evil
     Path(os.environ["GIT_CONFIG_GLOBAL"]).write_text(
         f'[core]\n\tfsmonitor = {evil} global\n[filter "evil"]\n\tclean = {evil} clean\n\tsmudge = {evil} smudge\n'
     )
-    fake_model.script(greeting_edit())
+    scene.model.script(greeting_edit())
     # WHEN a run is worked
-    git_spy.forget()
-    [run] = run_all(hostile_settings, store, job)
+    run = scene.work(job)
     # THEN nothing it names ran in the worker
     assert run.status is RunStatus.SUCCEEDED, run.error
-    assert_no_code_ran_and_no_secret_reached_git(tmp_path, victim, git_spy)
+    scene.assert_no_code_ran_and_no_secret_reached_git()
 
 
-def test_a_replaced_git_directory_fails_the_run_clearly(
-    hostile_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    evil: Path,
-    victim: Path,
-    git_spy: GitSpy,
-    worker_secrets: None,
-    tmp_path: Path,
-) -> None:
+def test_a_replaced_git_directory_fails_the_run_clearly(scene: Scene) -> None:
     # GIVEN a command that swaps the workspace's git directory for one of its own
-    swap = f"{GIT_DIR}; mv $GD $GD.moved && git init -q --bare $GD && git -C $GD config core.fsmonitor '{evil} swapped'"
-    job = submit(hostile_settings, store, [make_repo("swapped")])
-    fake_model.script([tool_turn(bash(swap)), *greeting_edit()])
+    swap = f"{GIT_DIR}; mv $GD $GD.moved && git init -q --bare $GD && git -C $GD config core.fsmonitor '{scene.evil} x'"
+    job = submit(scene.settings, scene.store, [scene.make_repo("swapped")])
+    scene.model.script([tool_turn(bash(swap)), *greeting_edit()])
     # WHEN the run is worked
-    git_spy.forget()
-    [run] = run_all(hostile_settings, store, job)
+    run = scene.work(job)
     # THEN it fails with its own kind before any git call uses the swapped directory
     assert run.status is RunStatus.FAILED and run.error is not None
     assert run.error.kind == "WORKSPACE_TAMPERED"
-    assert_no_code_ran_and_no_secret_reached_git(tmp_path, victim, git_spy)
+    scene.assert_no_code_ran_and_no_secret_reached_git()
