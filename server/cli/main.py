@@ -105,18 +105,23 @@ def print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
+HostOption = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST].")
+PortOption = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT].")
+DemoOption = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude.")
+
+
+def _run_server(run: Callable[[Settings, Console], None], host: str | None, port: int | None, demo: bool) -> None:
+    with expected_errors():
+        settings = load_settings(host=host, port=port, demo=True if demo else None)
+        run(settings, _out())
+
+
 @app.command()
-def serve(
-    host: str = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST]."),
-    port: int = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT]."),
-    demo: bool = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude."),
-) -> None:
+def serve(host: str = HostOption, port: int = PortOption, demo: bool = DemoOption) -> None:
     """Run the local server: GraphQL API, UI and workers."""
     from server.cli.serve import run_server
 
-    with expected_errors():
-        settings = load_settings(host=host, port=port, demo=True if demo else None)
-        run_server(settings, _out())
+    _run_server(run_server, host, port, demo)
 
 
 @aws_app.command("bootstrap")
@@ -128,24 +133,18 @@ def aws_bootstrap(as_json: bool = JsonOption) -> None:
         made = bootstrap_emulator(load_settings())
     environment = made.environment()
     if as_json:
-        _out().print_json(json.dumps(environment))
+        print_json(environment)
         return
     for name, value in environment.items():
         typer.echo(f"export {name}={value}")
 
 
 @aws_app.command("emulate")
-def aws_emulate(
-    host: str = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST]."),
-    port: int = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT]."),
-    demo: bool = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude."),
-) -> None:
+def aws_emulate(host: str = HostOption, port: int = PortOption, demo: bool = DemoOption) -> None:
     """Run the AWS code path on this machine: Lambda handlers, DynamoDB, Streams, S3 and Batch on moto server."""
     from server.cli.aws import run_emulator
 
-    with expected_errors():
-        settings = load_settings(host=host, port=port, demo=True if demo else None)
-        run_emulator(settings, _out())
+    _run_server(run_emulator, host, port, demo)
 
 
 @app.command()

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from server.demo.anthropic_replay import RecordedRequest
 from tests.e2e.conftest import Server, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
@@ -15,8 +17,13 @@ from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_tu
 PATCH_QUERY = "query($id: ID!) { job(id: $id) { status repositories { patch { diff } } } }"
 
 
+# The same page against the local server and against the AWS code path on its emulator.
+SERVERS = {"serve": ("serve",), "aws-emulate": ("aws", "emulate")}
+
+
+@pytest.mark.parametrize("command", sorted(SERVERS))
 def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_byte(
-    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path
+    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path, command: str
 ) -> None:
     # GIVEN a server with real workers and a fake Claude that waits until the browser shows the run working
     repo = make_repo("greeter")
@@ -34,7 +41,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
                 text_turn("Changed the greeting to hello."),
             ]
         )
-        server = serve({"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url})
+        server = serve({"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url}, command=SERVERS[command])
 
         # WHEN a person creates the job through the form and follows it
         def progress(line: str) -> None:
