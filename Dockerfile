@@ -1,6 +1,5 @@
 # The worker image: one repository run per container (`cody-batch worker run JOB_ID --repo N`).
-# Built by the CDK at deploy time (infra/worker.py); the build context is the project root,
-# narrowed by .dockerignore to pyproject.toml and the Python packages.
+# Built by the CDK at deploy time (infra/worker.py).
 FROM python:3.12-slim-bookworm
 
 # git for clones and pushes; ca-certificates for HTTPS to GitHub, Anthropic and AWS.
@@ -14,13 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/cody-batch
-COPY pyproject.toml ./
-COPY core ./core
-COPY store ./store
-COPY worker ./worker
-COPY resolvers ./resolvers
-COPY schema ./schema
-COPY server ./server
+# The context holds pyproject.toml and the packages only: the CDK stages exactly those
+# (infra/sources.py), and .dockerignore narrows a plain `docker build .` the same way.
+COPY . ./
 RUN pip install . && rm -rf build *.egg-info
 
 # Runs never execute as root: repository code and the agent's commands are hostile.

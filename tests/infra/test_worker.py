@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 from aws_cdk.assertions import Match
 
+from infra.sources import ROOT
 from tests.infra import cfn
 from tests.infra.conftest import ALLOWED, Assembly
 
@@ -113,3 +118,39 @@ def test_job_role_reaches_the_table_and_the_artifacts_bucket_only(assembly: Asse
         assert all(json.dumps(r).count(table_id) or json.dumps(r).count(bucket_id) for r in cfn.resources(statement))
     (objects,) = cfn.statements_with(statements, "s3:PutObject")
     assert {"Fn::Join": ["", [cfn.arn(bucket_id), "/*"]]} in cfn.resources(objects)
+
+
+def test_a_plain_docker_build_sees_what_the_cdk_stages(assembly: Assembly) -> None:
+    # The image COPYs its whole context: .dockerignore must let through exactly the staged sources.
+    kept = {
+        line.removeprefix("!") for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")
+    }
+    assets = json.loads(next(assembly.outdir.glob("CodyBatch-dev.assets.json")).read_text())
+    (image,) = assets["dockerImages"].values()
+    staged = {path.name for path in (assembly.outdir / image["source"]["directory"]).iterdir()}
+    assert kept | {"Dockerfile"} == staged
+
+
+def test_the_images_pip_install_gives_the_worker_command_with_its_data_files(
+    assembly: Assembly, tmp_path: Path
+) -> None:
+    # GIVEN the image's build context as staged, and the command the Dockerfile runs
+    assets = json.loads(next(assembly.outdir.glob("CodyBatch-dev.assets.json")).read_text())
+    (image,) = assets["dockerImages"].values()
+    context = assembly.outdir / image["source"]["directory"]
+    (cmd,) = [line for line in (context / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")]
+    program = json.loads(cmd.removeprefix("CMD "))[0]
+    # WHEN it is built as the Dockerfile's `pip install .` builds it
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path, context], check=True, timeout=300
+    )
+    (wheel,) = tmp_path.glob("cody_batch-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        scripts = archive.read(entry_points).decode()
+    # THEN the program is installed, pointing at a module the wheel holds, and the schema ships with it
+    (line,) = [line for line in scripts.splitlines() if line.startswith(f"{program} = ")]
+    module = line.split(" = ")[1].split(":")[0]
+    assert module.replace(".", "/") + ".py" in names
+    assert "schema/schema.graphql" in names
