@@ -119,7 +119,8 @@ class Publisher:
         except GithubException as err:
             if err.status != 422:
                 raise
-            log.info("GitHub refused to reopen #%d (%s); opening a new pull request", pull.number, github_message(err))
+            said = redact(github_message(err), self.token)
+            log.info("GitHub refused to reopen #%d (%s); opening a new pull request", pull.number, said)
             return None
         return pull
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 
 import pytest
@@ -10,6 +11,7 @@ from github import Auth, Github, GithubException
 from core.models import Job, PullRequest, RepositoryRun
 from core.ports import Store
 from core.settings import Settings
+from tests.fakes.github_fixtures import TOKEN
 from tests.fakes.github_server import REOPEN_REFUSED, FakeGitHub
 from tests.integration.github.publishing import Clone, make_job, publish
 from worker.github.publish import PublishError
@@ -105,3 +107,16 @@ def test_a_merged_pull_request_is_refused_before_pushing(
         publish(github_settings, store, clone_of("acme/app", {"app.py": "3\n"}, "three"), job, retry)
     assert caught.value.kind == "PULL_REQUEST_MERGED"
     assert app.branch_head("acme/app", pull.branch) == head
+
+
+def test_a_refusal_that_echoes_the_token_leaves_it_out_of_logs_and_the_new_pull_request(
+    github_settings: Settings, store, app: FakeGitHub, clone_of: Clone, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN GitHub's refusal to reopen quotes the request's credentials back
+    caplog.set_level(logging.DEBUG)
+    job, run, pull = published_then_closed(github_settings, store, app, clone_of)
+    app.fail("PATCH", f"/pulls/{pull.number}$", 422, f"Validation Failed for token {TOKEN}")
+    # WHEN a retry that may reopen publishes / THEN a new pull request opens, and the token is nowhere
+    again = retry_reopening(github_settings, store, clone_of, job, run)
+    assert again.number == 2 and caplog.records
+    assert TOKEN not in caplog.text and all(TOKEN not in p.body for p in app.pulls)
