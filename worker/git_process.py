@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -161,6 +162,29 @@ def run_git(
         timeout=timeout,
         check=False,
     )
+
+
+def read_git(args: Sequence[str], *, cwd: Path, env: Mapping[str, str], limit: int) -> tuple[int, bytes, str]:
+    """Like `run_git` for output that may be huge: (status, stdout, stderr), stdout cut after `limit` + 1 bytes.
+
+    Past the limit git is killed, so a diff of gigabytes a command wrote never fills the worker's memory.
+    """
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(
+            ["git", *pinned_arguments(), *args],
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        ) as process:
+            assert process.stdout is not None
+            data = process.stdout.read(limit + 1)
+            if len(data) > limit:
+                process.kill()
+            status = process.wait()
+        errors.seek(0)
+        return status, data, decode(errors.read())
 
 
 def decode(data: bytes) -> str:

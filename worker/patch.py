@@ -32,12 +32,12 @@ class ForbiddenPath(WorkspaceError):
 class PatchTooLarge(WorkspaceError):
     """The change's diff is over the size cap: nothing is stored."""
 
-    step = "patch"
+    step = None  # validation or patch, whichever staged it first
 
-    def __init__(self, size: int, cap: int) -> None:
+    def __init__(self, cap: int) -> None:
         super().__init__(
             RunErrorKind.PATCH_TOO_LARGE,
-            f"the change's diff is {size:,} bytes, over the patch size cap of {cap:,} bytes "
+            f"the change's diff is larger than the patch size cap of {cap:,} bytes "
             "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored",
         )
 
@@ -92,11 +92,12 @@ def _numstat(workspace: Workspace) -> dict[str, tuple[int, int, bool]]:
     return out
 
 
-def stage(workspace: Workspace) -> Diff:
+def stage(workspace: Workspace, max_bytes: int | None = None) -> Diff:
     """Stage everything in the working tree and diff it against the base commit.
 
     In a lazy workspace, files never checked out are skip-worktree entries: `add -A` leaves
     them as they are (not deleted); `--sparse` lets it stage new files outside the patterns.
+    A diff over `max_bytes` is PatchTooLarge, found without holding more than that in memory.
     """
     try:
         workspace.git("add", "-A", "--sparse")
@@ -110,9 +111,14 @@ def stage(workspace: Workspace) -> Diff:
     for change, path in _changes(workspace):
         additions, deletions, binary = stats.get(path, (0, 0, False))
         files.append(PatchFile(path=path, change=change, additions=additions, deletions=deletions, binary=binary))
-    data = b""
-    if files:
-        data = workspace.git_bytes("diff", "--cached", "--binary", *_DIFF_OPTIONS, workspace.base_commit)
+    if not files:
+        return Diff(data=b"", files=files)
+    diff_args = ("diff", "--cached", "--binary", *_DIFF_OPTIONS, workspace.base_commit)
+    if max_bytes is None:
+        return Diff(data=workspace.git_bytes(*diff_args), files=files)
+    data = workspace.read_capped(*diff_args, limit=max_bytes)
+    if data is None:
+        raise PatchTooLarge(max_bytes)
     return Diff(data=data, files=files)
 
 

@@ -22,7 +22,7 @@ from worker.agent.command import kill_running_commands
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.lazy_files import LazyFiles
-from worker.patch import Diff, PatchTooLarge, patch_key, stage, to_patch
+from worker.patch import Diff, patch_key, stage, to_patch
 from worker.republish import RestoreError, restore_patch
 from worker.validation import CheckRun, CommandRunner, run_check, validate
 from worker.workspace import Workspace, clone, scratch_dir
@@ -240,7 +240,7 @@ class Validate(Step):
     def run(self, ctx: RunContext) -> None:
         workspace = ctx.ws()
         for round_number in range(1, ctx.settings.fix_rounds + 2):
-            diff = stage(workspace)
+            diff = stage(workspace, ctx.settings.max_patch_bytes)
             if diff.empty:
                 raise Finished(RunStatus.NO_CHANGES)
             paths = [f.path for f in diff.files if f.change != "DELETED"]
@@ -264,11 +264,10 @@ class MakePatch(Step):
 
     def run(self, ctx: RunContext) -> None:
         workspace = ctx.ws()
-        diff = ctx.diff or stage(workspace)
+        # Over the size cap, staging fails before anything is stored or pushed.
+        diff = ctx.diff or stage(workspace, ctx.settings.max_patch_bytes)
         if diff.empty:
             raise Finished(RunStatus.NO_CHANGES)
-        if len(diff.data) > ctx.settings.max_patch_bytes:  # before anything is stored or pushed
-            raise PatchTooLarge(len(diff.data), ctx.settings.max_patch_bytes)
         key = patch_key(ctx.run.id, ctx.run.attempt)
         ctx.store.put_artifact(key, diff.data)
         ctx.patch = to_patch(diff, key, workspace.base_commit)

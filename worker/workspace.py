@@ -14,7 +14,15 @@ from pathlib import Path
 from core.errors import RunErrorKind, RunFailure
 from worker.git_auth import with_credentials
 from worker.git_dir import GitDirGuard, GitDirReplaced
-from worker.git_process import GitError, base_environment, decode, operator_rewrites, run_git, with_git_config
+from worker.git_process import (
+    GitError,
+    base_environment,
+    decode,
+    operator_rewrites,
+    read_git,
+    run_git,
+    with_git_config,
+)
 
 CLONE_TIMEOUT_SECONDS = 600.0
 MAX_CHECKOUT_BYTES = 500 * 1024 * 1024
@@ -91,13 +99,27 @@ class Workspace:
         timeout: float | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         """git `args` on this workspace, its git dir checked first; `token` for calls that reach GitHub."""
+        located = self._environment(env, token)
+        return run_git(args, cwd=self.path, env=located, input=input, timeout=timeout)
+
+    def read_capped(self, *args: str, limit: int) -> bytes | None:
+        """git's stdout, or None once it is over `limit` bytes (git is stopped there); GitError if it fails."""
+        status, data, errors = read_git(args, cwd=self.path, env=self._environment(None, None), limit=limit)
+        if len(data) > limit:
+            return None
+        if status != 0:
+            raise GitError(args, status, errors)
+        return data
+
+    def _environment(self, env: Mapping[str, str] | None, token: str | None) -> dict[str, str]:
+        """The environment of a git call, once the git dir is back as the worker left it."""
         try:
             self.guard.enforce()
         except GitDirReplaced as err:
             raise WorkspaceTampered(RunErrorKind.WORKSPACE_TAMPERED, str(err)) from None
         # Named explicitly: a `.git` file or `core.worktree` a command planted is never followed.
         located = {**self.env, **(env or {}), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.path)}
-        return run_git(args, cwd=self.path, env=with_credentials(located, token), input=input, timeout=timeout)
+        return with_credentials(located, token)
 
     def git_bytes(self, *args: str, input: bytes | None = None) -> bytes:
         """Run git in the workspace; its raw stdout (diffs of files in any encoding); GitError if it fails."""

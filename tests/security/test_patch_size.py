@@ -3,6 +3,7 @@ stored; an allowed large patch gives its size, and `diff(maxBytes:)` lets a UI s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, bash, edit, tool_turn
 from tests.integration.worker.conftest import greeting_edit, run_all, submit
-from worker.patch import patch_key
+from worker.patch import PatchTooLarge, patch_key, stage
+from worker.workspace import checkout
 
 CAP = 100_000
 
@@ -94,3 +96,20 @@ async def test_diff_with_max_bytes_is_null_for_a_larger_patch(
     assert patch["whole"] == DIFF
     assert patch["limited"] == (DIFF if shown else None)
     assert patch["sizeBytes"] == (len(DIFF) if recorded else None)
+
+
+@pytest.mark.parametrize(("slack", "fits"), [(0, True), (1, True), (-1, False)], ids=["exactly", "under", "over"])
+def test_the_cap_holds_to_the_byte(slack: int, fits: bool, make_repo: Callable[..., Path]) -> None:
+    # GIVEN a workspace with a change of a few hundred KB of random bytes, and its whole diff's size
+    with checkout(str(make_repo("exact"))) as workspace:
+        (workspace.path / "noise.bin").write_bytes(os.urandom(300_000))
+        size = len(stage(workspace).data)
+        # WHEN it is staged again with a cap around that size
+        if fits:
+            staged = stage(workspace, max_bytes=size + slack)
+            # THEN up to the cap the whole diff comes back
+            assert len(staged.data) == size
+        else:
+            # THEN over the cap staging refuses it
+            with pytest.raises(PatchTooLarge):
+                stage(workspace, max_bytes=size + slack)
