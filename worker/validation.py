@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +11,7 @@ from pathlib import Path
 import yaml
 
 from core.models import Validation, ValidationCheck, Verdict
-from worker.agent.command import CommandTool
-from worker.agent.sandbox import ToolError
+from worker.agent.command import CommandResult, CommandTool
 from worker.git_process import GitError
 from worker.workspace import Workspace
 
@@ -21,24 +19,15 @@ MAX_SYNTAX_FILES = 200
 MAX_SYNTAX_BYTES = 2_000_000
 PRE_EXISTING_NOTE = "(the file did not parse before the change either)"
 
-# (command, cwd) -> (exit code, output)
-CommandRunner = Callable[[str, Path], tuple[int, str]]
-_EXIT_CODE = re.compile(r"\n\[exit code (-?\d+)\]$")
-TIMED_OUT = 124
+# (command, cwd) -> what the command did
+CommandRunner = Callable[[str, Path], CommandResult]
 
 
 def sandboxed_runner(timeout: float) -> CommandRunner:
     """Check commands run exactly like the agent's command tool: scrubbed env, timeout, no network."""
 
-    def run(command: str, cwd: Path) -> tuple[int, str]:
-        try:
-            text = CommandTool(cwd, timeout)({"command": command})
-        except ToolError as err:  # timed out and killed
-            return TIMED_OUT, str(err)
-        match = _EXIT_CODE.search(text)
-        if match is None:
-            return 0, text
-        return int(match[1]), text[: match.start()]
+    def run(command: str, cwd: Path) -> CommandResult:
+        return CommandTool(cwd, timeout).run(command)
 
     return run
 
@@ -135,10 +124,10 @@ def run_check(runner: CommandRunner, workspace: Workspace, command: str) -> Chec
     workspace.expand()
     tree = workspace.snapshot()
     try:
-        exit_code, output = runner(command, workspace.path)
+        result = runner(command, workspace.path)
     finally:
         workspace.restore(tree)
-    return CheckRun(exit_code, output)
+    return CheckRun(result.exit_code, result.output)
 
 
 def verdict(before: CheckRun | None, after: CheckRun | None, syntax: list[ValidationCheck]) -> Verdict:

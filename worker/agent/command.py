@@ -10,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,19 @@ def cap_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return f"{text[:half]}\n\n[... {len(text) - 2 * half} characters omitted ...]\n\n{text[-half:]}"
 
 
+# The exit code of a command killed at its time limit, as timeout(1) reports it.
+TIMED_OUT = 124
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command did: its exit code, its (capped) output, and whether it was killed at the time limit."""
+
+    exit_code: int
+    output: str
+    timed_out: bool = False
+
+
 class CommandTool:
     """Runs `bash -c` in the workspace; nothing it starts outlives the call.
 
@@ -114,17 +128,27 @@ class CommandTool:
         self.network_isolated = network_isolation_available()
 
     def __call__(self, tool_input: dict[str, Any], timeout: float | None = None) -> str:
-        """Run `command`; `restart` is a no-op since every call is a fresh shell."""
+        """Run `command` and say what happened in words for Claude; `restart` is a no-op since every
+        call is a fresh shell."""
         if tool_input.get("restart"):
             return "The shell has been restarted (every command runs in a fresh shell anyway)."
         command = tool_input.get("command")
         if not isinstance(command, str) or not command.strip():
             raise ToolError("`command` is required.")
+        result = self.run(command, timeout)
+        if result.timed_out:
+            raise ToolError(result.output)
+        if result.exit_code != 0:
+            return f"{result.output}\n[exit code {result.exit_code}]"
+        return result.output or "(no output)"
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        """Run `command` in a fresh shell, within the tool's time limit (or `timeout` when shorter)."""
         limit = min(self.timeout, timeout) if timeout is not None else self.timeout
         with tempfile.TemporaryDirectory(prefix="cody-batch-home-") as home:
             return self._run(command, limit, Path(home))
 
-    def _run(self, command: str, limit: float, home: Path) -> str:
+    def _run(self, command: str, limit: float, home: Path) -> CommandResult:
         process = subprocess.Popen(
             [*lifetime_prefix(), *isolation_prefix(), "bash", "-c", command],
             cwd=self.cwd,
@@ -145,7 +169,8 @@ class CommandTool:
             except subprocess.TimeoutExpired:  # a child left the group and holds the pipe open
                 output = b""
             text = cap_output(output.decode("utf-8", errors="replace"))
-            raise ToolError(f"The command timed out after {limit:g} seconds and was killed.\n{text}") from None
+            killed = f"The command timed out after {limit:g} seconds and was killed.\n{text}"
+            return CommandResult(TIMED_OUT, killed, timed_out=True)
         finally:
             # Background jobs the command left in its session end with it, and so does the
             # command itself when the worker unwinds mid-call (SIGTERM of a cancelled run).
@@ -154,7 +179,4 @@ class CommandTool:
                 process.wait(timeout=5)
             with _RUNNING_LOCK:
                 _RUNNING.discard(process)
-        text = cap_output(output.decode("utf-8", errors="replace"))
-        if process.returncode != 0:
-            return f"{text}\n[exit code {process.returncode}]"
-        return text or "(no output)"
+        return CommandResult(process.returncode, cap_output(output.decode("utf-8", errors="replace")))

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from core.models import ValidationCheck, Verdict
+from worker.agent.command import TIMED_OUT
 from worker.patch import changed_paths
 from worker.validation import (
     MAX_SYNTAX_BYTES,
     MAX_SYNTAX_FILES,
     PRE_EXISTING_NOTE,
-    TIMED_OUT,
     CheckRun,
     run_check,
     sandboxed_runner,
@@ -189,7 +189,7 @@ def test_only_the_first_files_up_to_the_limit_are_checked(make_repo: Callable[..
     [
         ("echo out", (0, "out\n")),
         ("echo out; exit 3", (3, "out\n")),
-        ("true", (0, "(no output)")),
+        ("true", (0, "")),
         ("printf 'no newline'; exit 255", (255, "no newline")),
         ("echo '[exit code 5]'", (0, "[exit code 5]\n")),
     ],
@@ -197,12 +197,14 @@ def test_only_the_first_files_up_to_the_limit_are_checked(make_repo: Callable[..
 def test_the_sandboxed_runner_returns_the_exit_code_and_the_output_apart(
     command: str, expected: tuple[int, str], tmp_path: Path
 ) -> None:
-    assert RUNNER(command, tmp_path) == expected
+    result = RUNNER(command, tmp_path)
+    assert (result.exit_code, result.output) == expected and not result.timed_out
 
 
 def test_a_check_that_outlives_its_time_is_exit_code_124(tmp_path: Path) -> None:
-    code, output = sandboxed_runner(timeout=0.5)("sleep 30", tmp_path)
-    assert code == TIMED_OUT == 124 and "timed out after 0.5 seconds" in output
+    result = sandboxed_runner(timeout=0.5)("sleep 30", tmp_path)
+    assert result.timed_out and result.exit_code == TIMED_OUT == 124
+    assert "timed out after 0.5 seconds" in result.output
 
 
 @pytest.mark.parametrize(
