@@ -71,6 +71,23 @@ class EventKind(StrEnum):
     USAGE = "USAGE"
 
 
+class FileChange(StrEnum):
+    """What a patch does to one file."""
+
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+    RENAMED = "RENAMED"
+
+
+class CheckStatus(StrEnum):
+    """How one validation check ended."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
 class Verdict(StrEnum):
     VERIFIED = "VERIFIED"
     REGRESSED = "REGRESSED"
@@ -120,7 +137,7 @@ class RunError(Model):
 
 class PatchFile(Model):
     path: str
-    change: str  # ADDED | MODIFIED | DELETED | RENAMED
+    change: FileChange
     additions: int = 0
     deletions: int = 0
     binary: bool = False
@@ -158,8 +175,9 @@ class Branch(Model):
 
 class ValidationCheck(Model):
     name: str
-    status: str  # PASSED | FAILED | SKIPPED
+    status: CheckStatus
     output: str = ""
+    pre_existing: bool = False  # it failed on the code before the change too: not the change's doing
 
 
 class Validation(Model):

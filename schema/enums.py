@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from core.errors import RunErrorKind
-from core.models import JobKind, JobStatus, OutputMode, RunStatus, Strategy
+from core.models import CheckStatus, FileChange, JobKind, JobStatus, OutputMode, RunStatus, Strategy
 
-for _enum in (JobKind, OutputMode, Strategy, JobStatus, RunStatus, RunErrorKind):
+for _enum in (JobKind, OutputMode, Strategy, JobStatus, RunStatus, RunErrorKind, FileChange, CheckStatus):
     strawberry.enum(_enum)
 
-__all__ = ["JobKind", "JobStatus", "OutputMode", "RunErrorKind", "RunStatus", "Strategy"]
+__all__ = ["CheckStatus", "FileChange", "JobKind", "JobStatus", "OutputMode", "RunErrorKind", "RunStatus", "Strategy"]

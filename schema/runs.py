@@ -9,7 +9,7 @@ import strawberry
 from core import models
 from resolvers import runs as run_resolvers
 from schema.context import Info
-from schema.enums import RunErrorKind, RunStatus
+from schema.enums import CheckStatus, FileChange, RunErrorKind, RunStatus
 from schema.threads import Thread
 from schema.usage import Usage
 
@@ -27,7 +27,7 @@ class RunError:
 @strawberry.type
 class PatchFile:
     path: str
-    change: str
+    change: FileChange
     additions: int
     deletions: int
     binary: bool
@@ -101,8 +101,11 @@ class PullRequest:
 @strawberry.type
 class ValidationCheck:
     name: str
-    status: str
+    status: CheckStatus
     output: str
+    pre_existing: bool = strawberry.field(
+        description="True when it failed on the code before the change too: not the change's doing."
+    )
 
 
 @strawberry.type
@@ -114,7 +117,10 @@ class Validation:
     def from_model(cls, validation: models.Validation | None) -> Validation | None:
         if validation is None:
             return None
-        checks = [ValidationCheck(name=c.name, status=c.status, output=c.output) for c in validation.checks]
+        checks = [
+            ValidationCheck(name=c.name, status=c.status, output=c.output, pre_existing=c.pre_existing)
+            for c in validation.checks
+        ]
         return cls(verdict=validation.verdict.value, checks=checks)
 
 

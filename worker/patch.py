@@ -6,14 +6,21 @@ import re
 from dataclasses import dataclass
 
 from core.errors import RunErrorKind
-from core.models import Patch, PatchFile
+from core.models import FileChange, Patch, PatchFile
 from worker.git_process import GitError
 from worker.workspace import Workspace, WorkspaceError
 
 # Stable output whatever the user's git config says (prefixes, colour, external diff).
 _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", "-M")
 _INVALID_PATH = re.compile(r"invalid path '(.*)'")
-_CHANGE = {"A": "ADDED", "M": "MODIFIED", "D": "DELETED", "R": "RENAMED", "T": "MODIFIED", "C": "ADDED"}
+_CHANGE = {
+    "A": FileChange.ADDED,
+    "M": FileChange.MODIFIED,
+    "D": FileChange.DELETED,
+    "R": FileChange.RENAMED,
+    "T": FileChange.MODIFIED,
+    "C": FileChange.ADDED,
+}
 
 
 class ForbiddenPath(WorkspaceError):
@@ -59,7 +66,7 @@ def _fields(out: str) -> list[str]:
     return parts[:-1] if parts and parts[-1] == "" else parts
 
 
-def _changes(workspace: Workspace) -> list[tuple[str, str]]:
+def _changes(workspace: Workspace) -> list[tuple[FileChange, str]]:
     """(change kind, path) for every staged file; renames name the new path."""
     fields = _fields(workspace.git("diff", "--cached", "--name-status", "-z", *_DIFF_OPTIONS, workspace.base_commit))
     out = []
@@ -70,7 +77,7 @@ def _changes(workspace: Workspace) -> list[tuple[str, str]]:
             out.append((_CHANGE[status[0]], fields[i + 2]))
             i += 3
         else:
-            out.append((_CHANGE.get(status[0], "MODIFIED"), fields[i + 1]))
+            out.append((_CHANGE.get(status[0], FileChange.MODIFIED), fields[i + 1]))
             i += 2
     return out
 
@@ -124,7 +131,7 @@ def stage(workspace: Workspace, max_bytes: int | None = None) -> Diff:
 
 def changed_paths(workspace: Workspace) -> list[str]:
     """Paths added, modified or renamed (not deleted) since the base commit."""
-    return [f.path for f in stage(workspace).files if f.change != "DELETED"]
+    return [f.path for f in stage(workspace).files if f.change is not FileChange.DELETED]
 
 
 def patch_key(run_id: str, attempt: int) -> str:

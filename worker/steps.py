@@ -13,7 +13,18 @@ import anthropic
 
 from core.errors import ConfigurationError
 from core.locations import Location, parse_location
-from core.models import Job, JobKind, Patch, PullRequest, RepositoryRun, RunAttempt, RunStatus, Thread, Validation
+from core.models import (
+    FileChange,
+    Job,
+    JobKind,
+    Patch,
+    PullRequest,
+    RepositoryRun,
+    RunAttempt,
+    RunStatus,
+    Thread,
+    Validation,
+)
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.updates import job_usage
@@ -243,7 +254,7 @@ class Validate(Step):
             diff = stage(workspace, ctx.settings.max_patch_bytes)
             if diff.empty:
                 raise Finished(RunStatus.NO_CHANGES)
-            paths = [f.path for f in diff.files if f.change != "DELETED"]
+            paths = [f.path for f in diff.files if f.change is not FileChange.DELETED]
             outcome = validate(workspace, paths, command=ctx.check_command, before=ctx.before, runner=ctx.runner)
             ctx.validation = outcome.validation
             ctx.progress.advance(validation=outcome.validation)

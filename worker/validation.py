@@ -10,14 +10,13 @@ from pathlib import Path
 
 import yaml
 
-from core.models import Validation, ValidationCheck, Verdict
+from core.models import CheckStatus, Validation, ValidationCheck, Verdict
 from worker.agent.command import CommandResult, CommandTool
 from worker.git_process import GitError
 from worker.workspace import Workspace
 
 MAX_SYNTAX_FILES = 200
 MAX_SYNTAX_BYTES = 2_000_000
-PRE_EXISTING_NOTE = "(the file did not parse before the change either)"
 
 # (command, cwd) -> what the command did
 CommandRunner = Callable[[str, Path], CommandResult]
@@ -91,16 +90,20 @@ def syntax_checks(workspace: Workspace, paths: list[str]) -> list[ValidationChec
     for path in [p for p in paths if Path(p).suffix.lower() in PARSERS][:MAX_SYNTAX_FILES]:
         file = workspace.path / path
         if file.is_symlink() or not file.is_file() or file.stat().st_size > MAX_SYNTAX_BYTES:
-            checks.append(ValidationCheck(name=f"syntax {path}", status="SKIPPED", output="not a regular small file"))
+            skipped = ValidationCheck(
+                name=f"syntax {path}", status=CheckStatus.SKIPPED, output="not a regular small file"
+            )
+            checks.append(skipped)
             continue
         error = syntax_error(path, file.read_text(errors="replace"))
         if error is None:
-            checks.append(ValidationCheck(name=f"syntax {path}", status="PASSED"))
+            checks.append(ValidationCheck(name=f"syntax {path}", status=CheckStatus.PASSED))
             continue
         base = _base_text(workspace, path)
-        if base is not None and syntax_error(path, base) is not None:
-            error += f"\n{PRE_EXISTING_NOTE}"
-        checks.append(ValidationCheck(name=f"syntax {path}", status="FAILED", output=error))
+        pre_existing = base is not None and syntax_error(path, base) is not None
+        checks.append(
+            ValidationCheck(name=f"syntax {path}", status=CheckStatus.FAILED, output=error, pre_existing=pre_existing)
+        )
     return checks
 
 
@@ -115,8 +118,9 @@ class CheckRun:
     def passed(self) -> bool:
         return self.exit_code == 0
 
-    def as_check(self, name: str) -> ValidationCheck:
-        return ValidationCheck(name=name, status="PASSED" if self.passed else "FAILED", output=self.output)
+    def as_check(self, name: str, pre_existing: bool = False) -> ValidationCheck:
+        status = CheckStatus.PASSED if self.passed else CheckStatus.FAILED
+        return ValidationCheck(name=name, status=status, output=self.output, pre_existing=pre_existing)
 
 
 def run_check(runner: CommandRunner, workspace: Workspace, command: str) -> CheckRun:
@@ -142,7 +146,7 @@ def verdict(before: CheckRun | None, after: CheckRun | None, syntax: list[Valida
 
 
 def _introduced(check: ValidationCheck) -> bool:
-    return check.status == "FAILED" and PRE_EXISTING_NOTE not in check.output
+    return check.status is CheckStatus.FAILED and not check.pre_existing
 
 
 @dataclass
@@ -168,7 +172,8 @@ def validate(
     if before is not None:
         checks.append(before.as_check(f"before: {command}"))
     if after is not None:
-        checks.append(after.as_check(f"after: {command}"))
+        failed_before = before is not None and not before.passed
+        checks.append(after.as_check(f"after: {command}", pre_existing=failed_before and not after.passed))
     result = Validation(verdict=verdict(before, after, syntax), checks=checks)
     return Outcome(result, _feedback(syntax, command, before, after))
 

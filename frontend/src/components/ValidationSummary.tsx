@@ -22,6 +22,7 @@ export function ValidationSummary({ validation }: { validation: Validation }) {
             <li key={check.name} data-check-status={check.status}>
               <span className={`check-status check-${check.status.toLowerCase()}`}>{humanize(check.status)}</span>{" "}
               <span className="check-name">{check.name}</span>
+              {check.preExisting && <span className="muted"> (failed before the change too)</span>}
               {check.output && (
                 <details>
                   <summary>Output</summary>

@@ -147,8 +147,13 @@ describe("ThreadViewer", () => {
 
 describe("ValidationSummary", () => {
   it("GIVEN many passed checks and one failure WHEN shown THEN passes are one count and the failure is listed", () => {
-    const passed = Array.from({ length: 9 }, (_, i) => ({ name: `syntax f${i}.py`, status: "PASSED", output: "" }));
-    const failed = { name: "check command", status: "FAILED", output: "1 test failed" };
+    const passed = Array.from({ length: 9 }, (_, i) => ({
+      name: `syntax f${i}.py`,
+      status: "PASSED" as const,
+      output: "",
+      preExisting: false,
+    }));
+    const failed = { name: "check command", status: "FAILED" as const, output: "1 test failed", preExisting: false };
     const { container } = render(
       <ValidationSummary validation={{ verdict: "REGRESSED", checks: [...passed, failed] }} />,
     );
@@ -156,5 +161,12 @@ describe("ValidationSummary", () => {
     expect(container.querySelectorAll("li")).toHaveLength(1);
     expect(container.querySelector("li")).toHaveTextContent("failed check command");
     expect(container).not.toHaveTextContent("syntax f0.py");
+    expect(container).not.toHaveTextContent("before the change too");
+  });
+
+  it("GIVEN a check that failed before the change too WHEN shown THEN it says so", () => {
+    const failed = { name: "syntax data.json", status: "FAILED" as const, output: "bad JSON", preExisting: true };
+    const { container } = render(<ValidationSummary validation={{ verdict: "UNVERIFIED", checks: [failed] }} />);
+    expect(container.querySelector("li")).toHaveTextContent("syntax data.json (failed before the change too)");
   });
 });

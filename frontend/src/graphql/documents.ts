@@ -73,6 +73,7 @@ export const RUN_FIELDS = graphql(`
         name
         status
         output
+        preExisting
       }
     }
     usage {

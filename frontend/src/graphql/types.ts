@@ -19,7 +19,16 @@ import {
   type UsageFieldsFragment,
 } from "./generated/graphql";
 
-export type { CreateJobInput, JobKind, JobStatus, OutputMode, RunStatus, Strategy } from "./generated/graphql";
+export type {
+  CheckStatus,
+  CreateJobInput,
+  FileChange,
+  JobKind,
+  JobStatus,
+  OutputMode,
+  RunStatus,
+  Strategy,
+} from "./generated/graphql";
 export type AnyStatus = JobStatus | RunStatus;
 
 // The schema's enum values, in the order the server declares them.

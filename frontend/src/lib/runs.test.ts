@@ -1,3 +1,4 @@
+import type { CheckStatus } from "../graphql/types";
 import { repositoryName, retryableRunIds, splitChecks, statusTally } from "./runs";
 
 describe("retryableRunIds", () => {
@@ -26,7 +27,7 @@ describe("statusTally", () => {
 
 describe("splitChecks", () => {
   it("GIVEN passed, failed and skipped checks WHEN split THEN passes are counted and the rest kept in order", () => {
-    const check = (name: string, status: string) => ({ name, status, output: "" });
+    const check = (name: string, status: CheckStatus) => ({ name, status, output: "", preExisting: false });
     const { passed, notable } = splitChecks([check("a", "PASSED"), check("b", "FAILED"), check("c", "SKIPPED")]);
     expect(passed).toBe(1);
     expect(notable.map((c) => c.name)).toEqual(["b", "c"]);

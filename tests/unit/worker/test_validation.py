@@ -13,7 +13,6 @@ from worker.patch import changed_paths
 from worker.validation import (
     MAX_SYNTAX_BYTES,
     MAX_SYNTAX_FILES,
-    PRE_EXISTING_NOTE,
     CheckRun,
     run_check,
     sandboxed_runner,
@@ -66,7 +65,7 @@ def test_a_file_that_was_already_broken_is_not_blamed(make_repo: Callable[..., P
         outcome = validate(workspace, changed_paths(workspace), command=None, before=None, runner=None)
     # THEN the check fails but the change is not a regression
     assert outcome.validation.verdict is Verdict.UNVERIFIED
-    assert outcome.validation.checks[0].status == "FAILED"
+    assert outcome.validation.checks[0].status == "FAILED" and outcome.validation.checks[0].pre_existing
     assert outcome.feedback is None
 
 
@@ -94,6 +93,7 @@ def test_check_command_verdicts(
     # THEN the verdict follows the before/after results, and a failure is fed back
     assert outcome.validation.verdict is expected
     assert [c.name for c in outcome.validation.checks][-2:] == [f"before: {CHECK}", f"after: {CHECK}"]
+    assert outcome.validation.checks[-1].pre_existing is (expected is Verdict.PRE_EXISTING_FAILURE)
     assert (outcome.feedback is None) is (expected is Verdict.VERIFIED)
 
 
@@ -174,7 +174,7 @@ def test_a_new_file_that_does_not_parse_is_a_regression(make_repo: Callable[...,
         (workspace.path / "new.toml").write_text("a = \n")
         outcome = validate(workspace, changed_paths(workspace), command=None, before=None, runner=None)
     assert outcome.validation.verdict is Verdict.REGRESSED
-    assert PRE_EXISTING_NOTE not in outcome.validation.checks[0].output
+    assert not outcome.validation.checks[0].pre_existing
 
 
 def test_only_the_first_files_up_to_the_limit_are_checked(make_repo: Callable[..., Path]) -> None:
