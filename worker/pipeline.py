@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import anthropic
 
 from core.errors import ConfigurationError, RunCancelled, RunErrorKind, RunFailure
-from core.models import Job, JobKind, RepositoryRun, RunStatus
+from core.models import Job, JobKind, RunStatus
 from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
@@ -18,20 +18,19 @@ from core.settings import Settings
 from worker.git_auth import redact
 from worker.republish import republishable
 from worker.steps import (
-    CheckConfiguration,
-    Clone,
+    Attempt,
     Finished,
     Gate,
-    GateRepository,
-    MakePatch,
-    Publish,
     Publisher,
-    RestorePatch,
-    RunAgent,
-    RunContext,
-    Step,
-    Validate,
+    check_configuration,
+    gate_repository,
+    make_patch,
+    publish,
+    restore_earlier,
+    run_agent,
     run_secrets,
+    start_clone,
+    validate_change,
 )
 from worker.validation import CommandRunner, sandboxed_runner
 
@@ -48,27 +47,6 @@ class WorkerPorts:
     gate: Gate | None = None
     publisher: Callable[[], Publisher] | None = None  # built only for a run that opens a pull request
     runner: CommandRunner | None = None
-
-
-def plan(ports: WorkerPorts, job: Job, run: RepositoryRun) -> list[Step]:
-    """The steps this attempt of a run takes, in order."""
-    if job.kind is JobKind.ANALYZE:
-        return [CheckConfiguration(), Clone(), RunAgent()]
-    wants_pull_request = job.output.wants_pull_request
-    steps: list[Step] = [CheckConfiguration()]
-    if wants_pull_request:
-        if ports.gate is None or ports.publisher is None:
-            raise ConfigurationError("this worker cannot open pull requests: no GitHub publisher configured")
-        earlier = republishable(run)
-        if earlier is not None:
-            # Only the publishing failed: publish the same patch again instead of paying Claude twice.
-            return [GateRepository(ports.gate), RestorePatch(earlier), Publish(ports.publisher())]
-        steps.append(GateRepository(ports.gate))
-    steps += [Clone(), RunAgent(), Validate(), MakePatch()]
-    if wants_pull_request:
-        assert ports.publisher is not None
-        steps.append(Publish(ports.publisher()))
-    return steps
 
 
 def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | None = None) -> None:
@@ -92,32 +70,13 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
     try:
         with ExitStack() as stack:
             token = ports.settings.github_token
-            ctx = RunContext(
-                settings=ports.settings,
-                store=ports.store,
-                job=job,
-                run=run,
-                progress=progress,
-                stack=stack,
-                client_factory=ports.client_factory,
-                runner=ports.runner or sandboxed_runner(ports.settings.command_timeout),
-                git_token=token.get_secret_value() if token else None,
-            )
+            runner = ports.runner or sandboxed_runner(ports.settings.command_timeout)
+            git_token = token.get_secret_value() if token else None
+            scope = Attempt(ports.settings, ports.store, job, run, progress, stack, runner, git_token)
             try:
-                for step in plan(ports, job, run):
-                    step(ctx)
-                ctx.ws()  # a clone that failed while Claude answered without tools still fails the run
-                final = RunStatus.SUCCEEDED
+                final = run_attempt(scope, ports)
             except Finished as finished:
                 final = finished.status
-            except RunCancelled:
-                raise
-            except Exception as err:
-                # A failed clone is the real cause of whatever went wrong while it ran in the background.
-                cause = _clone_error(ctx)
-                if cause is None:
-                    raise
-                raise cause from err
             progress.check_cancelled()
             progress.advance(status=final)
     except RunCancelled:
@@ -130,11 +89,41 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
         _fail(progress, RunErrorKind.INTERNAL, f"unexpected error: {type(err).__name__}: {err}", secrets)
 
 
-def _clone_error(ctx: RunContext) -> BaseException | None:
-    pending = ctx.pending
-    if pending is None or not pending.done() or pending.cancelled():
+def run_attempt(attempt: Attempt, ports: WorkerPorts) -> RunStatus:
+    """One attempt of a run, step by step; its final status (or Finished, RunFailure, RunCancelled)."""
+    check_configuration(attempt.settings)
+    job, run = attempt.job, attempt.run
+    publisher = _publisher(ports, job)
+    if publisher is not None:
+        assert ports.gate is not None
+        gate_repository(attempt, ports.gate)
+        earlier = republishable(run)
+        if earlier is not None:
+            # Only the publishing failed: publish the same patch again instead of paying Claude twice.
+            restored = restore_earlier(attempt, earlier)
+            publish(attempt, publisher, restored.workspace, restored.summary, restored.validation, restored.patch)
+            return RunStatus.SUCCEEDED
+    pending = start_clone(attempt)
+    # Claude's first call overlaps the clone; whatever fails from here, a failed clone is the cause.
+    with pending.as_cause():
+        worked = run_agent(attempt, pending, ports.client_factory)
+        workspace = pending.workspace()  # a clone that failed while Claude answered without tools fails the run
+        if job.kind is JobKind.ANALYZE:
+            return RunStatus.SUCCEEDED
+        validated = validate_change(attempt, pending, worked)
+        patch = make_patch(attempt, workspace, validated.diff)
+        if publisher is not None:
+            publish(attempt, publisher, workspace, validated.summary, validated.validation, patch)
+    return RunStatus.SUCCEEDED
+
+
+def _publisher(ports: WorkerPorts, job: Job) -> Publisher | None:
+    """The publisher of a job that opens pull requests (ANALYZE jobs only report); None otherwise."""
+    if job.kind is JobKind.ANALYZE or not job.output.wants_pull_request:
         return None
-    return pending.exception()
+    if ports.gate is None or ports.publisher is None:
+        raise ConfigurationError("this worker cannot open pull requests: no GitHub publisher configured")
+    return ports.publisher()
 
 
 def _fail(progress: RunProgress, kind: RunErrorKind, message: str, secrets: list[str], step: str | None = None) -> None:

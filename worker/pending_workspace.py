@@ -1,0 +1,82 @@
+"""A clone under way in the background, and the check command's run on the unchanged code.
+
+Claude's first call needs no files, so it overlaps the clone (and the "before" check, which
+runs on the fresh clone); whatever needs the files waits here. This object owns that
+concurrency: its thread, its clean-up, and which error is the real cause when it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import RunCancelled
+from worker.agent.command import kill_running_commands
+from worker.validation import CheckRun, CommandRunner, run_check
+from worker.workspace import Workspace, clone, scratch_dir
+
+
+@dataclass(frozen=True)
+class Cloned:
+    """A finished clone and, when the job has a check command, its run before any change."""
+
+    workspace: Workspace
+    before: CheckRun | None
+
+
+class PendingWorkspace:
+    """A lazy clone of `url` started in the background; `workspace()` waits for it (raising its error)."""
+
+    def __init__(
+        self,
+        stack: ExitStack,
+        workspace_dir: Path | None,
+        url: str,
+        token: str | None,
+        check: Callable[[Workspace], CheckRun | None],
+    ) -> None:
+        self.path = stack.enter_context(scratch_dir(workspace_dir)) / "repo"
+        self.path.mkdir()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
+        stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        # Unwinding (a cancelled run) ends the check command first, so the shutdown above does not
+        # wait for it: callbacks run last-registered first.
+        stack.callback(kill_running_commands)
+        self._future: Future[Cloned] = executor.submit(self._prepare, url, token, check)
+
+    def _prepare(self, url: str, token: str | None, check: Callable[[Workspace], CheckRun | None]) -> Cloned:
+        # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
+        workspace = clone(url, self.path, token=token, lazy=True)
+        return Cloned(workspace, check(workspace))
+
+    def workspace(self) -> Workspace:
+        """The workspace, once cloned (waiting for the clone; raising its error if it failed)."""
+        return self._future.result().workspace
+
+    def before(self) -> CheckRun | None:
+        """The check command's result on the unchanged code (None without a check command)."""
+        return self._future.result().before
+
+    @contextmanager
+    def as_cause(self) -> Iterator[None]:
+        """Whatever fails inside, a clone that failed meanwhile is the real cause and is raised instead."""
+        try:
+            yield
+        except RunCancelled:
+            raise
+        except Exception as err:
+            future = self._future
+            cause = future.exception() if future.done() and not future.cancelled() else None
+            if cause is None:
+                raise
+            raise cause from err
+
+
+def before_check(command: str | None, runner: CommandRunner) -> Callable[[Workspace], CheckRun | None]:
+    """What the background clone runs once it has the files: the check command, if the job has one."""
+    if command is None:
+        return lambda workspace: None
+    return lambda workspace: run_check(runner, workspace, command)
