@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from worker.patch import ForbiddenPath, changed_paths, stage, to_patch
+from worker.patch import ForbiddenPath, PatchTooLarge, changed_paths, stage, to_patch
 from worker.workspace import checkout
 
 PNG = bytes(range(256)) * 4
@@ -116,4 +116,13 @@ def test_a_name_git_treats_as_git_fails_staging_with_its_own_kind(make_repo: Cal
     assert refused.value.message == (
         "the change creates 'sub/.Git/x', a name git treats as .git (on Windows or macOS it names the git "
         "directory), so it cannot be part of a patch"
+    )
+
+
+def test_a_patch_over_the_cap_says_how_large_it_is_and_that_nothing_was_stored() -> None:
+    too_large = PatchTooLarge(12_345_678, 10_000_000)
+    assert (too_large.kind, too_large.step) == ("PATCH_TOO_LARGE", "patch")
+    assert too_large.message == (
+        "the change's diff is 12,345,678 bytes, over the patch size cap of 10,000,000 bytes "
+        "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored"
     )
