@@ -95,13 +95,15 @@ def test_additions_and_deletions_are_counted_apart(make_repo: Callable[..., Path
         (workspace.path / "new.md").write_text("# New\n\ntext\n")
         # WHEN the change is staged and described
         base = workspace.base_commit
-        patch = to_patch(stage(workspace), "patches/r/1.diff", base)
+        diff = stage(workspace)
+        patch = to_patch(diff, "patches/r/1.diff", base)
 
     # THEN every file, and the totals, count added and removed lines separately
     stats = {f.path: (f.additions, f.deletions) for f in patch.files}
     assert stats == {"grow.py": (3, 1), "shrink.txt": (0, 3), "gone.txt": (0, 3), "new.md": (3, 0)}
     assert (patch.additions, patch.deletions) == (6, 7)
     assert patch.base_commit == base and patch.artifact_key == "patches/r/1.diff"
+    assert patch.size_bytes == len(diff.data) > 0
 
 
 def test_a_name_git_treats_as_git_fails_staging_with_its_own_kind(make_repo: Callable[..., Path]) -> None:

@@ -14,6 +14,7 @@ from worker.validation import (
     MAX_SYNTAX_BYTES,
     MAX_SYNTAX_FILES,
     CheckRun,
+    CommandRunner,
     run_check,
     sandboxed_runner,
     syntax_checks,
@@ -23,7 +24,10 @@ from worker.validation import (
 )
 from worker.workspace import checkout
 
-RUNNER = sandboxed_runner(timeout=30)
+
+def runner() -> CommandRunner:
+    """The runner checks use, made inside each test (so mutation testing sees which tests reach it)."""
+    return sandboxed_runner(timeout=30)
 
 
 @pytest.mark.parametrize(
@@ -86,10 +90,10 @@ def test_check_command_verdicts(
 ) -> None:
     # GIVEN a repository and a check command run on the fresh clone
     with checkout(str(make_repo("c", {"app.py": f"# {before_text}"}))) as workspace:
-        before = run_check(RUNNER, workspace, CHECK)
+        before = run_check(runner(), workspace, CHECK)
         # WHEN the change is made and validated with the same command
         (workspace.path / "app.py").write_text(f"# {after_text}")
-        outcome = validate(workspace, changed_paths(workspace), command=CHECK, before=before, runner=RUNNER)
+        outcome = validate(workspace, changed_paths(workspace), command=CHECK, before=before, runner=runner())
     # THEN the verdict follows the before/after results, and a failure is fed back
     assert outcome.validation.verdict is expected
     assert [c.name for c in outcome.validation.checks][-2:] == [f"before: {CHECK}", f"after: {CHECK}"]
@@ -101,7 +105,7 @@ def test_check_leaves_no_trace_in_the_workspace(make_repo: Callable[..., Path]) 
     # GIVEN a check command that writes files and edits a tracked one
     with checkout(str(make_repo("t"))) as workspace:
         (workspace.path / "app.py").write_text("print('changed')\n")
-        result = run_check(RUNNER, workspace, "echo out > build.txt; echo junk >> app.py; echo hello")
+        result = run_check(runner(), workspace, "echo out > build.txt; echo junk >> app.py; echo hello")
         # THEN its output is captured and the working tree is as the agent left it
         assert result.passed and "hello" in result.output
         assert not (workspace.path / "build.txt").exists()
@@ -113,7 +117,7 @@ def test_check_command_sees_no_secrets(make_repo: Callable[..., Path], monkeypat
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-sentinel-123")
     with checkout(str(make_repo("s"))) as workspace:
         # WHEN a check command prints its environment
-        result = run_check(RUNNER, workspace, "env; exit 3")
+        result = run_check(runner(), workspace, "env; exit 3")
     # THEN the key is absent and the exit code is kept
     assert result.exit_code == 3
     assert "sk-ant-sentinel-123" not in result.output
@@ -122,9 +126,9 @@ def test_check_command_sees_no_secrets(make_repo: Callable[..., Path], monkeypat
 def test_feedback_says_what_broke_and_whether_it_passed_before(make_repo: Callable[..., Path]) -> None:
     # GIVEN a change that breaks the check command and a Python file that parsed before
     with checkout(str(make_repo("fb", {"app.py": "# good\n"}))) as workspace:
-        before = run_check(RUNNER, workspace, CHECK)
+        before = run_check(runner(), workspace, CHECK)
         (workspace.path / "app.py").write_text("# bad\ndef f(:\n")
-        outcome = validate(workspace, changed_paths(workspace), command=CHECK, before=before, runner=RUNNER)
+        outcome = validate(workspace, changed_paths(workspace), command=CHECK, before=before, runner=runner())
     # THEN Claude hears both problems, in this order, and what to do
     error = syntax_error("app.py", "# bad\ndef f(:\n")
     assert outcome.feedback == (
@@ -141,10 +145,10 @@ def test_feedback_says_what_broke_and_whether_it_passed_before(make_repo: Callab
 
 def test_feedback_on_a_check_that_failed_before_too(make_repo: Callable[..., Path]) -> None:
     with checkout(str(make_repo("pre", {"app.py": "# bad\n"}))) as workspace:
-        before = run_check(RUNNER, workspace, f"{CHECK} || (echo missing; exit 4)")
+        before = run_check(runner(), workspace, f"{CHECK} || (echo missing; exit 4)")
         (workspace.path / "app.py").write_text("# still bad\n")
         command = f"{CHECK} || (echo missing; exit 4)"
-        outcome = validate(workspace, changed_paths(workspace), command=command, before=before, runner=RUNNER)
+        outcome = validate(workspace, changed_paths(workspace), command=command, before=before, runner=runner())
     assert outcome.validation.verdict is Verdict.PRE_EXISTING_FAILURE
     assert outcome.feedback == (
         f"The check command `{command}` failed (exit code 4). It failed before your change too; fix it if that "
@@ -197,7 +201,7 @@ def test_only_the_first_files_up_to_the_limit_are_checked(make_repo: Callable[..
 def test_the_sandboxed_runner_returns_the_exit_code_and_the_output_apart(
     command: str, expected: tuple[int, str], tmp_path: Path
 ) -> None:
-    result = RUNNER(command, tmp_path)
+    result = runner()(command, tmp_path)
     assert (result.exit_code, result.output) == expected and not result.timed_out
 
 
