@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
+from server.aws.batch_retry import TERMINATED, attempt_to_run
 
 if TYPE_CHECKING:
     from worker.pipeline import WorkerPorts
@@ -84,6 +86,7 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         try:
+            attempt = attempt_to_run(store, os.environ, job_id, index, attempt)
             run_on_store(settings, store, job_id, index, attempt)
         except WorkerTerminated:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the record short

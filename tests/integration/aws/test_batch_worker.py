@@ -14,6 +14,7 @@ import pytest
 
 from core.models import RunStatus
 from core.services.jobs import JobRequest, cancel_job, create_job
+from core.services.progress import RunProgress
 from core.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic, slow, text_turn
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -113,3 +114,57 @@ def test_a_child_without_a_usable_index_is_a_usage_error(
     assert result.returncode == 2 and problem in result.stderr
     (run,) = store.get_runs([job.id])[job.id]
     assert run.status is RunStatus.PENDING and run.version == 1
+
+
+def batch_retry(settings: Settings, job_id: str, attempt: int) -> subprocess.CompletedProcess[str]:
+    """The worker as Batch starts it again (AWS_BATCH_JOB_ATTEMPT=2) for run 0's `attempt`, with no model key."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_BATCH_", "CODY_BATCH_", "ANTHROPIC_"))}
+    env = {
+        **base,
+        "CODY_BATCH_DATA_DIR": str(settings.data_dir),
+        "CODY_BATCH_ALLOWED_REPOS": ",".join(settings.allowed_repos),
+        "AWS_BATCH_JOB_ATTEMPT": "2",
+        "AWS_BATCH_JOB_ID": "0123-abcd:0",
+    }
+    argv = [CLI, "worker", "run", job_id, "--repo", "0", "--attempt", str(attempt)]
+    return subprocess.run(argv, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("lost", ["mid-step", "sigterm"])
+def test_a_batch_retry_after_lost_capacity_runs_the_next_attempt(
+    settings: Settings, store: Any, make_repo: MakeRepo, lost: str
+) -> None:
+    # GIVEN a run whose worker lost its host mid-step, or recorded a SIGTERM (a Spot reclaim)
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    (run,) = store.get_runs([job.id])[job.id]
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.CLONING)
+    progress.advance(RunStatus.RUNNING_AGENT)
+    if lost == "sigterm":
+        progress.fail("TERMINATED", "the worker was stopped (SIGTERM)")
+    # WHEN Batch starts the child again for that attempt
+    result = batch_retry(settings, job.id, attempt=1)
+    # THEN the child ran the run's second attempt (here it fails: no model key), keeping the first on
+    # record as TERMINATED, and the run still names its Batch job
+    assert result.returncode == 0, result.stderr
+    (after,) = store.get_runs([job.id])[job.id]
+    assert after.attempt == 2 and after.status is RunStatus.FAILED
+    assert after.error is not None and after.error.kind == "CONFIGURATION"
+    (first,) = after.attempts
+    assert first.error is not None and first.error.kind == "TERMINATED"
+    assert after.batch_job_id == "0123-abcd:0"
+
+
+def test_a_batch_retry_leaves_a_run_that_failed_for_its_own_reasons(
+    settings: Settings, store: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run that failed on its own (not a lost worker)
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    (run,) = store.get_runs([job.id])[job.id]
+    RunProgress(store, run.id).fail("CONFIGURATION", "no key")
+    # WHEN Batch starts the child again THEN nothing changes: retrying it is the user's decision
+    result = batch_retry(settings, job.id, attempt=1)
+    assert result.returncode == 0, result.stderr
+    (after,) = store.get_runs([job.id])[job.id]
+    assert after.attempt == 1 and after.attempts == [] and after.error is not None
+    assert after.error.message == "no key"

@@ -1,0 +1,59 @@
+"""A Batch child started again by Batch's retry: the run's next attempt, started here.
+
+Batch retries a child only when the capacity under it went away (the job definition's retry
+rules: a lost host, a Spot reclaim). The run is then FAILED with `TERMINATED` (the worker got
+SIGTERM and recorded it) or left unfinished mid-step (the host vanished with it). Either way
+the retried child starts the run's next attempt, as `retryRepositories` would, and runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from core.models import RepositoryRun, RunStatus
+from core.ports import Store
+from core.services.jobs import retry_runs
+from core.services.progress import RunProgress
+from core.services.runs import find_run
+from core.services.updates import update_run
+
+BATCH_ATTEMPT_ENV = "AWS_BATCH_JOB_ATTEMPT"
+BATCH_JOB_ID_ENV = "AWS_BATCH_JOB_ID"
+TERMINATED = "TERMINATED"
+LOST_MESSAGE = "the capacity under the worker went away (a lost host or a Spot reclaim); Batch started it again"
+
+
+class RunsHere:
+    """The Dispatcher of a retry this process runs itself: nothing to start elsewhere."""
+
+    def dispatch(self, job_id: str, indexes: Sequence[int]) -> None:
+        """Nothing: the calling Batch child runs the new attempt."""
+        return None
+
+    def cancel(self, job_id: str, indexes: Sequence[int]) -> None:
+        """Nothing: a cancel reaches this child through TerminateJob."""
+        return None
+
+
+def _lost(run: RepositoryRun) -> bool:
+    if run.status is RunStatus.FAILED:
+        return run.error is not None and run.error.kind == TERMINATED
+    return not run.status.finished and run.status is not RunStatus.PENDING
+
+
+def attempt_to_run(store: Store, env: Mapping[str, str], job_id: str, index: int, attempt: int | None) -> int | None:
+    """The attempt this child runs: on a Batch retry of an attempt whose capacity was lost, the next one."""
+    raw = env.get(BATCH_ATTEMPT_ENV, "1").strip()
+    if attempt is None or not raw.isdigit() or int(raw) < 2:
+        return attempt
+    run = find_run(store, job_id, index)
+    if run is None or run.attempt != attempt or not _lost(run):
+        return attempt  # never started, finished for good, cancelled or moved on: the worker decides
+    if not run.status.finished:
+        RunProgress(store, run.id, attempt).fail(TERMINATED, LOST_MESSAGE)
+    retry_runs(store, RunsHere(), job_id, [run.id])
+    batch_job_id = env.get(BATCH_JOB_ID_ENV)
+    if batch_job_id:
+        # The new attempt runs in this same Batch job: cancel must still find it.
+        update_run(store, job_id, run.id, lambda r: r.model_copy(update={"batch_job_id": batch_job_id}))
+    return attempt + 1
