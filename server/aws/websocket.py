@@ -42,6 +42,14 @@ def offered_protocols(event: APIGatewayWebSocketEvent) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _text(event: APIGatewayWebSocketEvent) -> str | None:
+    """The message as text; a binary frame that is not UTF-8 is no protocol message (None)."""
+    try:
+        return event.decoded_body
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 class Closed(Exception):
     """The protocol closes the socket here: `code` is what a WebSocket server would send."""
 
@@ -91,7 +99,7 @@ class WebSocketHandler:
             self.runtime.registry.drop(connection_id)
             return {"statusCode": 200}
         try:
-            await self.message(connection_id, event.decoded_body)
+            await self.message(connection_id, _text(event))
         except Closed as closed:
             logger.info("closing %s: %s %s", connection_id, closed.code, closed.reason)
             self.close(connection_id)
@@ -122,7 +130,7 @@ class WebSocketHandler:
         try:
             message = load_json_text(body or "")
         except ValueError:
-            raise Closed(4400, "a message must be JSON text") from None
+            raise Closed(4400, "a message must be JSON text") from None  # graphql-ws sends text frames
         problem = message_problem(message)
         if problem is not None:
             raise Closed(4400, problem)

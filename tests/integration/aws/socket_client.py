@@ -28,8 +28,8 @@ class SocketClient:
         event = connect_event(self.peer, (PROTOCOL if headers is None else headers).items(), [])
         return await self.handler.handle(APIGatewayWebSocketEvent(event))
 
-    async def send(self, message: dict[str, Any] | str) -> dict[str, Any]:
-        body = message if isinstance(message, str) else json.dumps(message)
+    async def send(self, message: dict[str, Any] | str | bytes) -> dict[str, Any]:
+        body = message if isinstance(message, str | bytes) else json.dumps(message)
         return await self.handler.handle(APIGatewayWebSocketEvent(message_event(self.peer, body)))
 
     async def disconnect(self) -> dict[str, Any]:

@@ -110,7 +110,13 @@ async def test_subscribe_before_init_disconnects(runtime: AwsRuntime, connection
 
 async def test_malformed_messages_disconnect(runtime: AwsRuntime, connections: FakeConnections) -> None:
     # GIVEN acknowledged clients WHEN they send what is not a protocol message (4400)
-    bodies: list[Any] = ["not json", {"type": "subscribe", "id": "", "payload": {}}, {"type": "nope"}, "[1]"]
+    bodies: list[Any] = [
+        "not json",
+        {"type": "subscribe", "id": "", "payload": {}},
+        {"type": "nope"},
+        "[1]",
+        b"\xff\xfe",
+    ]
     for n, body in enumerate(bodies):
         client = SocketClient(runtime, connections, f"c{n}")
         await client.open()
