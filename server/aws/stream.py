@@ -98,6 +98,15 @@ class StreamFanout:
         )
         seq = outcome.seen.get(event.job_id, 0)
         registry = self.runtime.registry
+        refused = outcome.pre_execution_error
+        if refused is not None:
+            # A document stored under an earlier schema that no longer validates: it can never
+            # run again, so it ends with an `error`, as it would have at subscribe time.
+            registry.remove(subscription.connection_id, subscription.subscription_id)
+            errors = [error.formatted for error in refused.errors or ()]
+            ended: dict[str, Any] = {"id": subscription.subscription_id, "type": "error", "payload": errors}
+            self.runtime.connections().send(subscription.connection_id, ended)
+            return seq
         for result in outcome.results:
             # Claim the state first: a redelivered or reordered record then finds a newer cursor
             # and sends nothing, so no client gets an older state after a newer one.

@@ -14,6 +14,7 @@ from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
 from server.aws.lambda_runtime import AwsRuntime
+from server.aws.registry import StoredSubscription, topic_of
 from server.aws.stream import StreamFanout
 from tests.fakes.connections_server import FakeConnections
 from tests.integration.aws.conftest import aws_client
@@ -173,3 +174,24 @@ async def test_records_other_than_new_events_are_ignored(scene: Scene) -> None:
 def test_a_stream_is_read_through_moto(mocked_aws: None) -> None:
     # GIVEN nothing but the moto mock WHEN a client lists streams THEN moto answers (the helper's premise)
     assert aws_client("dynamodbstreams").list_streams()["Streams"] == []
+
+
+async def test_a_stored_document_the_schema_no_longer_accepts_ends_with_an_error(scene: Scene) -> None:
+    # GIVEN a subscription stored under an earlier schema, whose field is gone now
+    stale = StoredSubscription(
+        topic=topic_of(scene.job.id),
+        connection_id="one",
+        subscription_id="old",
+        query="subscription ($id: ID!) { jobUpdated(id: $id) { id retiredField } }",
+        variables={"id": scene.job.id},
+        operation_name=None,
+    )
+    scene.runtime.registry.add(stale)
+    # WHEN the job changes
+    scene.advance(0, RunStatus.CLONING)
+    assert await scene.push() == {"batchItemFailures": []}
+    # THEN that subscription ends with an error and is gone; the connection's other one got the change
+    errors = [f for f in scene.one.frames if f.get("id") == "old"]
+    assert [f["type"] for f in errors] == ["error"] and "retiredField" in errors[0]["payload"][0]["message"]
+    assert {i["sk"]["S"] for i in items("CONN#one")} == {"CONN", "SUB#s1"}
+    assert job_frames(scene.one)[-1]["status"] == "RUNNING"
