@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from core.errors import RunErrorKind
 from core.models import RepositoryRun, RunStatus
 from core.ports import Store
 from core.services.jobs import retry_runs
@@ -19,7 +20,6 @@ from core.services.updates import update_run
 
 BATCH_ATTEMPT_ENV = "AWS_BATCH_JOB_ATTEMPT"
 BATCH_JOB_ID_ENV = "AWS_BATCH_JOB_ID"
-TERMINATED = "TERMINATED"
 LOST_MESSAGE = "the capacity under the worker went away (a lost host or a Spot reclaim); Batch started it again"
 
 
@@ -34,10 +34,18 @@ class RunsHere:
         """Nothing: a cancel reaches this child through TerminateJob."""
         return None
 
+    def start(self) -> None:
+        """Nothing to start."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+        return None
+
 
 def _lost(run: RepositoryRun) -> bool:
     if run.status is RunStatus.FAILED:
-        return run.error is not None and run.error.kind == TERMINATED
+        return run.error is not None and run.error.kind == RunErrorKind.TERMINATED
     return not run.status.finished and run.status is not RunStatus.PENDING
 
 
@@ -50,7 +58,7 @@ def attempt_to_run(store: Store, env: Mapping[str, str], job_id: str, index: int
     if run is None or run.attempt != attempt or not _lost(run):
         return attempt  # never started, finished for good, cancelled or moved on: the worker decides
     if not run.status.finished:
-        RunProgress(store, run.id, attempt).fail(TERMINATED, LOST_MESSAGE)
+        RunProgress(store, run.id, attempt).fail(RunErrorKind.TERMINATED, LOST_MESSAGE)
     retry_runs(store, RunsHere(), job_id, [run.id])
     batch_job_id = env.get(BATCH_JOB_ID_ENV)
     if batch_job_id:

@@ -14,7 +14,7 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
-from server.aws.batch_retry import TERMINATED, attempt_to_run
+from server.aws.batch_retry import attempt_to_run
 
 if TYPE_CHECKING:
     from worker.pipeline import WorkerPorts
