@@ -23,6 +23,13 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
+def parent(pid: int) -> int:
+    """The parent pid of a running `pid`."""
+    fields = _stat(pid)
+    assert fields is not None, f"process {pid} is gone"
+    return int(fields[1])
+
+
 def descendants(root: int) -> set[int]:
     """Every live process below `root`, however deep."""
     children: dict[int, list[int]] = {}

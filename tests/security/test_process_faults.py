@@ -4,6 +4,7 @@ after a cancel. Real `serve` processes, real forkserver workers, the fake model 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from core.errors import DataDirInUse
-from core.models import RunStatus
+from core.models import Job, RunStatus
 from core.services.jobs import cancel_job, retry_runs
 from core.services.progress import RunProgress
 from core.settings import Settings
@@ -34,7 +35,7 @@ from tests.fakes.anthropic_server import (
 )
 from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import submit, wait_for
-from tests.security.processes import alive, descendants, kill_all
+from tests.security.processes import alive, descendants, kill_all, parent
 from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, start_serve
 
 CREATE = """mutation($input: CreateJobInput!) {
@@ -194,19 +195,28 @@ def dispatcher_for(model_settings: Settings) -> Iterator[Callable[[], Subprocess
         dispatcher.close()
 
 
-def test_a_retry_right_after_a_cancel_runs_once_the_old_process_is_gone(
+@pytest.fixture
+def waiting_run(
     model_settings: Settings,
     store: SqliteStore,
     fake_model: FakeAnthropic,
     make_repo: Callable[..., Path],
     dispatcher_for: Callable[[], SubprocessDispatcher],
     held: HeldAnswer,
-) -> None:
-    # GIVEN a run whose process is waiting for the model (which answers only the next attempt)
+) -> tuple[SubprocessDispatcher, Job]:
+    """A job of one run whose process waits for the model, which answers only the next attempt."""
     fake_model.script([held.step, greet, greet])
     dispatcher = dispatcher_for()
     job = submit(model_settings, store, [make_repo("a")], dispatcher)
     wait_for(lambda: len(fake_model.requests) == 1)
+    return dispatcher, job
+
+
+def test_a_retry_right_after_a_cancel_runs_once_the_old_process_is_gone(
+    store: SqliteStore, waiting_run: tuple[SubprocessDispatcher, Job]
+) -> None:
+    # GIVEN a run whose process is waiting for the model
+    dispatcher, job = waiting_run
     # WHEN the job is cancelled and the run retried at once, while the old process still exits
     cancel_job(store, dispatcher, job.id)
     [run] = store.get_runs([job.id])[job.id]
@@ -237,3 +247,25 @@ def test_a_second_bootstrap_on_a_locked_data_dir_is_refused_before_it_settles_an
         first.close()
     # AND once the first one has closed, the data dir is free again
     bootstrap(settings).close()
+
+
+def test_a_killed_forkserver_fails_its_runs_and_the_next_attempt_runs_on_a_new_one(
+    store: SqliteStore, waiting_run: tuple[SubprocessDispatcher, Job]
+) -> None:
+    # GIVEN a run whose process waits for the model
+    dispatcher, job = waiting_run
+    run_pid = dispatcher.process_ids(job.id)[0]
+    # WHEN the forkserver it was forked from is killed outright
+    forkserver_pid = parent(run_pid)
+    assert forkserver_pid in descendants(os.getpid())  # never anything but our own forkserver
+    os.kill(forkserver_pid, signal.SIGKILL)
+    # THEN the run process goes too, and its run fails as WORKER_DIED instead of waiting forever
+    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
+    [run] = store.get_runs([job.id])[job.id]
+    assert run.error is not None and run.error.kind == "WORKER_DIED"
+    wait_for(lambda: not alive(run_pid))
+    # AND a retry runs on a new forkserver and succeeds
+    retry_runs(store, dispatcher, job.id)
+    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
+    [run] = store.get_runs([job.id])[job.id]
+    assert (run.attempt, run.status) == (2, RunStatus.SUCCEEDED)
