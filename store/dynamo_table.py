@@ -14,7 +14,7 @@ SK: Final = "sk"
 TTL_ATTRIBUTE: Final = "expires_at"
 """Epoch seconds; DynamoDB deletes the item some time after (readers still check it)."""
 ITEM_TYPE: Final = "item_type"
-"""On every item: job, run, event, connection, subscription, cache, artifact."""
+"""On every item: job, run, event, connection, subscription, cache, artifact, pace."""
 STREAM_VIEW: Final = "NEW_AND_OLD_IMAGES"
 
 
@@ -28,6 +28,7 @@ class ItemType:
     SUBSCRIPTION: Final = "subscription"
     CACHE: Final = "cache"
     ARTIFACT: Final = "artifact"
+    PACE: Final = "pace"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ def cache_key(key: str) -> dict[str, str]:
 
 def artifact_key(key: str) -> dict[str, str]:
     return {PK: f"ARTIFACT#{key}", SK: "ARTIFACT"}
+
+
+def pace_key(key: str) -> dict[str, str]:
+    """The GitHub pace of one token digest, shared by every Batch child (store/dynamo_pacer.py)."""
+    return {PK: f"PACE#{key}", SK: "PACE"}
 
 
 def status_partition(status: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.ports import Store
+from core.ports import Pacer, Store
 from core.settings import Settings
 from server.runtime.container import Container
 
-__all__ = ["Container", "bootstrap", "open_store"]
+__all__ = ["Container", "bootstrap", "open_pacer", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:
@@ -20,6 +20,17 @@ def open_store(settings: Settings) -> Store:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteStore(settings.database_path)
+
+
+def open_pacer(settings: Settings) -> Pacer | None:
+    """The GitHub pace every run shares: on AWS an item of the table (None: files in the data dir)."""
+    if settings.backend != "aws":
+        return None
+    from server.aws.clients import aws_client, required
+    from store.dynamo_pacer import DynamoPacer
+
+    (table,) = required(settings, "table")
+    return DynamoPacer(aws_client("dynamodb"), table)
 
 
 def bootstrap(settings: Settings) -> Container:

@@ -35,21 +35,24 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
 
 def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     """The worker's ports: the given store, a Claude client and GitHub (imported only when used)."""
+    from server.runtime.bootstrap import open_pacer
     from worker.agent.client import make_client
     from worker.pipeline import WorkerPorts
+
+    # Files in the data dir, shared by every run on this machine; on AWS an item of the table.
+    pacer = open_pacer(settings)
 
     def gate(run: RepositoryRun) -> object:
         from worker.github.client import github_pace
         from worker.github.gate import gate_run
 
-        return gate_run(settings, store, run, github_pace(settings))
+        return gate_run(settings, store, run, github_pace(settings, pacer))
 
     def publisher() -> Publisher:
         from worker.github.client import github_pace
         from worker.github.publish import Publisher as GitHubPublisher
 
-        # The local pacer: files in the data dir, shared by every run on this machine (AWS: an item of the table).
-        return GitHubPublisher(settings, store, pace=github_pace(settings))
+        return GitHubPublisher(settings, store, pace=github_pace(settings, pacer))
 
     return WorkerPorts(
         settings=settings,

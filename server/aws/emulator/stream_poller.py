@@ -23,7 +23,8 @@ logger = logging.getLogger("cody_batch.emulator.stream")
 
 BATCH_SIZE = 100
 MAX_RETRIES = 3
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.25
+"""Lambda polls a shard four times a second; more only loads moto, which answers one call at a time."""
 # New shards appear rarely (every few hours on AWS); describing the stream each poll is waste.
 DISCOVER_SECONDS = 5.0
 
