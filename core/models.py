@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     STEP = "STEP"
     TURN = "TURN"
     USAGE = "USAGE"
+    PULL_REQUEST = "PULL_REQUEST"  # its state, checks or review decision changed on GitHub
 
 
 class FileChange(StrEnum):
@@ -158,11 +159,56 @@ class Patch(Model):
         return len(self.files)
 
 
+class PullRequestState(StrEnum):
+    OPEN = "OPEN"
+    DRAFT = "DRAFT"
+    MERGED = "MERGED"
+    CLOSED = "CLOSED"
+
+
+class ChecksState(StrEnum):
+    """Check runs and commit statuses on a pull request's head, together."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    NONE = "NONE"
+
+
+class ReviewDecision(StrEnum):
+    APPROVED = "APPROVED"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    REVIEW_REQUIRED = "REVIEW_REQUIRED"
+    NONE = "NONE"
+
+
+class PullRequestStatus(Model):
+    """What GitHub says of a pull request now; `reads` let the next read ask "changed since?"."""
+
+    state: PullRequestState
+    checks: ChecksState = ChecksState.NONE
+    review_decision: ReviewDecision = ReviewDecision.NONE
+    mergeable: bool | None = None
+    updated_at: dt.datetime | None = None
+    # The host's last answers, by what it read (their ETags and the parts it uses): unchanged parts are
+    # not sent again, and a conditional request that GitHub answers 304 does not count against the rate limit.
+    reads: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class PullRequest(Model):
     url: str
     number: int
     branch: str
     draft: bool = False
+    status: PullRequestStatus | None = None  # None until first synced: then as opened
+    synced_at: dt.datetime | None = None
+
+    @property
+    def state(self) -> PullRequestState:
+        """The last known state; before any sync, the state it was opened in."""
+        if self.status is not None:
+            return self.status.state
+        return PullRequestState.DRAFT if self.draft else PullRequestState.OPEN
 
 
 class Branch(Model):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.models import Event, Job, JobStatus, NewEvent, RepositoryRun
+from core.models import Event, Job, JobStatus, NewEvent, PullRequestStatus, RepositoryRun
 
 
 @dataclass
@@ -117,6 +117,14 @@ class Pacer(Protocol):
 
     def block(self, key: str, until: float) -> None:
         """No request under `key` before epoch time `until` (the service asked to back off)."""
+        ...
+
+
+class PullRequestHost(Protocol):
+    """Reads pull requests where they live (GitHub), asking only for what changed since the last read."""
+
+    def pull_request_status(self, repository: str, number: int, known: PullRequestStatus | None) -> PullRequestStatus:
+        """The pull request now; parts unchanged since `known` (by its etags) are taken from it."""
         ...
 
 

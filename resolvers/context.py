@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.models import Event
-from core.ports import Dispatcher, Store
+from core.ports import Dispatcher, PullRequestHost, Store
 from core.settings import Settings
 from resolvers.loaders import Loaders
 
@@ -45,6 +45,7 @@ class Context:
     dispatcher: Dispatcher
     settings: Settings
     feed: EventFeed | None = None
+    pull_requests: PullRequestHost | None = None
     download_secret: bytes | None = None
     per_operation: bool = True
     connection_params: dict[str, Any] = field(default_factory=dict)

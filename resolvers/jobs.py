@@ -6,11 +6,12 @@ import asyncio
 import functools
 from collections.abc import Sequence
 
-from core.errors import InputError, NotFoundError
+from core.errors import CodyBatchError, InputError, NotFoundError
 from core.models import Event, Job, JobStatus, decode_cursor
 from core.ports import Page
 from core.services import jobs as job_service
 from core.services.jobs import JobRequest
+from core.services.pull_requests import refresh_pull_requests
 from resolvers.context import Context
 
 MAX_PAGE = 100
@@ -82,3 +83,10 @@ async def retry_runs(ctx: Context, job_id: str, run_ids: Sequence[str] | None, r
     return await asyncio.to_thread(
         functools.partial(job_service.retry_runs, reopen_pull_requests=reopen), ctx.store, ctx.dispatcher, job_id, ids
     )
+
+
+async def refresh_job_pull_requests(ctx: Context, job_id: str) -> Job:
+    """Read a job's pull requests from GitHub now and store what changed."""
+    if ctx.pull_requests is None:
+        raise CodyBatchError("this server does not read pull requests from GitHub")
+    return await asyncio.to_thread(refresh_pull_requests, ctx.store, ctx.pull_requests, job_id)

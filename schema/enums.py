@@ -5,9 +5,44 @@ from __future__ import annotations
 import strawberry
 
 from core.errors import RunErrorKind
-from core.models import CheckStatus, FileChange, JobKind, JobStatus, OutputMode, RunStatus, Strategy
+from core.models import (
+    ChecksState,
+    CheckStatus,
+    FileChange,
+    JobKind,
+    JobStatus,
+    OutputMode,
+    PullRequestState,
+    ReviewDecision,
+    RunStatus,
+    Strategy,
+)
 
-for _enum in (JobKind, OutputMode, Strategy, JobStatus, RunStatus, RunErrorKind, FileChange, CheckStatus):
+for _enum in (
+    JobKind,
+    OutputMode,
+    Strategy,
+    JobStatus,
+    RunStatus,
+    RunErrorKind,
+    FileChange,
+    CheckStatus,
+    PullRequestState,
+    ChecksState,
+    ReviewDecision,
+):
     strawberry.enum(_enum)
 
-__all__ = ["CheckStatus", "FileChange", "JobKind", "JobStatus", "OutputMode", "RunErrorKind", "RunStatus", "Strategy"]
+__all__ = [
+    "CheckStatus",
+    "ChecksState",
+    "FileChange",
+    "JobKind",
+    "JobStatus",
+    "OutputMode",
+    "PullRequestState",
+    "ReviewDecision",
+    "RunErrorKind",
+    "RunStatus",
+    "Strategy",
+]

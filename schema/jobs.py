@@ -8,6 +8,7 @@ import strawberry
 
 from core import models
 from core.ports import Page
+from core.services.pull_requests import tally
 from resolvers.loaders import Loaders
 from schema.enums import JobKind, JobStatus, OutputMode, Strategy
 from schema.runs import RepositoryRun
@@ -68,6 +69,26 @@ class Job:
     async def repositories(self) -> list[RepositoryRun]:
         runs = await self._loaders.runs_by_job.load(str(self.id))
         return [RepositoryRun.from_model(run) for run in runs]
+
+    @strawberry.field(description="The job's pull requests by state.")
+    async def pull_requests(self) -> PullRequestTally:
+        counts = tally(await self._loaders.runs_by_job.load(str(self.id)))
+        return PullRequestTally(
+            open=counts.open,
+            draft=counts.draft,
+            merged=counts.merged,
+            closed=counts.closed,
+            checks_failing=counts.checks_failing,
+        )
+
+
+@strawberry.type(description="How many of a job's pull requests are in each state, as last synced.")
+class PullRequestTally:
+    open: int
+    draft: int
+    merged: int
+    closed: int
+    checks_failing: int = strawberry.field(description="Open or merged ones whose checks fail.")
 
 
 @strawberry.type

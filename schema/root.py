@@ -91,6 +91,14 @@ class Mutation:
         job = await job_resolvers.retry_runs(info.context, str(job_id), ids, reopen_closed_pull_requests)
         return Job.from_model(job, info.context.loaders())
 
+    @strawberry.mutation(
+        description="Read the job's pull requests from GitHub now (conditional requests: what did not change "
+        "costs no rate limit) and store their state; each change is an event."
+    )
+    async def refresh_pull_requests(self, info: Info, job_id: strawberry.ID) -> Job:
+        job = await job_resolvers.refresh_job_pull_requests(info.context, str(job_id))
+        return Job.from_model(job, info.context.loaders())
+
 
 async def _wrap(jobs: AsyncGenerator[models.Job, None], info: Info) -> AsyncGenerator[Job, None]:
     # Fresh loaders per event: a long subscription never serves rows read for an earlier one.

@@ -9,7 +9,7 @@ import strawberry
 from core import models
 from resolvers import runs as run_resolvers
 from schema.context import Info
-from schema.enums import CheckStatus, FileChange, RunErrorKind, RunStatus
+from schema.enums import ChecksState, CheckStatus, FileChange, PullRequestState, ReviewDecision, RunErrorKind, RunStatus
 from schema.threads import Thread
 from schema.usage import Usage
 
@@ -91,11 +91,31 @@ class PullRequest:
     url: str
     number: int
     branch: str
-    draft: bool
+    draft: bool = strawberry.field(description="Opened as a draft (its state now is `state`).")
+    state: PullRequestState = strawberry.field(description="As last synced; before that, as opened.")
+    checks: ChecksState = strawberry.field(description="Check runs and commit statuses on the head, together.")
+    review_decision: ReviewDecision
+    mergeable: bool | None = strawberry.field(description="Null while GitHub has not computed it, and once closed.")
+    updated_at: dt.datetime | None = strawberry.field(description="When GitHub last changed it.")
+    synced_at: dt.datetime | None = strawberry.field(description="When Cody Batch last heard from GitHub about it.")
 
     @classmethod
     def from_model(cls, pr: models.PullRequest | None) -> PullRequest | None:
-        return None if pr is None else cls(url=pr.url, number=pr.number, branch=pr.branch, draft=pr.draft)
+        if pr is None:
+            return None
+        status = pr.status
+        return cls(
+            url=pr.url,
+            number=pr.number,
+            branch=pr.branch,
+            draft=pr.draft,
+            state=pr.state,
+            checks=status.checks if status else ChecksState.NONE,
+            review_decision=status.review_decision if status else ReviewDecision.NONE,
+            mergeable=status.mergeable if status else None,
+            updated_at=status.updated_at if status else None,
+            synced_at=pr.synced_at,
+        )
 
 
 @strawberry.type

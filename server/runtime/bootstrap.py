@@ -52,5 +52,14 @@ def bootstrap(settings: Settings) -> Container:
     except BaseException:
         lock.release()
         raise
+    from worker.github.pull_status import github_pull_requests
+
     dispatcher = SubprocessDispatcher(settings)
-    return Container(settings=settings, store=store, dispatcher=dispatcher, feed=store, lock=lock)
+    return Container(
+        settings=settings,
+        store=store,
+        dispatcher=dispatcher,
+        feed=store,
+        lock=lock,
+        pull_requests=github_pull_requests(settings),
+    )

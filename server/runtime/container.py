@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.ports import Dispatcher, Store
+from core.ports import Dispatcher, PullRequestHost, Store
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
 
@@ -31,6 +31,7 @@ class Container:
     dispatcher: Dispatcher
     feed: FeedStore | None = None  # None where events are pushed to the server instead (AWS)
     lock: DataDirLock | None = None
+    pull_requests: PullRequestHost | None = None  # None: pull requests are not read from GitHub here
 
     def start(self) -> None:
         """Settle runs a stopped server left behind, then start background work (the forkserver warms up)."""

@@ -14,6 +14,7 @@ def request_context(container: Container, guard: TokenGuard, feed: EventFeed | N
         dispatcher=container.dispatcher,
         settings=container.settings,
         feed=feed,
+        pull_requests=container.pull_requests,
         download_secret=guard.signing_key,
     )
 

@@ -12,6 +12,7 @@ renamed or transferred repository (`rename`) answers its old name with a 301.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -84,6 +85,10 @@ class FakePull:
     state: str = "open"
     merged: bool = False
     closed_head: str | None = None  # the head branch's commit when it was closed: reopening needs it unchanged
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    requested_reviewers: list[str] = field(default_factory=list)
+    mergeable: bool | None = True
+    updated_at: str = field(default_factory=lambda: _now())
 
 
 @dataclass
@@ -106,6 +111,10 @@ class RecordedRequest:
     at: float = field(default_factory=time.time)  # when it arrived (epoch seconds, this machine's clock)
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
@@ -122,7 +131,10 @@ class FakeGitHub:
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     moved: dict[str, FakeRepo] = field(default_factory=dict)  # old owner/name -> the repository now
+    check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by "owner/name@sha"
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by "owner/name@sha", newest last
     lock: threading.Lock = field(default_factory=threading.Lock)
+    not_modified: int = 0  # conditional requests answered 304
     _server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -187,6 +199,40 @@ class FakeGitHub:
         pull = next(p for p in self.pulls if p.number == number and (repo is None or p.repo == repo))
         pull.state, pull.closed_head = "closed", self.branch_head(pull.repo, pull.head)
         return pull
+
+    def pull(self, number: int, repo: str | None = None) -> FakePull:
+        """A pull request by number (and repository, when numbers repeat)."""
+        return next(p for p in self.pulls if p.number == number and (repo is None or p.repo == repo))
+
+    def merge_pull(self, number: int, repo: str | None = None) -> FakePull:
+        """Merge a pull request as a maintainer would on GitHub (the base branch takes the head's commit)."""
+        pull = self.pull(number, repo)
+        head = self.branch_head(pull.repo, pull.head)
+        _git(self.repos[pull.repo].bare, "update-ref", f"refs/heads/{pull.base}", str(head))
+        pull.state, pull.merged, pull.closed_head, pull.updated_at = "closed", True, head, _now()
+        return pull
+
+    def add_review(self, number: int, user: str, state: str, repo: str | None = None) -> None:
+        """A review (APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED) by `user`."""
+        pull = self.pull(number, repo)
+        pull.reviews.append({"id": len(pull.reviews) + 1, "user": {"login": user}, "state": state})
+        pull.updated_at = _now()
+
+    def add_check_run(
+        self, number: int, name: str, status: str, conclusion: str | None = None, repo: str | None = None
+    ) -> None:
+        """A check run on the pull request's head (status queued / in_progress / completed)."""
+        pull = self.pull(number, repo)
+        key = f"{pull.repo}@{self.branch_head(pull.repo, pull.head)}"
+        runs = self.check_runs.setdefault(key, [])
+        runs[:] = [r for r in runs if r["name"] != name]
+        runs.append({"id": len(runs) + 1, "name": name, "status": status, "conclusion": conclusion})
+
+    def set_status(self, number: int, context: str, state: str, repo: str | None = None) -> None:
+        """A commit status (pending / success / failure / error) on the pull request's head."""
+        pull = self.pull(number, repo)
+        key = f"{pull.repo}@{self.branch_head(pull.repo, pull.head)}"
+        self.statuses.setdefault(key, []).append({"context": context, "state": state})
 
     def reject_pushes(self, full_name: str, message: str) -> None:
         """Refuse every push to a repository with `message` from its pre-receive hook (until `accept_pushes`)."""
@@ -281,6 +327,10 @@ class FakeGitHub:
             "body": pull.body,
             "draft": pull.draft,
             "merged": pull.merged,
+            "mergeable": pull.mergeable if pull.state == "open" else None,
+            "updated_at": pull.updated_at,
+            "requested_reviewers": [{"login": login} for login in pull.requested_reviewers],
+            "requested_teams": [],
             "merged_at": "2024-01-01T00:00:00Z" if pull.merged else None,
             "html_url": f"https://github.com/{pull.repo}/pull/{pull.number}",
             "url": f"{self.url}/repos/{pull.repo}/pulls/{pull.number}",
@@ -309,6 +359,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(body, _Redirect):
             headers["Location"], body = body.location, {"message": "Moved Permanently", "url": body.location}
         data = json.dumps(body).encode()
+        if self.command == "GET" and status == 200:
+            # Like GitHub: an ETag on every answer; the same If-None-Match back gets a bodiless 304.
+            headers["ETag"] = '"' + hashlib.sha1(data).hexdigest() + '"'
+            if self.headers.get("If-None-Match") == headers["ETag"]:
+                status, data = 304, b""
+                with self.fake.lock:
+                    self.fake.not_modified += 1
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -365,7 +422,10 @@ class _Routes:
             if found is None or (found.private and not self.authenticated):
                 return 404, {"message": "Not Found"}
             return 200, self.fake.repo_json(found, self.authenticated)
-        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/pulls(?:/(\d+))?)?", path)
+        match = re.fullmatch(
+            r"/repos/([^/]+)/([^/]+)(/pulls(?:/(\d+)(/reviews|/merge)?)?|/commits/([0-9a-f]{40})/(check-runs|status))?",
+            path,
+        )
         if match is None:
             return 404, {"message": "Not Found"}
         name = f"{match[1]}/{match[2]}".lower()
@@ -380,8 +440,14 @@ class _Routes:
             return (200, self.fake.repo_json(repo, self.authenticated)) if method == "GET" else (404, {})
         if not self.authenticated and method != "GET":
             return 401, {"message": "Requires authentication"}
-        if match[4] is not None:
+        if match[6] is not None:
+            return self.commit_checks(repo, match[6], match[7]) if method == "GET" else (404, {})
+        if match[5] == "/reviews":
+            return self.reviews(repo, int(match[4])) if method == "GET" else (404, {})
+        if match[4] is not None and match[5] is None:
             return self.one_pull(method, repo, int(match[4]))
+        if match[4] is not None:
+            return 404, {"message": "Not Found"}
         return self.list_pulls(repo) if method == "GET" else self.create_pull(repo)
 
     def list_pulls(self, repo: FakeRepo) -> tuple[int, Any]:
@@ -433,6 +499,26 @@ class _Routes:
             self.fake.pulls.append(pull)
         return 201, self.fake.pull_json(pull)
 
+    def reviews(self, repo: FakeRepo, number: int) -> tuple[int, Any]:
+        pull = next((p for p in self.fake.pulls if p.repo == repo.full_name and p.number == number), None)
+        return (404, {"message": "Not Found"}) if pull is None else (200, pull.reviews)
+
+    def commit_checks(self, repo: FakeRepo, sha: str, what: str) -> tuple[int, Any]:
+        key = f"{repo.full_name}@{sha}"
+        if what == "check-runs":
+            runs = self.fake.check_runs.get(key, [])
+            return 200, {"total_count": len(runs), "check_runs": runs}
+        latest = {s["context"]: s for s in self.fake.statuses.get(key, [])}  # GitHub keeps a context's last
+        states = {s["state"] for s in latest.values()}
+        state = (
+            "failure"
+            if states & {"failure", "error"}
+            else "pending"
+            if "pending" in states or not states
+            else "success"
+        )
+        return 200, {"state": state, "sha": sha, "total_count": len(latest), "statuses": list(latest.values())}
+
     def one_pull(self, method: str, repo: FakeRepo, number: int) -> tuple[int, Any]:
         pull = next((p for p in self.fake.pulls if p.repo == repo.full_name and p.number == number), None)
         if pull is None:
@@ -452,7 +538,7 @@ class _Routes:
             for key in ("title", "body"):
                 if key in changes:
                     setattr(pull, key, changes[key])
-            pull.state = state
+            pull.state, pull.updated_at = state, _now()
         return 200, self.fake.pull_json(pull)
 
 
