@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
@@ -149,6 +149,12 @@ class Api(Construct):
                 on_failure=sources.SqsDlq(self.dead_letters),
             )
         )
+
+    @property
+    def http_domain(self) -> str:
+        """The HTTP API's host name, for CloudFront to reach it as an origin."""
+        stack = Stack.of(self)
+        return f"{self.http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
 
     @property
     def graphql_url(self) -> str:

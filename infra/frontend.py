@@ -15,6 +15,8 @@ from infra.data import private_bucket
 from infra.sources import ROOT
 
 SITE_DIR = ROOT / "frontend" / "dist"
+PATCH_DOWNLOADS = "/jobs/*/runs/*/patch"
+"""The API's patch download route (server/aws/http_app.py), as a CloudFront path pattern."""
 
 
 class SiteNotBuilt(FileNotFoundError):
@@ -58,10 +60,22 @@ class Frontend(Construct):
         """The site's URL (also the origin the APIs allow)."""
         return f"https://{self.distribution.distribution_domain_name}"
 
-    def publish(self, *, graphql_url: str, websocket_url: str, site_dir: Path = SITE_DIR) -> None:
-        """Deploy the built SPA with a config.json naming the APIs, then invalidate the distribution."""
+    def publish(self, *, graphql_url: str, websocket_url: str, api_domain: str, site_dir: Path = SITE_DIR) -> None:
+        """Deploy the built SPA with a config.json naming the APIs, then invalidate the distribution.
+
+        A patch's `downloadUrl` is a path on the page's own origin (`/jobs/ID/runs/ID/patch`),
+        so the site sends that path to the HTTP API, uncached, query string (its signature) and all.
+        """
         if not (site_dir / "index.html").is_file():
             raise SiteNotBuilt(f"{site_dir} has no index.html: build the SPA first (make frontend)")
+        self.distribution.add_behavior(
+            PATCH_DOWNLOADS,
+            origins.HttpOrigin(api_domain),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        )
         s3deploy.BucketDeployment(
             self,
             "Deployment",

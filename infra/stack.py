@@ -76,13 +76,18 @@ class CodyBatchStack(Stack):
                 ),
                 **_pick(environment.secrets, FUNCTION_SECRETS),
             },
-            allowed_origins=[frontend.url],
+            # Any origin: the API takes bearer tokens, never cookies, so a page elsewhere gains nothing a
+            # script could not do; and the site's own name would make a cycle, as the site routes
+            # patch downloads to this API.
+            allowed_origins=["*"],
             memory_mb=environment.lambda_memory_mb,
             http_rate_limit=environment.http_rate_limit,
             websocket_rate_limit=environment.websocket_rate_limit,
             log_retention=environment.log_retention,
         )
-        frontend.publish(graphql_url=api.graphql_url, websocket_url=api.websocket_url, site_dir=site_dir)
+        frontend.publish(
+            graphql_url=api.graphql_url, websocket_url=api.websocket_url, api_domain=api.http_domain, site_dir=site_dir
+        )
         Notifications(
             self,
             "Notifications",

@@ -68,7 +68,7 @@ def test_http_handler_answers_graphql_from_the_bundle_alone(bundle: Path, lambda
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=600,  # a guard against a hang, never a speed limit: a loaded machine is slow
     )
     assert result.returncode == 0, result.stderr
     answer_line, loaded_line = result.stdout.splitlines()[-2:]

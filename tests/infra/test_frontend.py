@@ -17,7 +17,7 @@ def test_site_bucket_is_private_and_read_by_cloudfront_alone(assembly: Assembly)
     distribution_id, distribution = cfn.one(assembly.dev, "AWS::CloudFront::Distribution")
     oac_id, oac = cfn.one(assembly.dev, "AWS::CloudFront::OriginAccessControl")
     assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
-    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
+    (origin,) = [o for o in distribution["Properties"]["DistributionConfig"]["Origins"] if "S3OriginConfig" in o]
     assert origin["OriginAccessControlId"] == cfn.arn(oac_id, "Id")
     assert origin["DomainName"] == cfn.arn(site_id, "RegionalDomainName")
     _, policy = cfn.one(assembly.dev, "AWS::S3::BucketPolicy", {"Bucket": cfn.ref(site_id)})
@@ -56,3 +56,18 @@ def test_spa_and_config_json_are_deployed_with_an_invalidation(assembly: Assembl
     assert http_id in json.dumps(markers[written["graphqlUrl"]])
     assert ws_id in json.dumps(markers[written["websocketUrl"]])
     assert any((p / "index.html").is_file() for p in staged)
+
+
+def test_patch_downloads_on_the_site_reach_the_http_api_uncached_with_their_signature(assembly: Assembly) -> None:
+    http_id, _ = cfn.one(assembly.dev, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    _, distribution = cfn.one(assembly.dev, "AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    (behavior,) = config["CacheBehaviors"]
+    assert behavior["PathPattern"] == "/jobs/*/runs/*/patch"
+    (origin,) = [o for o in config["Origins"] if o["Id"] == behavior["TargetOriginId"]]
+    region, suffix = {"Ref": "AWS::Region"}, {"Ref": "AWS::URLSuffix"}
+    assert origin["DomainName"] == {"Fn::Join": ["", [cfn.ref(http_id), ".execute-api.", region, ".", suffix]]}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
