@@ -26,13 +26,18 @@ from server.runtime.hardening import die_with_parent
 
 logger = logging.getLogger(__name__)
 
-# Imported once by the forkserver, so each run process starts with them loaded
-# (`import anthropic` alone takes seconds; a fork takes milliseconds).
+# Imported once by the forkserver, so each run process starts with nothing left to import
+# (`import anthropic` alone takes seconds; a fork takes milliseconds). Not "__main__": that is the
+# CLI, which no run needs. A run process still executes the server's main script at start
+# (multiprocessing does so in every child it starts); for `cody-batch` that script imports only
+# `server.cli`, kept tiny for this reason, and `pkgutil`, which multiprocessing uses to run it.
 PRELOAD = [
-    "__main__",
     "server.runtime.forkserver_init",
     "server.runtime.dispatcher",
     "server.runtime.worker_command",
+    "server.runtime.bootstrap",
+    "server.cli",
+    "pkgutil",
     "worker.pipeline",
     "store.sqlite",
 ]

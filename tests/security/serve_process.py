@@ -7,8 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -48,12 +50,20 @@ def serve_env(data_dir: Path, **variables: str) -> dict[str, str]:
     return {**os.environ, "CODY_BATCH_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "COLUMNS": "250", **variables}
 
 
-def start_serve(cwd: Path, data_dir: Path, port: int, *args: str, **variables: str) -> ServeProcess:
-    """Start `serve --port PORT ARGS...` and wait until it answers /healthz."""
+def start_serve(
+    cwd: Path,
+    data_dir: Path,
+    port: int,
+    *args: str,
+    command: Sequence[str] = SERVE,
+    stderr: IO[str] | int = subprocess.DEVNULL,
+    **variables: str,
+) -> ServeProcess:
+    """Start `serve --port PORT ARGS...` (by `command`) and wait until it answers /healthz."""
     proc = subprocess.Popen(
-        [*SERVE, "--port", str(port), *args],
+        [*command, "--port", str(port), *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         text=True,
         env=serve_env(data_dir, **variables),
         cwd=cwd,

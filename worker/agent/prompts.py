@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from string import Template
 
 from core.models import JobKind, Strategy
 
 
+@cache
 def template(name: str) -> str:
     """The text of one template file, e.g. ``bugfix``."""
     return resources.files("worker.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+
+
+def load_templates() -> None:
+    """Read every template now: the worker forkserver calls this, so runs forked later read none."""
+    for entry in resources.files("worker.prompts").iterdir():
+        if entry.name.endswith(".md"):
+            template(entry.name.removesuffix(".md"))
 
 
 def build_system_prompt(strategy: Strategy, kind: JobKind, repo_name: str, allow_commands: bool) -> str:
