@@ -195,6 +195,18 @@ class PullRequestStatus(Model):
     reads: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class Checkpoint(Model):
+    """The workspace as a turn left it: a binary diff against `base_commit`, stored as an artifact.
+
+    With the thread of the same attempt it is all a run needs to go on elsewhere: clone at the
+    base commit, apply the diff, send the thread."""
+
+    artifact_key: str
+    base_commit: str
+    turn: int  # the thread's turn count when it was taken
+    size_bytes: int = 0
+
+
 class PullRequest(Model):
     url: str
     number: int
@@ -295,6 +307,7 @@ class RepositoryRun(Model):
     reopen_pull_request: bool = False  # this attempt may reopen a pull request closed on GitHub
     validation: Validation | None = None
     usage: Usage = Field(default_factory=Usage)
+    checkpoint: Checkpoint | None = None  # the current attempt's workspace after its last turn that changed files
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     attempts: list[RunAttempt] = Field(default_factory=list)
@@ -314,6 +327,11 @@ class RepositoryRun(Model):
 def thread_key(run_id: str, attempt: int) -> str:
     """Artifact key of the thread of one attempt of a run."""
     return f"threads/{run_id}/{attempt}.json"
+
+
+def checkpoint_key(run_id: str, attempt: int) -> str:
+    """Artifact key of the workspace checkpoint of one attempt of a run (next to its thread)."""
+    return f"checkpoints/{run_id}/{attempt}.diff"
 
 
 class Job(Model):

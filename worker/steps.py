@@ -27,11 +27,12 @@ from core.models import (
     Validation,
 )
 from core.ports import Store
-from core.services.progress import RunProgress
+from core.services.progress import RunProgress, WorkspaceState
 from core.services.updates import job_usage
 from core.settings import Settings
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
+from worker.checkpoint import last_turn_changed_files, take_checkpoint
 from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
 from worker.pending_workspace import PendingWorkspace, before_check
@@ -208,11 +209,18 @@ def _agent(attempt: Attempt, pending: PendingWorkspace, client_factory: Callable
         config,
         pending.path,
         thread,
-        on_turn=lambda saved: _ignore(attempt.progress.save_thread(saved)),
+        on_turn=lambda saved: _ignore(attempt.progress.save_thread(saved, _checkpoint(attempt, pending, saved))),
         check_cancelled=lambda: _ignore(attempt.progress.check_cancelled()),
         before_tools=lambda: _ignore(pending.workspace()),
         files=LazyFiles(pending.workspace),
     )
+
+
+def _checkpoint(attempt: Attempt, pending: PendingWorkspace, thread: Thread) -> WorkspaceState | None:
+    """This turn's workspace checkpoint, when its tools may have changed files (the clone is done by then)."""
+    if not last_turn_changed_files(thread):
+        return None
+    return take_checkpoint(pending.workspace(), thread, attempt.settings.max_patch_bytes)
 
 
 def _ignore(_: Any) -> None:

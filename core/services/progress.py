@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFoundError, RunCancelled, RunErrorKind, RunSuperseded
 from core.ids import utcnow
 from core.models import (
+    Checkpoint,
     EventKind,
     Job,
     NewEvent,
@@ -22,6 +24,15 @@ from core.models import (
 from core.ports import Store
 from core.services.updates import RunMutation, update_run
 from core.state import check_transition
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """A turn's workspace checkpoint and its diff bytes; `checkpoint` None: none could be taken (the
+    stored one is dropped, so nothing resumes from files older than the thread)."""
+
+    checkpoint: Checkpoint | None
+    diff: bytes = b""
 
 
 class RunProgress:
@@ -113,19 +124,26 @@ class RunProgress:
 
         return self._update(mutate)
 
-    def save_thread(self, thread: Thread) -> RepositoryRun:
-        """Store the thread so far, its usage on the run, and a TURN event."""
+    def save_thread(self, thread: Thread, workspace: WorkspaceState | None = None) -> RepositoryRun:
+        """Store the thread so far, its usage on the run, and a TURN event; with `workspace`, the
+        checkpoint of this turn's files in the same write (or, when none could be taken, none)."""
         turns = thread.turns
         usage = thread.usage
+        artifacts = {thread_key(thread.run_id, thread.attempt): thread.model_dump_json().encode()}
+        update: dict[str, Any] = {"usage": usage}
+        if workspace is not None:
+            update["checkpoint"] = workspace.checkpoint
+            if workspace.checkpoint is not None:
+                artifacts[workspace.checkpoint.artifact_key] = workspace.diff
 
         def mutate(run: RepositoryRun) -> RepositoryRun:
             self._guarded(run)
-            return run.model_copy(update={"usage": usage})
+            return run.model_copy(update=update)
 
         return self._update(
             mutate,
             extra_events=[NewEvent(run_id=self.run_id, kind=EventKind.TURN, new_value=str(turns))],
-            artifacts={thread_key(thread.run_id, thread.attempt): thread.model_dump_json().encode()},
+            artifacts=artifacts,
         )
 
     def fail(self, kind: RunErrorKind, message: str, step: str | None = None) -> RepositoryRun:

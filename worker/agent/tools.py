@@ -73,3 +73,16 @@ class ToolBox:
         if is_error:
             result["is_error"] = True
         return result
+
+
+def changes_files(content: list[dict[str, Any]]) -> bool:
+    """Whether a reply's tool calls may have changed files: an edit, or any command."""
+    for block in content:
+        if block.get("type") != "tool_use":
+            continue
+        name, tool_input = block.get("name"), block.get("input")
+        if name == CommandTool.name:
+            return True
+        if name == TextEditorTool.name and not (isinstance(tool_input, dict) and tool_input.get("command") == "view"):
+            return True
+    return False

@@ -1,0 +1,35 @@
+"""Workspace checkpoints: after a turn that changed files, the diff against the base commit.
+
+Stored next to the thread in the same write, so a run's state is thread + checkpoint + base
+commit: a clone at the base commit with the diff applied is the workspace that thread saw.
+"""
+
+from __future__ import annotations
+
+from core.models import Checkpoint, Thread, checkpoint_key
+from core.services.progress import WorkspaceState
+from worker.agent.tools import changes_files
+from worker.patch import ForbiddenPath, PatchTooLarge, stage
+from worker.workspace import Workspace
+
+
+def last_turn_changed_files(thread: Thread) -> bool:
+    """Whether the thread's last reply called a tool that may have changed files."""
+    replies = [m for m in thread.messages if m.role == "assistant"]
+    return bool(replies) and changes_files(replies[-1].content)
+
+
+def take_checkpoint(workspace: Workspace, thread: Thread, max_bytes: int | None) -> WorkspaceState:
+    """The workspace as it is now, against its base commit (lazy: only checked-out files are looked at).
+
+    A change git cannot store or one over the patch cap gives no checkpoint (and drops the last
+    one): validation reports those as it does today, and a run never resumes from stale files."""
+    try:
+        diff = stage(workspace, max_bytes)
+    except (ForbiddenPath, PatchTooLarge):
+        return WorkspaceState(None)
+    key = checkpoint_key(thread.run_id, thread.attempt)
+    checkpoint = Checkpoint(
+        artifact_key=key, base_commit=workspace.base_commit, turn=thread.turns, size_bytes=len(diff.data)
+    )
+    return WorkspaceState(checkpoint, diff.data)
