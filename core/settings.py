@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     """Longest wait (seconds) for a GitHub rate limit to lift before the run fails."""
     github_write_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between content-creating GitHub requests (pushes, pull-request writes) of all runs using one token."""
+    github_webhook_secret: SecretStr | None = None
+    """Secret GitHub signs webhook deliveries with (X-Hub-Signature-256); unset: POST /webhooks/github is off."""
     demo: bool = False
     """Replay a recorded model session instead of calling Claude."""
     max_body_bytes: int = 1_000_000

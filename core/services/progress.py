@@ -22,6 +22,7 @@ from core.models import (
     thread_key,
 )
 from core.ports import Store
+from core.services.pull_request_index import index_pull_request
 from core.services.updates import RunMutation, update_run
 from core.state import check_transition
 
@@ -122,7 +123,11 @@ class RunProgress:
                 update["step"] = step
             return run.model_copy(update=update)
 
-        return self._update(mutate)
+        stored = self._update(mutate)
+        if pull_request is not None and stored.branch is not None:
+            # So a webhook delivery, which names only repository and number or branch, finds this run.
+            index_pull_request(self.store, stored.branch.repository, stored)
+        return stored
 
     def save_thread(self, thread: Thread, workspace: WorkspaceState | None = None) -> RepositoryRun:
         """Store the thread so far, its usage on the run, and a TURN event; with `workspace`, the

@@ -19,6 +19,7 @@ from core.models import (
     RepositoryRun,
 )
 from core.ports import PullRequestHost, Store
+from core.services.pull_request_index import index_pull_request
 from core.services.updates import update_runs
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,12 @@ def record_statuses(store: Store, job_id: str, statuses: dict[str, tuple[int, Pu
     return update_runs(store, job_id, mutate, extra_events=lambda _: list(events))
 
 
-def refresh_pull_requests(store: Store, host: PullRequestHost, job_id: str) -> Job:
-    """Read every pull request of a job from GitHub (conditionally: unchanged parts cost nothing) and store it.
+def refresh_pull_requests(
+    store: Store, host: PullRequestHost, job_id: str, run_ids: Iterable[str] | None = None
+) -> Job:
+    """Read the pull requests of a job (of `run_ids` only, when given) from GitHub and store them.
+
+    Reads are conditional: what did not change since the last read costs no rate limit.
 
     A pull request GitHub cannot be asked about now keeps its last known state; the others are stored.
     """
@@ -113,10 +118,12 @@ def refresh_pull_requests(store: Store, host: PullRequestHost, job_id: str) -> J
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
     statuses: dict[str, tuple[int, PullRequestStatus]] = {}
+    wanted = None if run_ids is None else set(run_ids)
     for run in store.get_runs([job_id]).get(job_id, []):
         repository = repository_of(run)
-        if run.pull_request is None or repository is None:
+        if run.pull_request is None or repository is None or (wanted is not None and run.id not in wanted):
             continue
+        index_pull_request(store, repository, run)  # pull requests opened before deliveries were followed
         try:
             status = host.pull_request_status(repository, run.pull_request.number, run.pull_request.status)
         except CodyBatchError as err:

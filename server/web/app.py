@@ -24,6 +24,7 @@ from server.web.auth import TokenGuard
 from server.web.context import connection_context, request_context
 from server.web.downloads import PatchDownload
 from server.web.http import GraphQLHTTP
+from server.web.webhooks import GitHubWebhook
 from server.web.websocket import GraphQLWebSocket
 
 SPA_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -75,6 +76,8 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
         Route("/healthz", _health),
         Route("/config.json", _config),
         Route("/jobs/{job_id}/runs/{run_id}/patch", PatchDownload(container, guard).endpoint),
+        # Not behind the API token: GitHub cannot send it; the signature is the credential.
+        Route("/webhooks/github", GitHubWebhook(container).endpoint, methods=["POST"]),
     ]
     if spa is not None:
         routes.append(Mount("/", SinglePageApp(directory=spa, html=True), name="spa"))

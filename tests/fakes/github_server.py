@@ -13,6 +13,7 @@ renamed or transferred repository (`rename`) answers its old name with a 301.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -233,6 +235,57 @@ class FakeGitHub:
         pull = self.pull(number, repo)
         key = f"{pull.repo}@{self.branch_head(pull.repo, pull.head)}"
         self.statuses.setdefault(key, []).append({"context": context, "state": state})
+
+    def delivery(
+        self, event: str, payload: dict[str, Any], secret: str, delivery_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook delivery as GitHub sends one: the JSON body and its headers, signed with `secret`."""
+        body = json.dumps(payload).encode()
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/fake",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+            "X-GitHub-Hook-ID": "1",
+            "X-Hub-Signature-256": f"sha256={digest}",
+        }
+        return body, headers
+
+    def pull_request_payload(self, number: int, action: str, repo: str | None = None) -> dict[str, Any]:
+        """The body of a pull_request (or pull_request_review) delivery about a pull request now."""
+        pull = self.pull(number, repo)
+        repository = self.repo_json(self.repos[pull.repo], authenticated=False)
+        return {"action": action, "number": number, "pull_request": self.pull_json(pull), "repository": repository}
+
+    def check_run_payload(self, number: int, name: str, repo: str | None = None) -> dict[str, Any]:
+        """The body of a check_run delivery about a check run on a pull request's head."""
+        pull = self.pull(number, repo)
+        sha = self.branch_head(pull.repo, pull.head)
+        run = next(r for r in self.check_runs[f"{pull.repo}@{sha}"] if r["name"] == name)
+        check_run = {
+            **run,
+            "head_sha": sha,
+            "pull_requests": [{"number": number}],
+            "check_suite": {"head_branch": pull.head},
+        }
+        return {
+            "action": "completed",
+            "check_run": check_run,
+            "repository": self.repo_json(self.repos[pull.repo], False),
+        }
+
+    def status_payload(self, number: int, context: str, repo: str | None = None) -> dict[str, Any]:
+        """The body of a status delivery: like GitHub's, it names the head's branches, not the pull request."""
+        pull = self.pull(number, repo)
+        sha = self.branch_head(pull.repo, pull.head)
+        status = next(s for s in reversed(self.statuses[f"{pull.repo}@{sha}"]) if s["context"] == context)
+        return {
+            **status,
+            "sha": sha,
+            "branches": [{"name": pull.head, "commit": {"sha": sha}}],
+            "repository": self.repo_json(self.repos[pull.repo], False),
+        }
 
     def reject_pushes(self, full_name: str, message: str) -> None:
         """Refuse every push to a repository with `message` from its pre-receive hook (until `accept_pushes`)."""

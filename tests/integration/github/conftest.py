@@ -1,14 +1,23 @@
 """Fixtures of the GitHub integration tests: the fake GitHub, settings pointing at it, a fake Claude."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
+from core.settings import Settings
+from server.runtime.container import Container
+from server.web.app import create_app
+from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.dispatcher import RecordingDispatcher
 from tests.fakes.github_fixtures import clone_of, fake_github, github_settings
 from tests.fakes.github_server import FakeGitHub
+from worker.github.pull_status import github_pull_requests
 
 __all__ = ["clone_of", "fake_github", "fake_model", "github_settings"]
+WEBHOOK_SECRET = "webhook-secret"
 
 
 @pytest.fixture
@@ -22,3 +31,19 @@ def app(fake_github: FakeGitHub) -> FakeGitHub:
 def fake_model() -> Iterator[FakeAnthropic]:
     with FakeAnthropic() as fake:
         yield fake
+
+
+@pytest.fixture
+async def pr_client(github_settings: Settings, store: SqliteStore) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the fake GitHub: pull requests read through PyGithub, deliveries signed with WEBHOOK_SECRET."""
+    settings = github_settings.model_copy(update={"github_webhook_secret": SecretStr(WEBHOOK_SECRET)})
+    container = Container(
+        settings=settings,
+        store=store,
+        dispatcher=RecordingDispatcher(),
+        feed=store,
+        pull_requests=github_pull_requests(settings),
+    )
+    transport = httpx.ASGITransport(app=create_app(container, spa_dir=None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        yield client

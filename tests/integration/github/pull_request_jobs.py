@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.models import Branch, Job, OutputMode, PullRequest, RepositoryRun, RunStatus
 from core.ports import Change, Store
+from core.services.progress import RunProgress
 from tests.fakes.github_server import FakeGitHub, FakePull, _git
 
 
@@ -22,7 +23,7 @@ def open_pull(fake: FakeGitHub, full_name: str, branch: str, *, draft: bool = Fa
 def pull_request_job(store: Store, fake: FakeGitHub, names: list[str], *, draft: bool = False) -> Job:
     """A finished PULL_REQUEST job over `names` (each added to the fake), one open pull request per run."""
     job = Job(title="Change", prompt="Change", model="claude-test", output=OutputMode.PULL_REQUEST)
-    runs = []
+    runs, opened = [], []
     for index, name in enumerate(names):
         fake.add_repo(name)
         branch = f"cody-batch/{job.id}"
@@ -33,12 +34,15 @@ def pull_request_job(store: Store, fake: FakeGitHub, names: list[str], *, draft:
                 job_id=job.id,
                 index=index,
                 location=f"https://github.com/{name}",
-                status=RunStatus.SUCCEEDED,
-                pull_request=PullRequest(url=url, number=pull.number, branch=branch, draft=draft),
+                status=RunStatus.PUBLISHING,
                 branch=Branch(repository=name, name=branch),
             )
         )
+        opened.append(PullRequest(url=url, number=pull.number, branch=branch, draft=draft))
     store.commit(Change(job=job, job_version=None, runs=[(run, None) for run in runs]))
+    for run, pull_request in zip(runs, opened, strict=True):
+        # As the worker records it: this also makes the pull request known to webhook deliveries.
+        RunProgress(store, run.id).advance(RunStatus.SUCCEEDED, pull_request=pull_request)
     stored = store.get_job(job.id)
     assert stored is not None
     return stored

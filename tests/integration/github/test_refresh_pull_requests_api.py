@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from core.settings import Settings
 from server.runtime.bootstrap import Container
@@ -15,7 +13,6 @@ from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.github.pull_request_jobs import pull_request_job
-from worker.github.pull_status import github_pull_requests
 
 REFRESH = """
 mutation($id: ID!) { refreshPullRequests(jobId: $id) {
@@ -31,22 +28,8 @@ async def _post(client: httpx.AsyncClient, query: str, variables: dict[str, Any]
     return body
 
 
-@pytest.fixture
-async def client(github_settings: Settings, store: SqliteStore) -> AsyncIterator[httpx.AsyncClient]:
-    container = Container(
-        settings=github_settings,
-        store=store,
-        dispatcher=RecordingDispatcher(),
-        feed=store,
-        pull_requests=github_pull_requests(github_settings),
-    )
-    transport = httpx.ASGITransport(app=create_app(container, spa_dir=None))
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http_client:
-        yield http_client
-
-
 async def test_refresh_pull_requests_returns_the_tally_and_each_state(
-    client: httpx.AsyncClient, store: SqliteStore, fake_github: FakeGitHub
+    pr_client: httpx.AsyncClient, store: SqliteStore, fake_github: FakeGitHub
 ) -> None:
     # GIVEN a three-repository pull-request job: two merged, one closed on GitHub, and a failing check
     job = pull_request_job(store, fake_github, ["acme/one", "acme/two", "acme/three"])
@@ -55,7 +38,7 @@ async def test_refresh_pull_requests_returns_the_tally_and_each_state(
     fake_github.merge_pull(2)
     fake_github.close_pull(3)
     # WHEN refreshPullRequests is called
-    body = await _post(client, REFRESH, {"id": job.id})
+    body = await _post(pr_client, REFRESH, {"id": job.id})
     # THEN the tally and each pull request say so
     assert "errors" not in body, body
     data = body["data"]["refreshPullRequests"]
@@ -68,10 +51,10 @@ async def test_refresh_pull_requests_returns_the_tally_and_each_state(
 
 
 async def test_refresh_of_an_unknown_job_is_an_error_and_a_server_without_github_says_so(
-    client: httpx.AsyncClient, github_settings: Settings, store: SqliteStore
+    pr_client: httpx.AsyncClient, github_settings: Settings, store: SqliteStore
 ) -> None:
     # WHEN an unknown job is refreshed THEN the answer is a NOT_FOUND error
-    body = await _post(client, REFRESH, {"id": "nope"})
+    body = await _post(pr_client, REFRESH, {"id": "nope"})
     assert body["data"] is None and "no job with id nope" in body["errors"][0]["message"]
     # GIVEN a server that reads no pull requests WHEN asked THEN it says so
     container = Container(settings=github_settings, store=store, dispatcher=RecordingDispatcher(), feed=store)
