@@ -8,41 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.enums import JobKind, JobStatus, OutputMode, Strategy
 from core.errors import RunErrorKind
 from core.ids import new_id, utcnow
-
-
-class JobKind(StrEnum):
-    CHANGE = "CHANGE"
-    ANALYZE = "ANALYZE"
-
-
-class OutputMode(StrEnum):
-    PATCH = "PATCH"
-    PULL_REQUEST = "PULL_REQUEST"
-    DRAFT_PULL_REQUEST = "DRAFT_PULL_REQUEST"
-
-    @property
-    def wants_pull_request(self) -> bool:
-        return self is not OutputMode.PATCH
-
-
-class Strategy(StrEnum):
-    GENERIC = "GENERIC"
-    BUGFIX = "BUGFIX"
-    REFACTOR = "REFACTOR"
-    DEPENDENCY_UPGRADE = "DEPENDENCY_UPGRADE"
-    TESTS = "TESTS"
-    DOCS = "DOCS"
-
-
-class JobStatus(StrEnum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    PARTIAL = "PARTIAL"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
 
 
 class RunStatus(StrEnum):

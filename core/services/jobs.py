@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from core.errors import InputError, NotFoundError
+from core.limits import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
 from core.locations import Location, check_local_repository, is_allowed, normalize
 from core.models import (
     Budget,
@@ -28,8 +29,6 @@ from core.settings import Settings
 MAX_PROMPT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
 MAX_CHECK_COMMAND_BYTES = 10_000
-MAX_TURNS_LIMIT = 500
-MAX_COST_LIMIT_USD = 1000.0
 
 
 class JobRequest(BaseModel):

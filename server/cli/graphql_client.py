@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import websockets
-from websockets.asyncio.client import connect
 
 SUBPROTOCOL = "graphql-transport-ws"
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
@@ -112,6 +110,9 @@ class GraphQLClient:
         Raises ServerUnreachable when no connection opens, ConnectionLost when an open one
         drops, and GraphQLResponseError when the server refuses or reports errors.
         """
+        import websockets  # only subscriptions need it: commands that only query start without it
+        from websockets.asyncio.client import connect
+
         init_payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
         ws_url = self.ws_url or websocket_url(self.url)
         try:

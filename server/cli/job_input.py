@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.models import JobKind, OutputMode, Strategy
+from core.enums import JobKind, OutputMode, Strategy
 
 
 def resolve_repository(ref: str, cwd: Path | None = None) -> str:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.live import Live
 
-from core.errors import CodyBatchError
-from core.models import JobKind, JobStatus, OutputMode, Strategy
-from core.services.jobs import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
-from core.settings import Settings
+from core.enums import JobKind, JobStatus, OutputMode, Strategy
+from core.limits import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
 from server.cli import queries as q
-from server.cli.follow import follow_job
-from server.cli.graphql_client import GraphQLClient, GraphQLClientError
-from server.cli.job_input import build_job_input
-from server.cli.render import ProgressLines, jobs_table, print_job_detail, runs_table
-from server.cli.serve import DEMO_NOTICE
-from server.cli.smoke import Smoke, SmokeFailure, Step
+
+# Each command imports what it uses when it runs: `--help` needs none of it, and pydantic, rich,
+# httpx and websockets would make up most of a command's start-up time.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from core.settings import Settings
+    from server.cli.graphql_client import GraphQLClient
 
 app = typer.Typer(
     name="cody-batch",
@@ -51,6 +47,8 @@ PIPED_WIDTH = 200  # piped output has no terminal width to honour; never cut ids
 
 
 def _out() -> Console:
+    from rich.console import Console
+
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPED_WIDTH
@@ -58,6 +56,8 @@ def _out() -> Console:
 
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -72,16 +72,25 @@ def expected_errors() -> Iterator[None]:
     """Expected failures become one clear line and an exit code, never a traceback."""
     try:
         yield
-    except ValidationError as err:
-        first = err.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        raise fail(f"invalid setting {name}: {first['msg']}", EXIT_INPUT) from None
-    except (GraphQLClientError, CodyBatchError) as err:
-        raise fail(str(err)) from None
+    except Exception as err:
+        from pydantic import ValidationError
+
+        from core.errors import CodyBatchError
+        from server.cli.graphql_client import GraphQLClientError
+
+        if isinstance(err, ValidationError):
+            first = err.errors()[0]
+            name = ".".join(str(part) for part in first["loc"])
+            raise fail(f"invalid setting {name}: {first['msg']}", EXIT_INPUT) from None
+        if isinstance(err, GraphQLClientError | CodyBatchError):
+            raise fail(str(err)) from None
+        raise
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment with the given fields replaced."""
+    from core.settings import Settings
+
     settings = Settings()
     changes = {k: v for k, v in overrides.items() if v is not None}
     return settings.model_copy(update=changes) if changes else settings
@@ -89,6 +98,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 def make_client(url: str | None) -> GraphQLClient:
     """A client for `--url` or CODY_BATCH_URL, with CODY_BATCH_API_TOKEN as bearer when set."""
+    from server.cli.graphql_client import GraphQLClient
+
     settings = load_settings()
     token = settings.api_token.get_secret_value() if settings.api_token else None
     return GraphQLClient(url or settings.url, token=token)
@@ -165,6 +176,9 @@ def submit(
     url: str = UrlOption,
 ) -> None:
     """Create a job; with --wait, follow it until it finishes."""
+    from server.cli.job_input import build_job_input
+    from server.cli.render import runs_table
+
     with expected_errors():
         client = make_client(url)
         job_input = build_job_input(
@@ -199,6 +213,8 @@ def submit(
 
 def _say_if_demo(client: GraphQLClient) -> None:
     """A demo server's model is a recording: say so where the user looks."""
+    from server.cli.serve import DEMO_NOTICE
+
     with expected_errors():
         demo = client.execute(q.SERVER_DEMO)["settings"]["demo"]
     if demo:
@@ -207,6 +223,13 @@ def _say_if_demo(client: GraphQLClient) -> None:
 
 def _wait(client: GraphQLClient, job: dict[str, Any], quiet: bool) -> dict[str, Any]:
     """Follow the job to its end, showing progress unless `quiet`."""
+    import asyncio
+
+    from rich.live import Live
+
+    from server.cli.follow import follow_job
+    from server.cli.render import ProgressLines, runs_table
+
     out = _out()
     notes = _err()
 
@@ -240,6 +263,8 @@ def list_jobs(
     url: str = UrlOption,
 ) -> None:
     """Recent jobs, newest first."""
+    from server.cli.render import jobs_table
+
     with expected_errors():
         variables = {"first": first, "status": status.value if status else None}
         page = make_client(url).execute(q.JOBS, variables)["jobs"]
@@ -260,6 +285,8 @@ def show(
     url: str = UrlOption,
 ) -> None:
     """A job in detail: its runs with status, error, summary, patch and pull request."""
+    from server.cli.render import print_job_detail
+
     with expected_errors():
         client = make_client(url)
         job = client.execute(q.JOB, {"id": job_id})["job"]
@@ -327,6 +354,10 @@ def smoke(
     job_timeout: float = typer.Option(1800.0, "--job-timeout", min=1.0, max=86400.0, help="Seconds the job may take."),
 ) -> None:
     """Check a running server: a query, a subscription round trip and, with --job, a whole job."""
+    import asyncio
+
+    from server.cli.smoke import Smoke, SmokeFailure, Step
+
     client = make_client(url)
     client.ws_url = ws
     client.timeout = timeout
