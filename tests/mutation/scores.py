@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.mutation.scores
 
 Killed and timed-out mutants count as caught; survivors and mutants no test reaches count against
-the score. Exits 1 when the score of all modules together is under the goal.
+the score, which is over the checked mutants. Exits 1 when mutants are left unchecked or the score
+of all modules together is under the goal.
 """
 
 from __future__ import annotations
@@ -38,22 +39,26 @@ def main() -> int:
         by_module[module_of(name)][status] += 1
         if status in MISSED:
             missed.append(f"{name}: {status}")
-    unchecked = sum(c[s] for c in by_module.values() for s in c if s not in CAUGHT | MISSED)
-    print("| module | mutants | caught | missed | score |\n|---|---:|---:|---:|---:|")
+    print("| module | mutants | checked | caught | missed | score |\n|---|---:|---:|---:|---:|---:|")
     total = Counter[str]()
     for module, counts in sorted(by_module.items()):
         total.update(counts)
-        caught, lost = sum(counts[s] for s in CAUGHT), sum(counts[s] for s in MISSED)
-        print(f"| {module} | {caught + lost} | {caught} | {lost} | {caught / max(1, caught + lost):.0%} |")
-    caught, lost = sum(total[s] for s in CAUGHT), sum(total[s] for s in MISSED)
-    score = caught / max(1, caught + lost)
-    print(f"| **all** | {caught + lost} | {caught} | {lost} | **{score:.1%}** |")
+        print(_row(module, counts))
+    print(_row("**all**", total))
     print("\nMissed mutants (`mutmut show NAME` prints the change):")
     print("\n".join(f"- {line}" for line in missed) or "- none")
+    caught, lost = sum(total[s] for s in CAUGHT), sum(total[s] for s in MISSED)
+    unchecked = sum(total.values()) - caught - lost
     if unchecked:
         print(f"\n{unchecked} mutants were not checked (an interrupted run?)")
         return 1
-    return 0 if score >= GOAL else 1
+    return 0 if caught >= GOAL * (caught + lost) else 1
+
+
+def _row(module: str, counts: Counter[str]) -> str:
+    caught, lost = sum(counts[s] for s in CAUGHT), sum(counts[s] for s in MISSED)
+    score = f"{caught / (caught + lost):.0%}" if caught + lost else "-"
+    return f"| {module} | {sum(counts.values())} | {caught + lost} | {caught} | {lost} | {score} |"
 
 
 if __name__ == "__main__":
