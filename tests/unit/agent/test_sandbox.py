@@ -51,7 +51,12 @@ def test_an_absolute_path_inside_and_the_root_itself_are_allowed(workspace: Work
         (".git/config", "Access denied: .git/config is inside .git, which the tools may not read or write."),
         (".git", "Access denied: .git is inside .git, which the tools may not read or write."),
         ("src/.git/../app.py", "Access denied: src/.git/../app.py is inside .git"),
-        ("src/.GIT/x", "Refused: 'src/.GIT/x' has a component '.GIT' that git treats as .git"),
+        (
+            "src/.GIT/x",
+            "Refused: 'src/.GIT/x' has a component '.GIT' that git treats as .git (on Windows or macOS it "
+            "names the repository's git directory), so git would not store it. Choose another name.",
+        ),
+        ("src/.GIT/../app.py", "Refused: 'src/.GIT/../app.py' has a component '.GIT'"),
     ],
 )
 def test_paths_outside_empty_or_into_git_are_tool_errors(workspace: Workspace, raw: Any, message: str) -> None:
@@ -68,3 +73,10 @@ def test_names_are_taken_exactly_as_given(workspace: Workspace) -> None:
 def test_a_sibling_directory_sharing_the_root_name_is_outside(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="outside the repository"):
         workspace.resolve(str(tmp_path / "repo-evil"))
+
+
+def test_a_symlink_into_git_is_inside_git(workspace: Workspace) -> None:
+    (workspace.root / "gitlink").symlink_to(".git")
+    with pytest.raises(ToolError) as refused:
+        workspace.resolve("gitlink/config")
+    assert str(refused.value) == "Access denied: gitlink/config is inside .git, which the tools may not read or write."

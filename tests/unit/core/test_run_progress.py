@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotFoundError, RunCancelled, TransitionError
-from core.models import EventKind, Message, RepositoryRun, RunStatus, Thread, Usage
+from core.models import (
+    EventKind,
+    Message,
+    Patch,
+    PullRequest,
+    RepositoryRun,
+    RunStatus,
+    Thread,
+    Usage,
+    Validation,
+    ValidationCheck,
+    Verdict,
+)
 from core.services.jobs import JobRequest, cancel_job, create_job
 from core.services.progress import RunProgress, load_thread
 from core.settings import Settings
@@ -115,3 +127,16 @@ def test_a_saved_thread_is_stored_with_its_usage_and_a_turn_event(store: SqliteS
     assert saved.usage.cost_usd == 0.75
     turns = [e for e in store.list_events(run.job_id) if e.kind is EventKind.TURN]
     assert [(e.run_id, e.new_value) for e in turns] == [(run.id, "2")]
+
+
+def test_advance_records_each_result_it_is_given(store: SqliteStore, run: RepositoryRun) -> None:
+    progress = RunProgress(store, run.id)
+    validation = Validation(verdict=Verdict.VERIFIED, checks=[ValidationCheck(name="syntax a.py", status="PASSED")])
+    patch = Patch(artifact_key="patches/x/1.diff", additions=2)
+    pull = PullRequest(url="https://github.com/acme/app/pull/1", number=1, branch="cody/x")
+    advanced = progress.advance(
+        RunStatus.VALIDATING, summary="done", validation=validation, patch=patch, pull_request=pull
+    )
+    stored = store.get_run(run.id)
+    assert stored is not None and stored == advanced
+    assert (stored.summary, stored.validation, stored.patch, stored.pull_request) == ("done", validation, patch, pull)
