@@ -121,10 +121,10 @@ def test_a_name_git_treats_as_git_fails_staging_with_its_own_kind(make_repo: Cal
     )
 
 
-def test_a_patch_over_the_cap_says_how_large_it_is_and_that_nothing_was_stored() -> None:
-    too_large = PatchTooLarge(12_345_678, 10_000_000)
-    assert (too_large.kind, too_large.step) == ("PATCH_TOO_LARGE", "patch")
+def test_a_patch_over_the_cap_names_the_cap_and_says_nothing_was_stored() -> None:
+    too_large = PatchTooLarge(10_000_000)
+    assert (too_large.kind, too_large.step) == ("PATCH_TOO_LARGE", None)
     assert too_large.message == (
-        "the change's diff is 12,345,678 bytes, over the patch size cap of 10,000,000 bytes "
+        "the change's diff is larger than the patch size cap of 10,000,000 bytes "
         "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored"
     )
