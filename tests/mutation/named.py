@@ -97,8 +97,8 @@ MUTATIONS = [
     ),
     Mutation(
         "worker/agent/command.py",
-        '("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount-proc"),',
-        '("unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"),',
+        '("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"),',
+        '("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc"),',
         "tests/unit/agent/test_command_tool.py::test_commands_have_no_network_where_the_kernel_allows_it",
         "agent commands get the network while the run claims isolation",
     ),
