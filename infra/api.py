@@ -97,7 +97,10 @@ class Api(Construct):
         for fn in self.functions.values():
             data.table.grant_read_write_data(fn)
             data.bucket.grant_read(fn, ARTIFACT_OBJECTS)
+        # Both run the whole schema: a createJob or cancelJob may come over either (graphql-transport-ws carries
+        # mutations too), so both may submit and cancel worker jobs; the stream function only reads and pushes.
         worker.grant_submit(http)
+        worker.grant_submit(websocket)
         self.websocket_api.grant_manage_connections(websocket)
         self.websocket_api.grant_manage_connections(stream)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from aws_cdk.assertions import Match
 
 from infra.functions import HANDLERS
@@ -137,13 +139,16 @@ def test_functions_reach_only_the_table_the_artifacts_and_the_websocket_api(asse
         (objects,) = cfn.statements_with(statements, "s3:GetObject*")
         assert {"Fn::Join": ["", [cfn.arn(ids["artifacts"]), "/artifacts/*"]]} in cfn.resources(objects)
         assert not cfn.statements_with(statements, "s3:PutObject"), f"{name} only reads artifacts"
-        if name != "http":
+        if name == "stream":
             assert not [a for s in statements for a in cfn.actions(s) if a.startswith("batch:")], name
 
 
-def test_only_the_http_function_submits_and_cancels_worker_jobs(assembly: Assembly) -> None:
+@pytest.mark.parametrize("name", ["http", "websocket"])
+def test_the_functions_that_run_mutations_submit_and_cancel_worker_jobs_of_this_queue_only(
+    assembly: Assembly, name: str
+) -> None:
     ids = _ids(assembly)
-    _, fn = cfn.function(assembly.dev, HANDLERS["http"])
+    _, fn = cfn.function(assembly.dev, HANDLERS[name])
     statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
     (submit,) = cfn.statements_with(statements, "batch:SubmitJob")
     assert sorted(map(json.dumps, cfn.resources(submit))) == sorted(
