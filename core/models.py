@@ -244,6 +244,21 @@ class Thread(Model):
         return total
 
 
+class ResumeReason(StrEnum):
+    """Why a run went on from its thread and checkpoint instead of starting over."""
+
+    CONTINUED = "CONTINUED"  # the user raised the budget of a run a limit stopped
+    RESUMED = "RESUMED"  # its worker or server died mid-run
+
+
+class Resumption(Model):
+    """One time the current attempt went on from its stored state: why, from which turn, when."""
+
+    reason: ResumeReason
+    from_turn: int
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
 class RunAttempt(Model):
     """An earlier attempt of a run, kept when the run is retried."""
 
@@ -276,6 +291,8 @@ class RepositoryRun(Model):
     validation: Validation | None = None
     usage: Usage = Field(default_factory=Usage)
     checkpoint: Checkpoint | None = None  # the current attempt's workspace after its last turn that changed files
+    budget: Budget | None = None  # limits raised for this attempt by continueRun (unset fields: the job's)
+    resumptions: list[Resumption] = Field(default_factory=list)  # of the current attempt
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     attempts: list[RunAttempt] = Field(default_factory=list)

@@ -7,8 +7,9 @@ import functools
 from collections.abc import Sequence
 
 from core.errors import CodyBatchError, InputError, NotFoundError
-from core.models import Event, Job, JobStatus, decode_cursor
+from core.models import Budget, Event, Job, JobStatus, decode_cursor
 from core.ports import Page
+from core.services import continuation
 from core.services import jobs as job_service
 from core.services.jobs import JobRequest
 from core.services.pull_requests import refresh_pull_requests
@@ -83,6 +84,11 @@ async def retry_runs(ctx: Context, job_id: str, run_ids: Sequence[str] | None, r
     return await asyncio.to_thread(
         functools.partial(job_service.retry_runs, reopen_pull_requests=reopen), ctx.store, ctx.dispatcher, job_id, ids
     )
+
+
+async def continue_run(ctx: Context, run_id: str, budget: Budget) -> Job:
+    """Continue a run a limit stopped, with raised limits, from its stored thread and checkpoint."""
+    return await asyncio.to_thread(continuation.continue_run, ctx.store, ctx.dispatcher, run_id, budget)
 
 
 async def refresh_job_pull_requests(ctx: Context, job_id: str) -> Job:

@@ -13,6 +13,7 @@ from core.models import (
     JobStatus,
     OutputMode,
     PullRequestState,
+    ResumeReason,
     ReviewDecision,
     RunStatus,
     Strategy,
@@ -30,6 +31,7 @@ for _enum in (
     PullRequestState,
     ChecksState,
     ReviewDecision,
+    ResumeReason,
 ):
     strawberry.enum(_enum)
 
@@ -41,6 +43,7 @@ __all__ = [
     "JobStatus",
     "OutputMode",
     "PullRequestState",
+    "ResumeReason",
     "ReviewDecision",
     "RunErrorKind",
     "RunStatus",

@@ -18,6 +18,10 @@ class BudgetInput:
     max_tokens: int | None = None
     max_cost_usd: float | None = None
 
+    def to_model(self) -> models.Budget:
+        """The domain budget (unset limits stay None)."""
+        return models.Budget(max_turns=self.max_turns, max_tokens=self.max_tokens, max_cost_usd=self.max_cost_usd)
+
 
 @strawberry.input
 class CreateJobInput:
@@ -32,7 +36,6 @@ class CreateJobInput:
     budget: BudgetInput | None = None
 
     def to_request(self) -> JobRequest:
-        budget = self.budget or BudgetInput()
         return JobRequest(
             prompt=self.prompt,
             repositories=list(self.repositories),
@@ -42,9 +45,7 @@ class CreateJobInput:
             strategy=self.strategy,
             model=self.model,
             check_command=self.check_command,
-            budget=models.Budget(
-                max_turns=budget.max_turns, max_tokens=budget.max_tokens, max_cost_usd=budget.max_cost_usd
-            ),
+            budget=(self.budget or BudgetInput()).to_model(),
         )
 
 
@@ -59,3 +60,4 @@ class InputError:
 
 
 CreateJobPayload = Annotated[Job | InputError, strawberry.union("CreateJobPayload")]
+ContinueRunPayload = Annotated[Job | InputError, strawberry.union("ContinueRunPayload")]

@@ -14,7 +14,7 @@ from resolvers import subscriptions
 from resolvers.loaders import Loaders
 from schema.context import Info
 from schema.enums import JobStatus
-from schema.inputs import CreateJobInput, CreateJobPayload, InputError
+from schema.inputs import BudgetInput, ContinueRunPayload, CreateJobInput, CreateJobPayload, InputError
 from schema.jobs import Job, JobConnection, JobEvent
 from schema.repositories import RepositoryCheck
 from schema.runs import RepositoryRun
@@ -89,6 +89,18 @@ class Mutation:
     ) -> Job:
         ids = None if run_ids is None else [str(i) for i in run_ids]
         job = await job_resolvers.retry_runs(info.context, str(job_id), ids, reopen_closed_pull_requests)
+        return Job.from_model(job, info.context.loaders())
+
+    @strawberry.mutation(
+        description="Continue a run that its budget, turn limit or time limit stopped, with `budget`'s limits "
+        "raised: the same attempt goes on from its stored thread and workspace checkpoint (answered turns are "
+        "not asked again; usage adds up). Any other run is an InputError."
+    )
+    async def continue_run(self, info: Info, run_id: strawberry.ID, budget: BudgetInput) -> ContinueRunPayload:
+        try:
+            job = await job_resolvers.continue_run(info.context, str(run_id), budget.to_model())
+        except errors.InputError as err:
+            return InputError.from_error(err)
         return Job.from_model(job, info.context.loaders())
 
     @strawberry.mutation(

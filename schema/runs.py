@@ -9,7 +9,16 @@ import strawberry
 from core import models
 from resolvers import runs as run_resolvers
 from schema.context import Info
-from schema.enums import ChecksState, CheckStatus, FileChange, PullRequestState, ReviewDecision, RunErrorKind, RunStatus
+from schema.enums import (
+    ChecksState,
+    CheckStatus,
+    FileChange,
+    PullRequestState,
+    ResumeReason,
+    ReviewDecision,
+    RunErrorKind,
+    RunStatus,
+)
 from schema.threads import Thread
 from schema.usage import Usage
 
@@ -171,6 +180,17 @@ class RunAttempt:
         )
 
 
+@strawberry.type(description="One time the current attempt went on from its stored thread and workspace checkpoint.")
+class Resumption:
+    reason: ResumeReason
+    from_turn: int = strawberry.field(description="The turns already answered: the next request starts after them.")
+    at: dt.datetime
+
+    @classmethod
+    def from_model(cls, resumption: models.Resumption) -> Resumption:
+        return cls(reason=resumption.reason, from_turn=resumption.from_turn, at=resumption.at)
+
+
 @strawberry.type(description="One repository of a job: its current attempt and the earlier ones.")
 class RepositoryRun:
     id: strawberry.ID
@@ -188,6 +208,10 @@ class RepositoryRun:
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     attempts: list[RunAttempt]
+    resumptions: list[Resumption] = strawberry.field(
+        description="Each time this attempt went on from its stored state (continued by the user, or resumed "
+        "after its worker or server died), oldest first."
+    )
     _model: strawberry.Private[models.RepositoryRun]
 
     @classmethod
@@ -208,6 +232,7 @@ class RepositoryRun:
             started_at=run.started_at,
             finished_at=run.finished_at,
             attempts=[RunAttempt.from_model(a, run) for a in run.attempts],
+            resumptions=[Resumption.from_model(r) for r in run.resumptions],
             _model=run,
         )
 

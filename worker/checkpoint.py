@@ -19,6 +19,11 @@ def last_turn_changed_files(thread: Thread) -> bool:
     return bool(replies) and changes_files(replies[-1].content)
 
 
+def thread_changed_files(thread: Thread) -> bool:
+    """Whether any reply of the thread called a tool that may have changed files."""
+    return any(changes_files(m.content) for m in thread.messages if m.role == "assistant")
+
+
 def take_checkpoint(workspace: Workspace, thread: Thread, max_bytes: int | None) -> WorkspaceState:
     """The workspace as it is now, against its base commit (lazy: only checked-out files are looked at).
 

@@ -15,8 +15,17 @@ from pathlib import Path
 
 from core.errors import RunCancelled
 from worker.agent.command import kill_running_commands
+from worker.republish import apply_diff, clone_at
 from worker.validation import CheckRun, CommandRunner, run_check
 from worker.workspace import Workspace, clone, scratch_dir
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    """Where a resumed run's workspace starts: the base commit (None: the default branch) and a diff."""
+
+    base_commit: str | None
+    diff: bytes
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class PendingWorkspace:
         url: str,
         token: str | None,
         check: Callable[[Workspace], CheckRun | None],
+        restore: Checkpointed | None = None,
     ) -> None:
         self.path = stack.enter_context(scratch_dir(workspace_dir)) / "repo"
         self.path.mkdir()
@@ -45,12 +55,20 @@ class PendingWorkspace:
         # Unwinding (a cancelled run) ends the check command first, so the shutdown above does not
         # wait for it: callbacks run last-registered first.
         stack.callback(kill_running_commands)
-        self._future: Future[Cloned] = executor.submit(self._prepare, url, token, check)
+        self._future: Future[Cloned] = executor.submit(self._prepare, url, token, check, restore)
 
-    def _prepare(self, url: str, token: str | None, check: Callable[[Workspace], CheckRun | None]) -> Cloned:
-        # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
-        workspace = clone(url, self.path, token=token, lazy=True)
-        return Cloned(workspace, check(workspace))
+    def _prepare(
+        self, url: str, token: str | None, check: Callable[[Workspace], CheckRun | None], restore: Checkpointed | None
+    ) -> Cloned:
+        if restore is None:
+            # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
+            workspace = clone(url, self.path, token=token, lazy=True)
+            return Cloned(workspace, check(workspace))
+        # Resuming: the files as the last saved turn left them, the check run on the unchanged code first.
+        workspace = clone_at(url, self.path, token, restore.base_commit)
+        before = check(workspace)
+        apply_diff(workspace, restore.diff)
+        return Cloned(workspace, before)
 
     def workspace(self) -> Workspace:
         """The workspace, once cloned (waiting for the clone; raising its error if it failed)."""

@@ -12,7 +12,7 @@ import anthropic
 from core.errors import ConfigurationError, RunCancelled, RunErrorKind, RunFailure
 from core.models import Job, JobKind, RunStatus
 from core.ports import Store
-from core.services.progress import RunProgress
+from core.services.progress import RunProgress, load_thread
 from core.services.runs import find_run
 from core.settings import Settings
 from worker.git_auth import redact
@@ -27,6 +27,7 @@ from worker.steps import (
     make_patch,
     publish,
     restore_earlier,
+    resume_clone,
     run_agent,
     run_secrets,
     start_clone,
@@ -103,10 +104,12 @@ def run_attempt(attempt: Attempt, ports: WorkerPorts) -> RunStatus:
             restored = restore_earlier(attempt, earlier)
             publish(attempt, publisher, restored.workspace, restored.summary, restored.validation, restored.patch)
             return RunStatus.SUCCEEDED
-    pending = start_clone(attempt)
+    # A thread stored for this attempt means it went on before (continued, or its worker died): resume it.
+    stored = load_thread(attempt.store, run)
+    pending = start_clone(attempt) if stored is None else resume_clone(attempt, stored)
     # Claude's first call overlaps the clone; whatever fails from here, a failed clone is the cause.
     with pending.as_cause():
-        worked = run_agent(attempt, pending, ports.client_factory)
+        worked = run_agent(attempt, pending, ports.client_factory, stored)
         workspace = pending.workspace()  # a clone that failed while Claude answered without tools fails the run
         if job.kind is JobKind.ANALYZE:
             return RunStatus.SUCCEEDED

@@ -32,10 +32,10 @@ from core.services.updates import job_usage
 from core.settings import Settings
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
-from worker.checkpoint import last_turn_changed_files, take_checkpoint
+from worker.checkpoint import last_turn_changed_files, take_checkpoint, thread_changed_files
 from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
-from worker.pending_workspace import PendingWorkspace, before_check
+from worker.pending_workspace import Checkpointed, PendingWorkspace, before_check
 from worker.republish import RestoreError, restore_patch
 from worker.validation import CommandRunner, validate
 from worker.workspace import Workspace, scratch_dir
@@ -171,17 +171,48 @@ def start_clone(attempt: Attempt) -> PendingWorkspace:
     return PendingWorkspace(attempt.stack, attempt.settings.workspace_dir, location.clone_url, attempt.git_token, check)
 
 
-def run_agent(attempt: Attempt, pending: PendingWorkspace, client_factory: Callable[[], anthropic.Anthropic]) -> Worked:
-    """Claude works on the task (or, for ANALYZE jobs, reads and reports)."""
+def resume_clone(attempt: Attempt, thread: Thread) -> PendingWorkspace:
+    """A resumed run's workspace in the background: a clone at the checkpoint's base commit, its diff applied."""
+    attempt.begin(CLONE)
+    check = before_check(attempt.check_command, attempt.runner)
+    location, checkpoint = attempt.location, attempt.run.checkpoint
+    if checkpoint is not None:
+        diff = attempt.store.get_artifact(checkpoint.artifact_key)
+        if diff is None:
+            raise RestoreError(f"the workspace checkpoint of turn {checkpoint.turn} is no longer stored")
+        restore = Checkpointed(checkpoint.base_commit, diff)
+    elif thread_changed_files(thread):
+        raise RestoreError("the run changed files but has no workspace checkpoint to resume from")
+    else:
+        restore = Checkpointed(None, b"")
+    settings = attempt.settings
+    return PendingWorkspace(
+        attempt.stack, settings.workspace_dir, location.clone_url, attempt.git_token, check, restore
+    )
+
+
+def run_agent(
+    attempt: Attempt,
+    pending: PendingWorkspace,
+    client_factory: Callable[[], anthropic.Anthropic],
+    stored: Thread | None = None,
+) -> Worked:
+    """Claude works on the task (or, for ANALYZE jobs, reads and reports); with a `stored` thread, goes on from it."""
     attempt.begin(AGENT)
-    agent = _agent(attempt, pending, client_factory)
-    result = agent.run(attempt.job.prompt)
+    agent = _agent(attempt, pending, client_factory, stored)
+    result = agent.resume() if stored is not None else agent.run(attempt.job.prompt)
     attempt.progress.advance(summary=result.summary)
     return Worked(agent, result.summary)
 
 
-def _agent(attempt: Attempt, pending: PendingWorkspace, client_factory: Callable[[], anthropic.Anthropic]) -> Agent:
+def _agent(
+    attempt: Attempt,
+    pending: PendingWorkspace,
+    client_factory: Callable[[], anthropic.Anthropic],
+    stored: Thread | None,
+) -> Agent:
     settings, job, run = attempt.settings, attempt.job, attempt.run
+    budget = run.budget or job.budget
     runs = attempt.store.get_runs([job.id]).get(job.id, [])
     others = [r for r in runs if r.id != run.id]
     spent_before = job_usage(others).cost_usd + sum(a.usage.cost_usd for a in run.attempts)
@@ -190,10 +221,10 @@ def _agent(attempt: Attempt, pending: PendingWorkspace, client_factory: Callable
         system_prompt=build_system_prompt(
             job.strategy, job.kind, attempt.location.name or Path(run.location).name, settings.allow_commands
         ),
-        max_turns=job.budget.max_turns or settings.max_turns,
+        max_turns=budget.max_turns or settings.max_turns,
         max_tokens_per_call=settings.max_tokens_per_call,
-        max_run_tokens=job.budget.max_tokens or settings.max_run_tokens,
-        max_cost_usd=job.budget.max_cost_usd or settings.max_cost_usd,
+        max_run_tokens=budget.max_tokens or settings.max_run_tokens,
+        max_cost_usd=budget.max_cost_usd or settings.max_cost_usd,
         max_wall_seconds=settings.max_wall_seconds,
         prices=settings.prices,
         allow_commands=settings.allow_commands,
@@ -203,7 +234,7 @@ def _agent(attempt: Attempt, pending: PendingWorkspace, client_factory: Callable
         max_job_cost_usd=settings.max_job_cost_usd,
         secrets=run_secrets(settings),
     )
-    thread = Thread(run_id=run.id, attempt=run.attempt, model=job.model)
+    thread = stored or Thread(run_id=run.id, attempt=run.attempt, model=job.model)
     return Agent(
         client_factory(),
         config,

@@ -122,7 +122,8 @@ def check_repositories(refs: Sequence[str], settings: Settings, base: Path | Non
     return locations
 
 
-def _check_budget(budget: Budget) -> Budget:
+def check_budget(budget: Budget) -> Budget:
+    """`budget` when every limit it sets is in range; InputError naming the field otherwise."""
     if budget.max_turns is not None and not 1 <= budget.max_turns <= MAX_TURNS_LIMIT:
         raise InputError(f"maxTurns must be between 1 and {MAX_TURNS_LIMIT}", "budget.maxTurns")
     if budget.max_tokens is not None and not 1000 <= budget.max_tokens <= 100_000_000:
@@ -163,7 +164,7 @@ def build_job(request: JobRequest, settings: Settings) -> tuple[Job, list[Reposi
         output=request.output,
         strategy=request.strategy,
         model=model,
-        budget=_check_budget(request.budget),
+        budget=check_budget(request.budget),
         check_command=check_command,
     )
     runs = [RepositoryRun(job_id=job.id, index=i, location=loc.value) for i, loc in enumerate(locations)]

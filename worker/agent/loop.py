@@ -118,6 +118,28 @@ class Agent:
         """Append `task` as a user message and loop until Claude ends its turn."""
         self._started = self._started or time.monotonic()
         self._append("user", [{"type": "text", "text": task}])
+        return self._loop()
+
+    def resume(self) -> AgentResult:
+        """Go on from the stored thread: the next request starts where it ends, no answered turn asked again.
+
+        A thread that ends with Claude's reply (a limit stopped the run before its tools ran) has
+        that reply's tools run first; one that ends with Claude done is already finished."""
+        self._started = self._started or time.monotonic()
+        last = self.thread.messages[-1] if self.thread.messages else None
+        if last is not None and last.role == "assistant":
+            stop = last.stop_reason or "end_turn"
+            if stop in ("end_turn", "stop_sequence"):
+                return self._result()
+            turn = self._act(stop, last.content)
+            if turn.results:
+                self._append("user", turn.results)
+            self.on_turn(self.thread)
+            if turn.done:
+                return self._result()
+        return self._loop()
+
+    def _loop(self) -> AgentResult:
         self._continuations = 0
         self._nudged = False
         while True:
