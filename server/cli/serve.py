@@ -65,7 +65,7 @@ def run_server(settings: Settings, console: Console) -> None:
             start_demo(settings)  # settings are shared with the container: its workers see the endpoint
         for line in banner(settings, str(sample)):
             console.print(line, markup=False, highlight=False)
-        container.start()  # the worker forkserver warms up while the server starts
+        container.start()  # returns once the worker forkserver is warm: the first job starts at once
         # A WebSocket message may be no larger than an HTTP request body (uvicorn's default is 16 MiB).
         uvicorn.run(
             create_app(container),

@@ -181,10 +181,18 @@ class SubprocessDispatcher:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the scheduler now, so the forkserver warms up before the first job arrives."""
+        """Start the scheduler and return once the forkserver has loaded the worker (or failed to).
+
+        `serve` calls this before it listens, so it answers only when a job's runs can start at
+        once: otherwise the first job waits for the warm-up (seconds: `import anthropic` alone).
+        """
         with self._lock:
-            if not self._closed:
-                self._ensure_thread()
+            if self._closed:
+                return
+            self._ensure_thread()
+            thread = self._thread
+        while thread is not None and thread.is_alive() and not self.ready.wait(timeout=0.5):
+            pass
 
     def warm_up(self) -> None:
         """Start the forkserver and wait until it has imported the worker, so the first run starts fast."""

@@ -1,0 +1,209 @@
+"""Front-door benchmark: jobs through `cody-batch serve` as a user drives it.
+
+Run: `python bench/front_door_bench.py`. Results go to docs/PERFORMANCE.md (section front-door-bench).
+
+Each round starts `cody-batch serve` from its console script on a fresh data dir, its workers
+talking to the fake Anthropic API (tests/fakes) over HTTP, and times from the `createJob` HTTP
+call to the job's terminal frame on a graphql-ws subscription (the CLI's client):
+
+- first job: the model-bound job below, sent as soon as the server answers /healthz;
+- overhead: 5 repositories of 2,000 files with an instant model, against plain `git clone` of the 5 in turn;
+- model-bound: 5 one-file repositories, the model taking 1 s per turn for 3 turns, against 3 s;
+- time to first model request: from `createJob` returning to the last of the 5 runs' first requests, at the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+from bench.worker_bench import (  # noqa: E402
+    FILES_PER_REPOSITORY,
+    MODEL_SECONDS_PER_TURN,
+    REPOSITORIES,
+    TURNS,
+    clone_one_after_another,
+    make_repository,
+    scripted_turn,
+)
+from server.cli import queries as q  # noqa: E402
+from server.cli.follow import follow_job  # noqa: E402
+from server.cli.graphql_client import GraphQLClient  # noqa: E402
+from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
+from tests.integration.cli.live_server import free_port  # noqa: E402
+
+ROUNDS = int(os.environ.get("FRONT_DOOR_ROUNDS", "3"))
+SCRIPT = Path(sys.executable).with_name("cody-batch")
+MODEL_BOUND_GOAL = 1.10
+FIRST_JOB_GOAL = 1.3
+FIRST_REQUEST_GOAL = 0.15
+OVERHEAD_GOAL = 1.0
+PATIENCE = 300  # seconds to wait for the server to answer; a guard, not a measurement
+
+
+@dataclass
+class Timed:
+    """One job through the front door."""
+
+    seconds: float  # createJob call to the terminal frame
+    first_request: float  # createJob returned to the last run's first model request
+
+
+def one_file_repository(path: Path) -> Path:
+    """A git repository holding app.py alone."""
+    path.mkdir(parents=True)
+    return make_repository(path, 0)
+
+
+def start_serve(work: Path, fake: FakeAnthropic, port: int) -> subprocess.Popen[bytes]:
+    """`cody-batch serve` on a fresh data dir, once it answers /healthz."""
+    data_dir = Path(tempfile.mkdtemp(dir=work, prefix="data-"))
+    env = {
+        **os.environ,
+        "CODY_BATCH_DATA_DIR": str(data_dir),
+        "CODY_BATCH_ALLOWED_REPOS": f"{work / 'repos'}/*",
+        "ANTHROPIC_API_KEY": fake.api_key,
+        "ANTHROPIC_BASE_URL": fake.url,
+    }
+    proc = subprocess.Popen(
+        [str(SCRIPT), "serve", "--port", str(port)],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("cody-batch serve did not start")
+
+
+def run_job(client: GraphQLClient, fake: FakeAnthropic, repos: list[Path], delay: float) -> Timed:
+    """One job over `repos` (all must succeed), the model answering each turn after `delay` seconds."""
+    fake.script([scripted_turn(delay)] * len(repos) * TURNS)
+    seen = len(fake.requests)
+    started = time.monotonic()
+    payload = client.execute(q.CREATE_JOB, {"input": {"prompt": "Say hello.", "repositories": [str(r) for r in repos]}})
+    created = time.monotonic()
+    job: dict[str, Any] = payload["createJob"]
+    final = asyncio.run(follow_job(client, job, lambda _: None))
+    finished = time.monotonic()
+    bad = [f"{run['location']}: {run['status']} {run['error']}" for run in final["repositories"]]
+    if final["status"] != "SUCCEEDED":
+        raise SystemExit(f"benchmark job failed: {bad}")
+    firsts = [r.at for r in fake.requests[seen:] if len(r.body["messages"]) == 1]
+    return Timed(finished - started, max(firsts) - created)
+
+
+def measure(work: Path, small: list[Path], large: list[Path]) -> dict[str, list[float]]:
+    """Every figure of every round."""
+    figures: dict[str, list[float]] = {
+        name: [] for name in ("first_job", "first_job_request", "clone", "overhead", "model_bound", "first_request")
+    }
+    with FakeAnthropic() as fake:
+        for _ in range(ROUNDS):
+            port = free_port()
+            proc = start_serve(work, fake, port)
+            client = GraphQLClient(f"http://127.0.0.1:{port}/graphql")
+            try:
+                first = run_job(client, fake, small, MODEL_SECONDS_PER_TURN)
+                figures["first_job"].append(first.seconds)
+                figures["first_job_request"].append(first.first_request)
+                with tempfile.TemporaryDirectory(dir=work) as scratch:
+                    figures["clone"].append(clone_one_after_another(large, Path(scratch)))
+                figures["overhead"].append(run_job(client, fake, large, 0.0).seconds)
+                warm = run_job(client, fake, small, MODEL_SECONDS_PER_TURN)
+                figures["model_bound"].append(warm.seconds)
+                figures["first_request"].append(warm.first_request)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=60)
+    return figures
+
+
+def report(figures: dict[str, list[float]]) -> str:
+    """The table for docs/PERFORMANCE.md."""
+    m = {name: statistics.median(values) for name, values in figures.items()}
+    model = MODEL_SECONDS_PER_TURN * TURNS
+    load = os.getloadavg()[0]
+
+    def row(what: str, seconds: float, baseline: str, ratio: str, goal: str) -> str:
+        return f"| {what} | {seconds:.2f} s | {baseline} | **{ratio}** | {goal} |"
+
+    lines = [
+        f"`python bench/front_door_bench.py`: `cody-batch serve` started from its console script, the fake "
+        f"Anthropic API over HTTP; each figure timed from the `createJob` HTTP call to the job's terminal frame "
+        f"on a graphql-ws subscription; median of {ROUNDS} rounds, each on a freshly started server; "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} at the end.",
+        "",
+        "| measurement | through the front door | baseline | ratio | goal |",
+        "|---|---|---|---|---|",
+        row(
+            f"model-bound: {REPOSITORIES} one-file repositories, model {MODEL_SECONDS_PER_TURN:g} s x {TURNS} turns",
+            m["model_bound"],
+            f"the model alone, {model:.2f} s",
+            f"{m['model_bound'] / model:.3f}",
+            f"<= {MODEL_BOUND_GOAL:.2f}",
+        ),
+        row(
+            "first job: the same, sent as soon as `serve` answers",
+            m["first_job"],
+            f"the model alone, {model:.2f} s",
+            f"{m['first_job'] / model:.3f}",
+            f"<= {FIRST_JOB_GOAL:.2f}",
+        ),
+        row(
+            f"overhead: {REPOSITORIES} x {FILES_PER_REPOSITORY:,}-file repositories, instant model",
+            m["overhead"],
+            f"`git clone` of the {REPOSITORIES} in turn, {m['clone']:.2f} s",
+            f"{m['overhead'] / m['clone']:.3f}",
+            f"<= {OVERHEAD_GOAL:.2f}",
+        ),
+        f"| first model request of the last of the {REPOSITORIES} runs, after `createJob` returned (warm server) "
+        f"| {m['first_request']:.3f} s | | | <= {FIRST_REQUEST_GOAL} s |",
+        f"| the same, first job | {m['first_job_request']:.3f} s | | | |",
+    ]
+    rounds = ", ".join(
+        f"{name} {' / '.join(f'{v:.2f}' for v in values)}"
+        for name, values in figures.items()
+        if name in ("model_bound", "first_job", "first_request")
+    )
+    lines += ["", f"Every round (s): {rounds}."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Measure, print and record the front-door figures."""
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    with tempfile.TemporaryDirectory(prefix="front-door-bench-") as tmp:
+        work = Path(tmp)
+        small = [one_file_repository(work / "repos" / f"small{i}") for i in range(REPOSITORIES)]
+        large = [make_repository(work / "repos" / f"large{i}", FILES_PER_REPOSITORY) for i in range(REPOSITORIES)]
+        body = report(measure(work, small, large))
+    print(body)
+    write_section("front-door-bench", body)
+
+
+if __name__ == "__main__":
+    main()
