@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import sys
 
@@ -14,7 +15,10 @@ PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    # Cached: find_library runs `ldconfig -p` in a subprocess on each call, and a run process would
+    # pay that twice at start; the forkserver loads it once (forkserver_init) and runs inherit it.
     if not sys.platform.startswith("linux"):
         return None
     name = ctypes.util.find_library("c")
