@@ -1,14 +1,28 @@
-"""At start-up: runs a previous server left unfinished end as INTERRUPTED instead of waiting forever."""
+"""Runs whose worker or server died: resumed from their stored thread and checkpoint, a bounded number of
+times per attempt; past that (or with resumption off) they end as they did before resumption existed."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
+
 from core.errors import RunErrorKind
-from core.models import JobStatus, RepositoryRun, RunError, RunStatus
+from core.models import JobStatus, RepositoryRun, ResumeReason, RunError, RunStatus
 from core.ports import Store
-from core.services.updates import update_runs
+from core.services.continuation import resumed
+from core.services.progress import load_thread
+from core.services.updates import update_run, update_runs
 
 ORPHANED_MESSAGE = "the server stopped before the run finished (found unfinished at the next start); retry it"
 _PAGE = 100
+
+
+@dataclass
+class Settled:
+    """What settling a stopped server's runs did: the runs put back to go on (by job), and the runs failed."""
+
+    resumed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    interrupted: int = 0
 
 
 def _unfinished_job_ids(store: Store) -> list[str]:
@@ -24,21 +38,71 @@ def _unfinished_job_ids(store: Store) -> list[str]:
     return ids
 
 
-def _interrupted(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
+def resumes_left(run: RepositoryRun, max_resumes: int) -> bool:
+    """Whether the run's current attempt may be resumed once more after its worker died."""
+    return sum(1 for r in run.resumptions if r.reason is ResumeReason.RESUMED) < max_resumes
+
+
+def resume(store: Store, run: RepositoryRun) -> RepositoryRun:
+    """`run` back to PENDING at the same attempt, going on from its stored thread (turn 0 without one)."""
+    thread = load_thread(store, run)
+    return resumed(run, ResumeReason.RESUMED, thread.turns if thread is not None else 0)
+
+
+def resume_run(store: Store, run_id: str, attempt: int, max_resumes: int) -> bool:
+    """After its worker died: put `attempt` of the run back to go on, if it is unfinished, still at that
+    attempt and has resumptions left. Whether it did (the caller then starts a worker for it)."""
+    found = store.get_run(run_id)
+    if found is None:
+        return False
+    done = False
+
+    def mutate(run: RepositoryRun) -> RepositoryRun | None:
+        nonlocal done
+        done = not run.status.finished and run.attempt == attempt and resumes_left(run, max_resumes)
+        return resume(store, run) if done else None
+
+    update_run(store, found.job_id, run_id, mutate)
+    return done
+
+
+def settle_orphaned_runs(store: Store, max_resumes: int) -> Settled:
+    """At the start of the one local server: no worker runs an unfinished run any more. Each is resumed
+    while it has resumptions left, else fails as INTERRUPTED."""
+    settled = Settled()
+    for job_id in _unfinished_job_ids(store):
+        resumed_now, failed_now = _settle_job(store, job_id, max_resumes)
+        if resumed_now:
+            settled.resumed[job_id] = resumed_now
+        settled.interrupted += failed_now
+    return settled
+
+
+def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int], int]:
+    """One job's unfinished runs resumed or failed: the indexes resumed, and how many failed."""
     error = RunError(kind=RunErrorKind.INTERRUPTED, message=ORPHANED_MESSAGE)
-    failed = {"status": RunStatus.FAILED, "error": error}
-    return {r.id: r.model_copy(update=failed) for r in runs if not r.status.finished}
+    resumed_now: list[int] = []
+    failed_now: list[int] = []
+
+    def mutate(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
+        resumed_now.clear()  # called again with fresh rows when a race is lost
+        failed_now.clear()
+        out: dict[str, RepositoryRun] = {}
+        for run in runs:
+            if run.status.finished:
+                continue
+            if resumes_left(run, max_resumes):
+                out[run.id] = resume(store, run)
+                resumed_now.append(run.index)
+            else:
+                out[run.id] = run.model_copy(update={"status": RunStatus.FAILED, "error": error})
+                failed_now.append(run.index)
+        return out
+
+    update_runs(store, job_id, mutate)
+    return list(resumed_now), len(failed_now)
 
 
 def interrupt_orphaned_runs(store: Store) -> int:
-    """Fail every unfinished run: no worker of this server runs it, so nothing else ever would. How many."""
-    failed: dict[str, int] = {}
-    for job_id in _unfinished_job_ids(store):
-
-        def mutate(runs: list[RepositoryRun], job_id: str = job_id) -> dict[str, RepositoryRun]:
-            replaced = _interrupted(runs)
-            failed[job_id] = len(replaced)  # set again if a lost race makes update_runs call it twice
-            return replaced
-
-        update_runs(store, job_id, mutate)
-    return sum(failed.values())
+    """Fail every unfinished run as INTERRUPTED, resuming none. How many."""
+    return settle_orphaned_runs(store, 0).interrupted

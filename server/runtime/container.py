@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.ports import Dispatcher, PullRequestHost, Store
-from core.services.recovery import interrupt_orphaned_runs
+from core.services.recovery import Settled, settle_orphaned_runs
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,10 +38,15 @@ class Container:
         # Only the holder of the data dir lock is the local server: every run then belongs to its
         # dispatcher, so one unfinished now has no worker. Without the lock, another server's do.
         if self.settings.backend == "local" and self.lock is not None and self.lock.held:
-            interrupted = interrupt_orphaned_runs(self.store)
-            if interrupted:
-                logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", interrupted)
+            settled = settle_orphaned_runs(self.store, self.settings.max_resumes)
+            if settled.interrupted:
+                logger.warning("%d run(s) left unfinished by a stopped server are now INTERRUPTED", settled.interrupted)
+        else:
+            settled = Settled()
         self.dispatcher.start()
+        for job_id, indexes in settled.resumed.items():
+            logger.warning("resuming %d run(s) of job %s left unfinished by a stopped server", len(indexes), job_id)
+            self.dispatcher.dispatch(job_id, indexes)
 
     def close(self) -> None:
         """Release the dispatcher's workers, the store's connections, then the data dir."""

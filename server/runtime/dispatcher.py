@@ -20,6 +20,7 @@ from core.errors import RunErrorKind
 from core.models import RepositoryRun
 from core.ports import Store
 from core.services.progress import RunProgress
+from core.services.recovery import resume_run
 from core.services.runs import find_run
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
@@ -51,6 +52,8 @@ class RunProcess:
 
     process: BaseProcess
     attempt: int
+    run_id: str
+    env: dict[str, str]  # the environment it was dispatched with: a resumed run starts with it again
 
 
 def _run_in_child(settings: Settings, job_id: str, index: int, attempt: int, env: dict[str, str]) -> None:
@@ -311,7 +314,7 @@ class SubprocessDispatcher:
             )
             return
         with self._lock:
-            self._running[key] = RunProcess(process, run.attempt)
+            self._running[key] = RunProcess(process, run.attempt, run.id, env)
             self.started += 1
 
     def _reap(self, key: RunKey) -> None:
@@ -323,8 +326,20 @@ class SubprocessDispatcher:
                 key, RunErrorKind.INTERRUPTED, "the server stopped while the run was in progress", run.attempt
             )
             return
+        if self._resumed(run):
+            with self._lock:
+                self._queue.append((key, run.env))  # the scheduler loop starts it again on its next pass
+            return
         how = exit_description(run.process.exitcode)
         self._fail_run(key, RunErrorKind.WORKER_DIED, f"the worker process {how} before finishing the run", run.attempt)
+
+    def _resumed(self, run: RunProcess) -> bool:
+        """Whether a run whose worker died was put back to go on from its thread and checkpoint."""
+        try:
+            return resume_run(self._store_now(), run.run_id, run.attempt, self.settings.max_resumes)
+        except Exception:
+            logger.exception("could not resume run %s", run.run_id)
+            return False
 
     def _fail_queued(self) -> None:
         with self._lock:
