@@ -4,6 +4,7 @@ import { formatTime, humanize, sentence } from "../lib/format";
 import { isRetryable } from "../lib/runs";
 import { DiffStat } from "./DiffViewer";
 import { PatchDiff } from "./PatchDiff";
+import { ContinueButton, isContinuable } from "./ContinueButton";
 import { RetryButton } from "./RetryButton";
 import { RunThread } from "./RunThread";
 import { StatusBadge } from "./StatusBadge";
@@ -42,6 +43,9 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         {isRetryable(run.status) && (
           <span className="run-actions">
             <RetryButton jobId={jobId} runIds={[run.id]} label={`Retry (attempt ${run.attempt + 1})`} />
+            {run.status === "FAILED" && run.error && isContinuable(run.error.kind) && (
+              <ContinueButton runId={run.id} kind={run.error.kind} />
+            )}
           </span>
         )}
       </header>
@@ -51,6 +55,12 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         {run.finishedAt && <> · finished {formatTime(run.finishedAt)}</>}
         {" · "}
         <UsageSummary usage={run.usage} label={`Usage of ${run.location}`} />
+        {run.resumptions.map((r) => (
+          <span key={r.at} className="resumption">
+            {" · "}
+            {r.reason === "CONTINUED" ? "continued" : "resumed"} from turn {r.fromTurn} at {formatTime(r.at)}
+          </span>
+        ))}
       </p>
       {run.error && (
         <p className="run-error" role="alert">

@@ -81,6 +81,11 @@ export const RUN_FIELDS = graphql(`
     }
     startedAt
     finishedAt
+    resumptions {
+      reason
+      fromTurn
+      at
+    }
     attempts {
       attempt
       status
@@ -247,6 +252,21 @@ export const CANCEL_JOB = graphql(`
   mutation CancelJob($id: ID!) {
     cancelJob(id: $id) {
       ...JobDetailFields
+    }
+  }
+`);
+
+export const CONTINUE_RUN = graphql(`
+  mutation ContinueRun($runId: ID!, $budget: BudgetInput!) {
+    continueRun(runId: $runId, budget: $budget) {
+      __typename
+      ... on InputError {
+        message
+        field
+      }
+      ... on Job {
+        ...JobDetailFields
+      }
     }
   }
 `);

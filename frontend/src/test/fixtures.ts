@@ -83,6 +83,7 @@ export function jobDetail(status: string, runStatus: string, cursor = "e00000000
         usage: USAGE,
         startedAt: "2025-01-31T12:00:01.000Z",
         finishedAt: null,
+        resumptions: [],
         attempts: [],
       },
     ],
