@@ -64,8 +64,8 @@ def test_every_library_the_handlers_import_is_in_the_bundle() -> None:
 
 
 def test_claude_git_github_and_the_local_server_stay_out_of_the_bundle() -> None:
-    assert {"anthropic", "gitpython", "pygithub", "uvicorn"} <= left_out_of_functions()
-    assert not {"anthropic", "gitpython", "pygithub", "uvicorn"} & _installed(function_requirements())
+    assert {"anthropic", "pygithub", "uvicorn"} <= left_out_of_functions()
+    assert not {"anthropic", "pygithub", "uvicorn"} & _installed(function_requirements())
 
 
 def test_pip_bundling_installs_linux_wheels_and_copies_the_packages(tmp_path: Path) -> None:
