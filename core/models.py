@@ -150,6 +150,32 @@ class ReviewDecision(StrEnum):
     NONE = "NONE"
 
 
+class PullRequestAction(StrEnum):
+    PUBLISH = "PUBLISH"  # draft -> ready for review
+    COMMENT = "COMMENT"
+    CLOSE = "CLOSE"
+    MERGE = "MERGE"
+    DELETE_BRANCH = "DELETE_BRANCH"  # after close or merge
+
+
+class ActionOutcome(StrEnum):
+    DONE = "DONE"
+    WOULD_DO = "WOULD_DO"  # a dry run's answer
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+
+
+class ActionResult(Model):
+    """What an action did (or would do) to one run's pull request, and why."""
+
+    run_id: str
+    location: str
+    number: int | None = None
+    url: str | None = None
+    outcome: ActionOutcome
+    message: str
+
+
 class PullRequestStatus(Model):
     """What GitHub says of a pull request now; `reads` let the next read ask "changed since?"."""
 

@@ -127,6 +127,26 @@ class PullRequestHost(Protocol):
         """The pull request now; parts unchanged since `known` (by its etags) are taken from it."""
         ...
 
+    def publish(self, repository: str, number: int) -> None:
+        """Mark a draft ready for review."""
+        ...
+
+    def comment(self, repository: str, number: int, text: str) -> None:
+        """Add a comment to the pull request's conversation."""
+        ...
+
+    def close(self, repository: str, number: int) -> None:
+        """Close without merging."""
+        ...
+
+    def merge(self, repository: str, number: int) -> None:
+        """Merge with a method the repository allows; the host's rules (branch protection) decide."""
+        ...
+
+    def delete_branch(self, repository: str, branch: str) -> None:
+        """Delete the pull request's head branch."""
+        ...
+
 
 class Dispatcher(Protocol):
     """Starts and stops the workers of runs (subprocesses locally, AWS Batch on AWS)."""

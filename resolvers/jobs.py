@@ -7,11 +7,12 @@ import functools
 from collections.abc import Sequence
 
 from core.errors import CodyBatchError, InputError, NotFoundError
-from core.models import Budget, Event, Job, JobStatus, decode_cursor
-from core.ports import Page
+from core.models import ActionResult, Budget, Event, Job, JobStatus, PullRequestAction, decode_cursor
+from core.ports import Page, PullRequestHost
 from core.services import continuation
 from core.services import jobs as job_service
 from core.services.jobs import JobRequest
+from core.services.pull_request_actions import act_on_pull_requests
 from core.services.pull_requests import refresh_pull_requests
 from resolvers.context import Context
 
@@ -93,6 +94,23 @@ async def continue_run(ctx: Context, run_id: str, budget: Budget) -> Job:
 
 async def refresh_job_pull_requests(ctx: Context, job_id: str) -> Job:
     """Read a job's pull requests from GitHub now and store what changed."""
+    return await asyncio.to_thread(refresh_pull_requests, ctx.store, _host(ctx), job_id)
+
+
+def _host(ctx: Context) -> PullRequestHost:
     if ctx.pull_requests is None:
         raise CodyBatchError("this server does not read pull requests from GitHub")
-    return await asyncio.to_thread(refresh_pull_requests, ctx.store, ctx.pull_requests, job_id)
+    return ctx.pull_requests
+
+
+async def pull_request_action(
+    ctx: Context,
+    job_id: str,
+    action: PullRequestAction,
+    run_ids: Sequence[str] | None,
+    comment: str | None,
+    dry_run: bool,
+) -> list[ActionResult]:
+    """Apply one action to many pull requests of a job; a result for each."""
+    ids = None if run_ids is None else list(run_ids)
+    return await asyncio.to_thread(act_on_pull_requests, ctx.store, _host(ctx), job_id, action, ids, comment, dry_run)

@@ -6,12 +6,14 @@ import strawberry
 
 from core.errors import RunErrorKind
 from core.models import (
+    ActionOutcome,
     ChecksState,
     CheckStatus,
     FileChange,
     JobKind,
     JobStatus,
     OutputMode,
+    PullRequestAction,
     PullRequestState,
     ResumeReason,
     ReviewDecision,
@@ -32,16 +34,20 @@ for _enum in (
     ChecksState,
     ReviewDecision,
     ResumeReason,
+    PullRequestAction,
+    ActionOutcome,
 ):
     strawberry.enum(_enum)
 
 __all__ = [
+    "ActionOutcome",
     "CheckStatus",
     "ChecksState",
     "FileChange",
     "JobKind",
     "JobStatus",
     "OutputMode",
+    "PullRequestAction",
     "PullRequestState",
     "ResumeReason",
     "ReviewDecision",

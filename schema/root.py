@@ -13,11 +13,11 @@ from resolvers import runs as run_resolvers
 from resolvers import subscriptions
 from resolvers.loaders import Loaders
 from schema.context import Info
-from schema.enums import JobStatus
+from schema.enums import JobStatus, PullRequestAction
 from schema.inputs import BudgetInput, ContinueRunPayload, CreateJobInput, CreateJobPayload, InputError
 from schema.jobs import Job, JobConnection, JobEvent
 from schema.repositories import RepositoryCheck
-from schema.runs import RepositoryRun
+from schema.runs import PullRequestActionResult, RepositoryRun
 from schema.server_settings import ServerSettings
 
 
@@ -110,6 +110,23 @@ class Mutation:
     async def refresh_pull_requests(self, info: Info, job_id: strawberry.ID) -> Job:
         job = await job_resolvers.refresh_job_pull_requests(info.context, str(job_id))
         return Job.from_model(job, info.context.loaders())
+
+    @strawberry.mutation(
+        description="Apply one action to the pull requests of the named runs (default: all of the job's), "
+        "each decided on its state on GitHub now; a result per pull request. dryRun: say what would happen."
+    )
+    async def pull_request_action(
+        self,
+        info: Info,
+        job_id: strawberry.ID,
+        action: PullRequestAction,
+        run_ids: list[strawberry.ID] | None = None,
+        comment: str | None = None,
+        dry_run: bool = False,
+    ) -> list[PullRequestActionResult]:
+        ids = None if run_ids is None else [str(i) for i in run_ids]
+        results = await job_resolvers.pull_request_action(info.context, str(job_id), action, ids, comment, dry_run)
+        return [PullRequestActionResult.from_model(r) for r in results]
 
 
 async def _wrap(jobs: AsyncGenerator[models.Job, None], info: Info) -> AsyncGenerator[Job, None]:

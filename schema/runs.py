@@ -10,6 +10,7 @@ from core import models
 from resolvers import runs as run_resolvers
 from schema.context import Info
 from schema.enums import (
+    ActionOutcome,
     ChecksState,
     CheckStatus,
     FileChange,
@@ -240,3 +241,24 @@ class RepositoryRun:
     async def thread(self, info: Info) -> Thread | None:
         thread = await run_resolvers.thread(info.context, self._model)
         return None if thread is None else Thread.from_model(thread)
+
+
+@strawberry.type(description="What an action did, or would do, to one run's pull request, and why.")
+class PullRequestActionResult:
+    run_id: strawberry.ID
+    location: str
+    number: int | None
+    url: str | None
+    outcome: ActionOutcome
+    message: str
+
+    @classmethod
+    def from_model(cls, result: models.ActionResult) -> PullRequestActionResult:
+        return cls(
+            run_id=strawberry.ID(result.run_id),
+            location=result.location,
+            number=result.number,
+            url=result.url,
+            outcome=result.outcome,
+            message=result.message,
+        )

@@ -1,4 +1,4 @@
-"""The `cody-batch` command line: serve, submit, jobs, show, smoke, worker run, aws bootstrap|emulate, export-schema."""
+"""The `cody-batch` command line: serve, submit, jobs, show, prs, smoke, worker run, aws bootstrap|emulate, export-schema."""
 
 from __future__ import annotations
 
@@ -312,6 +312,61 @@ def show(
 def _diffs(client: GraphQLClient, job_id: str) -> dict[int, str]:
     job = client.execute(q.JOB_WITH_DIFFS, {"id": job_id})["job"] or {"repositories": []}
     return {run["index"]: run["patch"]["diff"] for run in job["repositories"] if run.get("patch")}
+
+
+@app.command("prs")
+def pull_requests(
+    job_id: str = typer.Argument(..., help="The job's id."),
+    merge: bool = typer.Option(False, "--merge", help="Merge every open pull request (branch protection applies)."),
+    close: bool = typer.Option(False, "--close", help="Close every open or draft pull request."),
+    publish: bool = typer.Option(False, "--publish", help="Mark every draft ready for review."),
+    delete_branch: bool = typer.Option(False, "--delete-branch", help="Delete the branches of closed or merged ones."),
+    comment: str = typer.Option(None, "--comment", help="Comment TEXT on every pull request."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what the action would do; change nothing."),
+    refresh: bool = typer.Option(False, "--refresh", help="Read the pull requests from GitHub first."),
+    as_json: bool = JsonOption,
+    url: str = UrlOption,
+) -> None:
+    """A job's pull requests (state, checks, review), or one action on all of them with a result each."""
+    from server.cli import pull_requests as pr_cli
+
+    chosen = [
+        name
+        for name, on in [
+            ("MERGE", merge),
+            ("CLOSE", close),
+            ("PUBLISH", publish),
+            ("DELETE_BRANCH", delete_branch),
+            ("COMMENT", comment is not None),
+        ]
+        if on
+    ]
+    if len(chosen) > 1:
+        raise fail("choose one action: --merge, --close, --publish, --delete-branch or --comment", EXIT_INPUT)
+    with expected_errors():
+        client = make_client(url)
+        if chosen:
+            variables = {"id": job_id, "action": chosen[0], "comment": comment, "dry": dry_run}
+            results = client.execute(pr_cli.ACTION, variables)["pullRequestAction"]
+        else:
+            if refresh:
+                client.execute(pr_cli.REFRESH, {"id": job_id})
+            job = client.execute(pr_cli.JOB_PULL_REQUESTS, {"id": job_id})["job"]
+            if job is None:
+                raise fail(f"no job with id {job_id}")
+    if not chosen:
+        if as_json:
+            print_json(job)
+            return
+        _out().print(pr_cli.tally_line(job), markup=False)
+        _out().print(pr_cli.pull_requests_table(job))
+        return
+    if as_json:
+        print_json(results)
+    else:
+        _out().print(pr_cli.results_table(results))
+    if any(r["outcome"] == "FAILED" for r in results):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @worker_app.command("run")

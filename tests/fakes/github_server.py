@@ -69,6 +69,9 @@ class FakeRepo:
     archived: bool = False
     push: bool = True
     drafts: bool = True  # False: a plan without draft pull requests (private repository on GitHub Free)
+    merge_methods: tuple[str, ...] = ("merge", "squash", "rebase")  # the methods its settings allow
+    required_approvals: int = 0  # branch protection of the default branch
+    required_checks: tuple[str, ...] = ()  # check runs that must have succeeded on the head
 
     @property
     def full_name(self) -> str:
@@ -137,6 +140,7 @@ class FakeGitHub:
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by "owner/name@sha", newest last
     lock: threading.Lock = field(default_factory=threading.Lock)
     not_modified: int = 0  # conditional requests answered 304
+    comments: list[tuple[str, int, str]] = field(default_factory=list)  # (owner/name, number, body)
     _server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -360,6 +364,9 @@ class FakeGitHub:
             "private": repo.private,
             "visibility": "private" if repo.private else "public",
             "archived": repo.archived,
+            "allow_merge_commit": "merge" in repo.merge_methods,
+            "allow_squash_merge": "squash" in repo.merge_methods,
+            "allow_rebase_merge": "rebase" in repo.merge_methods,
             "disabled": False,
             "default_branch": repo.default_branch,
             "html_url": f"https://github.com/{repo.full_name}",
@@ -374,6 +381,8 @@ class FakeGitHub:
         owner = pull.repo.split("/")[0]
         return {
             "id": 1000 + pull.number,
+            "node_id": f"PR_{pull.repo}#{pull.number}",
+            "issue_url": f"{self.url}/repos/{pull.repo}/issues/{pull.number}",
             "number": pull.number,
             "state": pull.state,
             "title": pull.title,
@@ -411,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(headers or {})
         if isinstance(body, _Redirect):
             headers["Location"], body = body.location, {"message": "Moved Permanently", "url": body.location}
-        data = json.dumps(body).encode()
+        data = b"" if status == 204 else json.dumps(body).encode()
         if self.command == "GET" and status == 200:
             # Like GitHub: an ETag on every answer; the same If-None-Match back gets a bodiless 304.
             headers["ETag"] = '"' + hashlib.sha1(data).hexdigest() + '"'
@@ -453,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = routes.dispatch(self.command, parts.path)
         self._send(status, payload)
 
-    do_GET = do_POST = do_PATCH = _handle
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
 
 @dataclass
@@ -469,6 +478,22 @@ class _Routes:
             if not self.authenticated:
                 return 401, {"message": "Requires authentication"}
             return 200, {"login": self.fake.login, "id": 2, "type": "User"}
+        if method == "POST" and path in {"/graphql", "/api/graphql"}:
+            return self.graphql()
+        writes = re.fullmatch(
+            r"/repos/([^/]+)/([^/]+)/(issues/(\d+)/comments|pulls/(\d+)/merge|git/refs/heads/(.+))", path
+        )
+        if writes is not None and method in {"POST", "PUT", "DELETE"}:
+            repo = self.fake.repos.get(f"{writes[1]}/{writes[2]}".lower())
+            if repo is None or not self.authenticated:
+                return 404, {"message": "Not Found"}
+            if writes[4] and method == "POST":
+                return self.comment(repo, int(writes[4]))
+            if writes[5] and method == "PUT":
+                return self.merge(repo, int(writes[5]))
+            if writes[6] and method == "DELETE":
+                return self.delete_branch(repo, writes[6])
+            return 404, {"message": "Not Found"}
         by_id = re.fullmatch(r"/repositories/(\d+)", path)
         if by_id is not None and method == "GET":
             found = next((r for r in self.fake.repos.values() if r.id == int(by_id[1])), None)
@@ -551,6 +576,66 @@ class _Routes:
             )
             self.fake.pulls.append(pull)
         return 201, self.fake.pull_json(pull)
+
+    def graphql(self) -> tuple[int, Any]:
+        # Only the mutation GitHub offers no REST endpoint for: markPullRequestReadyForReview.
+        if not self.authenticated:
+            return 401, {"message": "This endpoint requires you to be authenticated."}
+        body = self.body or {}
+        node = ((body.get("variables") or {}).get("input") or {}).get("pullRequestId", "")
+        if "markPullRequestReadyForReview" not in str(body.get("query")):
+            return 200, {"errors": [{"message": "unsupported by the fake"}]}
+        pull = next((p for p in self.fake.pulls if f"PR_{p.repo}#{p.number}" == node), None)
+        if pull is None:
+            return 200, {
+                "errors": [
+                    {"type": "NOT_FOUND", "message": f"Could not resolve to a node with the global id of '{node}'"}
+                ]
+            }
+        pull.draft, pull.updated_at = False, _now()
+        return 200, {
+            "data": {"markPullRequestReadyForReview": {"clientMutationId": None, "pullRequest": {"isDraft": False}}}
+        }
+
+    def comment(self, repo: FakeRepo, number: int) -> tuple[int, Any]:
+        text = str((self.body or {}).get("body") or "")
+        if not any(p.repo == repo.full_name and p.number == number for p in self.fake.pulls):
+            return 404, {"message": "Not Found"}
+        if not text:
+            return 422, _validation({"resource": "IssueComment", "field": "body", "code": "missing_field"})
+        with self.fake.lock:
+            self.fake.comments.append((repo.full_name, number, text))
+            comment_id = len(self.fake.comments)
+        return 201, {"id": comment_id, "body": text, "user": {"login": self.fake.login, "id": 2, "type": "User"}}
+
+    def merge(self, repo: FakeRepo, number: int) -> tuple[int, Any]:
+        pull = next((p for p in self.fake.pulls if p.repo == repo.full_name and p.number == number), None)
+        if pull is None:
+            return 404, {"message": "Not Found"}
+        method = (self.body or {}).get("merge_method") or "merge"
+        if method not in repo.merge_methods:
+            return 405, {"message": f"{method.capitalize()} merges are not allowed on this repository."}
+        if pull.state != "open" or pull.draft:
+            return 405, {"message": "Pull Request is not mergeable"}
+        approvals = {r["user"]["login"] for r in pull.reviews if r["state"] == "APPROVED"}
+        if len(approvals) < repo.required_approvals:
+            needed = repo.required_approvals
+            return 405, {"message": f"At least {needed} approving review is required by reviewers with write access."}
+        sha = self.fake.branch_head(repo.full_name, pull.head)
+        passed = {
+            r["name"] for r in self.fake.check_runs.get(f"{repo.full_name}@{sha}", []) if r["conclusion"] == "success"
+        }
+        missing = [c for c in repo.required_checks if c not in passed]
+        if missing:
+            return 405, {"message": f'Required status check "{missing[0]}" is expected.'}
+        self.fake.merge_pull(number, repo.full_name)
+        return 200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+
+    def delete_branch(self, repo: FakeRepo, branch: str) -> tuple[int, Any]:
+        if self.fake.branch_head(repo.full_name, branch) is None:
+            return 422, {"message": "Reference does not exist"}
+        _git(repo.bare, "update-ref", "-d", f"refs/heads/{branch}")
+        return 204, None
 
     def reviews(self, repo: FakeRepo, number: int) -> tuple[int, Any]:
         pull = next((p for p in self.fake.pulls if p.repo == repo.full_name and p.number == number), None)

@@ -22,6 +22,7 @@ from core.settings import Settings
 from worker.github.client import github_client, github_pace, github_token
 from worker.github.errors import github_errors
 from worker.github.pacing import GitHubPace
+from worker.github.pull_actions import GitHubPullRequestWrites
 
 PAGE = 100  # the first page of reviews and check runs: a job's pull request rarely has more
 _FAILED = {"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"}
@@ -100,8 +101,8 @@ def review_decision(latest: list[str], reviewers_requested: bool) -> ReviewDecis
     return ReviewDecision.REVIEW_REQUIRED if reviewers_requested else ReviewDecision.NONE
 
 
-class GitHubPullRequests:
-    """The PullRequestHost over GitHub's REST API (through PyGithub), paced with every run using the token."""
+class GitHubPullRequests(GitHubPullRequestWrites):
+    """The PullRequestHost over GitHub's API (through PyGithub), paced with every run using the token."""
 
     def __init__(self, client: Github, pace: GitHubPace | None = None, token: str | None = None) -> None:
         self.client = client
