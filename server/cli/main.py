@@ -1,4 +1,4 @@
-"""The `cody-batch` command line: serve, submit, jobs, show, prs, smoke, worker run, aws bootstrap|emulate, export-schema."""
+"""The `cody-batch` command line: serve, submit, jobs, show, prs, smoke, worker, aws, export-schema."""
 
 from __future__ import annotations
 
