@@ -1,0 +1,96 @@
+"""`kill -9` of the server while a 5-repository job is in its second turn, then a restart: the job ends
+SUCCEEDED with no user action, and the model is never asked again for a turn it had answered."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.models import JobStatus, ResumeReason, RunStatus
+from core.settings import Settings
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_results, tool_turn
+from tests.integration.worker.conftest import wait_for
+from tests.security.processes import alive, descendants
+from tests.security.serve_process import PATIENCE, ServeProcess
+
+CREATE = """mutation($input: CreateJobInput!) {
+  createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
+REPOSITORIES = 5
+
+
+class SecondTurn:
+    """A model that edits in turn 1 and, until `restarted` is set, never answers turn 2."""
+
+    def __init__(self) -> None:
+        self.restarted = threading.Event()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        if not tool_results(request):
+            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+        if not self.restarted.is_set():
+            self.restarted.wait(PATIENCE)  # the killed server's worker is gone before this returns
+        return text_turn("Changed the greeting to hello.")
+
+
+@pytest.fixture
+def second_turn() -> Iterator[SecondTurn]:
+    model = SecondTurn()
+    yield model
+    model.restarted.set()  # frees the fake's request threads, whatever the test did
+
+
+def _runs(data_dir: Path, job_id: str) -> list[Any]:
+    store = SqliteStore(Settings(data_dir=data_dir).database_path)
+    try:
+        return store.get_runs([job_id])[job_id]
+    finally:
+        store.close()
+
+
+def _job_status(data_dir: Path, job_id: str) -> JobStatus | None:
+    store = SqliteStore(Settings(data_dir=data_dir).database_path)
+    try:
+        job = store.get_job(job_id)
+        return None if job is None else job.status
+    finally:
+        store.close()
+
+
+def test_kill_9_of_the_server_in_turn_two_then_restart_ends_the_job_succeeded(
+    serve_on_data_dir: Callable[[], ServeProcess],
+    fake_model: FakeAnthropic,
+    second_turn: SecondTurn,
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a server working a 5-repository job, every run waiting for the answer to its second turn
+    fake_model.script([second_turn.step] * 4 * REPOSITORIES)
+    served = serve_on_data_dir()
+    repos = [str(make_repo(f"repo{i}")) for i in range(REPOSITORIES)]
+    variables = {"input": {"prompt": "Say hello instead of hi.", "repositories": repos}}
+    created = httpx.post(served.url, json={"query": CREATE, "variables": variables}).json()["data"]["createJob"]
+    job_id = str(created["id"])
+    turn_two = lambda: [r for r in fake_model.requests if tool_results(r)]  # noqa: E731
+    wait_for(lambda: len(turn_two()) == REPOSITORIES)
+    # WHEN the server is killed outright (its workers die with it) and started again on the same data dir
+    workers = descendants(served.proc.pid)
+    served.kill()
+    wait_for(lambda: not any(alive(pid) for pid in workers))
+    second_turn.restarted.set()
+    restarted = serve_on_data_dir()
+    wait_for(lambda: _job_status(restarted.data_dir, job_id) is JobStatus.SUCCEEDED, timeout=2 * PATIENCE)
+    # THEN every run succeeded, resumed once from turn 1 as the same attempt
+    runs = _runs(restarted.data_dir, job_id)
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * REPOSITORIES
+    assert all(r.attempt == 1 for r in runs)
+    resumed = [[(x.reason, x.from_turn) for x in r.resumptions] for r in runs]
+    assert resumed == [[(ResumeReason.RESUMED, 1)]] * REPOSITORIES
+    assert all(r.patch is not None and [f.path for f in r.patch.files] == ["app.py"] for r in runs)
+    # AND turn 1 was asked once per repository: no answered turn was asked again
+    assert sum(1 for r in fake_model.requests if not tool_results(r)) == REPOSITORIES
+    assert len(turn_two()) == 2 * REPOSITORIES
