@@ -16,7 +16,12 @@ const QUERY = `subscription($id: ID!) {
 }`;
 
 const frames = [];
-const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+const client = createClient({
+  url,
+  webSocketImpl: WebSocket,
+  retryAttempts: 0,
+  lazy: true,
+});
 const result = await new Promise((done) => {
   const stop = client.subscribe(
     { query: QUERY, variables: { id: jobId } },
@@ -35,7 +40,11 @@ const result = await new Promise((done) => {
           done({ frames });
         }
       },
-      error: (error) => done({ error: String(error?.reason ?? error?.message ?? error), frames }),
+      error: (error) =>
+        done({
+          error: String(error?.reason ?? error?.message ?? error),
+          frames,
+        }),
       complete: () => done({ frames, completed: true }),
     },
   );
