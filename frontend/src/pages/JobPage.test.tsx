@@ -5,7 +5,7 @@ import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router-dom";
 import { Observable, type Subscriber } from "rxjs";
 import { createCache } from "../apollo";
-import { CANCEL_JOB, JOB_QUERY, JOB_UPDATED, RETRY_REPOSITORIES } from "../graphql/documents";
+import { CANCEL_JOB, CONTINUE_RUN, JOB_QUERY, JOB_UPDATED, RETRY_REPOSITORIES } from "../graphql/documents";
 import { useJobLive } from "../hooks";
 import { jobDetail } from "../test/fixtures";
 import { renderWithApollo } from "../test/render";
@@ -88,6 +88,29 @@ describe("JobPage", () => {
     expect(screen.getByRole("link", { name: "gadgets" })).toHaveAttribute("href", "#run-run-2");
     await userEvent.click(screen.getByRole("button", { name: "Retry failed (1)" }));
     await waitFor(() => expect(index).toHaveTextContent("1 pending · 1 running agent"));
+  });
+
+  it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and continued from its turn", async () => {
+    const stopped = jobDetail("FAILED", "FAILED");
+    stopped.repositories[0].error = { __typename: "RunError", kind: "TURN_LIMIT", message: "Claude used all 2 turns" };
+    const going = jobDetail("QUEUED", "PENDING", "e0000000002");
+    going.repositories[0].resumptions = [
+      { __typename: "Resumption", reason: "CONTINUED", fromTurn: 2, at: "2025-01-31T12:05:00.000Z" },
+    ] as never;
+    renderJob([
+      { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: stopped } } },
+      quietUpdates,
+      {
+        request: { query: CONTINUE_RUN, variables: { runId: "run-1", budget: { maxTurns: 6 } } },
+        result: { data: { continueRun: going } },
+      },
+    ]);
+    const button = await screen.findByRole("button", { name: "Continue" });
+    expect(button).toBeDisabled();
+    await userEvent.type(screen.getByLabelText("Max turns"), "6");
+    await userEvent.click(button);
+    expect(await screen.findByText(/continued from turn 2/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
   });
 
   it("GIVEN an unknown id WHEN shown THEN the page says so", async () => {
