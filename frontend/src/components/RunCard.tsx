@@ -1,3 +1,4 @@
+import { PullRequestStateBadge } from "./PullRequestPanel";
 import { useState, type ReactNode } from "react";
 import type { RepositoryRun } from "../graphql/types";
 import { formatTime, humanize, sentence } from "../lib/format";
@@ -89,8 +90,13 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         {run.pullRequest && (
           <a href={run.pullRequest.url} target="_blank" rel="noreferrer" className="button">
             Pull request #{run.pullRequest.number}
-            {run.pullRequest.draft ? " (draft)" : ""}
           </a>
+        )}
+        {run.pullRequest && (
+          <span className="pr-state">
+            <PullRequestStateBadge state={run.pullRequest.state} /> checks {humanize(run.pullRequest.checks)} · review{" "}
+            {humanize(run.pullRequest.reviewDecision)}
+          </span>
         )}
       </div>
       {run.patch && (

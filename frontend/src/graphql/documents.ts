@@ -66,6 +66,11 @@ export const RUN_FIELDS = graphql(`
       number
       branch
       draft
+      state
+      checks
+      reviewDecision
+      mergeable
+      syncedAt
     }
     validation {
       verdict
@@ -119,6 +124,13 @@ export const JOB_DETAIL_FIELDS = graphql(`
     updatedAt
     usage {
       ...UsageFields
+    }
+    pullRequests {
+      open
+      draft
+      merged
+      closed
+      checksFailing
     }
     repositories {
       ...RunFields
@@ -275,6 +287,32 @@ export const RETRY_REPOSITORIES = graphql(`
   mutation RetryRepositories($jobId: ID!, $runIds: [ID!]) {
     retryRepositories(jobId: $jobId, runIds: $runIds) {
       ...JobDetailFields
+    }
+  }
+`);
+
+export const REFRESH_PULL_REQUESTS = graphql(`
+  mutation RefreshPullRequests($jobId: ID!) {
+    refreshPullRequests(jobId: $jobId) {
+      ...JobDetailFields
+    }
+  }
+`);
+
+export const PULL_REQUEST_ACTION = graphql(`
+  mutation PullRequestAction(
+    $jobId: ID!
+    $action: PullRequestAction!
+    $runIds: [ID!]
+    $comment: String
+    $dryRun: Boolean!
+  ) {
+    pullRequestAction(jobId: $jobId, action: $action, runIds: $runIds, comment: $comment, dryRun: $dryRun) {
+      runId
+      location
+      number
+      outcome
+      message
     }
   }
 `);

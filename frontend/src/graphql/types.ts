@@ -12,6 +12,7 @@ import {
   type JobListFieldsFragment,
   type JobQuery,
   type JobsQuery,
+  type PullRequestActionMutation,
   type RunFieldsFragment,
   type RunStatus,
   type RunThreadQuery,
@@ -26,6 +27,8 @@ export type {
   JobKind,
   JobStatus,
   OutputMode,
+  PullRequestAction,
+  PullRequestState,
   RunStatus,
   Strategy,
 } from "./generated/graphql";
@@ -54,6 +57,8 @@ export type ThreadMessage = Thread["messages"][number];
 export type ContentBlock = ThreadMessage["blocks"][number];
 export type JobsData = JobsQuery;
 export type JobData = JobQuery;
+export type PullRequestTally = JobDetail["pullRequests"];
+export type ActionResult = PullRequestActionMutation["pullRequestAction"][number];
 export type RunThreadData = RunThreadQuery;
 export type CreateJobPayload = CreateJobMutation["createJob"];
 export type RepositoryCheck = CheckRepositoriesQuery["checkRepositories"][number];

@@ -6,6 +6,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { UsageSummary } from "../components/UsageSummary";
 import { RetryButton } from "../components/RetryButton";
 import { RunIndex } from "../components/RunIndex";
+import { PullRequestPanel } from "../components/PullRequestPanel";
 import { CANCEL_JOB, JOB_QUERY } from "../graphql/documents";
 import type { JobData, JobDetail } from "../graphql/types";
 import { useJobLive } from "../hooks";
@@ -82,6 +83,7 @@ export function JobPage() {
         <p className="prompt">{job.prompt}</p>
       </section>
       <h2>Repositories</h2>
+      <PullRequestPanel job={job} />
       {job.repositories.length > 1 && <RunIndex runs={job.repositories} />}
       <div className="runs">
         {job.repositories.map((run) => (

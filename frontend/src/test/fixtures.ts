@@ -66,6 +66,7 @@ export function jobDetail(status: string, runStatus: string, cursor = "e00000000
     createdAt: "2025-01-31T12:00:00.000Z",
     updatedAt: "2025-01-31T12:00:00.000Z",
     usage: USAGE,
+    pullRequests: { __typename: "PullRequestTally", open: 0, draft: 0, merged: 0, closed: 0, checksFailing: 0 },
     repositories: [
       {
         __typename: "RepositoryRun",
