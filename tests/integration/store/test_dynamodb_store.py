@@ -8,8 +8,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.models import EventKind, Job, JobStatus, Message, NewEvent, RepositoryRun, Thread, thread_key
+from core.models import (
+    Checkpoint,
+    EventKind,
+    Job,
+    JobStatus,
+    Message,
+    NewEvent,
+    RepositoryRun,
+    Thread,
+    checkpoint_key,
+    thread_key,
+)
 from core.ports import Change
+from core.services.progress import RunProgress, WorkspaceState
 from store import dynamo_table as table
 from store.dynamodb import DynamoStore
 from store.s3_artifacts import INLINE_LIMIT, ArtifactCorrupted
@@ -127,3 +139,20 @@ def test_listing_jobs_queries_an_index_and_never_scans(store: DynamoStore) -> No
     store.list_jobs(2, status=JobStatus.QUEUED)
     # THEN each page is one Query
     assert calls == ["Query", "Query"]
+
+
+def test_a_large_binary_checkpoint_is_saved_with_its_thread_and_recorded_on_the_run(store: DynamoStore) -> None:
+    # GIVEN a run whose turn left a 1 MB binary workspace diff
+    job, run = _new_job(store)
+    diff = os.urandom(1024 * 1024)
+    checkpoint = Checkpoint(artifact_key=checkpoint_key(run.id, 1), base_commit="a" * 40, turn=1, size_bytes=len(diff))
+    thread = Thread(run_id=run.id, model="claude-sonnet-5-5", messages=[])
+    # WHEN the worker saves the turn with it, as one write
+    RunProgress(store, run.id).save_thread(thread, WorkspaceState(checkpoint, diff))
+    # THEN the run records the checkpoint and the diff reads back byte for byte (from S3)
+    stored = store.get_run(run.id)
+    assert stored is not None and stored.checkpoint == checkpoint
+    assert store.get_artifact(checkpoint.artifact_key) == diff
+    assert "data" not in _item(store, table.artifact_key(checkpoint.artifact_key))
+    assert store.get_artifact(thread_key(run.id, 1)) is not None
+    assert job.id == stored.job_id
