@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     """Seconds between content-creating GitHub requests (pushes, pull-request writes) of all runs using one token."""
     github_webhook_secret: SecretStr | None = None
     """Secret GitHub signs webhook deliveries with (X-Hub-Signature-256); unset: POST /webhooks/github is off."""
+    pull_request_refresh_seconds: float = Field(default=300, ge=0)
+    """Seconds between refreshes of open pull requests from GitHub; 0, or a webhook secret set: no periodic refresh."""
     demo: bool = False
     """Replay a recorded model session instead of calling Claude."""
     max_body_bytes: int = 1_000_000

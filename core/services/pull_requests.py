@@ -131,3 +131,24 @@ def refresh_pull_requests(
             continue
         statuses[run.id] = (run.pull_request.number, status)
     return record_statuses(store, job_id, statuses) if statuses else job
+
+
+def refresh_open_pull_requests(store: Store, host: PullRequestHost, max_jobs: int = 100) -> int:
+    """Refresh the open and draft pull requests of the newest `max_jobs` jobs; how many jobs were refreshed.
+
+    The periodic refresh for servers GitHub cannot reach with webhooks; merged and closed ones
+    no longer change state, so they are not read again.
+    """
+    page = store.list_jobs(max_jobs)
+    refreshed = 0
+    for job in page.jobs:
+        runs = store.get_runs([job.id]).get(job.id, [])
+        live = [
+            r.id
+            for r in runs
+            if r.pull_request is not None and r.pull_request.state in {PullRequestState.OPEN, PullRequestState.DRAFT}
+        ]
+        if live:
+            refresh_pull_requests(store, host, job.id, live)
+            refreshed += 1
+    return refreshed

@@ -19,6 +19,7 @@ from resolvers.context import EventFeed
 from schema.build import get_schema
 from server.runtime.bootstrap import Container
 from server.runtime.event_tail import EventTail
+from server.runtime.pull_request_poller import PullRequestPoller, refresh_interval
 from server.web.allowed_hosts import AllowedHosts, allowed_host_names
 from server.web.auth import TokenGuard
 from server.web.context import connection_context, request_context
@@ -82,13 +83,23 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
     if spa is not None:
         routes.append(Mount("/", SinglePageApp(directory=spa, html=True), name="spa"))
 
+    interval = refresh_interval(container.settings)
+    poller = None
+    if interval is not None and container.pull_requests is not None:
+        poller = PullRequestPoller(container.store, container.pull_requests, interval)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if tail is not None:
             tail.start()
+        if poller is not None:
+            poller.start()
+        app.state.pull_request_poller = poller
         try:
             yield
         finally:
+            if poller is not None:
+                await poller.stop()
             if tail is not None:
                 await tail.stop()
 
