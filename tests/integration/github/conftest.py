@@ -37,13 +37,17 @@ def fake_model() -> Iterator[FakeAnthropic]:
 async def pr_client(github_settings: Settings, store: SqliteStore) -> AsyncIterator[httpx.AsyncClient]:
     """The app over the fake GitHub: pull requests read through PyGithub, deliveries signed with WEBHOOK_SECRET."""
     settings = github_settings.model_copy(update={"github_webhook_secret": SecretStr(WEBHOOK_SECRET)})
-    container = Container(
+    transport = httpx.ASGITransport(app=create_app(pr_container(settings, store), spa_dir=None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        yield client
+
+
+def pr_container(settings: Settings, store: SqliteStore) -> Container:
+    """A server's container whose pull requests are read from (and written to) GitHub as `settings` say."""
+    return Container(
         settings=settings,
         store=store,
         dispatcher=RecordingDispatcher(),
         feed=store,
         pull_requests=github_pull_requests(settings),
     )
-    transport = httpx.ASGITransport(app=create_app(container, spa_dir=None))
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-        yield client

@@ -9,13 +9,12 @@ from pydantic import SecretStr
 from core.models import PullRequestState
 from core.services.pull_requests import refresh_open_pull_requests
 from core.settings import Settings
-from server.runtime.container import Container
 from server.runtime.pull_request_poller import refresh_interval
 from server.web.app import create_app
 from store.sqlite import SqliteStore
-from tests.fakes.dispatcher import RecordingDispatcher
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.cli.live_server import LiveServer
+from tests.integration.github.conftest import pr_container
 from tests.integration.github.pull_request_jobs import pull_request_job
 from worker.github.pull_status import github_pull_requests
 
@@ -28,14 +27,7 @@ def test_a_served_app_refreshes_open_pull_requests_on_its_own(
     # GIVEN a server refreshing every 50 ms and a job whose pull request is then merged on GitHub
     settings = github_settings.model_copy(update={"pull_request_refresh_seconds": 0.05})
     job = pull_request_job(store, fake_github, ["acme/one"])
-    container = Container(
-        settings=settings,
-        store=store,
-        dispatcher=RecordingDispatcher(),
-        feed=store,
-        pull_requests=github_pull_requests(settings),
-    )
-    server = LiveServer(create_app(container, spa_dir=None)).start()
+    server = LiveServer(create_app(pr_container(settings, store), spa_dir=None)).start()
     try:
         fake_github.merge_pull(1)
         # WHEN nobody asks THEN the stored pull request turns merged

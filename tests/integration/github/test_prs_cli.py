@@ -10,14 +10,12 @@ from typer.testing import CliRunner
 
 from core.settings import Settings
 from server.cli.main import app
-from server.runtime.container import Container
 from server.web.app import create_app
 from store.sqlite import SqliteStore
-from tests.fakes.dispatcher import RecordingDispatcher
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.cli.live_server import LiveServer
+from tests.integration.github.conftest import pr_container
 from tests.integration.github.pull_request_jobs import pull_request_job
-from worker.github.pull_status import github_pull_requests
 
 runner = CliRunner()
 
@@ -25,14 +23,7 @@ runner = CliRunner()
 @pytest.fixture
 def url(github_settings: Settings, store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("COLUMNS", "250")
-    container = Container(
-        settings=github_settings,
-        store=store,
-        dispatcher=RecordingDispatcher(),
-        feed=store,
-        pull_requests=github_pull_requests(github_settings),
-    )
-    server = LiveServer(create_app(container, spa_dir=None)).start()
+    server = LiveServer(create_app(pr_container(github_settings, store), spa_dir=None)).start()
     try:
         yield server.url
     finally:
