@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from core.errors import DataDirInUse
-from core.models import Job, RunStatus
+from core.models import Job, ResumeReason, RunStatus
 from core.services.jobs import cancel_job, retry_runs
 from core.services.progress import RunProgress
 from core.settings import Settings
@@ -249,7 +249,7 @@ def test_a_second_bootstrap_on_a_locked_data_dir_is_refused_before_it_settles_an
     bootstrap(settings).close()
 
 
-def test_a_killed_forkserver_fails_its_runs_and_the_next_attempt_runs_on_a_new_one(
+def test_a_killed_forkserver_ends_its_runs_and_they_resume_on_a_new_one(
     store: SqliteStore, waiting_run: tuple[SubprocessDispatcher, Job]
 ) -> None:
     # GIVEN a run whose process waits for the model
@@ -259,13 +259,10 @@ def test_a_killed_forkserver_fails_its_runs_and_the_next_attempt_runs_on_a_new_o
     forkserver_pid = parent(run_pid)
     assert forkserver_pid in descendants(os.getpid())  # never anything but our own forkserver
     os.kill(forkserver_pid, signal.SIGKILL)
-    # THEN the run process goes too, and its run fails as WORKER_DIED instead of waiting forever
-    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
-    [run] = store.get_runs([job.id])[job.id]
-    assert run.error is not None and run.error.kind == "WORKER_DIED"
+    # THEN the run process goes too, and the run, instead of waiting forever, is resumed (as the
+    # same attempt, from turn 0: nothing had been answered) on a new forkserver and succeeds
     wait_for(lambda: not alive(run_pid))
-    # AND a retry runs on a new forkserver and succeeds
-    retry_runs(store, dispatcher, job.id)
     wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
     [run] = store.get_runs([job.id])[job.id]
-    assert (run.attempt, run.status) == (2, RunStatus.SUCCEEDED)
+    assert (run.attempt, run.status) == (1, RunStatus.SUCCEEDED)
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 0)]
