@@ -7,12 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+from tests.integration.cli.live_server import free_port
+from tests.security.processes import descendants, kill_all
 
 PATIENCE = 60  # seconds; a guard against hanging, never a speed assertion
 SERVE = [sys.executable, "-c", "from server.cli.main import main; main()", "serve"]
@@ -89,3 +93,35 @@ def _wait_until_healthy(served: ServeProcess) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"serve did not start: {served.stop()}")
+
+
+@contextmanager
+def serves_with_model(
+    cwd: Path, repos_dir: Path, model_url: str, **variables: str
+) -> Iterator[Callable[[], ServeProcess]]:
+    """A way to start `serve` (again and again) on one data dir under `cwd`, its workers talking to the
+    model at `model_url`; every server and every process it started is killed at the end."""
+    started: list[ServeProcess] = []
+
+    def start() -> ServeProcess:
+        served = start_serve(
+            cwd,
+            cwd / "data",
+            free_port(),
+            ANTHROPIC_API_KEY="test-key",
+            ANTHROPIC_BASE_URL=model_url,
+            CODY_BATCH_ALLOWED_REPOS=f"{repos_dir}/*",
+            stderr=subprocess.DEVNULL,
+            **variables,
+        )
+        started.append(served)
+        return served
+
+    try:
+        yield start
+    finally:
+        workers: set[int] = set()
+        for served in started:
+            workers |= descendants(served.proc.pid)
+            served.kill()
+        kill_all(workers)

@@ -33,10 +33,9 @@ from tests.fakes.anthropic_server import (
     tool_turn,
     view,
 )
-from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import submit, wait_for
-from tests.security.processes import alive, descendants, kill_all, parent
-from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, start_serve
+from tests.security.processes import alive, descendants, parent
+from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, serves_with_model
 
 CREATE = """mutation($input: CreateJobInput!) {
   createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
@@ -78,27 +77,8 @@ def serve_with_model(
     tmp_path: Path, repos_dir: Path, fake_model: FakeAnthropic
 ) -> Iterator[Callable[[], ServeProcess]]:
     """Start `serve` on a fresh data dir, its workers talking to the fake model; all killed afterwards."""
-    started: list[ServeProcess] = []
-    workers: set[int] = set()
-
-    def start() -> ServeProcess:
-        served = start_serve(
-            tmp_path,
-            tmp_path / "data",
-            free_port(),
-            ANTHROPIC_API_KEY="test-key",
-            ANTHROPIC_BASE_URL=fake_model.url,
-            CODY_BATCH_ALLOWED_REPOS=f"{repos_dir}/*",
-            CODY_BATCH_MAX_TURNS="500",
-        )
-        started.append(served)
-        return served
-
-    yield start
-    for served in started:
-        workers |= descendants(served.proc.pid)
-        served.kill()
-    kill_all(workers)
+    with serves_with_model(tmp_path, repos_dir, fake_model.url, CODY_BATCH_MAX_TURNS="500") as start:
+        yield start
 
 
 def create_job(served: ServeProcess, repo: Path) -> str:
