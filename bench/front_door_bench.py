@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,8 +26,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from bench.worker_bench import (  # noqa: E402
@@ -46,6 +42,7 @@ from server.cli.follow import follow_job  # noqa: E402
 from server.cli.graphql_client import GraphQLClient  # noqa: E402
 from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
 from tests.integration.cli.live_server import free_port  # noqa: E402
+from tests.security.serve_process import ServeProcess, start_serve  # noqa: E402
 
 ROUNDS = int(os.environ.get("FRONT_DOOR_ROUNDS", "3"))
 SCRIPT = Path(sys.executable).with_name("cody-batch")
@@ -53,7 +50,6 @@ MODEL_BOUND_GOAL = 1.10
 FIRST_JOB_GOAL = 1.3
 FIRST_REQUEST_GOAL = 0.15
 OVERHEAD_GOAL = 1.0
-PATIENCE = 300  # seconds to wait for the server to answer; a guard, not a measurement
 
 
 @dataclass
@@ -70,33 +66,18 @@ def one_file_repository(path: Path) -> Path:
     return make_repository(path, 0)
 
 
-def start_serve(work: Path, fake: FakeAnthropic, port: int) -> subprocess.Popen[bytes]:
-    """`cody-batch serve` on a fresh data dir, once it answers /healthz."""
+def serve(work: Path, fake: FakeAnthropic) -> ServeProcess:
+    """`cody-batch serve`, from its console script, on a fresh data dir, once it answers /healthz."""
     data_dir = Path(tempfile.mkdtemp(dir=work, prefix="data-"))
-    env = {
-        **os.environ,
-        "CODY_BATCH_DATA_DIR": str(data_dir),
-        "CODY_BATCH_ALLOWED_REPOS": f"{work / 'repos'}/*",
-        "ANTHROPIC_API_KEY": fake.api_key,
-        "ANTHROPIC_BASE_URL": fake.url,
-    }
-    proc = subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port)],
-        env=env,
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_serve(
+        work,
+        data_dir,
+        free_port(),
+        command=[str(SCRIPT), "serve"],
+        CODY_BATCH_ALLOWED_REPOS=f"{work / 'repos'}/*",
+        ANTHROPIC_API_KEY=fake.api_key,
+        ANTHROPIC_BASE_URL=fake.url,
     )
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("cody-batch serve did not start")
 
 
 def run_job(client: GraphQLClient, fake: FakeAnthropic, repos: list[Path], delay: float) -> Timed:
@@ -123,9 +104,8 @@ def measure(work: Path, small: list[Path], large: list[Path]) -> dict[str, list[
     }
     with FakeAnthropic() as fake:
         for _ in range(ROUNDS):
-            port = free_port()
-            proc = start_serve(work, fake, port)
-            client = GraphQLClient(f"http://127.0.0.1:{port}/graphql")
+            served = serve(work, fake)
+            client = GraphQLClient(served.url)
             try:
                 first = run_job(client, fake, small, MODEL_SECONDS_PER_TURN)
                 figures["first_job"].append(first.seconds)
@@ -137,8 +117,7 @@ def measure(work: Path, small: list[Path], large: list[Path]) -> dict[str, list[
                 figures["model_bound"].append(warm.seconds)
                 figures["first_request"].append(warm.first_request)
             finally:
-                proc.send_signal(signal.SIGINT)
-                proc.wait(timeout=60)
+                served.stop()
     return figures
 
 
