@@ -46,7 +46,10 @@ def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budg
                 "turn limit or time limit can be continued",
                 "runId",
             )
-        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, budget=raised_budget(job, run, budget))}
+        raised = raised_budget(job, run, budget)
+        if kind is RunErrorKind.TURN_LIMIT and raised.max_turns is not None and raised.max_turns <= from_turn:
+            raise InputError(f"maxTurns must be above the {from_turn} turns the run already took", "budget.maxTurns")
+        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, budget=raised)}
 
     updated = update_runs(store, job.id, mutate)
     dispatcher.dispatch(job.id, [found.index])

@@ -68,3 +68,21 @@ async def test_continue_run_of_a_pending_run_is_an_input_error(gql, seed_job, st
 async def test_continue_run_of_an_unknown_run_is_not_found(gql) -> None:
     _, body = await gql(CONTINUE, {"run": "nope", "budget": {"maxTurns": 5}})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_continue_run_with_no_more_turns_than_taken_is_an_input_error(gql, seed_job, store, dispatcher) -> None:
+    # GIVEN a run stopped by its turn limit after one turn
+    job = seed_job(1)
+    run_id = store.get_runs([job.id])[job.id][0].id
+    _stopped_at_turn_limit(store, run_id)
+    before = store.get_run(run_id)
+    dispatched = list(dispatcher.dispatched)
+    # WHEN it is continued with a limit of 1 turn, THEN that is refused and nothing changes
+    _, body = await gql(CONTINUE, {"run": run_id, "budget": {"maxTurns": 1}})
+    assert body["data"]["continueRun"] == {
+        "__typename": "InputError",
+        "message": "maxTurns must be above the 1 turns the run already took",
+        "field": "budget.maxTurns",
+    }
+    assert store.get_run(run_id) == before
+    assert dispatcher.dispatched == dispatched
