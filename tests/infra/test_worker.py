@@ -152,5 +152,6 @@ def test_the_images_pip_install_gives_the_worker_command_with_its_data_files(
     # THEN the program is installed, pointing at a module the wheel holds, and the schema ships with it
     (line,) = [line for line in scripts.splitlines() if line.startswith(f"{program} = ")]
     module = line.split(" = ")[1].split(":")[0]
-    assert module.replace(".", "/") + ".py" in names
+    path = module.replace(".", "/")
+    assert {f"{path}.py", f"{path}/__init__.py"} & names, f"{module} is not in the wheel"
     assert "schema/schema.graphql" in names
