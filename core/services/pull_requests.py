@@ -106,18 +106,26 @@ def record_statuses(store: Store, job_id: str, statuses: dict[str, tuple[int, Pu
 
 
 def refresh_pull_requests(
-    store: Store, host: PullRequestHost, job_id: str, run_ids: Iterable[str] | None = None
+    store: Store,
+    host: PullRequestHost,
+    job_id: str,
+    run_ids: Iterable[str] | None = None,
+    *,
+    raise_unread: bool = False,
 ) -> Job:
     """Read the pull requests of a job (of `run_ids` only, when given) from GitHub and store them.
 
     Reads are conditional: what did not change since the last read costs no rate limit.
 
     A pull request GitHub cannot be asked about now keeps its last known state; the others are stored.
+    With `raise_unread`, the first such read's error is then raised (a caller that must not count
+    the refresh as done).
     """
     job = store.get_job(job_id)
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")
     statuses: dict[str, tuple[int, PullRequestStatus]] = {}
+    unread: list[CodyBatchError] = []
     wanted = None if run_ids is None else set(run_ids)
     for run in store.get_runs([job_id]).get(job_id, []):
         repository = repository_of(run)
@@ -128,9 +136,13 @@ def refresh_pull_requests(
             status = host.pull_request_status(repository, run.pull_request.number, run.pull_request.status)
         except CodyBatchError as err:
             log.warning("pull request %s#%d not refreshed: %s", repository, run.pull_request.number, err)
+            unread.append(err)
             continue
         statuses[run.id] = (run.pull_request.number, status)
-    return record_statuses(store, job_id, statuses) if statuses else job
+    stored = record_statuses(store, job_id, statuses) if statuses else job
+    if raise_unread and unread:
+        raise unread[0]
+    return stored
 
 
 def refresh_open_pull_requests(store: Store, host: PullRequestHost, max_jobs: int = 100) -> int:

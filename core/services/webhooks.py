@@ -101,7 +101,8 @@ def handle_delivery(store: Store, host: PullRequestHost, delivery: Delivery) -> 
 
     A delivery about no pull request of this server is refused (WebhookRefused 404) and, like a
     duplicate, changes nothing; only an applied delivery's id is remembered, so one that failed
-    half-way (GitHub unavailable) can be redelivered.
+    half-way (a pull request GitHub could not be asked about: its CodyBatchError is raised once the
+    others are stored) can be redelivered.
     """
     if store.cache_get(_delivery_key(delivery.id)) is not None:
         return DeliveryOutcome.DUPLICATE
@@ -111,7 +112,13 @@ def handle_delivery(store: Store, host: PullRequestHost, delivery: Delivery) -> 
     runs = runs_named(store, keys)
     if not runs:
         raise WebhookRefused(404, f"no pull request of this server in {repository} matches this delivery")
+    unread: list[CodyBatchError] = []
     for job_id, run_ids in runs.items():
-        refresh_pull_requests(store, host, job_id, run_ids)
+        try:
+            refresh_pull_requests(store, host, job_id, run_ids, raise_unread=True)
+        except CodyBatchError as err:
+            unread.append(err)
+    if unread:
+        raise unread[0]
     store.cache_put(_delivery_key(delivery.id), delivery.event, DELIVERY_TTL)
     return DeliveryOutcome.APPLIED
