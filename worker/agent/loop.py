@@ -23,7 +23,7 @@ from worker.agent.errors import (
     TurnLimitReached,
     WallTimeExceeded,
 )
-from worker.agent.messages import request_messages
+from worker.agent.messages import request_messages, storable
 from worker.agent.model_errors import is_context_overflow, model_unavailable
 from worker.agent.text_editor import OnDemandFiles
 from worker.agent.tools import ToolBox
@@ -270,7 +270,9 @@ class Agent:
     # -- thread ---------------------------------------------------------------------------------
 
     def _append(self, role: str, content: list[dict[str, Any]], **fields: Any) -> None:
-        self.thread.messages.append(Message(index=len(self.thread.messages), role=role, content=content, **fields))
+        # The tools ran on the content as it came; the thread keeps a copy that can be saved.
+        message = Message(index=len(self.thread.messages), role=role, content=storable(content), **fields)
+        self.thread.messages.append(message)
 
     def _price(self, response: ApiMessage) -> Usage:
         usage = response.usage

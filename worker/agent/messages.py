@@ -3,12 +3,30 @@
 The thread keeps every reply as it came (for the record and the bill); a request must not
 carry what the API refuses: an empty message before the last, a text block that is empty or
 only whitespace, two messages of one role in a row, or a final assistant message ending in
-whitespace (a `pause_turn` continuation).
+whitespace (a `pause_turn` continuation). A stored message holds no lone surrogate: see `storable`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` with every lone surrogate (keys too) replaced by U+FFFD.
+
+    JSON may carry one ("\\ud800", e.g. in a tool call's input), and the SDK decodes it into a str
+    that no UTF-8 encoder takes: the thread could not be saved. A surrogate pair decodes to one
+    character, so whatever surrogate is left in a str is a lone one."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
 
 
 def _kept(block: dict[str, Any]) -> bool:

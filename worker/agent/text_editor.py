@@ -159,8 +159,10 @@ class TextEditorTool:
 
     def str_replace(self, path: Path, tool_input: dict[str, Any]) -> str:
         """Replace the one occurrence of `old_str` with `new_str`."""
-        # An absent or null new_str deletes old_str, as in Anthropic's reference implementation.
-        old, new = tool_input.get("old_str"), tool_input.get("new_str") or ""
+        # An absent or null new_str deletes old_str, as in Anthropic's reference implementation; any
+        # other value that is not a string (an empty list, 0) is refused, never taken for a deletion.
+        old, new = tool_input.get("old_str"), tool_input.get("new_str")
+        new = "" if new is None else new
         if not isinstance(old, str) or not old:
             raise ToolError("`old_str` is required for `str_replace` and must not be empty.")
         if not isinstance(new, str):

@@ -65,6 +65,9 @@ class ToolBox:
             text, is_error = str(error), True
         except OSError as error:
             text, is_error = f"The tool failed: {error.strerror or error}", True
+        except UnicodeError:
+            # JSON may carry a lone surrogate ("\ud800"), which no file name or file content can hold.
+            text, is_error = "The tool input is not valid Unicode text (it holds a lone surrogate).", True
         result: dict[str, Any] = {
             "type": "tool_result",
             "tool_use_id": block["id"],
