@@ -3,7 +3,8 @@
 The core of both the test fake (scripted turns and faults) and the demo (a recorded
 session). A *turn* is a dict: a reply ``{"content": [...], "stop_reason": "tool_use"}``
 or a fault ``{"status": 529, "error": {"type": ..., "message": ...}, "headers": {...}}``;
-either may carry ``"delay"`` (seconds to wait before answering). Usage is reported like
+either may carry ``"delay"`` (seconds to wait before answering) and ``"cut": true`` (the
+connection is closed halfway through the body, as a dropped connection leaves it). Usage is reported like
 the API's, cache reads and writes derived from the request's cache_control breakpoints.
 """
 
@@ -39,6 +40,7 @@ class Reply:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    cut: bool = False  # close the connection halfway through the body
 
 
 Responder = Callable[[RecordedRequest], Reply]
@@ -115,11 +117,11 @@ def error_reply(status: int, error_type: str, message: str, headers: dict[str, s
 
 def turn_reply(turn: dict[str, Any], request: RecordedRequest, meter: CacheMeter) -> Reply:
     """The Reply for one turn dict (a message or a fault) answering `request`."""
-    delay = float(turn.get("delay", 0.0))
+    delay, cut = float(turn.get("delay", 0.0)), bool(turn.get("cut", False))
     if "error" in turn:
         error = turn["error"]
         reply = error_reply(int(turn.get("status", 500)), error["type"], error["message"], turn.get("headers"))
-        reply.delay = delay
+        reply.delay, reply.cut = delay, cut
         return reply
     content = [dict(block) for block in turn.get("content", [])]
     for block in content:
@@ -135,7 +137,7 @@ def turn_reply(turn: dict[str, Any], request: RecordedRequest, meter: CacheMeter
         "stop_sequence": None,
         "usage": meter.usage(request.body, content),
     }
-    return Reply(status=200, body=body, delay=delay)
+    return Reply(status=200, body=body, delay=delay, cut=cut)
 
 
 class ReplayServer:
@@ -219,6 +221,12 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
                 self.end_headers()
+                if reply.cut:
+                    # The full length was promised: the client sees the body end early, not a short reply.
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (e.g. timed out on a slow reply) and will retry

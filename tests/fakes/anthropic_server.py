@@ -194,6 +194,11 @@ def slow(turn: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {**turn, "delay": seconds}
 
 
+def cut_off(turn: dict[str, Any]) -> dict[str, Any]:
+    """`turn`, its connection closed halfway through the body (a dropped connection)."""
+    return {**turn, "cut": True}
+
+
 def tool_results(request: RecordedRequest) -> list[dict[str, Any]]:
     """The tool_result blocks of the last user message of a request."""
     content = request.body["messages"][-1]["content"]

@@ -1,5 +1,6 @@
 """Model faults between two turns, through the real SDK against the fake: the run ends SUCCEEDED with
-the thread of every finished turn kept, a checkpoint of turn 1, and a patch that applies."""
+the thread of every finished turn kept, a checkpoint of turn 1, and a patch that applies; or, past
+the SDK's retries, FAILED `MODEL_ERROR` keeping the same. Malformed tool input is Claude's to correct."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import pytest
 
 from core.errors import RunErrorKind
@@ -15,24 +17,51 @@ from core.services.progress import load_thread
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
+    EDITOR,
     FakeAnthropic,
+    cut_off,
     edit,
     overloaded,
     rate_limited,
     server_error,
+    slow,
     text_turn,
     tool_results,
     tool_turn,
+    tool_use,
 )
 from tests.integration.worker.conftest import applies_to_fresh_clone, run_all, submit
+from worker.agent.client import MAX_RETRIES
+from worker.pipeline import WorkerPorts
 
 EDIT = tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+# The SDK's request timeout for these rows (the product's is minutes); a slow reply outlasts it.
+TIMEOUT = 2.0
+
+
+def impatient(settings: Settings, store: SqliteStore) -> WorkerPorts:
+    """The worker's ports with the real SDK client as the product builds it, but a short request timeout."""
+    assert settings.anthropic_api_key is not None
+    client = lambda: anthropic.Anthropic(  # noqa: E731
+        api_key=settings.anthropic_api_key.get_secret_value(),  # type: ignore[union-attr]
+        base_url=settings.anthropic_base_url,
+        max_retries=MAX_RETRIES,
+        timeout=TIMEOUT,
+    )
+    return WorkerPorts(settings=settings, store=store, client_factory=client)
 
 
 @pytest.mark.parametrize(
     "fault",
-    [overloaded(), rate_limited(0.01), server_error()],
-    ids=["529 overloaded", "429 retry-after", "500"],
+    [
+        overloaded(),
+        rate_limited(0.01),
+        server_error(),
+        slow(text_turn("Too late."), 2 * TIMEOUT),
+        cut_off(text_turn("Changed the greeting.")),
+        cut_off(overloaded()),
+    ],
+    ids=["529 overloaded", "429 retry-after", "500", "timeout", "connection cut mid-reply", "cut mid-error"],
 )
 def test_a_transient_model_fault_before_turn_two_is_retried_and_nothing_is_lost(
     model_settings: Settings,
@@ -47,7 +76,7 @@ def test_a_transient_model_fault_before_turn_two_is_retried_and_nothing_is_lost(
     job = submit(model_settings, store, [origin])
     fake_model.script([EDIT, fault, text_turn("Changed the greeting.")])
     # WHEN the run is worked
-    [run] = run_all(model_settings, store, job)
+    [run] = run_all(model_settings, store, job, impatient(model_settings, store))
     # THEN it succeeded; the failed request was sent again as it was, not as a fresh conversation
     assert run.status is RunStatus.SUCCEEDED
     requests = fake_model.requests
@@ -79,3 +108,73 @@ def test_a_model_fault_past_the_retries_fails_keeping_the_finished_turn_and_its_
     assert run.checkpoint is not None and run.checkpoint.turn == 1
     checkpoint = store.get_artifact(run.checkpoint.artifact_key)
     assert checkpoint is not None and b"print('hello')" in checkpoint
+
+
+def test_a_connection_cut_past_the_retries_fails_keeping_the_finished_turn(
+    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a model that edits, then drops every connection halfway through its reply
+    job = submit(model_settings, store, [make_repo("dropping")])
+    fake_model.script([EDIT, *[cut_off(text_turn("Changed."))] * (MAX_RETRIES + 1)])
+    # WHEN the run is worked
+    [run] = run_all(model_settings, store, job)
+    # THEN it fails as MODEL_ERROR saying the API could not be reached, keeping turn 1 and its checkpoint
+    assert run.status is RunStatus.FAILED and run.error is not None
+    assert run.error.kind is RunErrorKind.MODEL_ERROR and "Could not reach the Anthropic API" in run.error.message
+    assert len(fake_model.requests) == 1 + MAX_RETRIES + 1 and fake_model.remaining == 0
+    thread = load_thread(store, run)
+    assert thread is not None and thread.turns == 1
+    assert run.checkpoint is not None and run.checkpoint.turn == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (tool_use(EDITOR, {"path": "app.py"}), "Unknown command None"),
+        (tool_use(EDITOR, {"command": "view", "path": 42}), "A non-empty `path` is required."),
+        (edit("str_replace", "app.py", new_str="print('hello')"), "`old_str` is required"),
+        (edit("str_replace", "app.py", old_str="print('hi')", new_str=[]), "`new_str` must be a string"),
+        (edit("insert", "app.py", insert_line="1", new_str="x"), "Invalid `insert_line` '1'"),
+        (edit("create", "app.py", file_text={"print": "hello"}), "`file_text` is required"),
+        (edit("create", "new.py", file_text="\ud800"), "not valid Unicode"),
+        (edit("view", "\ud800.py"), "not valid Unicode"),
+        (tool_use("bash", {"command": "sed -i s/hi/hello/ app.py"}), "There is no tool named 'bash'"),
+    ],
+    ids=[
+        "no command",
+        "path not a string",
+        "no old_str",
+        "new_str an empty list",
+        "line a string",
+        "text an object",
+        "surrogate in text",
+        "surrogate in path",
+        "bash",
+    ],
+)
+def test_malformed_tool_input_is_answered_as_an_error_and_changes_nothing(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    tmp_path: Path,
+    call: dict[str, Any],
+    said: str,
+) -> None:
+    # GIVEN a model whose first tool call does not match the tool's schema, then corrects itself
+    origin = make_repo("malformed")
+    job = submit(model_settings, store, [origin])
+    fake_model.script([tool_turn(call), EDIT, text_turn("Changed the greeting.")])
+    # WHEN the run is worked
+    [run] = run_all(model_settings, store, job)
+    # THEN the bad call was answered with an error result saying what was wrong, and changed nothing
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    [result] = tool_results(fake_model.requests[1])
+    assert result["is_error"] is True and said in str(result["content"]), result
+    # AND the corrected call's edit is the whole patch, and the thread holds all three turns
+    thread = load_thread(store, run)
+    assert thread is not None and thread.turns == 3
+    assert run.patch is not None and [f.path for f in run.patch.files] == ["app.py"]
+    diff = store.get_artifact(run.patch.artifact_key)
+    assert diff is not None
+    assert (applies_to_fresh_clone(origin, diff, tmp_path) / "app.py").read_text() == "print('hello')\n"
