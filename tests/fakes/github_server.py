@@ -2,7 +2,9 @@
 
 Used through real PyGithub (`CODY_BATCH_GITHUB_API_URL = fake.url`). Git reaches the bare
 repositories through `url.<root>.insteadOf = https://github.com/` (see `install_git_redirect`).
-Faults on demand: `fail(...)` for API answers, `fail_next_push(...)` for a rejected push,
+Faults on demand: `fail(...)` for API answers (`after=True`: an error once GitHub has done the
+request, as a gateway timing out leaves it), `hold(...)` for an answer kept back until released,
+`fail_next_push(...)` for a rejected push, `hold_pushes(...)` for a push stalled in the remote,
 `reject_pushes(...)` for a remote that refuses every push in its own words (GH006, archived).
 Like GitHub it checks the token's scheme, validates pull-request creation (title, an
 existing head, commits between base and head), refuses unknown states and refuses to reopen
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,10 +36,16 @@ PRIMARY_RATE_LIMIT = "API rate limit exceeded for user ID 1."
 DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
 DRAFTS_UNSUPPORTED = "Draft pull requests are not supported in this repository."
 
-# Rejects a push while the counter file holds a positive number, as a flaky remote answering 5xx would;
+# Stalls a push while `hold-pushes` is a FIFO (until something is written to it, or the pusher dies),
+# marking `push-held` once it waits; rejects a push while the counter file holds a positive number,
+# as a flaky remote answering 5xx would;
 # rejects every push with the message in `reject-pushes` while that file exists, as a refusing remote does.
 _PRE_RECEIVE = """#!/bin/sh
 here="$(dirname "$0")/.."
+if [ -p "$here/hold-pushes" ]; then
+  touch "$here/push-held"
+  cat "$here/hold-pushes" >/dev/null
+fi
 f="$here/fail-pushes"
 n=$(cat "$f" 2>/dev/null || echo 0)
 if [ "$n" -gt 0 ]; then
@@ -104,6 +113,17 @@ class Fault:
     body: Any
     headers: dict[str, str]
     times: int
+    after: bool = False  # carry the request out first, then answer with the error
+
+
+@dataclass
+class Hold:
+    """One answer kept back: `arrived` is set once the request was carried out, `release` lets the answer go."""
+
+    method: str
+    path: re.Pattern[str]
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -135,6 +155,7 @@ class FakeGitHub:
     pulls: list[FakePull] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     moved: dict[str, FakeRepo] = field(default_factory=dict)  # old owner/name -> the repository now
     check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by "owner/name@sha"
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by "owner/name@sha", newest last
@@ -152,6 +173,8 @@ class FakeGitHub:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for held in self.holds:
+            held.release.set()  # whatever the test did, no handler thread waits on
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -315,10 +338,18 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        after: bool = False,
     ) -> None:
-        """Answer the next `times` requests matching `method` and the `path` regex with an error."""
+        """Answer the next `times` requests matching `method` and the `path` regex with an error
+        (`after`: once the request was carried out, as when GitHub acted but its answer was lost)."""
         fault = Fault(
-            method, re.compile(path), status, {"message": message} if body is None else body, headers or {}, times
+            method,
+            re.compile(path),
+            status,
+            {"message": message} if body is None else body,
+            headers or {},
+            times,
+            after,
         )
         with self.lock:
             self.faults.append(fault)
@@ -327,9 +358,42 @@ class FakeGitHub:
         """One 403 secondary rate limit answer with a Retry-After header."""
         self.fail(method, path, 403, SECONDARY_RATE_LIMIT, headers={"Retry-After": str(retry_after)})
 
+    def hold(self, method: str, path: str) -> Hold:
+        """Carry out the next request matching `method` and the `path` regex, then keep its answer back until
+        `release` is set (the client sees a request that never returns)."""
+        held = Hold(method, re.compile(path))
+        with self.lock:
+            self.holds.append(held)
+        return held
+
+    def hold_pushes(self, full_name: str) -> Path:
+        """Stall pushes to a repository in its pre-receive hook, on a FIFO (returned) that releases them
+        once written to; `push_held` says when one waits."""
+        fifo = self.repos[full_name].bare / "hold-pushes"
+        os.mkfifo(fifo)
+        return fifo
+
+    def push_held(self, full_name: str) -> bool:
+        """Whether a push to a repository waits in its pre-receive hook."""
+        return (self.repos[full_name].bare / "push-held").exists()
+
     def fail_next_push(self, full_name: str, times: int = 1) -> None:
         """Reject the next `times` pushes to a repository (its pre-receive hook fails)."""
         (self.repos[full_name].bare / "fail-pushes").write_text(str(times))
+
+    def take(self, pending: list[Any], method: str, path: str) -> Any:
+        """The first fault (spending one of its times) or hold (spent at once) matching a request, if any."""
+        with self.lock:
+            for item in pending:
+                if item.method != method or not item.path.search(path):
+                    continue
+                if isinstance(item, Hold):
+                    pending.remove(item)
+                    return item
+                if item.times > 0:
+                    item.times -= 1
+                    return item
+        return None
 
     # -- inspection --------------------------------------------------------------------
 
@@ -453,13 +517,17 @@ class _Handler(BaseHTTPRequestHandler):
             # GitHub takes a token as "token T" or "Bearer T"; any other scheme or value is refused.
             if scheme.lower() not in {"token", "bearer"} or credential != fake.token:
                 return self._send(401, {"message": "Bad credentials"})
-        with fake.lock:
-            for fault in fake.faults:
-                if fault.method == self.command and fault.path.search(parts.path) and fault.times > 0:
-                    fault.times -= 1
-                    return self._send(fault.status, fault.body, fault.headers)
+        fault = fake.take(fake.faults, self.command, parts.path)
+        if fault is not None and not fault.after:
+            return self._send(fault.status, fault.body, fault.headers)
         routes = _Routes(fake, self, authenticated=auth is not None, query=query, body=body)
         status, payload = routes.dispatch(self.command, parts.path)
+        held = fake.take(fake.holds, self.command, parts.path)
+        if held is not None:
+            held.arrived.set()
+            held.release.wait(timeout=120)  # a guard: the test releases it (or the fake's exit does)
+        if fault is not None:
+            return self._send(fault.status, fault.body, fault.headers)
         self._send(status, payload)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle

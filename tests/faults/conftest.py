@@ -6,14 +6,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from core.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.github_fixtures import fake_github, github_settings
 
 # Fixtures are found by name in a conftest, so importing them here lends them to this suite.
 from tests.integration.worker.conftest import fake_model, model_settings
 from tests.security.serve_process import ServeProcess, serves_with_model
 
-__all__ = ["fake_model", "model_settings"]
+__all__ = ["fake_github", "fake_model", "github_settings", "model_settings"]
 
 
 @pytest.fixture
@@ -23,3 +26,11 @@ def serve_on_data_dir(
     """Start `serve` on one data dir (again and again), five workers, the fake model; all killed after."""
     with serves_with_model(tmp_path, repos_dir, fake_model.url, CODY_BATCH_WORKERS="5") as start:
         yield start
+
+
+@pytest.fixture
+def github_model_settings(github_settings: Settings, fake_model: FakeAnthropic) -> Settings:
+    """Settings reaching both the fake GitHub and the fake model."""
+    return github_settings.model_copy(
+        update={"anthropic_api_key": SecretStr(fake_model.api_key), "anthropic_base_url": fake_model.url}
+    )
