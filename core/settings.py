@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.api_endpoint import DEFAULT_URL
+
 # Newest Sonnet the pinned anthropic SDK lists and does not mark deprecated;
 # tests/unit/test_settings.py fails when the SDK moves on.
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -54,8 +56,8 @@ class Settings(BaseSettings):
     """Address the local server binds."""
     port: int = 8000
     """Port the local server binds."""
-    url: str = "http://127.0.0.1:8000/graphql"
-    """GraphQL endpoint the CLI talks to."""
+    url: str = DEFAULT_URL
+    """GraphQL endpoint the CLI talks to (its client commands read it, and api_token, with core.api_endpoint)."""
     workers: int = Field(default=8, ge=1, le=64)
     """Runs executed at once by the local dispatcher."""
     allowed_repos: CommaList = Field(default_factory=list)

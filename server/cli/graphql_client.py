@@ -1,14 +1,25 @@
-"""A small GraphQL client: HTTP POST for queries and mutations, graphql-transport-ws for subscriptions."""
+"""A small GraphQL client: HTTP POST for queries and mutations, graphql-transport-ws for subscriptions.
+
+A query is one POST with the standard library's urllib: importing httpx (which also loads its own
+command line when click and rich are installed) and building its TLS context took longer than
+the 0.3 s a command may take to start. urllib is told not to follow redirects, as httpx does not,
+and an https endpoint gets httpx's own TLS context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), so
+what is trusted has not changed.
+"""
 
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from http.client import HTTPException
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import ssl
 
 SUBPROTOCOL = "graphql-transport-ws"
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
@@ -53,6 +64,35 @@ def websocket_url(url: str) -> str:
     return url
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the answer (its status shows in the error), as with httpx: a POST is never re-sent as a GET."""
+
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def _tls_context() -> ssl.SSLContext:
+    import httpx  # only for https: the context it builds is what the client trusted before
+
+    return httpx.create_ssl_context()
+
+
+def _post(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
+    """The status and body of the answer to `request`, whatever the status."""
+    if request.type not in ("http", "https"):  # urllib would also read file:// and ftp:// URLs
+        raise ValueError(f"the URL's scheme is not http or https: {request.full_url!r}")
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+    if request.type == "https":
+        handlers.append(urllib.request.HTTPSHandler(context=_tls_context()))
+    opener = urllib.request.build_opener(*handlers)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:  # an answer all the same: the caller reads its status and body
+        with err:
+            return err.code, err.read()
+
+
 @dataclass
 class GraphQLClient:
     """Talks to one GraphQL endpoint, with an optional bearer token."""
@@ -71,35 +111,39 @@ class GraphQLClient:
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a query or mutation; its `data`, or GraphQLResponseError."""
-        body = {"query": query, "variables": variables or {}}
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        headers = {**self._headers(), "Content-Type": "application/json"}
         try:
-            response = httpx.post(self.url, json=body, headers=self._headers(), timeout=self.timeout)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as err:
-            raise ServerUnreachable(self.url) from err
-        except httpx.HTTPError as err:
+            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+            status, answer = _post(request, self.timeout)
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, OSError):  # refused, no such host, connect timeout, TLS handshake
+                raise ServerUnreachable(self.url) from err
+            raise GraphQLClientError(f"request to {self.url} failed: {err.reason}") from err
+        except (OSError, HTTPException, ValueError) as err:  # read timeout, dropped connection, not a URL
             raise GraphQLClientError(f"request to {self.url} failed: {err}") from err
-        return self._data(response)
+        return self._data(status, answer)
 
-    def _data(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code in (401, 403):
+    def _data(self, status: int, answer: bytes) -> dict[str, Any]:
+        if status in (401, 403):
             raise GraphQLResponseError(
-                f"the server at {self.url} refused the request (HTTP {response.status_code}); "
+                f"the server at {self.url} refused the request (HTTP {status}); "
                 "set CODY_BATCH_API_TOKEN to its API token"
             )
         try:
-            payload = response.json()
+            payload = json.loads(answer)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
             raise GraphQLResponseError(
-                f"{self.url} did not answer like a GraphQL server (HTTP {response.status_code}); check CODY_BATCH_URL"
+                f"{self.url} did not answer like a GraphQL server (HTTP {status}); check CODY_BATCH_URL"
             )
         errors = payload.get("errors")
         if errors:
             raise GraphQLResponseError(_errors_message(errors), errors)
         data = payload.get("data")
         if not isinstance(data, dict):
-            raise GraphQLResponseError(f"no data in the answer (HTTP {response.status_code})")
+            raise GraphQLResponseError(f"no data in the answer (HTTP {status})")
         return data
 
     async def subscribe(

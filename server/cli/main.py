@@ -10,37 +10,47 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import typer
+import click
 
+from core.api_endpoint import api_endpoint
 from core.enums import JobKind, JobStatus, OutputMode, Strategy
 from core.limits import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
 from server.cli import queries as q
+from server.cli.options import FiniteFloatRange
 
 # Each command imports what it uses when it runs: `--help` needs none of it, and pydantic, rich,
-# httpx and websockets would make up most of a command's start-up time.
+# httpx and websockets would make up most of a command's start-up time. The commands are plain
+# click: typer converts every parameter through pydantic, which alone took longer to load than
+# the 0.3 s a command may take to start (see docs/DESIGN.md).
 if TYPE_CHECKING:
     from rich.console import Console
 
     from core.settings import Settings
     from server.cli.graphql_client import GraphQLClient
 
-app = typer.Typer(
-    name="cody-batch",
-    help="Apply one code change across many repositories with Claude.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-worker_app = typer.Typer(help="Worker commands (one repository of a job).", no_args_is_help=True)
-app.add_typer(worker_app, name="worker")
-aws_app = typer.Typer(help="The AWS backend on an emulator (moto server), no AWS account needed.", no_args_is_help=True)
-app.add_typer(aws_app, name="aws")
+CONTEXT = {"help_option_names": ["--help"]}
+
+
+@click.group(name="cody-batch", no_args_is_help=True, context_settings=CONTEXT)
+def app() -> None:
+    """Apply one code change across many repositories with Claude."""
+
+
+@app.group("worker", no_args_is_help=True)
+def worker_app() -> None:
+    """Worker commands (one repository of a job)."""
+
+
+@app.group("aws", no_args_is_help=True)
+def aws_app() -> None:
+    """The AWS backend on an emulator (moto server), no AWS account needed."""
+
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
 
-UrlOption = typer.Option(None, "--url", help="GraphQL endpoint [env CODY_BATCH_URL].")
-JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
+url_option = click.option("--url", default=None, help="GraphQL endpoint [env CODY_BATCH_URL].")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 PIPED_WIDTH = 200  # piped output has no terminal width to honour; never cut ids or dates to 80
@@ -61,10 +71,10 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+def fail(message: str, code: int = EXIT_FAILED) -> click.exceptions.Exit:
     """Print one error line to stderr; the Exit to raise."""
     _err().print(f"error: {message}", style="red", markup=False)
-    return typer.Exit(code)
+    return click.exceptions.Exit(code)
 
 
 @contextmanager
@@ -100,9 +110,9 @@ def make_client(url: str | None) -> GraphQLClient:
     """A client for `--url` or CODY_BATCH_URL, with CODY_BATCH_API_TOKEN as bearer when set."""
     from server.cli.graphql_client import GraphQLClient
 
-    settings = load_settings()
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    return GraphQLClient(url or settings.url, token=token)
+    # Only these two settings: reading them all would load pydantic-settings for nothing.
+    endpoint = api_endpoint(os.environ)
+    return GraphQLClient(url or endpoint.url, token=endpoint.token)
 
 
 def origin(url: str) -> str:
@@ -116,9 +126,11 @@ def print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
-HostOption = typer.Option(None, "--host", help="Address to bind [env CODY_BATCH_HOST].")
-PortOption = typer.Option(None, "--port", help="Port to bind [env CODY_BATCH_PORT].")
-DemoOption = typer.Option(False, "--demo", help="Replay a recorded model session instead of Claude.")
+def server_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--host, --port and --demo, shared by the commands that run a server."""
+    command = click.option("--demo", is_flag=True, help="Replay a recorded model session instead of Claude.")(command)
+    command = click.option("--port", type=int, default=None, help="Port to bind [env CODY_BATCH_PORT].")(command)
+    return click.option("--host", default=None, help="Address to bind [env CODY_BATCH_HOST].")(command)
 
 
 def _run_server(run: Callable[[Settings, Console], None], host: str | None, port: int | None, demo: bool) -> None:
@@ -128,7 +140,8 @@ def _run_server(run: Callable[[Settings, Console], None], host: str | None, port
 
 
 @app.command()
-def serve(host: str = HostOption, port: int = PortOption, demo: bool = DemoOption) -> None:
+@server_options
+def serve(host: str | None, port: int | None, demo: bool) -> None:
     """Run the local server: GraphQL API, UI and workers."""
     from server.cli.serve import run_server
 
@@ -136,7 +149,8 @@ def serve(host: str = HostOption, port: int = PortOption, demo: bool = DemoOptio
 
 
 @aws_app.command("bootstrap")
-def aws_bootstrap(as_json: bool = JsonOption) -> None:
+@json_option
+def aws_bootstrap(as_json: bool) -> None:
     """Create the table (with its stream), bucket and Batch queue on the emulator AWS_ENDPOINT_URL names."""
     from server.cli.aws import bootstrap_emulator
 
@@ -147,11 +161,12 @@ def aws_bootstrap(as_json: bool = JsonOption) -> None:
         print_json(environment)
         return
     for name, value in environment.items():
-        typer.echo(f"export {name}={value}")
+        click.echo(f"export {name}={value}")
 
 
 @aws_app.command("emulate")
-def aws_emulate(host: str = HostOption, port: int = PortOption, demo: bool = DemoOption) -> None:
+@server_options
+def aws_emulate(host: str | None, port: int | None, demo: bool) -> None:
     """Run the AWS code path on this machine: Lambda handlers, DynamoDB, Streams, S3 and Batch on moto server."""
     from server.cli.aws import run_emulator
 
@@ -159,30 +174,45 @@ def aws_emulate(host: str = HostOption, port: int = PortOption, demo: bool = Dem
 
 
 @app.command()
+@click.argument("prompt")
+@click.argument("repositories", nargs=-1, required=True)
+@click.option("--title", default=None)
+@click.option("--kind", type=click.Choice(JobKind, case_sensitive=False), default=None)
+@click.option("--output", type=click.Choice(OutputMode, case_sensitive=False), default=None)
+@click.option("--strategy", type=click.Choice(Strategy, case_sensitive=False), default=None)
+@click.option("--model", default=None)
+@click.option("--check-command", default=None, help="Run before and after the change.")
+# The server's limits, so an out-of-range value (inf, nan, 10**20) is a usage error here.
+@click.option("--max-turns", type=click.IntRange(1, MAX_TURNS_LIMIT), default=None)
+@click.option("--max-cost-usd", type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD), default=None)
+@click.option("--wait", is_flag=True, help="Follow the job live; exit 0 only if it succeeds.")
+@json_option
+@url_option
 def submit(
-    prompt: str = typer.Argument(..., help="The instruction for Claude."),
-    repositories: list[str] = typer.Argument(..., help="owner/name, a GitHub URL or a local path."),
-    title: str = typer.Option(None, "--title"),
-    kind: JobKind = typer.Option(None, "--kind", case_sensitive=False),
-    output: OutputMode = typer.Option(None, "--output", case_sensitive=False),
-    strategy: Strategy = typer.Option(None, "--strategy", case_sensitive=False),
-    model: str = typer.Option(None, "--model"),
-    check_command: str = typer.Option(None, "--check-command", help="Run before and after the change."),
-    # The server's limits, so an out-of-range value (inf, nan, 10**20) is a usage error here.
-    max_turns: int = typer.Option(None, "--max-turns", min=1, max=MAX_TURNS_LIMIT),
-    max_cost_usd: float = typer.Option(None, "--max-cost-usd", min=0.0, max=MAX_COST_LIMIT_USD),
-    wait: bool = typer.Option(False, "--wait", help="Follow the job live; exit 0 only if it succeeds."),
-    as_json: bool = JsonOption,
-    url: str = UrlOption,
+    prompt: str,
+    repositories: tuple[str, ...],
+    title: str | None,
+    kind: JobKind | None,
+    output: OutputMode | None,
+    strategy: Strategy | None,
+    model: str | None,
+    check_command: str | None,
+    max_turns: int | None,
+    max_cost_usd: float | None,
+    wait: bool,
+    as_json: bool,
+    url: str | None,
 ) -> None:
-    """Create a job; with --wait, follow it until it finishes."""
+    """Create a job; with --wait, follow it until it finishes.
+
+    PROMPT is the instruction for Claude; each of REPOSITORIES is owner/name, a GitHub URL or a local path."""
     from server.cli.job_input import build_job_input
     from server.cli.render import runs_table
 
     with expected_errors():
         client = make_client(url)
         job_input = build_job_input(
-            prompt, repositories, title, kind, output, strategy, model, check_command, max_turns, max_cost_usd
+            prompt, list(repositories), title, kind, output, strategy, model, check_command, max_turns, max_cost_usd
         )
         payload = client.execute(q.CREATE_JOB, {"input": job_input})["createJob"]
     if payload.get("__typename") == "InputError":
@@ -208,12 +238,12 @@ def submit(
             f"job {final['id']} {final['status']}; details: cody-batch show {final['id']} --diff", markup=False
         )
     if final["status"] != "SUCCEEDED":
-        raise typer.Exit(EXIT_FAILED)
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 def _say_if_demo(client: GraphQLClient) -> None:
     """A demo server's model is a recording: say so where the user looks."""
-    from server.cli.serve import DEMO_NOTICE
+    from server.cli.render import DEMO_NOTICE
 
     with expected_errors():
         demo = client.execute(q.SERVER_DEMO)["settings"]["demo"]
@@ -256,12 +286,11 @@ def _wait(client: GraphQLClient, job: dict[str, Any], quiet: bool) -> dict[str, 
 
 
 @app.command("jobs")
-def list_jobs(
-    status: JobStatus = typer.Option(None, "--status", case_sensitive=False),
-    first: int = typer.Option(20, "--first", min=1, max=100),
-    as_json: bool = JsonOption,
-    url: str = UrlOption,
-) -> None:
+@click.option("--status", type=click.Choice(JobStatus, case_sensitive=False), default=None)
+@click.option("--first", type=click.IntRange(1, 100), default=20, show_default=True)
+@json_option
+@url_option
+def list_jobs(status: JobStatus | None, first: int, as_json: bool, url: str | None) -> None:
     """Recent jobs, newest first."""
     from server.cli.render import jobs_table
 
@@ -278,13 +307,12 @@ def list_jobs(
 
 
 @app.command()
-def show(
-    job_id: str = typer.Argument(..., help="The job's id."),
-    as_json: bool = JsonOption,
-    diff: bool = typer.Option(False, "--diff", help="Also print each repository's patch."),
-    url: str = UrlOption,
-) -> None:
-    """A job in detail: its runs with status, error, summary, patch and pull request."""
+@click.argument("job_id")
+@json_option
+@click.option("--diff", is_flag=True, help="Also print each repository's patch.")
+@url_option
+def show(job_id: str, as_json: bool, diff: bool, url: str | None) -> None:
+    """A job in detail (JOB_ID): its runs with status, error, summary, patch and pull request."""
     from server.cli.render import print_job_detail
 
     with expected_errors():
@@ -315,19 +343,29 @@ def _diffs(client: GraphQLClient, job_id: str) -> dict[int, str]:
 
 
 @app.command("prs")
+@click.argument("job_id")
+@click.option("--merge", is_flag=True, help="Merge every open pull request (branch protection applies).")
+@click.option("--close", is_flag=True, help="Close every open or draft pull request.")
+@click.option("--publish", is_flag=True, help="Mark every draft ready for review.")
+@click.option("--delete-branch", is_flag=True, help="Delete the branches of closed or merged ones.")
+@click.option("--comment", default=None, metavar="TEXT", help="Comment TEXT on every pull request.")
+@click.option("--dry-run", is_flag=True, help="Say what the action would do; change nothing.")
+@click.option("--refresh", is_flag=True, help="Read the pull requests from GitHub first.")
+@json_option
+@url_option
 def pull_requests(
-    job_id: str = typer.Argument(..., help="The job's id."),
-    merge: bool = typer.Option(False, "--merge", help="Merge every open pull request (branch protection applies)."),
-    close: bool = typer.Option(False, "--close", help="Close every open or draft pull request."),
-    publish: bool = typer.Option(False, "--publish", help="Mark every draft ready for review."),
-    delete_branch: bool = typer.Option(False, "--delete-branch", help="Delete the branches of closed or merged ones."),
-    comment: str = typer.Option(None, "--comment", help="Comment TEXT on every pull request."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what the action would do; change nothing."),
-    refresh: bool = typer.Option(False, "--refresh", help="Read the pull requests from GitHub first."),
-    as_json: bool = JsonOption,
-    url: str = UrlOption,
+    job_id: str,
+    merge: bool,
+    close: bool,
+    publish: bool,
+    delete_branch: bool,
+    comment: str | None,
+    dry_run: bool,
+    refresh: bool,
+    as_json: bool,
+    url: str | None,
 ) -> None:
-    """A job's pull requests (state, checks, review), or one action on all of them with a result each."""
+    """A job's pull requests (JOB_ID): state, checks, review; or one action on all of them with a result each."""
     from server.cli import pull_requests as pr_cli
 
     chosen = [
@@ -366,23 +404,25 @@ def pull_requests(
     else:
         _out().print(pr_cli.results_table(results))
     if any(r["outcome"] == "FAILED" for r in results):
-        raise typer.Exit(EXIT_FAILED)
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 @worker_app.command("run")
-def worker_run(
-    job_id: str = typer.Argument(..., help="The job's id."),
-    repo: int = typer.Option(
-        None,
-        "--repo",
-        min=0,
-        help="0-based repository index (default on AWS Batch: from AWS_BATCH_JOB_ARRAY_INDEX).",
-    ),
-    attempt: int = typer.Option(
-        None, "--attempt", min=1, help="Run only this attempt: nothing happens if the run has moved past it."
-    ),
-) -> None:
-    """Run one repository of a job here, on the store directly; SIGTERM is recorded on the run."""
+@click.argument("job_id")
+@click.option(
+    "--repo",
+    type=click.IntRange(min=0),
+    default=None,
+    help="0-based repository index (default on AWS Batch: from AWS_BATCH_JOB_ARRAY_INDEX).",
+)
+@click.option(
+    "--attempt",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run only this attempt: nothing happens if the run has moved past it.",
+)
+def worker_run(job_id: str, repo: int | None, attempt: int | None) -> None:
+    """Run one repository of job JOB_ID here, on the store directly; SIGTERM is recorded on the run."""
     from server.aws.batch_index import NoRunIndex, batch_child_run
 
     if repo is None:
@@ -396,17 +436,26 @@ def worker_run(
     with expected_errors():
         code = run_worker_until_terminated(load_settings(), job_id, repo, attempt)
     if code:
-        raise typer.Exit(code)
+        raise click.exceptions.Exit(code)
 
 
 @app.command()
+@click.option("--url", default=None, help="GraphQL over HTTP, e.g. the stack's GraphqlUrl [env CODY_BATCH_URL].")
+@click.option("--ws", default=None, help="WebSocket endpoint, e.g. the stack's WebsocketUrl [default: --url].")
+@click.option("--job", is_flag=True, help="Also run a one-repository job and wait for it to succeed.")
+@click.option("--repository", default=None, help="The job's repository [default: the server's sample].")
+@click.option(
+    "--timeout", type=FiniteFloatRange(1.0, 600.0), default=30.0, show_default=True, help="Seconds each check may take."
+)
+@click.option(
+    "--job-timeout",
+    type=FiniteFloatRange(1.0, 86400.0),
+    default=1800.0,
+    show_default=True,
+    help="Seconds the job may take.",
+)
 def smoke(
-    url: str = typer.Option(None, "--url", help="GraphQL over HTTP, e.g. the stack's GraphqlUrl [env CODY_BATCH_URL]."),
-    ws: str = typer.Option(None, "--ws", help="WebSocket endpoint, e.g. the stack's WebsocketUrl [default: --url]."),
-    job: bool = typer.Option(False, "--job", help="Also run a one-repository job and wait for it to succeed."),
-    repository: str = typer.Option(None, "--repository", help="The job's repository [default: the server's sample]."),
-    timeout: float = typer.Option(30.0, "--timeout", min=1.0, max=600.0, help="Seconds each check may take."),
-    job_timeout: float = typer.Option(1800.0, "--job-timeout", min=1.0, max=86400.0, help="Seconds the job may take."),
+    url: str | None, ws: str | None, job: bool, repository: str | None, timeout: float, job_timeout: float
 ) -> None:
     """Check a running server: a query, a subscription round trip and, with --job, a whole job."""
     import asyncio

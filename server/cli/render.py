@@ -11,6 +11,8 @@ from rich.text import Text
 
 JobData = dict[str, Any]
 
+DEMO_NOTICE = "model: a recorded demo session, not Claude"
+
 STATUS_STYLES = {
     "QUEUED": "dim",
     "PENDING": "dim",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 
 from core.settings import Settings
+from server.cli.render import DEMO_NOTICE
 from server.demo.samples import ensure_sample_repository
 from server.web.allowed_hosts import allowed_host_names
-
-DEMO_NOTICE = "model: a recorded demo session, not Claude"
 
 
 def start_demo(settings: Settings) -> str:

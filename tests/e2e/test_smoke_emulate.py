@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from server.cli.main import app
 from tests.e2e.conftest import Server

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.errors import RunCancelled, RunSuperseded
 from core.models import RepositoryRun, RunStatus, Thread, thread_key

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.models import Patch, PatchFile, RunStatus
 from core.services.progress import RunProgress

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterator
+from typing import Any
 
 import pytest
 import strawberry
 from strawberry.asgi import GraphQL
 
-from server.cli.graphql_client import GraphQLClient, GraphQLResponseError, ServerUnreachable, websocket_url
+from server.cli.graphql_client import (
+    GraphQLClient,
+    GraphQLClientError,
+    GraphQLResponseError,
+    ServerUnreachable,
+    websocket_url,
+)
 from tests.integration.cli.live_server import LiveServer, free_port
 
 
@@ -106,3 +113,62 @@ async def test_subscription_errors_are_raised(server: LiveServer) -> None:
     with pytest.raises(GraphQLResponseError, match="nope"):
         async for _ in GraphQLClient(server.url).subscribe("subscription { nope }"):
             pass
+
+
+class Answers:
+    """An ASGI app answering each path with a fixed status, headers and body; counts the requests it got."""
+
+    def __init__(self, routes: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]]) -> None:
+        self.routes = routes
+        self.hits: dict[str, int] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        self.hits[path] = self.hits.get(path, 0) + 1
+        status, headers, body = self.routes.get(path, (404, [], b"not found"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+GRAPHQL_ANSWER = (200, [(b"content-type", b"application/json")], b'{"data": {"hello": "hi"}}')
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_the_answer_and_is_not_followed(status: int) -> None:
+    # GIVEN an endpoint that redirects to a working GraphQL endpoint
+    app = Answers({"/moved": (status, [(b"location", b"/graphql")], b""), "/graphql": GRAPHQL_ANSWER})
+    with LiveServer(app) as live:
+        moved = live.url.replace("/graphql", "/moved")
+        # WHEN a query is sent to it THEN the redirect is reported, and the query is sent nowhere else
+        with pytest.raises(GraphQLResponseError, match=f"did not answer like a GraphQL server \\(HTTP {status}\\)"):
+            GraphQLClient(moved).execute("{ hello }")
+    assert app.hits == {"/moved": 1}
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_asks_for_the_api_token(status: int) -> None:
+    # GIVEN an endpoint that refuses the request
+    app = Answers({"/graphql": (status, [], b'{"detail": "no"}')})
+    refused = f"refused the request \\(HTTP {status}\\).*CODY_BATCH_API_TOKEN"
+    # WHEN a query is sent THEN the error names the setting that fixes it
+    with LiveServer(app) as live, pytest.raises(GraphQLResponseError, match=refused):
+        GraphQLClient(live.url).execute("{ hello }")
+
+
+def test_an_error_status_with_a_graphql_body_reports_its_errors() -> None:
+    # GIVEN a server answering 400 with GraphQL errors (as Strawberry does for a bad document)
+    body = b'{"data": null, "errors": [{"message": "Syntax Error: unexpected }"}]}'
+    app = Answers({"/graphql": (400, [(b"content-type", b"application/json")], body)})
+    # WHEN a query is sent THEN the server's message is the error
+    with LiveServer(app) as live, pytest.raises(GraphQLResponseError, match="Syntax Error"):
+        GraphQLClient(live.url).execute("{ hello }")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://127.0.0.1/graphql", "127.0.0.1:8000/graphql"])
+def test_an_endpoint_that_is_not_http_is_refused_without_reading_it(url: str) -> None:
+    # GIVEN a URL with another scheme, or none WHEN a query is sent THEN it fails as a request, reading nothing
+    with pytest.raises(GraphQLClientError, match="failed") as raised:
+        GraphQLClient(url).execute("{ hello }")
+    assert not isinstance(raised.value, ServerUnreachable)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.settings import Settings
 from server.cli.main import app

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.import_report import imported
 from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import greeting_edit, wait_for
 from tests.security.processes import descendants
@@ -24,14 +25,8 @@ from tests.security.serve_process import ServeProcess, start_serve
 CREATE = """mutation($input: CreateJobInput!) {
   createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
 STATUS = "query($id: ID!) { job(id: $id) { status } }"
-IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 # What the command line loads and no run needs.
 CLI_MODULES = re.compile(r"^(typer|click|rich|httpx|server\.cli\.\w+)(\.|$)")
-
-
-def imported(report: str) -> list[str]:
-    """Module names in an import-time report, in the order they were imported."""
-    return IMPORT_LINE.findall(report)
 
 
 def forkserver_children(server_pid: int) -> set[int]:

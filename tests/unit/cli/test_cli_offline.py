@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.settings import Settings
 from server.cli.job_input import resolve_repository
@@ -97,8 +97,8 @@ def test_worker_run_without_an_index_is_a_usage_error() -> None:
 def test_bad_setting_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a malformed setting in the environment
     monkeypatch.setenv("CODY_BATCH_PORT", "not-a-port")
-    # WHEN a command loads the settings THEN it names the problem and exits 2
-    result = runner.invoke(app, ["jobs"])
+    # WHEN a command that loads the settings runs THEN it names the problem and exits 2, serving nothing
+    result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "invalid setting" in result.stderr
     assert "port" in result.stderr
