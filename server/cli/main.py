@@ -189,19 +189,7 @@ def aws_emulate(host: str | None, port: int | None, demo: bool) -> None:
 @json_option
 @url_option
 def submit(
-    prompt: str,
-    repositories: tuple[str, ...],
-    title: str | None,
-    kind: JobKind | None,
-    output: OutputMode | None,
-    strategy: Strategy | None,
-    model: str | None,
-    check_command: str | None,
-    max_turns: int | None,
-    max_cost_usd: float | None,
-    wait: bool,
-    as_json: bool,
-    url: str | None,
+    prompt: str, repositories: tuple[str, ...], wait: bool, as_json: bool, url: str | None, **job_options: Any
 ) -> None:
     """Create a job; with --wait, follow it until it finishes.
 
@@ -211,9 +199,8 @@ def submit(
 
     with expected_errors():
         client = make_client(url)
-        job_input = build_job_input(
-            prompt, list(repositories), title, kind, output, strategy, model, check_command, max_turns, max_cost_usd
-        )
+        # The options go on as they are named: title, kind, output, strategy, model, the budget.
+        job_input = build_job_input(prompt, list(repositories), **job_options)
         payload = client.execute(q.CREATE_JOB, {"input": job_input})["createJob"]
     if payload.get("__typename") == "InputError":
         if as_json:
