@@ -96,7 +96,8 @@ def main() -> None:
     base = medians["`python -c pass` (baseline)"]
     lines = [
         f"`python bench/cli_start_bench.py`: whole-process wall time, median of {ROUNDS} rounds, each round "
-        f"running every command once in turn after one uncounted round; {os.cpu_count()} CPUs, load average {load:.1f} at the end. "
+        f"running every command once in turn after one uncounted round; {os.cpu_count()} CPUs, "
+        f"load average {load:.1f} at the end. "
         f"`submit` and `jobs` talk to a stand-in endpoint that answers at once. Goal: at most {GOAL_SECONDS} s.",
         "",
         "| command | wall (median) | ratio to `python -c pass` | goal met |",
