@@ -1,0 +1,201 @@
+"""Runs going on as the same attempt: continued with a raised budget, or resumed after their worker died."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import InputError, NotFoundError, RunErrorKind
+from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread
+from core.services.continuation import continue_run
+from core.services.progress import RunProgress
+from core.services.recovery import resume_run
+from store.sqlite import SqliteStore
+from tests.fakes.dispatcher import RecordingDispatcher
+from tests.unit.core.pull_request_runs import store_job
+
+JOB_BUDGET = Budget(max_turns=3, max_tokens=50_000, max_cost_usd=2.0)
+
+
+def _job(store: SqliteStore, count: int = 1) -> tuple[Job, list[RepositoryRun]]:
+    job = Job(title="Change", prompt="Change", model="claude-test", budget=JOB_BUDGET)
+    job = store_job(store, [RepositoryRun(job_id=job.id, index=i, location=f"/srv/r{i}") for i in range(count)], job)
+    return job, store.get_runs([job.id])[job.id]
+
+
+def _working(store: SqliteStore, run_id: str, turns: int | None) -> RunProgress:
+    """The run in its agent step, with a stored thread of `turns` turns (none when None)."""
+    progress = RunProgress(store, run_id)
+    progress.advance(status=RunStatus.RUNNING_AGENT, step="agent")
+    if turns is not None:
+        thread = Thread(run_id=run_id, model="claude-test")
+        thread.messages = [Message(index=0, role="user", content=[{"type": "text", "text": "go"}])]
+        for _ in range(turns):
+            for role in ("assistant", "user"):
+                thread.messages.append(
+                    Message(index=len(thread.messages), role=role, content=[], stop_reason="tool_use")
+                )
+        progress.save_thread(thread)
+    return progress
+
+
+def _run(store: SqliteStore, run_id: str) -> RepositoryRun:
+    run = store.get_run(run_id)
+    assert run is not None
+    return run
+
+
+def test_a_continued_run_keeps_every_limit_it_was_not_given_and_goes_on_from_its_turn(store: SqliteStore) -> None:
+    # GIVEN the second run of a job, stopped by its budget after two turns
+    job, runs = _job(store, 2)
+    _working(store, runs[1].id, 2).fail(RunErrorKind.BUDGET, "Spent the budget.")
+    dispatcher = RecordingDispatcher()
+    # WHEN it is continued with only more money
+    continued = continue_run(store, dispatcher, runs[1].id, Budget(max_cost_usd=5.0))
+    # THEN it is pending again as the same attempt, from turn 2, with the job's other limits kept
+    run = _run(store, runs[1].id)
+    assert (run.status, run.attempt, run.error, run.step, run.finished_at) == (RunStatus.PENDING, 1, None, None, None)
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.CONTINUED, 2)]
+    assert run.budget == Budget(max_turns=3, max_tokens=50_000, max_cost_usd=5.0)
+    # AND it is dispatched by its index, and the job returned is the one stored
+    assert dispatcher.dispatched == [(job.id, [1])]
+    assert continued == store.get_job(job.id)
+    # WHEN it stops again at its turn limit and is continued with more turns
+    _working(store, runs[1].id, 3).fail(RunErrorKind.TURN_LIMIT, "Used all 3 turns.")
+    continue_run(store, dispatcher, runs[1].id, Budget(max_turns=4))
+    # THEN the money raised before is kept too
+    run = _run(store, runs[1].id)
+    assert run.budget == Budget(max_turns=4, max_tokens=50_000, max_cost_usd=5.0)
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [
+        (ResumeReason.CONTINUED, 2),
+        (ResumeReason.CONTINUED, 3),
+    ]
+
+
+@pytest.mark.parametrize("kind", [RunErrorKind.BUDGET, RunErrorKind.TIMEOUT])
+def test_only_a_turn_limit_needs_more_turns_than_were_taken(store: SqliteStore, kind: RunErrorKind) -> None:
+    # GIVEN a run stopped by its budget or time after two turns
+    _, [run] = _job(store)
+    _working(store, run.id, 2).fail(kind, "Stopped.")
+    # WHEN continued with no more turns than it took THEN it goes on
+    continue_run(store, RecordingDispatcher(), run.id, Budget(max_turns=2))
+    assert _run(store, run.id).status is RunStatus.PENDING
+
+
+@pytest.mark.parametrize("max_turns", [1, 2])
+def test_a_run_stopped_by_its_turn_limit_needs_more_turns_than_it_took(store: SqliteStore, max_turns: int) -> None:
+    # GIVEN a run stopped by its turn limit after two turns
+    _, [run] = _job(store)
+    _working(store, run.id, 2).fail(RunErrorKind.TURN_LIMIT, "Used all 2 turns.")
+    before, dispatcher = _run(store, run.id), RecordingDispatcher()
+    # WHEN continued with no more turns than that THEN it is refused, naming the field, and nothing changes
+    with pytest.raises(InputError) as err:
+        continue_run(store, dispatcher, run.id, Budget(max_turns=max_turns))
+    assert (err.value.field, err.value.message) == (
+        "budget.maxTurns",
+        "maxTurns must be above the 2 turns the run already took",
+    )
+    assert _run(store, run.id) == before and dispatcher.dispatched == []
+
+
+def test_a_turn_limit_run_continued_without_a_turn_limit_keeps_the_one_it_had(store: SqliteStore) -> None:
+    # GIVEN a run stopped by its turn limit of 3 after three turns
+    _, [run] = _job(store)
+    _working(store, run.id, 3).fail(RunErrorKind.TURN_LIMIT, "Used all 3 turns.")
+    # WHEN continued with only more tokens THEN it is refused: its limit is no higher than the turns taken
+    with pytest.raises(InputError, match="above the 3 turns"):
+        continue_run(store, RecordingDispatcher(), run.id, Budget(max_tokens=60_000))
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "words"),
+    [
+        (
+            RunStatus.FAILED,
+            RunErrorKind.AGENT_ERROR,
+            "is FAILED (AGENT_ERROR); only a run stopped by its budget, turn limit or time limit",
+        ),
+        (RunStatus.RUNNING_AGENT, None, "is RUNNING_AGENT; only a run stopped by its budget, turn limit or time limit"),
+    ],
+)
+def test_a_run_no_limit_stopped_cannot_be_continued(
+    store: SqliteStore, status: RunStatus, kind: RunErrorKind | None, words: str
+) -> None:
+    # GIVEN a run with a thread that failed otherwise, or is still working
+    _, [run] = _job(store)
+    progress = _working(store, run.id, 1)
+    if kind is not None:
+        progress.fail(kind, "Broke.")
+    before, dispatcher = _run(store, run.id), RecordingDispatcher()
+    # WHEN continued THEN it is refused, naming the run, and nothing changes
+    with pytest.raises(InputError) as err:
+        continue_run(store, dispatcher, run.id, Budget(max_turns=10))
+    assert (err.value.field, err.value.message) == ("runId", f"run {run.id} {words} can be continued")
+    assert _run(store, run.id) == before and dispatcher.dispatched == []
+
+
+def test_a_run_without_a_stored_thread_or_an_unknown_run_cannot_be_continued(store: SqliteStore) -> None:
+    # GIVEN a run stopped by its budget before any turn was saved
+    _, [run] = _job(store)
+    _working(store, run.id, None).fail(RunErrorKind.BUDGET, "Spent.")
+    # WHEN continued THEN it is refused: there is nothing to go on from
+    with pytest.raises(InputError) as err:
+        continue_run(store, RecordingDispatcher(), run.id, Budget(max_turns=10))
+    assert (err.value.field, err.value.message) == ("runId", f"run {run.id} has no stored thread to continue from")
+    # AND an unknown run is not found
+    with pytest.raises(NotFoundError) as missing:
+        continue_run(store, RecordingDispatcher(), "nope", Budget(max_turns=10))
+    assert str(missing.value) == "no run with id nope"
+
+
+def test_a_run_whose_worker_died_is_resumed_from_its_turn_while_it_has_resumptions_left(store: SqliteStore) -> None:
+    # GIVEN the second run of a job, working in its third turn
+    job, runs = _job(store, 2)
+    _working(store, runs[1].id, 2)
+    seq = store.list_events(job.id)[-1].seq
+    # WHEN its worker dies and it may be resumed once THEN it is: pending as the same attempt, from turn 2
+    assert resume_run(store, runs[1].id, 1, 1) is True
+    run = _run(store, runs[1].id)
+    assert (run.status, run.attempt, run.step) == (RunStatus.PENDING, 1, None)
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 2)]
+    assert [(e.run_id, e.kind, e.new_value) for e in store.list_events(job.id, seq)][:2] == [
+        (run.id, EventKind.STATUS, RunStatus.PENDING),
+        (run.id, EventKind.STEP, None),
+    ]
+    # AND the first run was left alone
+    assert _run(store, runs[0].id).resumptions == []
+    # WHEN it dies again THEN it is not resumed: its one resumption is used, and nothing changes
+    _working(store, runs[1].id, 3)
+    before = _run(store, runs[1].id)
+    assert resume_run(store, runs[1].id, 1, 1) is False
+    assert _run(store, runs[1].id) == before
+    # AND with two resumptions allowed it is, from turn 3
+    assert resume_run(store, runs[1].id, 1, 2) is True
+    assert [r.from_turn for r in _run(store, runs[1].id).resumptions] == [2, 3]
+
+
+def test_a_continuation_does_not_use_up_resumptions_and_a_run_without_a_thread_starts_over(store: SqliteStore) -> None:
+    # GIVEN a run continued once after its budget, then working again without a saved turn of its own
+    _, [run] = _job(store)
+    _working(store, run.id, 1).fail(RunErrorKind.BUDGET, "Spent.")
+    continue_run(store, RecordingDispatcher(), run.id, Budget(max_cost_usd=5.0))
+    # WHEN its worker dies, one resumption allowed THEN it is resumed from the turn of its thread
+    RunProgress(store, run.id).advance(status=RunStatus.CLONING)
+    assert resume_run(store, run.id, 1, 1) is True
+    assert [(r.reason, r.from_turn) for r in _run(store, run.id).resumptions][-1] == (ResumeReason.RESUMED, 1)
+    # AND a queued run with no thread goes on from turn 0
+    _, [fresh] = _job(store)
+    assert resume_run(store, fresh.id, 1, 1) is True
+    assert [r.from_turn for r in _run(store, fresh.id).resumptions] == [0]
+
+
+def test_a_finished_retried_or_unknown_run_is_not_resumed(store: SqliteStore) -> None:
+    # GIVEN a failed run, and a working one asked about as of another attempt
+    _, [failed, working] = _job(store, 2)
+    _working(store, failed.id, 1).fail(RunErrorKind.AGENT_ERROR, "Broke.")
+    _working(store, working.id, 1)
+    before = (_run(store, failed.id), _run(store, working.id))
+    # WHEN each is to be resumed THEN none is, and nothing changes
+    assert resume_run(store, failed.id, 1, 5) is False
+    assert resume_run(store, working.id, 2, 5) is False
+    assert resume_run(store, "nope", 1, 5) is False
+    assert (_run(store, failed.id), _run(store, working.id)) == before
