@@ -135,12 +135,16 @@ def update_run(
     """Apply `mutate` to one run of a job (None from it means: no change); the run as stored."""
 
     def one(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
-        current = next(r for r in runs if r.id == run_id)
+        current = _run_of(runs, job_id, run_id)
         new = mutate(current.model_copy(deep=True))
         return {} if new is None else {run_id: new}
 
     _, runs = _update(store, job_id, one, lambda _: list(extra_events or []), artifacts)
-    stored = next((r for r in runs if r.id == run_id), None)
-    if stored is None:
+    return _run_of(runs, job_id, run_id)
+
+
+def _run_of(runs: list[RepositoryRun], job_id: str, run_id: str) -> RepositoryRun:
+    found = next((r for r in runs if r.id == run_id), None)
+    if found is None:
         raise NotFoundError(f"job {job_id} has no run with id {run_id}")
-    return stored
+    return found
