@@ -283,6 +283,7 @@ class Resumption(Model):
     reason: ResumeReason
     from_turn: int
     at: dt.datetime = Field(default_factory=utcnow)
+    cause: str | None = None  # what stopped it, in words (None: recorded before causes were)
 
 
 class RunAttempt(Model):
@@ -296,6 +297,7 @@ class RunAttempt(Model):
     patch: Patch | None = None
     validation: Validation | None = None
     usage: Usage = Field(default_factory=Usage)
+    resumptions: list[Resumption] = Field(default_factory=list)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
 

@@ -154,6 +154,23 @@ class Validation:
         return cls(verdict=validation.verdict.value, checks=checks)
 
 
+@strawberry.type(
+    description="One time an attempt went on from its stored thread and workspace checkpoint instead of starting over."
+)
+class Resumption:
+    reason: ResumeReason
+    from_turn: int = strawberry.field(description="The turns already answered: the next request starts after them.")
+    at: dt.datetime
+    cause: str | None = strawberry.field(
+        description="What stopped the run before it went on, in words (a killed worker, a stopped server, a "
+        "terminated Batch child, or the limit the user raised)."
+    )
+
+    @classmethod
+    def from_model(cls, resumption: models.Resumption) -> Resumption:
+        return cls(reason=resumption.reason, from_turn=resumption.from_turn, at=resumption.at, cause=resumption.cause)
+
+
 @strawberry.type(description="An earlier attempt of a run, kept when it was retried.")
 class RunAttempt:
     attempt: int
@@ -165,6 +182,9 @@ class RunAttempt:
     usage: Usage
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    resumptions: list[Resumption] = strawberry.field(
+        description="Each time this attempt went on from its stored state, oldest first."
+    )
 
     @classmethod
     def from_model(cls, attempt: models.RunAttempt, run: models.RepositoryRun) -> RunAttempt:
@@ -178,18 +198,8 @@ class RunAttempt:
             usage=Usage.from_model(attempt.usage),
             started_at=attempt.started_at,
             finished_at=attempt.finished_at,
+            resumptions=[Resumption.from_model(r) for r in attempt.resumptions],
         )
-
-
-@strawberry.type(description="One time the current attempt went on from its stored thread and workspace checkpoint.")
-class Resumption:
-    reason: ResumeReason
-    from_turn: int = strawberry.field(description="The turns already answered: the next request starts after them.")
-    at: dt.datetime
-
-    @classmethod
-    def from_model(cls, resumption: models.Resumption) -> Resumption:
-        return cls(reason=resumption.reason, from_turn=resumption.from_turn, at=resumption.at)
 
 
 @strawberry.type(description="One repository of a job: its current attempt and the earlier ones.")

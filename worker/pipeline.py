@@ -50,11 +50,14 @@ class WorkerPorts:
     runner: CommandRunner | None = None
 
 
-def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | None = None) -> None:
+def run_repository(
+    ports: WorkerPorts, job_id: str, index: int, attempt: int | None = None, resumptions: int | None = None
+) -> None:
     """Run one repository of a job to a final status; never raises, never leaves the run unfinished.
 
-    `attempt` is the attempt this worker was started for (default: the current one); when the
-    run has moved past it, the worker does nothing, and every write it makes is fenced to it."""
+    `attempt` is the attempt this worker was started for (default: the current one), `resumptions`
+    how often it had been resumed then (default: as now); when the run has moved past them, the
+    worker does nothing, and every write it makes is fenced to them."""
     run = find_run(ports.store, job_id, index)
     job = ports.store.get_job(job_id)
     if run is None or job is None:
@@ -66,7 +69,10 @@ def run_repository(ports: WorkerPorts, job_id: str, index: int, attempt: int | N
     if attempt is not None and run.attempt != attempt:
         logger.info("run %s is at attempt %s, not %s", run.id, run.attempt, attempt)
         return
-    progress = RunProgress(ports.store, run.id, run.attempt)
+    if resumptions is not None and len(run.resumptions) != resumptions:
+        logger.info("run %s was resumed by another worker since this one started", run.id)
+        return
+    progress = RunProgress(ports.store, run.id, run.attempt, len(run.resumptions))
     secrets = list(run_secrets(ports.settings))
     try:
         with ExitStack() as stack:

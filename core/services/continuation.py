@@ -19,11 +19,18 @@ def raised_budget(job: Job, run: RepositoryRun, budget: Budget) -> Budget:
     return current.model_copy(update=given)
 
 
-def resumed(run: RepositoryRun, reason: ResumeReason, from_turn: int, **update: object) -> RepositoryRun:
-    """The run back to PENDING at the same attempt, recording that it goes on from `from_turn`."""
-    record = Resumption(reason=reason, from_turn=from_turn)
+def resumed(run: RepositoryRun, reason: ResumeReason, from_turn: int, cause: str, **update: object) -> RepositoryRun:
+    """The run back to PENDING at the same attempt, recording that it goes on from `from_turn` and why."""
+    record = Resumption(reason=reason, from_turn=from_turn, cause=cause)
     fields = {"status": RunStatus.PENDING, "error": None, "step": None, "finished_at": None}
     return run.model_copy(update={**fields, **update, "resumptions": [*run.resumptions, record]})
+
+
+def _limits(budget: Budget) -> str:
+    """The limits a continued run goes on with, in words."""
+    named = {"max_turns": "at most {} turns", "max_tokens": "at most {} tokens", "max_cost_usd": "at most ${}"}
+    given = [text.format(value) for name, text in named.items() if (value := getattr(budget, name)) is not None]
+    return ", ".join(given) or "the server's limits"
 
 
 def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budget) -> Job:
@@ -49,7 +56,8 @@ def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budg
         raised = raised_budget(job, run, budget)
         if kind is RunErrorKind.TURN_LIMIT and raised.max_turns is not None and raised.max_turns <= from_turn:
             raise InputError(f"maxTurns must be above the {from_turn} turns the run already took", "budget.maxTurns")
-        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, budget=raised)}
+        cause = f"continued by the user after {kind}, with {_limits(raised)}"
+        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, cause, budget=raised)}
 
     updated = update_runs(store, job.id, mutate)
     dispatcher.dispatch(job.id, [found.index])

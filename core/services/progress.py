@@ -44,13 +44,19 @@ class RunProgress:
     the one read (`update_run` retries lost races on fresh rows), so nothing can slip in between
     the check and the write. A stale worker (an older attempt, or one whose run was cancelled or
     ended by the server) gets RunCancelled / RunSuperseded and cannot change a newer attempt.
+
+    The handle also owns one resumption of its attempt: a resumed run goes on as the same attempt
+    in a new worker, and the worker it replaced may not be dead (a "terminated" Batch child can
+    still write), so a write is refused once the attempt has been resumed past this handle's.
     """
 
-    def __init__(self, store: Store, run_id: str, attempt: int | None = None) -> None:
+    def __init__(self, store: Store, run_id: str, attempt: int | None = None, resumptions: int | None = None) -> None:
         self.store = store
         self.run_id = run_id
         # The attempt this handle owns; None: the one current when the handle first reads the run.
         self.attempt = attempt
+        # How many times that attempt had been resumed when this worker took it; None: as first read.
+        self.resumptions = resumptions
         self._job_id: str | None = None  # a run never changes jobs: read once
 
     def run(self) -> RepositoryRun:
@@ -64,6 +70,8 @@ class RunProgress:
     def _pin(self, run: RepositoryRun) -> None:
         if self.attempt is None:
             self.attempt = run.attempt
+        if self.resumptions is None and run.attempt == self.attempt:
+            self.resumptions = len(run.resumptions)
 
     @property
     def job_id(self) -> str:
@@ -79,9 +87,9 @@ class RunProgress:
         return job
 
     def owns(self, run: RepositoryRun) -> bool:
-        """Whether `run` (as stored) is still this handle's attempt."""
+        """Whether `run` (as stored) is still this handle's attempt, not resumed since by another worker."""
         self._pin(run)
-        return run.attempt == self.attempt
+        return run.attempt == self.attempt and len(run.resumptions) == self.resumptions
 
     def check_cancelled(self) -> RepositoryRun:
         """The current run; RunCancelled when it was cancelled, RunSuperseded when it moved on."""
@@ -91,7 +99,11 @@ class RunProgress:
 
     def _guarded(self, run: RepositoryRun) -> None:
         if not self.owns(run):
-            raise RunSuperseded(f"run {self.run_id} is at attempt {run.attempt}; attempt {self.attempt} is over")
+            where = f"attempt {run.attempt}, resumed {len(run.resumptions)} time(s)"
+            raise RunSuperseded(
+                f"run {self.run_id} is at {where}; this worker's attempt {self.attempt}"
+                f" (resumed {self.resumptions} time(s)) is over"
+            )
         if run.status is RunStatus.CANCELLED:
             raise RunCancelled(f"run {self.run_id} was cancelled")
         if run.status.finished:

@@ -4,6 +4,7 @@ times per attempt; past that (or with resumption off) they end as they did befor
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.errors import RunErrorKind
@@ -14,6 +15,7 @@ from core.services.progress import load_thread
 from core.services.updates import update_run, update_runs
 
 ORPHANED_MESSAGE = "the server stopped before the run finished (found unfinished at the next start); retry it"
+ORPHANED_CAUSE = "the server stopped before the run finished (found unfinished at the next start)"
 _PAGE = 100
 
 
@@ -43,15 +45,27 @@ def resumes_left(run: RepositoryRun, max_resumes: int) -> bool:
     return sum(1 for r in run.resumptions if r.reason is ResumeReason.RESUMED) < max_resumes
 
 
-def resume(store: Store, run: RepositoryRun) -> RepositoryRun:
+def resume(store: Store, run: RepositoryRun, cause: str) -> RepositoryRun:
     """`run` back to PENDING at the same attempt, going on from its stored thread (turn 0 without one)."""
     thread = load_thread(store, run)
-    return resumed(run, ResumeReason.RESUMED, thread.turns if thread is not None else 0)
+    return resumed(run, ResumeReason.RESUMED, thread.turns if thread is not None else 0, cause)
 
 
-def resume_run(store: Store, run_id: str, attempt: int, max_resumes: int) -> bool:
-    """After its worker died: put `attempt` of the run back to go on, if it is unfinished, still at that
-    attempt and has resumptions left. Whether it did (the caller then starts a worker for it)."""
+def _unfinished(run: RepositoryRun) -> bool:
+    return not run.status.finished
+
+
+def resume_run(
+    store: Store,
+    run_id: str,
+    attempt: int,
+    max_resumes: int,
+    cause: str,
+    stopped: Callable[[RepositoryRun], bool] = _unfinished,
+) -> bool:
+    """After its worker died: put `attempt` of the run back to go on, if it is still at that attempt,
+    was `stopped` by that death (default: left unfinished) and has resumptions left. Whether it did
+    (the caller then starts a worker for it)."""
     found = store.get_run(run_id)
     if found is None:
         return False
@@ -59,8 +73,8 @@ def resume_run(store: Store, run_id: str, attempt: int, max_resumes: int) -> boo
 
     def mutate(run: RepositoryRun) -> RepositoryRun | None:
         nonlocal done
-        done = not run.status.finished and run.attempt == attempt and resumes_left(run, max_resumes)
-        return resume(store, run) if done else None
+        done = stopped(run) and run.attempt == attempt and resumes_left(run, max_resumes)
+        return resume(store, run, cause) if done else None
 
     update_run(store, found.job_id, run_id, mutate)
     return done
@@ -92,7 +106,7 @@ def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int],
             if run.status.finished:
                 continue
             if resumes_left(run, max_resumes):
-                out[run.id] = resume(store, run)
+                out[run.id] = resume(store, run, ORPHANED_CAUSE)
                 resumed_now.append(run.index)
             else:
                 out[run.id] = run.model_copy(update={"status": RunStatus.FAILED, "error": error})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 from rich.console import Console
 
 from core.settings import Settings
@@ -48,6 +51,10 @@ def banner(settings: Settings, sample: str) -> list[str]:
     ]
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_server(settings: Settings, console: Console) -> None:
     """Serve the API and UI until interrupted."""
     import uvicorn
@@ -64,6 +71,10 @@ def run_server(settings: Settings, console: Console) -> None:
             start_demo(settings)  # settings are shared with the container: its workers see the endpoint
         for line in banner(settings, str(sample)):
             console.print(line, markup=False, highlight=False)
+        # SIGTERM (a service manager's stop) ends the server like Ctrl-C: uvicorn shuts down, then
+        # raises the signal it caught again, which without this handler would end the process before
+        # the container closes, leaving the workers to die with the forkserver instead of stopping.
+        signal.signal(signal.SIGTERM, _interrupt)
         container.start()  # returns once the worker forkserver is warm: the first job starts at once
         # A WebSocket message may be no larger than an HTTP request body (uvicorn's default is 16 MiB).
         uvicorn.run(
@@ -73,5 +84,7 @@ def run_server(settings: Settings, console: Console) -> None:
             log_level="info",
             ws_max_size=settings.max_body_bytes,
         )
+    except KeyboardInterrupt:
+        pass  # a stop the user asked for; its unfinished runs are resumed at the next start
     finally:
         container.close()

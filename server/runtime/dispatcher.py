@@ -52,11 +52,14 @@ class RunProcess:
 
     process: BaseProcess
     attempt: int
+    resumptions: int  # of that attempt when the process started: resuming it again fences this one out
     run_id: str
     env: dict[str, str]  # the environment it was dispatched with: a resumed run starts with it again
 
 
-def _run_in_child(settings: Settings, job_id: str, index: int, attempt: int, env: dict[str, str]) -> None:
+def _run_in_child(
+    settings: Settings, job_id: str, index: int, attempt: int, resumptions: int, env: dict[str, str]
+) -> None:
     """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
     os.setsid()
     # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
@@ -70,7 +73,7 @@ def _run_in_child(settings: Settings, job_id: str, index: int, attempt: int, env
     signal.signal(signal.SIGTERM, _unwind)
     from server.runtime.worker_command import run_worker
 
-    run_worker(settings, job_id, index, attempt)
+    run_worker(settings, job_id, index, attempt, resumptions)
 
 
 def _close_forkserver_alive_pipe() -> None:
@@ -217,7 +220,8 @@ class SubprocessDispatcher:
             return {i: pid for i, pid in pids.items() if pid is not None}
 
     def close(self) -> None:
-        """Stop: runs still queued or running end FAILED (the server is going away)."""
+        """Stop: running runs get SIGTERM and unwind; they and the queued ones stay unfinished, as
+        stored (thread and checkpoint of their last finished turn kept), for the next start to resume."""
         with self._lock:
             if self._closed:
                 return
@@ -254,7 +258,8 @@ class SubprocessDispatcher:
             logger.exception("the run dispatcher stopped")
             with self._lock:
                 self._closed = True
-        self._fail_queued()
+            # The server runs on without a scheduler: nothing would ever start these.
+            self._fail_queued()
 
     def _loop(self) -> None:
         self.warm_up()
@@ -302,7 +307,7 @@ class SubprocessDispatcher:
             return  # cancelled while it waited, or already run by an earlier process
         process = self._ctx.Process(
             target=_run_in_child,
-            args=(self.settings, job_id, index, run.attempt, env),
+            args=(self.settings, job_id, index, run.attempt, len(run.resumptions), env),
             name=f"run-{job_id}-{index}",
         )
         try:
@@ -314,7 +319,7 @@ class SubprocessDispatcher:
             )
             return
         with self._lock:
-            self._running[key] = RunProcess(process, run.attempt, run.id, env)
+            self._running[key] = RunProcess(process, run.attempt, len(run.resumptions), run.id, env)
             self.started += 1
 
     def _reap(self, key: RunKey) -> None:
@@ -322,21 +327,22 @@ class SubprocessDispatcher:
             run = self._running.pop(key)
         run.process.join()
         if self._closed:
-            self._fail_run(
-                key, RunErrorKind.INTERRUPTED, "the server stopped while the run was in progress", run.attempt
-            )
+            # A graceful stop leaves the run as a kill -9 of the server would: the next start finds it
+            # unfinished and resumes it from its last finished turn (or fails it INTERRUPTED once its
+            # resumptions are used up), so stopping the server is never worse than crashing it.
+            logger.info("run %s/%s stopped with the server; the next start resumes it", *key)
             return
-        if self._resumed(run):
+        how = f"the worker process {exit_description(run.process.exitcode)}"
+        if self._resumed(run, how):
             with self._lock:
                 self._queue.append((key, run.env))  # the scheduler loop starts it again on its next pass
             return
-        how = exit_description(run.process.exitcode)
-        self._fail_run(key, RunErrorKind.WORKER_DIED, f"the worker process {how} before finishing the run", run.attempt)
+        self._fail_run(key, RunErrorKind.WORKER_DIED, f"{how} before finishing the run", run.attempt)
 
-    def _resumed(self, run: RunProcess) -> bool:
+    def _resumed(self, run: RunProcess, cause: str) -> bool:
         """Whether a run whose worker died was put back to go on from its thread and checkpoint."""
         try:
-            return resume_run(self._store_now(), run.run_id, run.attempt, self.settings.max_resumes)
+            return resume_run(self._store_now(), run.run_id, run.attempt, self.settings.max_resumes, cause)
         except Exception:
             logger.exception("could not resume run %s", run.run_id)
             return False

@@ -63,14 +63,16 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     )
 
 
-def run_worker(settings: Settings, job_id: str, index: int, attempt: int | None = None) -> None:
+def run_worker(
+    settings: Settings, job_id: str, index: int, attempt: int | None = None, resumptions: int | None = None
+) -> None:
     """Run repository `index` of job `job_id` to a final status, on the store directly; with
-    `attempt`, only that attempt (nothing when the run has moved on)."""
+    `attempt` (and `resumptions`), only that attempt as resumed so often (nothing when the run has moved on)."""
     from server.runtime.bootstrap import open_store
 
     store = open_store(settings)
     try:
-        run_on_store(settings, store, job_id, index, attempt)
+        run_on_store(settings, store, job_id, index, attempt, resumptions)
     finally:
         store.close()
 
@@ -87,13 +89,18 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
 
     store = open_store(settings)
     previous = signal.signal(signal.SIGTERM, _terminated)
+    resumptions: int | None = None
     try:
         try:
-            attempt = attempt_to_run(store, os.environ, job_id, index, attempt)
-            run_on_store(settings, store, job_id, index, attempt)
+            attempt = attempt_to_run(store, os.environ, job_id, index, attempt, settings.max_resumes)
+            # The resumption this child owns from here: if another child resumes the run while this one
+            # is thought dead, every later write of this one (its SIGTERM record too) is refused.
+            run = find_run(store, job_id, index)
+            resumptions = len(run.resumptions) if run is not None and run.attempt == attempt else None
+            run_on_store(settings, store, job_id, index, attempt, resumptions)
         except WorkerTerminated:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the record short
-            _record_termination(store, job_id, index, attempt)
+            _record_termination(store, job_id, index, attempt, resumptions)
             return 128 + signal.SIGTERM
         return 0
     finally:
@@ -101,17 +108,24 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
         store.close()
 
 
-def _record_termination(store: Store, job_id: str, index: int, attempt: int | None) -> None:
+def _record_termination(store: Store, job_id: str, index: int, attempt: int | None, resumptions: int | None) -> None:
     run = find_run(store, job_id, index)
     if run is None or (attempt is not None and run.attempt != attempt):
         return
     try:
-        RunProgress(store, run.id).fail(RunErrorKind.TERMINATED, TERMINATED_MESSAGE)
+        RunProgress(store, run.id, run.attempt, resumptions).fail(RunErrorKind.TERMINATED, TERMINATED_MESSAGE)
     except Exception:
         logger.exception("could not record that run %s was terminated", run.id)
 
 
-def run_on_store(settings: Settings, store: Store, job_id: str, index: int, attempt: int | None = None) -> None:
+def run_on_store(
+    settings: Settings,
+    store: Store,
+    job_id: str,
+    index: int,
+    attempt: int | None = None,
+    resumptions: int | None = None,
+) -> None:
     """Run repository `index` of job `job_id` on `store`; NotFoundError for an unknown job or index."""
     from server.runtime.hardening import make_undumpable
     from worker.pipeline import run_repository
@@ -124,4 +138,4 @@ def run_on_store(settings: Settings, store: Store, job_id: str, index: int, atte
         raise NotFoundError(f"no job with id {job_id}")
     if not 0 <= index < len(runs):
         raise NotFoundError(f"job {job_id} has no repository {index} (it has {len(runs)}: 0..{len(runs) - 1})")
-    run_repository(worker_ports(settings, store), job_id, index, attempt)
+    run_repository(worker_ports(settings, store), job_id, index, attempt, resumptions)

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from core.settings import Settings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_fixtures import fake_github, github_settings
+from tests.fakes.held_turn import SecondTurnHeld
 
 # Fixtures are found by name in a conftest, so importing them here lends them to this suite.
 from tests.integration.worker.conftest import fake_model, model_settings
@@ -34,3 +35,11 @@ def github_model_settings(github_settings: Settings, fake_model: FakeAnthropic) 
     return github_settings.model_copy(
         update={"anthropic_api_key": SecretStr(fake_model.api_key), "anthropic_base_url": fake_model.url}
     )
+
+
+@pytest.fixture
+def second_turn() -> Iterator[SecondTurnHeld]:
+    """A model that edits in turn 1 and holds turn 2 until released (at the end, whatever the test did)."""
+    model = SecondTurnHeld()
+    yield model
+    model.released.set()  # frees the fake's request threads

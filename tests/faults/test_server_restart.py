@@ -1,10 +1,11 @@
-"""`kill -9` of the server while a 5-repository job is in its second turn, then a restart: the job ends
-SUCCEEDED with no user action, and the model is never asked again for a turn it had answered."""
+"""`kill -9` of the server (or a graceful stop, SIGTERM or Ctrl-C) while a 5-repository job is in its second
+turn, then a restart: the job ends SUCCEEDED with no user action, and the model is never asked again for a
+turn it had answered."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 from core.models import JobStatus, ResumeReason, RunStatus
 from core.settings import Settings
 from store.sqlite import SqliteStore
-from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_results, tool_turn
+from tests.fakes.anthropic_server import FakeAnthropic, tool_results
+from tests.fakes.held_turn import SecondTurnHeld
 from tests.integration.worker.conftest import wait_for
 from tests.security.processes import alive, descendants
 from tests.security.serve_process import PATIENCE, ServeProcess
@@ -22,27 +24,6 @@ from tests.security.serve_process import PATIENCE, ServeProcess
 CREATE = """mutation($input: CreateJobInput!) {
   createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
 REPOSITORIES = 5
-
-
-class SecondTurn:
-    """A model that edits in turn 1 and, until `restarted` is set, never answers turn 2."""
-
-    def __init__(self) -> None:
-        self.restarted = threading.Event()
-
-    def step(self, request: RecordedRequest) -> dict[str, Any]:
-        if not tool_results(request):
-            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
-        if not self.restarted.is_set():
-            self.restarted.wait(PATIENCE)  # the killed server's worker is gone before this returns
-        return text_turn("Changed the greeting to hello.")
-
-
-@pytest.fixture
-def second_turn() -> Iterator[SecondTurn]:
-    model = SecondTurn()
-    yield model
-    model.restarted.set()  # frees the fake's request threads, whatever the test did
 
 
 def _runs(data_dir: Path, job_id: str) -> list[Any]:
@@ -62,10 +43,12 @@ def _job_status(data_dir: Path, job_id: str) -> JobStatus | None:
         store.close()
 
 
-def test_kill_9_of_the_server_in_turn_two_then_restart_ends_the_job_succeeded(
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_server_stopped_in_turn_two_then_restarted_ends_the_job_succeeded(
+    stop: signal.Signals,
     serve_on_data_dir: Callable[[], ServeProcess],
     fake_model: FakeAnthropic,
-    second_turn: SecondTurn,
+    second_turn: SecondTurnHeld,
     make_repo: Callable[..., Path],
 ) -> None:
     # GIVEN a server working a 5-repository job, every run waiting for the answer to its second turn
@@ -77,11 +60,14 @@ def test_kill_9_of_the_server_in_turn_two_then_restart_ends_the_job_succeeded(
     job_id = str(created["id"])
     turn_two = lambda: [r for r in fake_model.requests if tool_results(r)]  # noqa: E731
     wait_for(lambda: len(turn_two()) == REPOSITORIES)
-    # WHEN the server is killed outright (its workers die with it) and started again on the same data dir
+    # WHEN the server is killed outright (its workers die with it), or stopped as a user or a service
+    # manager stops it (its workers are stopped first), and started again on the same data dir
     workers = descendants(served.proc.pid)
-    served.kill()
+    served.proc.send_signal(stop)
+    code = served.proc.wait(timeout=PATIENCE)
     wait_for(lambda: not any(alive(pid) for pid in workers))
-    second_turn.restarted.set()
+    assert code == (-signal.SIGKILL if stop is signal.SIGKILL else 0)
+    second_turn.released.set()
     restarted = serve_on_data_dir()
     wait_for(lambda: _job_status(restarted.data_dir, job_id) is JobStatus.SUCCEEDED, timeout=2 * PATIENCE)
     # THEN every run succeeded, resumed once from turn 1 as the same attempt

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.models import RunStatus
+from core.models import Job, ResumeReason, RunStatus
 from core.services.jobs import JobRequest, cancel_job, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
@@ -116,7 +116,7 @@ def test_a_child_without_a_usable_index_is_a_usage_error(
     assert run.status is RunStatus.PENDING and run.version == 1
 
 
-def batch_retry(settings: Settings, job_id: str, attempt: int) -> subprocess.CompletedProcess[str]:
+def batch_retry(settings: Settings, job_id: str, attempt: int, **variables: str) -> subprocess.CompletedProcess[str]:
     """The worker as Batch starts it again (AWS_BATCH_JOB_ATTEMPT=2) for run 0's `attempt`, with no model key."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_BATCH_", "CODY_BATCH_", "ANTHROPIC_"))}
     env = {
@@ -125,16 +125,14 @@ def batch_retry(settings: Settings, job_id: str, attempt: int) -> subprocess.Com
         "CODY_BATCH_ALLOWED_REPOS": ",".join(settings.allowed_repos),
         "AWS_BATCH_JOB_ATTEMPT": "2",
         "AWS_BATCH_JOB_ID": "0123-abcd:0",
+        **variables,
     }
     argv = [CLI, "worker", "run", job_id, "--repo", "0", "--attempt", str(attempt)]
     return subprocess.run(argv, env=env, capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("lost", ["mid-step", "sigterm"])
-def test_a_batch_retry_after_lost_capacity_runs_the_next_attempt(
-    settings: Settings, store: Any, make_repo: MakeRepo, lost: str
-) -> None:
-    # GIVEN a run whose worker lost its host mid-step, or recorded a SIGTERM (a Spot reclaim)
+def _lost_run(settings: Settings, store: Any, make_repo: MakeRepo, lost: str) -> Job:
+    """A job whose one run's worker lost its host mid-step, or recorded a SIGTERM (a Spot reclaim)."""
     job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
     (run,) = store.get_runs([job.id])[job.id]
     progress = RunProgress(store, run.id)
@@ -142,13 +140,43 @@ def test_a_batch_retry_after_lost_capacity_runs_the_next_attempt(
     progress.advance(RunStatus.RUNNING_AGENT)
     if lost == "sigterm":
         progress.fail("TERMINATED", "the worker was stopped (SIGTERM)")
+    return job
+
+
+@pytest.mark.parametrize("lost", ["mid-step", "sigterm"])
+def test_a_batch_retry_after_lost_capacity_resumes_the_same_attempt(
+    settings: Settings, store: Any, make_repo: MakeRepo, lost: str
+) -> None:
+    # GIVEN a run whose worker lost its capacity, its attempt never resumed yet
+    job = _lost_run(settings, store, make_repo, lost)
     # WHEN Batch starts the child again for that attempt
     result = batch_retry(settings, job.id, attempt=1)
+    # THEN the child resumed attempt 1 (here it then fails: no model key), saying why it was resumed,
+    # and the run still names its Batch job
+    assert result.returncode == 0, result.stderr
+    (after,) = store.get_runs([job.id])[job.id]
+    assert after.attempt == 1 and after.attempts == []
+    assert after.error is not None and after.error.kind == "CONFIGURATION"
+    (resumption,) = after.resumptions
+    assert resumption.reason is ResumeReason.RESUMED and resumption.from_turn == 0
+    assert resumption.cause is not None and "Batch child attempt started again" in resumption.cause
+    assert ("SIGTERM" in resumption.cause) is (lost == "sigterm")
+    assert after.batch_job_id == "0123-abcd:0"
+
+
+@pytest.mark.parametrize("lost", ["mid-step", "sigterm"])
+def test_a_batch_retry_past_the_resumptions_runs_the_next_attempt(
+    settings: Settings, store: Any, make_repo: MakeRepo, lost: str
+) -> None:
+    # GIVEN a run whose worker lost its capacity, with resumption off
+    job = _lost_run(settings, store, make_repo, lost)
+    # WHEN Batch starts the child again for that attempt
+    result = batch_retry(settings, job.id, attempt=1, CODY_BATCH_MAX_RESUMES="0")
     # THEN the child ran the run's second attempt (here it fails: no model key), keeping the first on
     # record as TERMINATED, and the run still names its Batch job
     assert result.returncode == 0, result.stderr
     (after,) = store.get_runs([job.id])[job.id]
-    assert after.attempt == 2 and after.status is RunStatus.FAILED
+    assert after.attempt == 2 and after.status is RunStatus.FAILED and after.resumptions == []
     assert after.error is not None and after.error.kind == "CONFIGURATION"
     (first,) = after.attempts
     assert first.error is not None and first.error.kind == "TERMINATED"

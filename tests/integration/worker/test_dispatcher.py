@@ -12,6 +12,7 @@ import pytest
 
 from core.models import Job, JobStatus, ResumeReason, RunStatus
 from core.services.jobs import cancel_job
+from core.services.recovery import settle_orphaned_runs
 from core.settings import Settings
 from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
@@ -189,14 +190,19 @@ def _without_cache_marks(messages: list[dict[str, Any]]) -> list[list[dict[str, 
     return [[{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]] for m in messages]
 
 
-def test_close_ends_running_and_queued_runs(
+def test_close_stops_running_runs_and_leaves_them_and_queued_ones_to_resume(
     store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
-    # GIVEN one run working and one waiting for a free slot
+    # GIVEN one run working (its first model request in flight) and one waiting for a free slot
     dispatcher, job = slow_runs(2, workers=1)
-    # WHEN the dispatcher is closed (the server shuts down)
+    pid = dispatcher.process_ids(job.id)[0]
+    # WHEN the dispatcher is closed (the server shuts down gracefully)
     dispatcher.close()
-    # THEN no run is left unfinished: both say the server stopped
+    # THEN the worker is gone, and neither run was failed: both stay unfinished as stored
+    assert not _group_alive(pid)
     runs = _runs(store, job.id)
-    assert [r.status for r in runs] == [RunStatus.FAILED, RunStatus.FAILED]
-    assert [r.error.kind for r in runs if r.error] == ["INTERRUPTED", "INTERRUPTED"]
+    assert runs[0].status in {RunStatus.CLONING, RunStatus.RUNNING_AGENT} and runs[1].status is RunStatus.PENDING
+    assert [r.error for r in runs] == [None, None]
+    # AND the next start puts both back to go on as the same attempt
+    settled = settle_orphaned_runs(store, 1)
+    assert dict(settled.resumed) == {job.id: [0, 1]} and settled.interrupted == 0

@@ -1,0 +1,25 @@
+"""A scripted model step for kill-and-resume tests: turn 1 edits, turn 2 is held until the test lets it go."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from tests.fakes.anthropic_server import RecordedRequest, edit, text_turn, tool_results, tool_turn
+
+PATIENCE = 60  # seconds a held request waits at most: a guard against hanging, never a speed assertion
+
+
+class SecondTurnHeld:
+    """A model that edits app.py in turn 1 and, until `released` is set, never answers turn 2."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        """The fake's script step: the edit for a first request, else the final answer once released."""
+        if not tool_results(request):
+            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+        if not self.released.is_set():
+            self.released.wait(PATIENCE)  # the killed worker is gone before this returns
+        return text_turn("Changed the greeting to hello.")
