@@ -7,6 +7,7 @@ import { DiffStat } from "./DiffViewer";
 import { PatchDiff } from "./PatchDiff";
 import { ContinueButton, isContinuable } from "./ContinueButton";
 import { RetryButton } from "./RetryButton";
+import { RunHistory } from "./RunHistory";
 import { RunThread } from "./RunThread";
 import { StatusBadge } from "./StatusBadge";
 import { TextReport } from "./TextReport";
@@ -24,7 +25,7 @@ function Disclosure({ label, className, children }: { label: string; className?:
   );
 }
 
-/** One repository of a job: live status and step, error, usage, summary, diff, PR, thread, attempts. */
+/** One repository of a job: live status and step, error, usage, summary, diff, PR, thread, history. */
 export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: string; cursor: string }) {
   return (
     <article
@@ -56,12 +57,6 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         {run.finishedAt && <> · finished {formatTime(run.finishedAt)}</>}
         {" · "}
         <UsageSummary usage={run.usage} label={`Usage of ${run.location}`} />
-        {run.resumptions.map((r) => (
-          <span key={r.at} className="resumption">
-            {" · "}
-            {r.reason === "CONTINUED" ? "continued" : "resumed"} from turn {r.fromTurn} at {formatTime(r.at)}
-          </span>
-        ))}
       </p>
       {run.error && (
         <p className="run-error" role="alert">
@@ -107,26 +102,7 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
       <Disclosure label="Thread" className="run-thread">
         {() => <RunThread runId={run.id} cursor={cursor} />}
       </Disclosure>
-      {run.attempts.length > 0 && (
-        <Disclosure label={`Earlier attempts (${run.attempts.length})`} className="attempts">
-          {() => (
-            <ol>
-              {run.attempts.map((a) => (
-                <li key={a.attempt}>
-                  Attempt {a.attempt}: <StatusBadge status={a.status} />
-                  {a.error && (
-                    <span>
-                      {" "}
-                      {sentence(a.error.kind)}: {a.error.message}
-                    </span>
-                  )}{" "}
-                  <UsageSummary usage={a.usage} label={`Usage of attempt ${a.attempt}`} />
-                </li>
-              ))}
-            </ol>
-          )}
-        </Disclosure>
-      )}
+      <RunHistory run={run} />
     </article>
   );
 }

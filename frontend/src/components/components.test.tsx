@@ -1,8 +1,9 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { Thread } from "../graphql/types";
-import { SAMPLE_DIFF } from "../test/fixtures";
+import type { RepositoryRun, Thread } from "../graphql/types";
+import { SAMPLE_DIFF, jobDetail } from "../test/fixtures";
 import { DiffViewer } from "./DiffViewer";
+import { RunHistory } from "./RunHistory";
 import { StatusBadge, statusTone } from "./StatusBadge";
 import { ThreadViewer } from "./ThreadViewer";
 import { ValidationSummary } from "./ValidationSummary";
@@ -168,5 +169,50 @@ describe("ValidationSummary", () => {
     const failed = { name: "syntax data.json", status: "FAILED" as const, output: "bad JSON", preExisting: true };
     const { container } = render(<ValidationSummary validation={{ verdict: "UNVERIFIED", checks: [failed] }} />);
     expect(container.querySelector("li")).toHaveTextContent("syntax data.json (failed before the change too)");
+  });
+});
+
+describe("RunHistory", () => {
+  const run = jobDetail("RUNNING", "RUNNING_AGENT").repositories[0] as unknown as RepositoryRun;
+
+  it("GIVEN a run on its first attempt, never resumed WHEN rendered THEN there is no history to show", () => {
+    const { container } = render(<RunHistory run={run} />);
+    expect(container).toBeEmptyDOMElement();
+  });
+
+  it("GIVEN a retried run resumed in both attempts WHEN rendered THEN each attempt lists its resumptions in order, with why", () => {
+    const resumed = (fromTurn: number, at: string, cause: string) => ({
+      __typename: "Resumption" as const,
+      reason: "RESUMED" as const,
+      fromTurn,
+      at,
+      cause,
+    });
+    const history = {
+      ...run,
+      attempt: 2,
+      resumptions: [resumed(3, "2025-01-31T12:20:00.000Z", "the worker process was killed by SIGKILL")],
+      attempts: [
+        {
+          ...run,
+          attempt: 1,
+          status: "FAILED",
+          error: { __typename: "RunError", kind: "TERMINATED", message: "the worker was stopped" },
+          resumptions: [resumed(1, "2025-01-31T12:05:00.000Z", "the server stopped before the run finished")],
+        },
+      ],
+    } as unknown as RepositoryRun;
+    render(<RunHistory run={history} />);
+    const section = screen.getByRole("region", { name: "History of github.com/acme/widgets" });
+    const attempts = within(section)
+      .getAllByRole("listitem")
+      .filter((li) => li.classList.contains("history-attempt"));
+    expect(attempts.map((li) => li.textContent?.slice(0, 9))).toEqual(["Attempt 1", "Attempt 2"]);
+    expect(attempts[0]).toHaveTextContent("Terminated: the worker was stopped");
+    expect(attempts[0]).toHaveTextContent("Resumed from turn 1 at");
+    expect(attempts[0]).toHaveTextContent("the server stopped before the run finished");
+    expect(attempts[1]).toHaveTextContent("Resumed from turn 3 at");
+    expect(attempts[1]).toHaveTextContent("killed by SIGKILL");
+    expect(attempts[1]).not.toHaveTextContent("server stopped");
   });
 });

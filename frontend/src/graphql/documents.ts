@@ -13,6 +13,15 @@ export const USAGE_FIELDS = graphql(`
   }
 `);
 
+export const RESUMPTION_FIELDS = graphql(`
+  fragment ResumptionFields on Resumption {
+    reason
+    fromTurn
+    at
+    cause
+  }
+`);
+
 export const JOB_LIST_FIELDS = graphql(`
   fragment JobListFields on Job {
     id
@@ -87,9 +96,7 @@ export const RUN_FIELDS = graphql(`
     startedAt
     finishedAt
     resumptions {
-      reason
-      fromTurn
-      at
+      ...ResumptionFields
     }
     attempts {
       attempt
@@ -105,6 +112,9 @@ export const RUN_FIELDS = graphql(`
       }
       startedAt
       finishedAt
+      resumptions {
+        ...ResumptionFields
+      }
     }
   }
 `);

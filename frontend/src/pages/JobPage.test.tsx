@@ -90,12 +90,18 @@ describe("JobPage", () => {
     await waitFor(() => expect(index).toHaveTextContent("1 pending · 1 running agent"));
   });
 
-  it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and continued from its turn", async () => {
+  it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and, in its history, continued from its turn and why", async () => {
     const stopped = jobDetail("FAILED", "FAILED");
     stopped.repositories[0].error = { __typename: "RunError", kind: "TURN_LIMIT", message: "Claude used all 2 turns" };
     const going = jobDetail("QUEUED", "PENDING", "e0000000002");
     going.repositories[0].resumptions = [
-      { __typename: "Resumption", reason: "CONTINUED", fromTurn: 2, at: "2025-01-31T12:05:00.000Z" },
+      {
+        __typename: "Resumption",
+        reason: "CONTINUED",
+        fromTurn: 2,
+        at: "2025-01-31T12:05:00.000Z",
+        cause: "continued by the user after TURN_LIMIT, with at most 6 turns",
+      },
     ] as never;
     renderJob([
       { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: stopped } } },
@@ -109,7 +115,9 @@ describe("JobPage", () => {
     expect(button).toBeDisabled();
     await userEvent.type(screen.getByLabelText("Max turns"), "6");
     await userEvent.click(button);
-    expect(await screen.findByText(/continued from turn 2/)).toBeInTheDocument();
+    const history = await screen.findByRole("region", { name: "History of github.com/acme/widgets" });
+    expect(history).toHaveTextContent("Continued from turn 2 at");
+    expect(history).toHaveTextContent("after TURN_LIMIT, with at most 6 turns");
     expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
   });
 
