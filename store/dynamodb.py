@@ -141,13 +141,25 @@ class DynamoStore:
         self.dynamodb.put_item(TableName=self.table_name, Item=_dump(self.artifacts.item(key, data)))
 
     def cache_put(self, key: str, value: str, ttl_seconds: int) -> None:
-        item = {
-            **table.cache_key(key),
-            table.ITEM_TYPE: ItemType.CACHE,
-            "value": value,
-            table.TTL_ATTRIBUTE: Decimal(f"{time.time() + ttl_seconds:.3f}"),
-        }
-        self.dynamodb.put_item(TableName=self.table_name, Item=_dump(item))
+        self.dynamodb.put_item(TableName=self.table_name, Item=_dump(_cache_item(key, value, ttl_seconds)))
+
+    def cache_add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        # A conditional put: of two concurrent adds DynamoDB lets exactly one through. An expired
+        # item counts as absent, since TTL deletes it late.
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=_dump(_cache_item(key, value, ttl_seconds)),
+                ConditionExpression="attribute_not_exists(#pk) OR #ttl <= :now",
+                ExpressionAttributeNames={"#pk": table.PK, "#ttl": table.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=_dump({":now": Decimal(f"{time.time():.3f}")}),
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def cache_delete(self, key: str) -> None:
+        self.dynamodb.delete_item(TableName=self.table_name, Key=_dump(table.cache_key(key)))
 
     # -- reads -------------------------------------------------------------------------
 
@@ -252,6 +264,15 @@ class DynamoStore:
         if item is None or float(item[table.TTL_ATTRIBUTE]) <= time.time():
             return None
         return str(item["value"])
+
+
+def _cache_item(key: str, value: str, ttl_seconds: int) -> dict[str, Any]:
+    return {
+        **table.cache_key(key),
+        table.ITEM_TYPE: ItemType.CACHE,
+        "value": value,
+        table.TTL_ATTRIBUTE: Decimal(f"{time.time() + ttl_seconds:.3f}"),
+    }
 
 
 def _run_order(run: RepositoryRun) -> tuple[str, int]:

@@ -181,6 +181,22 @@ class SqliteStore:
                 (key, value, time.time() + ttl_seconds),
             )
 
+    def cache_add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        now = time.time()
+        with self._write() as conn:
+            # One statement: a concurrent add of the same key waits for this write, then finds it.
+            cursor = conn.execute(
+                "INSERT INTO cache (key, value, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+                " WHERE cache.expires_at <= ?",
+                (key, value, now + ttl_seconds, now),
+            )
+            return cursor.rowcount == 1
+
+    def cache_delete(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM cache WHERE key = ?", (key,))
+
     # -- reads -------------------------------------------------------------------------
 
     @staticmethod

@@ -20,6 +20,9 @@ from core.services.pull_requests import refresh_pull_requests
 
 EVENTS = frozenset({"pull_request", "pull_request_review", "check_run", "check_suite", "status"})
 DELIVERY_TTL = 7 * 24 * 3600  # GitHub offers redelivery of the last 3 days' deliveries
+# How long a delivery being applied holds its id: longer than any request may run (a Lambda's 15 min),
+# so a server that died mid-delivery does not bar its redelivery for a week.
+CLAIM_TTL = 15 * 60
 
 
 class WebhookRefused(CodyBatchError):
@@ -99,26 +102,32 @@ def concerned_keys(event: str, payload: dict[str, Any]) -> tuple[str, list[str]]
 def handle_delivery(store: Store, host: PullRequestHost, delivery: Delivery) -> DeliveryOutcome:
     """Refresh the pull requests a (verified) delivery names, once per delivery id.
 
-    A delivery about no pull request of this server is refused (WebhookRefused 404) and, like a
-    duplicate, changes nothing; only an applied delivery's id is remembered, so one that failed
-    half-way (a pull request GitHub could not be asked about: its CodyBatchError is raised once the
-    others are stored) can be redelivered.
+    The id is claimed first with an atomic add (a conditional put on DynamoDB), so of two
+    simultaneous deliveries of one id exactly one applies. A delivery about no pull request of this
+    server is refused (WebhookRefused 404) and, like a duplicate, changes nothing; a refused or failed
+    delivery gives its claim back, so one that failed half-way (a pull request GitHub could not be
+    asked about: its CodyBatchError is raised once the others are stored) can be redelivered.
     """
-    if store.cache_get(_delivery_key(delivery.id)) is not None:
-        return DeliveryOutcome.DUPLICATE
     if delivery.event not in EVENTS:
         return DeliveryOutcome.IGNORED
     repository, keys = concerned_keys(delivery.event, delivery.payload)
-    runs = runs_named(store, keys)
-    if not runs:
-        raise WebhookRefused(404, f"no pull request of this server in {repository} matches this delivery")
-    unread: list[CodyBatchError] = []
-    for job_id, run_ids in runs.items():
-        try:
-            refresh_pull_requests(store, host, job_id, run_ids, raise_unread=True)
-        except CodyBatchError as err:
-            unread.append(err)
-    if unread:
-        raise unread[0]
-    store.cache_put(_delivery_key(delivery.id), delivery.event, DELIVERY_TTL)
+    key = _delivery_key(delivery.id)
+    if not store.cache_add(key, "applying", CLAIM_TTL):
+        return DeliveryOutcome.DUPLICATE
+    try:
+        runs = runs_named(store, keys)
+        if not runs:
+            raise WebhookRefused(404, f"no pull request of this server in {repository} matches this delivery")
+        unread: list[CodyBatchError] = []
+        for job_id, run_ids in runs.items():
+            try:
+                refresh_pull_requests(store, host, job_id, run_ids, raise_unread=True)
+            except CodyBatchError as err:
+                unread.append(err)
+        if unread:
+            raise unread[0]
+    except BaseException:
+        store.cache_delete(key)
+        raise
+    store.cache_put(key, delivery.event, DELIVERY_TTL)
     return DeliveryOutcome.APPLIED

@@ -163,6 +163,21 @@ def test_artifacts_and_cache(any_store: Store) -> None:
     assert any_store.cache_get("old") is None
 
 
+def test_cache_add_puts_only_where_nothing_unexpired_is(any_store: Store) -> None:
+    # GIVEN one live entry and one expired entry
+    any_store.cache_put("live", "first", 60)
+    any_store.cache_put("stale", "first", -1)
+    # WHEN each, and a new key, is added to
+    added = [any_store.cache_add(key, "second", 60) for key in ("live", "stale", "new")]
+    # THEN only the live entry refused, and kept its value
+    assert added == [False, True, True]
+    assert [any_store.cache_get(key) for key in ("live", "stale", "new")] == ["first", "second", "second"]
+    # AND a deleted entry can be added again
+    any_store.cache_delete("live")
+    assert any_store.cache_get("live") is None
+    assert any_store.cache_add("live", "third", 60) is True
+
+
 def test_events_after_a_sequence(any_store: Store) -> None:
     job, runs = new_job(any_store, 1)
     for step in ("a", "b", "c"):
