@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     """Callback URL of the WebSocket API (`https://ID.execute-api.REGION.amazonaws.com/STAGE`)."""
     websocket_url: str | None = None
     """URL clients open the WebSocket at, for /config.json on AWS (default: the callback URL as wss://)."""
+    github_function: str | None = None
+    """The Lambda function that talks to GitHub for the others (name or ARN); unset: pull requests are not read."""
 
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")

@@ -1,4 +1,5 @@
-"""The HTTP API on Lambda: `/graphql`, the patch download and `/config.json`, as an ASGI app for Mangum.
+"""The HTTP API on Lambda: `/graphql`, the patch download, `/config.json` and GitHub's webhook, as an
+ASGI app for Mangum.
 
 The same pieces as the local server (GraphQL over HTTP, downloads, the token guard); no
 WebSocket route (API Gateway's WebSocket API calls websocket_handler) and no SPA (CloudFront
@@ -18,6 +19,7 @@ from server.runtime.container import Container
 from server.web.context import request_context
 from server.web.downloads import PatchDownload
 from server.web.http import GraphQLHTTP
+from server.web.webhooks import GitHubWebhook
 
 GRAPHQL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -35,7 +37,12 @@ def websocket_url(settings: Settings) -> str | None:
 
 def create_http_app(runtime: AwsRuntime) -> Starlette:
     """The ASGI app of the HTTP API over the runtime's ports."""
-    container = Container(settings=runtime.settings, store=runtime.store, dispatcher=runtime.dispatcher)
+    container = Container(
+        settings=runtime.settings,
+        store=runtime.store,
+        dispatcher=runtime.dispatcher,
+        pull_requests=runtime.pull_requests,
+    )
     guard = runtime.guard
     http = GraphQLHTTP(
         runtime.schema,
@@ -55,5 +62,6 @@ def create_http_app(runtime: AwsRuntime) -> Starlette:
             Route("/graphql", http.endpoint, methods=GRAPHQL_METHODS),
             Route("/config.json", config),
             Route("/jobs/{job_id}/runs/{run_id}/patch", PatchDownload(container, guard).endpoint),
+            Route("/webhooks/github", GitHubWebhook(container).endpoint, methods=["POST"]),
         ]
     )

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from core.errors import ConfigurationError
-from core.ports import Dispatcher
+from core.ports import Dispatcher, PullRequestHost
 from core.settings import Settings
 from schema.build import get_schema
 from server.aws.batch_dispatcher import BatchDispatcher
@@ -31,6 +31,7 @@ class AwsRuntime:
     dispatcher: Dispatcher
     registry: SubscriptionRegistry
     callbacks: ConnectionCallbacks | None
+    pull_requests: PullRequestHost | None = None  # None: no GitHub function (CODY_BATCH_GITHUB_FUNCTION)
 
     def __post_init__(self) -> None:
         self.guard = TokenGuard(self.settings)
@@ -38,7 +39,7 @@ class AwsRuntime:
 
     @property
     def ports(self) -> Ports:
-        return Ports(self.store, self.dispatcher, self.settings, self.guard.signing_key)
+        return Ports(self.store, self.dispatcher, self.settings, self.guard.signing_key, self.pull_requests)
 
     def connections(self) -> ConnectionCallbacks:
         """The `@connections` API (CODY_BATCH_WS_ENDPOINT)."""
@@ -55,9 +56,12 @@ class AwsRuntime:
         s3: Any,
         batch: Any,
         connections: Any | None,
+        lambda_client: Any | None = None,
         max_subscriptions: int = MAX_SUBSCRIPTIONS_PER_CONNECTION,
     ) -> AwsRuntime:
-        """A runtime over the given boto3 clients (`connections`: apigatewaymanagementapi, or None)."""
+        """A runtime over the given boto3 clients (`connections`: apigatewaymanagementapi, or None;
+        `lambda_client`: to invoke the GitHub function CODY_BATCH_GITHUB_FUNCTION names)."""
+        from server.aws.pull_request_calls import InvokedPullRequestHost
         from store.dynamodb import DynamoStore
 
         table, bucket = required(settings, "table", "bucket")
@@ -69,6 +73,11 @@ class AwsRuntime:
             dispatcher=BatchDispatcher(settings, store, batch),
             registry=SubscriptionRegistry(dynamodb, table, max_subscriptions),
             callbacks=None if connections is None else ConnectionCallbacks(connections),
+            pull_requests=(
+                InvokedPullRequestHost(lambda_client, settings.github_function)
+                if lambda_client is not None and settings.github_function
+                else None
+            ),
         )
 
 
@@ -83,4 +92,5 @@ def runtime() -> AwsRuntime:
         s3=aws_client("s3"),
         batch=aws_client("batch"),
         connections=None if not endpoint else aws_client("apigatewaymanagementapi", endpoint),
+        lambda_client=aws_client("lambda") if settings.github_function else None,
     )

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from core.models import Event, Job
-from core.ports import Dispatcher, Store
+from core.ports import Dispatcher, PullRequestHost, Store
 from core.settings import Settings
 from resolvers.context import Context
 
@@ -79,6 +79,7 @@ class Ports:
     dispatcher: Dispatcher
     settings: Settings
     download_secret: bytes | None = None
+    pull_requests: PullRequestHost | None = None
 
 
 @dataclass
@@ -114,6 +115,7 @@ async def run_operation(
         settings=ports.settings,
         feed=feed,
         download_secret=ports.download_secret,
+        pull_requests=ports.pull_requests,
     )
     outcome = Outcome(seen=reads.seen)
     source = await schema.stream(query, variable_values=variables, context_value=context, operation_name=operation_name)

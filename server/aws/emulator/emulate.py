@@ -17,12 +17,16 @@ from botocore.config import Config
 
 from core.settings import Settings
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
+from server.aws.emulator.lambda_invoke import LambdaInvokeApi
 from server.aws.emulator.local_batch import LocalBatch
 from server.aws.emulator.moto_endpoint import MotoEndpoint, point_environment_at, start_endpoint
+from server.aws.emulator.schedule import ScheduleRule
 from server.aws.emulator.stream_poller import StreamPoller
 from server.aws.provision import Provisioned, names, provision
+from server.runtime.pull_request_poller import refresh_interval
 
 NOTICE = "the AWS code path on an emulator (moto server), not AWS"
+GITHUB_FUNCTION = "github"
 
 
 def emulator_client(endpoint_url: str) -> Callable[[str], Any]:
@@ -51,6 +55,9 @@ def configure(
         # The handlers post to `@connections` on this port; clients open the socket at /graphql.
         "CODY_BATCH_WS_ENDPOINT": base_url,
         "CODY_BATCH_WEBSOCKET_URL": "ws" + base_url.removeprefix("http") + "/graphql",
+        # The HTTP function invokes the GitHub function through Lambda's Invoke API on this port.
+        "CODY_BATCH_GITHUB_FUNCTION": GITHUB_FUNCTION,
+        "AWS_ENDPOINT_URL_LAMBDA": base_url,
     }
     if settings.demo:
         values["CODY_BATCH_DEMO"] = "true"
@@ -59,6 +66,7 @@ def configure(
     settings.table, settings.bucket = made.table, made.bucket
     settings.job_queue, settings.job_definition = made.job_queue, made.job_definition
     settings.ws_endpoint = base_url
+    settings.github_function = GITHUB_FUNCTION
     return made
 
 
@@ -72,13 +80,18 @@ class Emulator:
     gateway: ApiGateway
     poller: StreamPoller
     batch: LocalBatch
+    refresh: ScheduleRule | None = None  # the pull-request refresh rule, when on
 
     def start(self) -> None:
         self.poller.start()
         self.batch.start()
+        if self.refresh is not None:
+            self.refresh.start()
 
     def stop(self) -> None:
-        """Stop the workers first (they write to the endpoint), then the poller, then moto."""
+        """Stop the workers and the schedule first (they write to the endpoint), then the poller, then moto."""
+        if self.refresh is not None:
+            self.refresh.stop()
         self.batch.stop()
         self.poller.stop()
         self.endpoint.stop()
@@ -88,7 +101,8 @@ class Emulator:
         return [
             f"  AWS endpoint:  {self.endpoint.url} (DynamoDB + Streams, S3, Batch)",
             f"  table {self.made.table}, bucket {self.made.bucket}, queue {self.made.job_queue}",
-            "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler",
+            "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler;"
+            " server.github_lambdas.github_handler",
             "  Batch children run here as `cody-batch worker run` processes",
         ]
 
@@ -102,11 +116,20 @@ def build_emulator(
     client = emulator_client(endpoint.url)
     provision(settings, client, endpoint.url)
     # Imported once the environment is set: the handlers read their settings on first use.
+    from server.github_lambdas import github_handler
     from server.lambdas import http_handler, stream_handler, websocket_handler
 
-    gateway = ApiGateway(LambdaFunction("http", http_handler), LambdaFunction("websocket", websocket_handler), spa_app)
+    github = LambdaFunction(GITHUB_FUNCTION, github_handler)
+    gateway = ApiGateway(
+        LambdaFunction("http", http_handler),
+        LambdaFunction("websocket", websocket_handler),
+        spa_app,
+        LambdaInvokeApi({GITHUB_FUNCTION: github}),
+    )
     stream_arn = client("dynamodb").describe_table(TableName=made.table)["Table"]["LatestStreamArn"]
     stream = LambdaFunction("stream", stream_handler)
     poller = StreamPoller(client("dynamodbstreams"), stream_arn, stream.invoke)
     batch = LocalBatch(client("batch"), made.job_queue, settings.workers, dict(environ))
-    return Emulator(settings, endpoint, made, gateway, poller, batch)
+    interval = refresh_interval(settings)
+    refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
+    return Emulator(settings, endpoint, made, gateway, poller, batch, refresh)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,13 +28,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server.aws.emulator import gateway_events as events
 from server.aws.emulator.gateway_events import LambdaContext, WebSocketPeer
 
+if TYPE_CHECKING:
+    from server.aws.emulator.lambda_invoke import LambdaInvokeApi
+
 logger = logging.getLogger("cody_batch.emulator.gateway")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 CONNECTIONS_METHODS = ["GET", "POST", "DELETE"]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # The HTTP API's routes (the rest of the site is the SPA, which CloudFront serves from S3).
-API_PATHS = ("/graphql", "/config.json", "/jobs/{job_id}/runs/{run_id}/patch")
+API_PATHS = ("/graphql", "/config.json", "/jobs/{job_id}/runs/{run_id}/patch", "/webhooks/github")
 # API Gateway's close code when the server side deletes a connection.
 DELETED_CLOSE_CODE = 1000
 
@@ -102,14 +105,21 @@ def _iso(epoch: float) -> str:
 class ApiGateway:
     """The Starlette app standing in for both APIs, their Lambda integrations and the SPA's CDN."""
 
-    def __init__(self, http: LambdaFunction, websocket: LambdaFunction, spa_app: Any = None) -> None:
+    def __init__(
+        self,
+        http: LambdaFunction,
+        websocket: LambdaFunction,
+        spa_app: Any = None,
+        invoke: LambdaInvokeApi | None = None,
+    ) -> None:
         self.http = http
         self.websocket = websocket
         self.spa_app = spa_app
+        self.invoke = invoke  # Lambda's Invoke API for the functions the others call
         self.connections: dict[str, Connection] = {}
 
     def app(self) -> Starlette:
-        """The ASGI app: API routes, the WebSocket API, `@connections`, then the SPA."""
+        """The ASGI app: API routes, the WebSocket API, `@connections`, Lambda's Invoke, then the SPA."""
         routes: list[BaseRoute] = [
             Route("/healthz", _health),
             WebSocketRoute("/graphql", self.websocket_endpoint),
@@ -118,6 +128,8 @@ class ApiGateway:
             Route("/{stage}/@connections/{connection_id}", self.connections_endpoint, methods=CONNECTIONS_METHODS),
         ]
         routes += [Route(path, self.http_endpoint, methods=ALL_METHODS) for path in API_PATHS]
+        if self.invoke is not None:
+            routes += self.invoke.routes()
         if self.spa_app is not None:
             routes.append(Mount("/", self.spa_app, name="spa"))
         return Starlette(routes=routes)
