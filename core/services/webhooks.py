@@ -108,11 +108,13 @@ def handle_delivery(store: Store, host: PullRequestHost, delivery: Delivery) -> 
     delivery gives its claim back, so one that failed half-way (a pull request GitHub could not be
     asked about: its CodyBatchError is raised once the others are stored) can be redelivered.
     """
+    key = _delivery_key(delivery.id)
+    if store.cache_get(key) is not None:  # a known id, whatever it is now presented as
+        return DeliveryOutcome.DUPLICATE
     if delivery.event not in EVENTS:
         return DeliveryOutcome.IGNORED
     repository, keys = concerned_keys(delivery.event, delivery.payload)
-    key = _delivery_key(delivery.id)
-    if not store.cache_add(key, "applying", CLAIM_TTL):
+    if not store.cache_add(key, "applying", CLAIM_TTL):  # the same id arrived a moment ago
         return DeliveryOutcome.DUPLICATE
     try:
         runs = runs_named(store, keys)

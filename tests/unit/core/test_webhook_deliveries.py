@@ -146,3 +146,25 @@ def test_a_delivery_whose_pull_request_cannot_be_read_fails_and_a_redelivery_app
     del host.failing[("acme/one", 1)]
     assert handle_delivery(store, host, delivery) is DeliveryOutcome.APPLIED
     assert _states(store, job.id) == [PullRequestState.MERGED]
+
+
+def test_a_second_delivery_of_an_id_while_the_first_is_applied_is_a_duplicate(store: SqliteStore) -> None:
+    # GIVEN a host on which the same delivery arrives again while the first one is reading GitHub
+    outcomes: list[DeliveryOutcome] = []
+    delivery = Delivery(id="d-9", event="pull_request", payload=_pull_request(1))
+
+    class RedeliveringHost(MemoryPullRequestHost):
+        def pull_request_status(self, repository: str, number: int, known: Any) -> Any:
+            if not outcomes:
+                outcomes.append(handle_delivery(store, self, delivery))  # the simultaneous twin
+            return super().pull_request_status(repository, number, known)
+
+    host = RedeliveringHost()
+    job, _ = pull_request_job(store, host, ["acme/one"])
+    host.set("acme/one", 1, PullRequestState.MERGED)
+    # WHEN the first is applied
+    first = handle_delivery(store, host, delivery)
+    # THEN it applied once, and its twin was a duplicate that read nothing
+    assert (first, outcomes) == (DeliveryOutcome.APPLIED, [DeliveryOutcome.DUPLICATE])
+    assert len(host.reads) == 1
+    assert _states(store, job.id) == [PullRequestState.MERGED]
