@@ -113,7 +113,7 @@ class Pacer(Protocol):
 
         With `hold` > 0 (a content-creating request) a ready answer also takes the turn for
         at most `hold` seconds, until `release`; a process that dies holding it delays the
-        others by `hold` at most.
+        others by `hold` at most (the local pacer frees it as soon as the process is gone).
         """
         ...
 

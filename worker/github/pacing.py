@@ -26,7 +26,8 @@ from worker.github.errors import PublishError
 
 log = logging.getLogger(__name__)
 
-# Longest a content-creating request keeps the turn: one that dies mid-request delays the others this long.
+# Longest a content-creating request keeps the turn: one that dies mid-request delays the others this long
+# (with the FilePacer, only until its process is seen gone).
 WRITE_HOLD_SECONDS = 60.0
 TURN_POLL_SECONDS = 0.1
 
@@ -58,23 +59,40 @@ class FilePacer:
         """Ask to send a request under `key` (taking the turn for `hold` seconds when ready and `hold` > 0)."""
         with self._state(key) as state:
             now = time.time()
+            writer = state.get("writer")
+            if writer is not None and not _alive(int(writer)):
+                # Its process died holding the turn (killed mid-request): on one machine that is known at once,
+                # so the others need not wait out the hold.
+                state["next_write"] = now
+                del state["writer"]
             wait = PaceWait(
                 backoff=state.get("blocked_until", 0.0) - now,
                 turn=state.get("next_write", 0.0) - now if hold > 0 else 0.0,
             )
             if wait.ready and hold > 0:
-                state["next_write"] = now + hold
+                state["next_write"], state["writer"] = now + hold, os.getpid()
             return wait
 
     def release(self, key: str, spacing: float) -> None:
         """The next content-creating request goes `spacing` seconds from now."""
         with self._state(key) as state:
             state["next_write"] = time.time() + spacing
+            state.pop("writer", None)
 
     def block(self, key: str, until: float) -> None:
         """No request under `key` before `until`."""
         with self._state(key) as state:
             state["blocked_until"] = max(state.get("blocked_until", 0.0), until)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def pace_key(token: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from worker.github.pacing import FilePacer, pace_key
@@ -38,3 +40,31 @@ def test_the_key_is_a_digest_and_never_the_token(tmp_path: Path) -> None:
     FilePacer(tmp_path).block(key, 1.0)
     assert key != pace_key("another") and token not in key and pace_key(None) == "github-anonymous"
     assert all(token not in p.name and token not in p.read_text() for p in tmp_path.iterdir())
+
+
+def test_a_turn_held_by_a_process_that_died_is_free_at_once(tmp_path: Path) -> None:
+    # GIVEN another process that took the turn for a content-creating request
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_SLEEP, str(tmp_path)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert not FilePacer(tmp_path).reserve("k", hold=60).ready
+    finally:
+        # WHEN it is killed mid-request (it never releases)
+        holder.kill()
+        holder.wait()
+    # THEN the next content-creating request may go now, not after the hold runs out
+    assert FilePacer(tmp_path).reserve("k", hold=60).ready
+
+
+HOLD_AND_SLEEP = """
+import sys, time
+import subprocess
+import sys
+from pathlib import Path
+from worker.github.pacing import FilePacer
+FilePacer(Path(sys.argv[1])).reserve("k", hold=60)
+print("held", flush=True)
+time.sleep(60)
+"""
