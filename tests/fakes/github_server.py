@@ -118,12 +118,18 @@ class Fault:
 
 @dataclass
 class Hold:
-    """One answer kept back: `arrived` is set once the request was carried out, `release` lets the answer go."""
+    """One answer kept back: `arrived` is set once the request was carried out (or, `before`, once it came),
+    `release` lets it go on."""
 
     method: str
     path: re.Pattern[str]
+    before: bool = False  # keep the request back before carrying it out
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self.release.wait(timeout=120)  # a guard: the test releases it (or the fake's exit does)
 
 
 @dataclass
@@ -358,10 +364,11 @@ class FakeGitHub:
         """One 403 secondary rate limit answer with a Retry-After header."""
         self.fail(method, path, 403, SECONDARY_RATE_LIMIT, headers={"Retry-After": str(retry_after)})
 
-    def hold(self, method: str, path: str) -> Hold:
+    def hold(self, method: str, path: str, *, before: bool = False) -> Hold:
         """Carry out the next request matching `method` and the `path` regex, then keep its answer back until
-        `release` is set (the client sees a request that never returns)."""
-        held = Hold(method, re.compile(path))
+        `release` is set (the client sees a request that never returns); `before`: keep it back undone, and
+        once released drop it undone."""
+        held = Hold(method, re.compile(path), before)
         with self.lock:
             self.holds.append(held)
         return held
@@ -517,15 +524,18 @@ class _Handler(BaseHTTPRequestHandler):
             # GitHub takes a token as "token T" or "Bearer T"; any other scheme or value is refused.
             if scheme.lower() not in {"token", "bearer"} or credential != fake.token:
                 return self._send(401, {"message": "Bad credentials"})
+        held = fake.take(fake.holds, self.command, parts.path)
+        if held is not None and held.before:
+            held.wait()
+            self.close_connection = True  # dropped undone, as a request that never reached GitHub
+            return None
         fault = fake.take(fake.faults, self.command, parts.path)
         if fault is not None and not fault.after:
             return self._send(fault.status, fault.body, fault.headers)
         routes = _Routes(fake, self, authenticated=auth is not None, query=query, body=body)
         status, payload = routes.dispatch(self.command, parts.path)
-        held = fake.take(fake.holds, self.command, parts.path)
-        if held is not None:
-            held.arrived.set()
-            held.release.wait(timeout=120)  # a guard: the test releases it (or the fake's exit does)
+        if held is not None and not held.before:
+            held.wait()
         if fault is not None:
             return self._send(fault.status, fault.body, fault.headers)
         self._send(status, payload)

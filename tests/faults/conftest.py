@@ -14,10 +14,10 @@ from tests.fakes.github_fixtures import fake_github, github_settings
 from tests.fakes.held_turn import SecondTurnHeld
 
 # Fixtures are found by name in a conftest, so importing them here lends them to this suite.
-from tests.integration.worker.conftest import fake_model, model_settings
+from tests.integration.worker.conftest import fake_model, make_dispatcher, model_settings
 from tests.security.serve_process import ServeProcess, serves_with_model
 
-__all__ = ["fake_github", "fake_model", "github_settings", "model_settings"]
+__all__ = ["fake_github", "fake_model", "github_settings", "make_dispatcher", "model_settings"]
 
 
 @pytest.fixture

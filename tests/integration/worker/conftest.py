@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from core.models import Job, RepositoryRun
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
+from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -25,6 +26,22 @@ from worker.pipeline import WorkerPorts, run_repository
 def fake_model() -> Iterator[FakeAnthropic]:
     with FakeAnthropic() as fake:
         yield fake
+
+
+@pytest.fixture
+def make_dispatcher(model_settings: Settings) -> Iterator[Callable[..., SubprocessDispatcher]]:
+    """Real dispatchers (forkserver run processes) on `settings` (default: the model's) with `updates`; closed after."""
+    made: list[SubprocessDispatcher] = []
+
+    def make(settings: Settings | None = None, **updates: Any) -> SubprocessDispatcher:
+        base = settings or model_settings
+        dispatcher = SubprocessDispatcher(base.model_copy(update=updates), grace_seconds=2)
+        made.append(dispatcher)
+        return dispatcher
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
 
 
 @pytest.fixture

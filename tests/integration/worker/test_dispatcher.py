@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +36,6 @@ def greet(request: RecordedRequest) -> dict[str, Any]:
     if tool_results(request):
         return text_turn("Changed the greeting to hello.")
     return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
-
-
-@pytest.fixture
-def make_dispatcher(model_settings: Settings) -> Iterator[Callable[..., SubprocessDispatcher]]:
-    made: list[SubprocessDispatcher] = []
-
-    def make(**updates: Any) -> SubprocessDispatcher:
-        dispatcher = SubprocessDispatcher(model_settings.model_copy(update=updates), grace_seconds=2)
-        made.append(dispatcher)
-        return dispatcher
-
-    yield make
-    for dispatcher in made:
-        dispatcher.close()
 
 
 @pytest.fixture

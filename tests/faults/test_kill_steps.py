@@ -1,0 +1,282 @@
+"""`kill -9` of the run process at each step of its pipeline: the clone, each of three turns, validation,
+the push and the pull request. Each step is held in a real substitute until the kill lands (a git remote
+whose refs file is a FIFO, the fake model keeping a reply back, a check command reading a FIFO, the fake
+GitHub's remote and API keeping theirs back), never by a hook in the product. The run is resumed as the
+same attempt and ends SUCCEEDED: no finished turn asked again, the patch applies, one pull request."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import CheckStatus, OutputMode, RepositoryRun, ResumeReason, RunStatus
+from core.settings import Settings
+from server.runtime.dispatcher import SubprocessDispatcher
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_turn
+from tests.fakes.github_server import FakeGitHub
+from tests.integration.worker.conftest import applies_to_fresh_clone, submit, wait_for
+from tests.security.processes import alive, descendants
+from tests.security.serve_process import PATIENCE
+
+TURNS = [
+    tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
+    tool_turn(edit("create", "NOTES.md", file_text="Greeting changed.\n")),
+    text_turn("Changed the greeting and noted it."),
+]
+REPO = "acme/app"
+MakeDispatcher = Callable[..., SubprocessDispatcher]
+
+
+def turn_of(request: RecordedRequest) -> int:
+    """Which turn a request asks for: one more than the replies it carries."""
+    return 1 + sum(1 for message in request.body["messages"] if message["role"] == "assistant")
+
+
+class ThreeTurns:
+    """Claude's three turns, each answered by its number (a request sent again gets the same answer);
+    the request of turn `held` is kept waiting until `release` is set."""
+
+    def __init__(self, held: int | None = None) -> None:
+        self.held = held
+        self.release = threading.Event()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        turn = turn_of(request)
+        if turn == self.held:
+            self.release.wait(PATIENCE)  # the killed worker is gone before this returns
+        return TURNS[turn - 1]
+
+
+@pytest.fixture
+def three_turns(fake_model: FakeAnthropic) -> Iterator[Callable[[int | None], ThreeTurns]]:
+    """The fake model scripted with three turns, turn `held` kept waiting; released at the end whatever happened."""
+    made: list[ThreeTurns] = []
+
+    def script(held: int | None = None) -> ThreeTurns:
+        model = ThreeTurns(held)
+        made.append(model)
+        fake_model.script([model.step] * 10)
+        return model
+
+    yield script
+    for model in made:
+        model.release.set()
+
+
+def kill_9(dispatcher: SubprocessDispatcher, job_id: str) -> None:
+    """SIGKILL the run's process group (it and the git and check processes it started), as a lost host or the
+    OOM killer would; return once the run process is gone."""
+    [pid] = dispatcher.process_ids(job_id).values()
+    os.killpg(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid))
+
+
+def finished(store: SqliteStore, job_id: str) -> RepositoryRun:
+    """The job's one run, once it has ended."""
+    wait_for(lambda: store.get_runs([job_id])[job_id][0].status.finished, timeout=PATIENCE)
+    return store.get_runs([job_id])[job_id][0]
+
+
+def assert_resumed_to_succeeded(run: RepositoryRun, from_turn: int) -> None:
+    """SUCCEEDED as the same attempt, resumed once, from `from_turn`."""
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.attempt == 1
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, from_turn)]
+
+
+def assert_patch_applies(store: SqliteStore, run: RepositoryRun, origin: Path, workdir: Path) -> None:
+    """The run's stored patch applies to a fresh clone of `origin` and holds both turns' edits."""
+    assert run.patch is not None
+    diff = store.get_artifact(run.patch.artifact_key)
+    assert diff is not None
+    fresh = applies_to_fresh_clone(origin, diff, workdir)
+    assert (fresh / "app.py").read_text() == "print('hello')\n"
+    assert (fresh / "NOTES.md").read_text() == "Greeting changed.\n"
+
+
+def turns_asked(fake_model: FakeAnthropic) -> list[int]:
+    return sorted(turn_of(request) for request in fake_model.requests)
+
+
+def test_kill_9_in_the_clone(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: MakeDispatcher,
+    three_turns: Callable[[int | None], ThreeTurns],
+    tmp_path: Path,
+) -> None:
+    # GIVEN a repository whose packed refs are a FIFO: git's upload-pack waits in open() for a writer
+    origin = make_repo("cloning")
+    job = submit(model_settings, store, [origin])
+    fifo = origin / ".git" / "packed-refs"
+    os.mkfifo(fifo)
+    three_turns(None)
+    dispatcher = make_dispatcher()
+    # WHEN the run starts, its clone waits there (while Claude's first reply, overlapping the clone, arrives)
+    dispatcher.dispatch(job.id, [0])
+    wait_for(lambda: len(fake_model.requests) == 1 and _upload_pack_waiting(dispatcher, job.id))
+    # AND its process is killed, and the remote is fixed before the run goes on
+    kill_9(dispatcher, job.id)
+    fifo.unlink()
+    run = finished(store, job.id)
+    # THEN the run was resumed from the start (no turn had finished) and succeeded
+    assert_resumed_to_succeeded(run, from_turn=0)
+    assert_patch_applies(store, run, origin, tmp_path)
+    # AND only turn 1, whose tools never ran, was asked again
+    assert turns_asked(fake_model) == [1, 1, 2, 3]
+
+
+def _upload_pack_waiting(dispatcher: SubprocessDispatcher, job_id: str) -> bool:
+    """Whether a git upload-pack under the run's process waits for a FIFO's writer (the kernel says so)."""
+    pids = dispatcher.process_ids(job_id)
+    for pid in descendants(pids[0]) if pids else set():
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"upload-pack" in command and Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":
+                return True
+    return False
+
+
+@pytest.mark.parametrize("turn", [1, 2, 3])
+def test_kill_9_in_each_turn(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: MakeDispatcher,
+    three_turns: Callable[[int | None], ThreeTurns],
+    tmp_path: Path,
+    turn: int,
+) -> None:
+    # GIVEN a run of three turns whose request for `turn` the model keeps waiting
+    model = three_turns(turn)
+    origin = make_repo(f"turn{turn}")
+    dispatcher = make_dispatcher()
+    job = submit(model_settings, store, [origin], dispatcher)
+    wait_for(lambda: len(fake_model.requests) == turn)
+    # WHEN its process is killed while that request is in flight
+    kill_9(dispatcher, job.id)
+    model.release.set()
+    run = finished(store, job.id)
+    # THEN it was resumed from the turn before and succeeded with both edits
+    assert_resumed_to_succeeded(run, from_turn=turn - 1)
+    assert_patch_applies(store, run, origin, tmp_path)
+    # AND only the cut-off turn was asked twice
+    assert turns_asked(fake_model) == sorted([1, 2, 3, turn])
+
+
+def test_kill_9_in_validation(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: MakeDispatcher,
+    three_turns: Callable[[int | None], ThreeTurns],
+    tmp_path: Path,
+) -> None:
+    # GIVEN a check command that, on the changed code only, marks that it runs and reads a FIFO no one writes
+    fifo, started = tmp_path / "check.fifo", tmp_path / "check.started"
+    os.mkfifo(fifo)
+    check = f"if grep -q hello app.py; then touch {started}; cat {fifo}; fi"
+    settings = model_settings.model_copy(update={"allow_commands": True})
+    three_turns(None)
+    origin = make_repo("validated")
+    dispatcher = make_dispatcher(settings)
+    job = submit(settings, store, [origin], dispatcher, check_command=check)
+    # WHEN the run's process is killed while its check command runs
+    wait_for(started.exists)
+    assert store.get_runs([job.id])[job.id][0].step == "validate"
+    kill_9(dispatcher, job.id)
+    _release(fifo)
+    run = finished(store, job.id)
+    # THEN it was resumed after its last turn and succeeded, the check run again to its end
+    assert_resumed_to_succeeded(run, from_turn=3)
+    assert run.validation is not None
+    assert [c.status for c in run.validation.checks if c.name == f"after: {check}"] == [CheckStatus.PASSED]
+    assert_patch_applies(store, run, origin, tmp_path)
+    # AND Claude was not asked again: its thread had ended
+    assert turns_asked(fake_model) == [1, 2, 3]
+
+
+def _release(fifo: Path) -> None:
+    """Let any reader of `fifo` go (one outliving the kill in its own session), then make it an empty file."""
+    with contextlib.suppress(OSError):  # ENXIO: no reader left
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    fifo.unlink()
+    fifo.write_text("")
+
+
+@pytest.fixture
+def pull_request_settings(github_model_settings: Settings, fake_github: FakeGitHub) -> Settings:
+    fake_github.add_repo(REPO, {"app.py": "print('hi')\n", "README.md": "# app\n"})
+    return github_model_settings
+
+
+@pytest.mark.parametrize("answered", [True, False], ids=["after GitHub opened it", "before"])
+def test_kill_9_while_the_pull_request_is_opened(
+    pull_request_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    fake_github: FakeGitHub,
+    make_dispatcher: MakeDispatcher,
+    three_turns: Callable[[int | None], ThreeTurns],
+    answered: bool,
+) -> None:
+    # GIVEN the fake GitHub keeps back its answer to the pull request's creation (having opened it, or not yet)
+    pulls = f"^/repos/{REPO}/pulls$"
+    held = fake_github.hold("POST", pulls, before=not answered)
+    three_turns(None)
+    dispatcher = make_dispatcher(pull_request_settings)
+    job = submit(pull_request_settings, store, [REPO], dispatcher, output=OutputMode.PULL_REQUEST)  # type: ignore[list-item]
+    # WHEN the run's process is killed while it waits for that answer
+    wait_for(held.arrived.is_set)
+    kill_9(dispatcher, job.id)
+    held.release.set()
+    run = finished(store, job.id)
+    # THEN it was resumed after its last turn and succeeded with exactly one pull request, opened once
+    assert_resumed_to_succeeded(run, from_turn=3)
+    _assert_one_pull_request(fake_github, run)
+    assert len(fake_github.requests_to("POST", pulls)) == 1 + (not answered)
+    assert turns_asked(fake_model) == [1, 2, 3]
+
+
+def test_kill_9_while_the_branch_is_pushed(
+    pull_request_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    fake_github: FakeGitHub,
+    make_dispatcher: MakeDispatcher,
+    three_turns: Callable[[int | None], ThreeTurns],
+) -> None:
+    # GIVEN a remote whose pre-receive hook waits on a FIFO
+    fifo = fake_github.hold_pushes(REPO)
+    three_turns(None)
+    dispatcher = make_dispatcher(pull_request_settings)
+    job = submit(pull_request_settings, store, [REPO], dispatcher, output=OutputMode.PULL_REQUEST)  # type: ignore[list-item]
+    # WHEN the run's process is killed while its push waits there
+    wait_for(lambda: fake_github.push_held(REPO))
+    kill_9(dispatcher, job.id)
+    _release(fifo)
+    run = finished(store, job.id)
+    # THEN it was resumed after its last turn, pushed again and opened exactly one pull request
+    assert_resumed_to_succeeded(run, from_turn=3)
+    _assert_one_pull_request(fake_github, run)
+    assert turns_asked(fake_model) == [1, 2, 3]
+
+
+def _assert_one_pull_request(fake: FakeGitHub, run: RepositoryRun) -> None:
+    assert run.pull_request is not None
+    assert [(p.repo, p.number) for p in fake.pulls] == [(REPO, run.pull_request.number)]
+    branch = run.pull_request.branch
+    assert fake.show(REPO, branch, "app.py") == "print('hello')\n"
+    assert fake.show(REPO, branch, "NOTES.md") == "Greeting changed.\n"
