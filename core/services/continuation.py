@@ -9,7 +9,12 @@ from core.services.jobs import check_budget
 from core.services.progress import load_thread
 from core.services.updates import update_runs
 
-CONTINUABLE = frozenset({RunErrorKind.BUDGET, RunErrorKind.TURN_LIMIT, RunErrorKind.TIMEOUT})
+STOPPED_BY = {
+    RunErrorKind.BUDGET: "its budget",
+    RunErrorKind.TURN_LIMIT: "its turn limit",
+    RunErrorKind.TIMEOUT: "its time limit",
+}
+CONTINUABLE = frozenset(STOPPED_BY)
 
 
 def raised_budget(job: Job, run: RepositoryRun, budget: Budget) -> Budget:
@@ -56,7 +61,7 @@ def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budg
         raised = raised_budget(job, run, budget)
         if kind is RunErrorKind.TURN_LIMIT and raised.max_turns is not None and raised.max_turns <= from_turn:
             raise InputError(f"maxTurns must be above the {from_turn} turns the run already took", "budget.maxTurns")
-        cause = f"continued by the user after {kind}, with {_limits(raised)}"
+        cause = f"continued by the user after {STOPPED_BY[kind]}, with {_limits(raised)}"
         return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, cause, budget=raised)}
 
     updated = update_runs(store, job.id, mutate)

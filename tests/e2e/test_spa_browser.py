@@ -156,3 +156,60 @@ def test_one_change_across_two_repositories_is_reviewed_on_one_page(
     assert result["tally"] == "2 succeeded"
     assert result["narrowOverflow"] <= 0
     assert result["offOrigin"] == [] and result["pageErrors"] == []
+
+
+def test_a_run_stopped_by_its_turn_limit_is_continued_from_its_page_to_succeeded_live(
+    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path
+) -> None:
+    # GIVEN a run that viewed and edited, then stopped at its limit of 2 turns; its third answer is
+    # held until the browser shows the continued run working
+    repo = make_repo("greeter")
+    seen_running = threading.Event()
+
+    def third_turn(request: object) -> dict[str, Any]:
+        seen_running.wait(timeout=120)
+        return text_turn("Changed the greeting to hello.")
+
+    with FakeAnthropic() as fake:
+        fake.script(
+            [
+                tool_turn(view("app.py")),
+                tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
+                third_turn,
+            ]
+        )
+        server = serve({"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url})
+        created = server.graphql(
+            "mutation($input: CreateJobInput!) { createJob(input: $input) { ... on Job { id } } }",
+            {"input": {"prompt": "Say hello", "repositories": [str(repo)], "budget": {"maxTurns": 2}}},
+        )
+        job_id = created["createJob"]["id"]
+
+        # WHEN a person opens its page, raises the limit to 4 turns and presses Continue
+        def progress(line: str) -> None:
+            if line == "RUNNING_SEEN":
+                seen_running.set()
+
+        result = run_browser("continue_flow.mjs", [server.url, job_id, str(output_dir)], progress)
+        seen_running.set()
+        requests = fake.requests
+
+    assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
+    # THEN the page offered Continue for the turn limit, asking for the new limit first
+    assert "Turn limit" in result["errorBefore"]
+    assert result["disabledBeforeLimit"] is True
+    # AND the run went back to work and on to SUCCEEDED on the same page, without a reload, the
+    # Continue button gone while it ran and the error gone at the end
+    assert result["statuses"][0] == "FAILED" and result["statuses"][-1] == "SUCCEEDED"
+    assert any(s in {"PENDING", "CLONING", "RUNNING_AGENT"} for s in result["statuses"][1:-1])
+    assert result["continueButtonWhileRunning"] == 0
+    assert result["jobStatus"] == "SUCCEEDED" and result["errorAfter"] == 0
+    assert result["sameDocument"] is True
+    # AND its history says it was continued from turn 2, with the raised limit, as the same attempt
+    [entry] = result["history"]
+    assert entry.startswith("Continued from turn 2 at") and "after its turn limit, with at most 4 turns" in entry
+    assert result["meta"].startswith("Attempt 1")
+    # AND the edit of turn 2 (made before the limit) is in the patch, and only one request was added
+    assert any("print('hello')" in line for line in result["diffAdded"])
+    assert len(requests) == 3
+    assert result["offOrigin"] == [] and result["pageErrors"] == []

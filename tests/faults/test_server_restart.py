@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from core.models import JobStatus, ResumeReason, RunStatus
+from core.services.recovery import ORPHANED_CAUSE
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, tool_results
@@ -76,6 +77,7 @@ def test_a_server_stopped_in_turn_two_then_restarted_ends_the_job_succeeded(
     assert all(r.attempt == 1 for r in runs)
     resumed = [[(x.reason, x.from_turn) for x in r.resumptions] for r in runs]
     assert resumed == [[(ResumeReason.RESUMED, 1)]] * REPOSITORIES
+    assert {x.cause for r in runs for x in r.resumptions} == {ORPHANED_CAUSE}
     assert all(r.patch is not None and [f.path for f in r.patch.files] == ["app.py"] for r in runs)
     # AND turn 1 was asked once per repository: no answered turn was asked again
     assert sum(1 for r in fake_model.requests if not tool_results(r)) == REPOSITORIES

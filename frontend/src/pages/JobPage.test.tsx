@@ -100,7 +100,7 @@ describe("JobPage", () => {
         reason: "CONTINUED",
         fromTurn: 2,
         at: "2025-01-31T12:05:00.000Z",
-        cause: "continued by the user after TURN_LIMIT, with at most 6 turns",
+        cause: "continued by the user after its turn limit, with at most 6 turns",
       },
     ] as never;
     renderJob([
@@ -117,7 +117,7 @@ describe("JobPage", () => {
     await userEvent.click(button);
     const history = await screen.findByRole("region", { name: "History of github.com/acme/widgets" });
     expect(history).toHaveTextContent("Continued from turn 2 at");
-    expect(history).toHaveTextContent("after TURN_LIMIT, with at most 6 turns");
+    expect(history).toHaveTextContent("after its turn limit, with at most 6 turns");
     expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
   });
 

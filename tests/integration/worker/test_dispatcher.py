@@ -162,6 +162,7 @@ def test_a_worker_killed_in_its_second_turn_is_resumed_to_succeeded_without_aski
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert run.attempt == 1
     assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 1)]
+    assert run.resumptions[0].cause == "the worker process was killed by SIGKILL"
     assert run.patch is not None
     diff = store.get_artifact(run.patch.artifact_key)
     assert diff is not None

@@ -1,0 +1,69 @@
+// A run stopped by its turn limit, continued from its page: the run's Continue with more turns.
+// Prints "RUNNING_SEEN" once the page shows the continued run working again (the test then lets the
+// fake model answer), and finally "RESULT <json>" with what it observed.
+import { runFlow, shot as saveShot } from "./browser.mjs";
+
+const [baseUrl, jobId, outDir] = process.argv.slice(2);
+const shot = (page, name) => saveShot(page, outDir, name);
+const ACTIVE = ["PENDING", "CLONING", "RUNNING_AGENT", "VALIDATING"];
+
+runFlow({ baseUrl, outDir }, async (page, result) => {
+  await page.goto(`${baseUrl}/jobs/${jobId}`);
+  await page
+    .locator('.run-head .badge[data-status="FAILED"]')
+    .waitFor({ timeout: 60_000 });
+  result.errorBefore = await page.locator(".run-card .run-error").textContent();
+  const button = page.getByRole("button", { name: "Continue" });
+  result.disabledBeforeLimit = await button.isDisabled();
+  await shot(page, "continue-stopped");
+
+  // Every status the run's badge shows from here, recorded in the page as it changes.
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+    window.__statuses = [];
+    const record = () => {
+      const status = document
+        .querySelector(".run-head .badge")
+        ?.getAttribute("data-status");
+      if (status && window.__statuses.at(-1) !== status)
+        window.__statuses.push(status);
+    };
+    record();
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+    });
+  });
+  await page.getByLabel("Max turns").fill("4");
+  await button.click();
+  await page
+    .locator(
+      ACTIVE.map((s) => `.run-head .badge[data-status="${s}"]`).join(", "),
+    )
+    .first()
+    .waitFor({ timeout: 60_000 });
+  result.continueButtonWhileRunning = await button.count();
+  console.log("RUNNING_SEEN");
+  await page
+    .locator('.run-head .badge[data-status="SUCCEEDED"]')
+    .waitFor({ timeout: 90_000 });
+  result.statuses = await page.evaluate(() => window.__statuses);
+  result.jobStatus = await page
+    .locator(".job-meta .badge")
+    .getAttribute("data-status");
+  result.errorAfter = await page.locator(".run-card .run-error").count();
+  result.history = await page
+    .locator(".run-history .history-resumption")
+    .allTextContents();
+  result.meta = await page.locator(".run-card .run-meta").textContent();
+  result.sameDocument = await page.evaluate(
+    () => window.__sameDocument === true,
+  );
+  await page.locator(".run-diff > summary").click();
+  await page.locator(".diff-file").first().waitFor();
+  result.diffAdded = await page
+    .locator(".diff-add .diff-code")
+    .allTextContents();
+  await shot(page, "continue-succeeded");
+});
