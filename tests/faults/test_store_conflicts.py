@@ -1,0 +1,128 @@
+"""Store write conflicts that really happen: the runs of one job, each in its own process, writing their
+job's row at the same moment; and a user's cancel racing the workers' writes. Every write is a versioned
+compare-and-set; a lost race is retried on fresh rows, so nothing is lost and a cancelled run stays so."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import EventKind, JobStatus, RepositoryRun, RunStatus
+from core.services.jobs import cancel_job
+from core.services.progress import load_thread
+from core.services.updates import job_usage
+from core.settings import Settings
+from server.runtime.dispatcher import SubprocessDispatcher
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_results, tool_turn
+from tests.fakes.dispatcher import RecordingDispatcher
+from tests.integration.worker.conftest import submit, wait_for
+from tests.security.serve_process import PATIENCE
+
+RUNS = 5
+
+
+class TogetherInTurnTwo:
+    """A model that edits in turn 1 and answers the turn-2 requests of all runs at the same moment, once all
+    have come (and, with `hold`, once `release` is set too)."""
+
+    def __init__(self, hold: bool = False) -> None:
+        self.arrived = threading.Barrier(RUNS + (1 if hold else 0), timeout=PATIENCE)
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        if not tool_results(request):
+            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+        self.arrived.wait()
+        self.release.wait(PATIENCE)
+        return text_turn("Changed the greeting to hello.")
+
+
+@pytest.fixture
+def together(fake_model: FakeAnthropic) -> Iterator[Callable[[bool], TogetherInTurnTwo]]:
+    made: list[TogetherInTurnTwo] = []
+
+    def script(hold: bool = False) -> TogetherInTurnTwo:
+        model = TogetherInTurnTwo(hold)
+        made.append(model)
+        fake_model.script([model.step] * 2 * RUNS)
+        return model
+
+    yield script
+    for model in made:  # whatever the test did, no request thread waits on
+        model.release.set()
+        model.arrived.abort()
+
+
+def _runs(store: SqliteStore, job_id: str) -> list[RepositoryRun]:
+    return store.get_runs([job_id])[job_id]
+
+
+def test_runs_of_one_job_finishing_at_once_lose_no_write(
+    model_settings: Settings,
+    store: SqliteStore,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+    together: Callable[[bool], TogetherInTurnTwo],
+) -> None:
+    # GIVEN five runs of one job, in five processes, answered their last turn at the same moment
+    together(False)
+    dispatcher = make_dispatcher(workers=RUNS)
+    job = submit(model_settings, store, [make_repo(f"r{i}") for i in range(RUNS)], dispatcher)
+    # WHEN each saves its thread, validates, stores its patch and finishes, all writing the job's row
+    wait_for(lambda: all(r.status.finished for r in _runs(store, job.id)), timeout=PATIENCE)
+    # THEN every run succeeded with its thread and patch
+    runs = _runs(store, job.id)
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * RUNS, [r.error for r in runs]
+    for run in runs:
+        thread = load_thread(store, run)
+        assert thread is not None and thread.turns == 2 and run.usage == thread.usage
+        assert run.patch is not None and store.get_artifact(run.patch.artifact_key)
+    # AND the job's row holds every run's last write: its status and its usage, the sum of the runs'
+    stored = store.get_job(job.id)
+    assert stored is not None and stored.status is JobStatus.SUCCEEDED
+    assert stored.usage == job_usage(runs) and stored.usage.total_tokens > 0
+    # AND each run's status events chain without a gap or a repeat
+    events = store.list_events(job.id, limit=1000)
+    for run in runs:
+        changes = [(e.old_value, e.new_value) for e in events if e.run_id == run.id and e.kind is EventKind.STATUS]
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(changes)), changes
+        assert changes[-1][1] == RunStatus.SUCCEEDED
+
+
+def test_a_cancel_racing_the_runs_writes_leaves_every_run_cancelled(
+    model_settings: Settings,
+    store: SqliteStore,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+    together: Callable[[bool], TogetherInTurnTwo],
+) -> None:
+    # GIVEN five runs in five processes, each waiting for the answer to its second turn
+    model = together(True)
+    dispatcher = make_dispatcher(workers=RUNS)
+    job = submit(model_settings, store, [make_repo(f"c{i}") for i in range(RUNS)], dispatcher)
+    model.arrived.wait()
+    # WHEN the answers go out and, at the same moment, a user cancels the job (its processes not signalled:
+    # only the store decides between the two writers)
+    model.release.set()
+    cancel_job(store, RecordingDispatcher(), job.id)
+    # THEN each worker, its next write refused, ends on its own
+    wait_for(lambda: dispatcher.running == 0, timeout=PATIENCE)
+    # AND every run is CANCELLED, nothing written after the cancel: no patch, no later status
+    runs = _runs(store, job.id)
+    assert [r.status for r in runs] == [RunStatus.CANCELLED] * RUNS
+    assert all(r.patch is None and r.error is None for r in runs)
+    events = store.list_events(job.id, limit=1000)
+    for run in runs:
+        statuses = [e.new_value for e in events if e.run_id == run.id and e.kind is EventKind.STATUS]
+        assert statuses[-1] == RunStatus.CANCELLED and statuses.count(RunStatus.CANCELLED) == 1
+    stored = store.get_job(job.id)
+    assert stored is not None and stored.status is JobStatus.CANCELLED
+    assert stored.usage == job_usage(runs)
