@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -182,7 +183,7 @@ def normalize_pattern(pattern: str) -> str:
     return pattern
 
 
-def is_allowed(location: Location | str, patterns: list[str]) -> bool:
+def is_allowed(location: Location | str, patterns: Sequence[str]) -> bool:
     """True when a pattern of the allowlist matches the location."""
     value = str(location)
     return any(_pattern_regex(normalize_pattern(p)).match(value) for p in patterns if p.strip())

@@ -18,12 +18,13 @@ def _github() -> Handler:
     from core.settings import Settings
     from server.aws.clients import aws_client, dynamo_store, required
     from server.aws.github_function import github_function
+    from server.runtime.worker_config import github_access
     from store.dynamo_pacer import DynamoPacer
     from worker.github.pull_status import github_pull_requests
 
     settings = Settings(backend="aws")
     (table,) = required(settings, "table")
-    host = github_pull_requests(settings, DynamoPacer(aws_client("dynamodb"), table))
+    host = github_pull_requests(github_access(settings), DynamoPacer(aws_client("dynamodb"), table))
     return github_function(dynamo_store(settings), host)
 
 

@@ -14,9 +14,9 @@ from core.models import Job, JobKind, RunStatus
 from core.ports import Store
 from core.services.progress import RunProgress, load_thread
 from core.services.runs import find_run
-from core.settings import Settings
 from worker.git_auth import redact
 from worker.republish import republishable
+from worker.run_config import ModelEndpoint, RunConfig
 from worker.steps import (
     Attempt,
     Finished,
@@ -29,7 +29,6 @@ from worker.steps import (
     restore_earlier,
     resume_clone,
     run_agent,
-    run_secrets,
     start_clone,
     validate_change,
 )
@@ -40,9 +39,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class WorkerPorts:
-    """What a worker needs from outside: settings, the store, a model client, GitHub."""
+    """What a worker needs from outside: its configuration, the store, a model client, GitHub."""
 
-    settings: Settings
+    config: RunConfig
+    model: ModelEndpoint
     store: Store
     client_factory: Callable[[], anthropic.Anthropic]
     gate: Gate | None = None
@@ -73,13 +73,12 @@ def run_repository(
         logger.info("run %s was resumed by another worker since this one started", run.id)
         return
     progress = RunProgress(ports.store, run.id, run.attempt, len(run.resumptions))
-    secrets = list(run_secrets(ports.settings))
+    config = ports.config
+    secrets = list(config.secret_values())
     try:
         with ExitStack() as stack:
-            token = ports.settings.github_token
-            runner = ports.runner or sandboxed_runner(ports.settings.command_timeout)
-            git_token = token.get_secret_value() if token else None
-            scope = Attempt(ports.settings, ports.store, job, run, progress, stack, runner, git_token)
+            runner = ports.runner or sandboxed_runner(config.limits.command_timeout)
+            scope = Attempt(config, ports.store, job, run, progress, stack, runner, config.git_token_value())
             try:
                 final = run_attempt(scope, ports)
             except Finished as finished:
@@ -98,7 +97,7 @@ def run_repository(
 
 def run_attempt(attempt: Attempt, ports: WorkerPorts) -> RunStatus:
     """One attempt of a run, step by step; its final status (or Finished, RunFailure, RunCancelled)."""
-    check_configuration(attempt.settings)
+    check_configuration(ports.model)
     job, run = attempt.job, attempt.run
     publisher = _publisher(ports, job)
     if publisher is not None:

@@ -29,7 +29,6 @@ from core.models import (
 from core.ports import Store
 from core.services.progress import RunProgress, WorkspaceState
 from core.services.updates import job_usage
-from core.settings import Settings
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.checkpoint import last_turn_changed_files, take_checkpoint, thread_changed_files
@@ -37,6 +36,7 @@ from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
 from worker.pending_workspace import Checkpointed, PendingWorkspace, before_check
 from worker.republish import RestoreError, restore_patch
+from worker.run_config import ModelEndpoint, RunConfig
 from worker.validation import CommandRunner, validate
 from worker.workspace import Workspace, scratch_dir
 
@@ -64,12 +64,6 @@ MISSING_KEY = (
     "e.g. `export ANTHROPIC_API_KEY=sk-ant-...`, or start the server with `cody-batch serve --demo` "
     "to replay a recorded session instead."
 )
-
-
-def run_secrets(settings: Settings) -> tuple[str, ...]:
-    """The secrets a run knows (the API key, the tokens): hidden from tool output and failure messages."""
-    held = (settings.anthropic_api_key, settings.github_token, settings.api_token)
-    return tuple(secret.get_secret_value() for secret in held if secret)
 
 
 class Finished(Exception):  # a control-flow signal, like StopIteration
@@ -101,7 +95,7 @@ PUBLISH = Step("publish", RunStatus.PUBLISHING)
 class Attempt:
     """What every step of one attempt shares; all of it is known before the first step."""
 
-    settings: Settings
+    config: RunConfig
     store: Store
     job: Job
     run: RepositoryRun
@@ -116,7 +110,7 @@ class Attempt:
 
     @property
     def check_command(self) -> str | None:
-        return self.job.check_command if self.settings.allow_commands else None
+        return self.job.check_command if self.config.allow_commands else None
 
     def begin(self, step: Step) -> None:
         """Stop here if the run was cancelled; otherwise record that `step` has begun."""
@@ -151,9 +145,9 @@ class Restored:
     validation: Validation | None
 
 
-def check_configuration(settings: Settings) -> None:
+def check_configuration(model: ModelEndpoint) -> None:
     """Fail at once, before any work, when no model can be reached."""
-    if settings.anthropic_api_key is None and not settings.demo:
+    if model.api_key is None and not model.demo:
         raise ConfigurationError(MISSING_KEY)
 
 
@@ -168,7 +162,7 @@ def start_clone(attempt: Attempt) -> PendingWorkspace:
     attempt.begin(CLONE)
     check = before_check(attempt.check_command, attempt.runner)
     location = attempt.location
-    return PendingWorkspace(attempt.stack, attempt.settings.workspace_dir, location.clone_url, attempt.git_token, check)
+    return PendingWorkspace(attempt.stack, attempt.config.workspace_dir, location.clone_url, attempt.git_token, check)
 
 
 def resume_clone(attempt: Attempt, thread: Thread) -> PendingWorkspace:
@@ -185,9 +179,8 @@ def resume_clone(attempt: Attempt, thread: Thread) -> PendingWorkspace:
         raise RestoreError("the run changed files but has no workspace checkpoint to resume from")
     else:
         restore = Checkpointed(None, b"")
-    settings = attempt.settings
     return PendingWorkspace(
-        attempt.stack, settings.workspace_dir, location.clone_url, attempt.git_token, check, restore
+        attempt.stack, attempt.config.workspace_dir, location.clone_url, attempt.git_token, check, restore
     )
 
 
@@ -211,7 +204,9 @@ def _agent(
     client_factory: Callable[[], anthropic.Anthropic],
     stored: Thread | None,
 ) -> Agent:
-    settings, job, run = attempt.settings, attempt.job, attempt.run
+    job, run = attempt.job, attempt.run
+    run_config = attempt.config
+    limits = run_config.limits
     budget = run.budget or job.budget
     runs = attempt.store.get_runs([job.id]).get(job.id, [])
     others = [r for r in runs if r.id != run.id]
@@ -219,20 +214,20 @@ def _agent(
     config = AgentConfig(
         model=job.model,
         system_prompt=build_system_prompt(
-            job.strategy, job.kind, attempt.location.name or Path(run.location).name, settings.allow_commands
+            job.strategy, job.kind, attempt.location.name or Path(run.location).name, run_config.allow_commands
         ),
-        max_turns=budget.max_turns or settings.max_turns,
-        max_tokens_per_call=settings.max_tokens_per_call,
-        max_run_tokens=budget.max_tokens or settings.max_run_tokens,
-        max_cost_usd=budget.max_cost_usd or settings.max_cost_usd,
-        max_wall_seconds=settings.max_wall_seconds,
-        prices=settings.prices,
-        allow_commands=settings.allow_commands,
+        max_turns=budget.max_turns or limits.max_turns,
+        max_tokens_per_call=limits.max_tokens_per_call,
+        max_run_tokens=budget.max_tokens or limits.max_run_tokens,
+        max_cost_usd=budget.max_cost_usd or limits.max_cost_usd,
+        max_wall_seconds=limits.max_wall_seconds,
+        prices=run_config.prices,
+        allow_commands=run_config.allow_commands,
         read_only=job.kind is JobKind.ANALYZE,
-        command_timeout=settings.command_timeout,
+        command_timeout=limits.command_timeout,
         spent_before_usd=spent_before,
-        max_job_cost_usd=settings.max_job_cost_usd,
-        secrets=run_secrets(settings),
+        max_job_cost_usd=limits.max_job_cost_usd,
+        secrets=run_config.secret_values(),
     )
     thread = stored or Thread(run_id=run.id, attempt=run.attempt, model=job.model)
     return Agent(
@@ -251,7 +246,7 @@ def _checkpoint(attempt: Attempt, pending: PendingWorkspace, thread: Thread) -> 
     """This turn's workspace checkpoint, when its tools may have changed files (the clone is done by then)."""
     if not last_turn_changed_files(thread):
         return None
-    return take_checkpoint(pending.workspace(), thread, attempt.settings.max_patch_bytes)
+    return take_checkpoint(pending.workspace(), thread, attempt.config.limits.max_patch_bytes)
 
 
 def _ignore(_: Any) -> None:
@@ -261,10 +256,10 @@ def _ignore(_: Any) -> None:
 def validate_change(attempt: Attempt, pending: PendingWorkspace, worked: Worked) -> Validated:
     """Check the change; feed failures back to Claude for a bounded number of rounds. No change: NO_CHANGES."""
     attempt.begin(VALIDATE)
-    workspace, fix_rounds = pending.workspace(), attempt.settings.fix_rounds
+    workspace, fix_rounds = pending.workspace(), attempt.config.limits.fix_rounds
     summary = worked.summary
     for round_number in range(1, fix_rounds + 2):
-        diff = stage(workspace, attempt.settings.max_patch_bytes)
+        diff = stage(workspace, attempt.config.limits.max_patch_bytes)
         if diff.empty:
             raise Finished(RunStatus.NO_CHANGES)
         paths = [f.path for f in diff.files if f.change is not FileChange.DELETED]
@@ -298,7 +293,7 @@ def restore_earlier(attempt: Attempt, earlier: RunAttempt) -> Restored:
     diff = attempt.store.get_artifact(patch.artifact_key)
     if diff is None:
         raise RestoreError(f"the patch of attempt {earlier.attempt} is no longer stored")
-    tmp = attempt.stack.enter_context(scratch_dir(attempt.settings.workspace_dir))
+    tmp = attempt.stack.enter_context(scratch_dir(attempt.config.workspace_dir))
     workspace = restore_patch(attempt.location.clone_url, tmp / "repo", attempt.git_token, patch.base_commit, diff)
     key = patch_key(attempt.run.id, attempt.run.attempt)
     attempt.store.put_artifact(key, diff)

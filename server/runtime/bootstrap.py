@@ -52,6 +52,7 @@ def bootstrap(settings: Settings) -> Container:
     except BaseException:
         lock.release()
         raise
+    from server.runtime.worker_config import github_access
     from worker.github.pull_status import github_pull_requests
 
     dispatcher = SubprocessDispatcher(settings)
@@ -61,5 +62,5 @@ def bootstrap(settings: Settings) -> Container:
         dispatcher=dispatcher,
         feed=store,
         lock=lock,
-        pull_requests=github_pull_requests(settings),
+        pull_requests=github_pull_requests(github_access(settings)),
     )

@@ -15,6 +15,7 @@ from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
 from server.aws.batch_retry import attempt_to_run
+from server.runtime.worker_config import github_config, model_endpoint, run_config
 
 if TYPE_CHECKING:
     from worker.pipeline import WorkerPorts
@@ -41,23 +42,25 @@ def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
 
     # Files in the data dir, shared by every run on this machine; on AWS an item of the table.
     pacer = open_pacer(settings)
+    model, github = model_endpoint(settings), github_config(settings)
 
     def gate(run: RepositoryRun) -> object:
         from worker.github.client import github_pace
         from worker.github.gate import gate_run
 
-        return gate_run(settings, store, run, github_pace(settings, pacer))
+        return gate_run(github, store, run, github_pace(github.access, pacer))
 
     def publisher() -> Publisher:
         from worker.github.client import github_pace
         from worker.github.publish import Publisher as GitHubPublisher
 
-        return GitHubPublisher(settings, store, pace=github_pace(settings, pacer))
+        return GitHubPublisher(github, store, pace=github_pace(github.access, pacer))
 
     return WorkerPorts(
-        settings=settings,
+        config=run_config(settings),
+        model=model,
         store=store,
-        client_factory=lambda: make_client(settings),
+        client_factory=lambda: make_client(model),
         gate=gate,
         publisher=publisher,
     )

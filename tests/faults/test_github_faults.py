@@ -13,6 +13,7 @@ from core.models import OutputMode, RepositoryRun, RunStatus
 from core.services.jobs import retry_runs
 from core.settings import Settings
 from server.runtime.worker_command import worker_ports
+from server.runtime.worker_config import github_access
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -98,7 +99,7 @@ def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_a
     assert early.status is RunStatus.FAILED and early.error is not None
     assert early.error.kind is RunErrorKind.RATE_LIMITED and len(fake_github.requests) == sent
     # AND a retry once the pause is short enough to wait out opens exactly one pull request, Claude not asked again
-    pace = github_pace(settings)
+    pace = github_pace(github_access(settings))
     wait_for(lambda: pace.pacer.reserve(pace.key, 0).backoff <= settings.github_max_wait)
     asked = len(fake_model.requests)
     assert_one_pull_request(fake_github, retried(settings, store, early))

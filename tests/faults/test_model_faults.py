@@ -5,6 +5,7 @@ the SDK's retries, FAILED `MODEL_ERROR` keeping the same. Malformed tool input i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from core.errors import RunErrorKind
 from core.models import RunStatus
 from core.services.progress import load_thread
 from core.settings import Settings
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     EDITOR,
@@ -48,7 +50,7 @@ def impatient(settings: Settings, store: SqliteStore) -> WorkerPorts:
         max_retries=MAX_RETRIES,
         timeout=TIMEOUT,
     )
-    return WorkerPorts(settings=settings, store=store, client_factory=client)
+    return replace(worker_ports(settings, store), client_factory=client)
 
 
 @pytest.mark.parametrize(

@@ -125,8 +125,8 @@ MUTATIONS = [
     ),
     Mutation(
         "worker/agent/client.py",
-        "api_key=settings.anthropic_api_key.get_secret_value(),",
-        "api_key=str(settings.anthropic_api_key),",
+        "api_key=endpoint.api_key.get_secret_value(),",
+        "api_key=str(endpoint.api_key),",
         "tests/unit/agent/test_caching_and_setup.py::test_make_client_uses_key_base_url_and_bounded_retries",
         "the client sends the masked key `**********`",
     ),

@@ -16,11 +16,11 @@ from core.services.progress import RunProgress
 from core.services.recovery import interrupt_orphaned_runs
 from core.settings import Settings
 from server.cli.main import app
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.dispatcher import RecordingDispatcher
-from worker.agent.client import make_client
-from worker.pipeline import WorkerPorts, run_repository
+from worker.pipeline import run_repository
 
 
 def _one_run(store: SqliteStore, settings: Settings, make_repo: Callable[..., Path]) -> RepositoryRun:
@@ -117,7 +117,7 @@ def test_a_worker_started_for_an_older_attempt_does_nothing(
     second_attempt: RepositoryRun,
 ) -> None:
     # WHEN a worker process started for attempt 1 comes up after attempt 2 began
-    ports = WorkerPorts(settings=model_settings, store=store, client_factory=lambda: make_client(model_settings))
+    ports = worker_ports(model_settings, store)
     run_repository(ports, second_attempt.job_id, second_attempt.index, attempt=1)
     # THEN it neither calls the model nor touches the run
     assert fake_model.requests == []

@@ -15,11 +15,11 @@ from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from core.settings import Settings
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.dispatcher import RecordingDispatcher
-from worker.agent.client import make_client
-from worker.pipeline import WorkerPorts, run_repository
+from worker.pipeline import run_repository
 
 
 def _thread(run_id: str, turns: int) -> Thread:
@@ -93,7 +93,7 @@ def test_a_worker_started_before_a_resumption_does_nothing(
 ) -> None:
     _, resumed = taken_over
     # WHEN a worker process started for attempt 1 as it stood before the resumption comes up late
-    ports = WorkerPorts(settings=model_settings, store=store, client_factory=lambda: make_client(model_settings))
+    ports = worker_ports(model_settings, store)
     run_repository(ports, resumed.job_id, resumed.index, attempt=1, resumptions=0)
     # THEN it neither calls the model nor touches the run
     assert fake_model.requests == []

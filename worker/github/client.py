@@ -1,41 +1,36 @@
-"""A PyGithub client built from settings: token auth, API base URL, bounded retries, the shared pace."""
+"""A PyGithub client built from its access: token auth, API base URL, bounded retries, the shared pace."""
 
 from __future__ import annotations
 
 from github import Auth, Github
 
 from core.ports import Pacer
-from core.settings import Settings
+from worker.github.config import GitHubAccess
 from worker.github.pacing import FilePacer, GitHubPace
 from worker.github.ratelimit import github_retry
 
 TIMEOUT_SECONDS = 30
 
 
-def github_token(settings: Settings) -> str | None:
-    """The GitHub token, or None for anonymous access."""
-    return settings.github_token.get_secret_value() if settings.github_token else None
-
-
-def github_client(settings: Settings, pace: GitHubPace | None = None) -> Github:
-    """A client for `settings.github_api_url`, authenticated when GITHUB_TOKEN is set.
+def github_client(access: GitHubAccess, pace: GitHubPace | None = None) -> Github:
+    """A client for `access.api_url`, authenticated when it has a token.
 
     With `pace`, any backoff GitHub asks of it is shared with every run using the token.
     """
-    token = github_token(settings)
+    token = access.token_value()
     return Github(
         auth=Auth.Token(token) if token else None,
-        base_url=settings.github_api_url.rstrip("/"),
-        retry=github_retry(settings.github_max_wait, pace.limited if pace is not None else None),
+        base_url=access.api_url.rstrip("/"),
+        retry=github_retry(access.max_wait, pace.limited if pace is not None else None),
         timeout=TIMEOUT_SECONDS,
     )
 
 
-def github_pace(settings: Settings, pacer: Pacer | None = None) -> GitHubPace:
-    """The pace of the token's requests; by default shared through files in the data dir (this machine)."""
+def github_pace(access: GitHubAccess, pacer: Pacer | None = None) -> GitHubPace:
+    """The pace of the token's requests; by default shared through files in `access.pace_dir` (this machine)."""
     return GitHubPace(
-        pacer or FilePacer(settings.data_dir.resolve() / "github-pace"),
-        github_token(settings),
-        write_interval=settings.github_write_interval,
-        max_wait=settings.github_max_wait,
+        pacer or FilePacer(access.pace_dir),
+        access.token_value(),
+        write_interval=access.write_interval,
+        max_wait=access.max_wait,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from github import Github
 from pydantic import BaseModel
@@ -11,9 +12,9 @@ from core.errors import RunErrorKind
 from core.locations import GITHUB_HOST, Location, is_allowed, parse_location
 from core.models import RepositoryRun
 from core.ports import Store
-from core.settings import Settings
 from worker.github.branch import branch_name
-from worker.github.client import github_client, github_pace, github_token
+from worker.github.client import github_client, github_pace
+from worker.github.config import GitHubAccess, GitHubConfig
 from worker.github.errors import PublishError, github_errors
 from worker.github.ownership import claim_branch
 from worker.github.pacing import GitHubPace
@@ -48,14 +49,14 @@ def _github_location(location: Location | str) -> Location:
 
 
 def fetch_metadata(
-    settings: Settings, location: Location | str, github: Github | None = None, pace: GitHubPace | None = None
+    access: GitHubAccess, location: Location | str, github: Github | None = None, pace: GitHubPace | None = None
 ) -> RepoMetadata:
     """Ask GitHub for a repository's metadata (no cache), after any backoff window of the token."""
     location = _github_location(location)
     if pace is not None:
         pace.before_read()
-    client = github or github_client(settings, pace)
-    with github_errors("read", location.full_name, github_token(settings)):
+    client = github or github_client(access, pace)
+    with github_errors("read", location.full_name, access.token_value()):
         repo = client.get_repo(location.full_name)
         permissions = repo.raw_data.get("permissions")
         return RepoMetadata(
@@ -70,17 +71,17 @@ def fetch_metadata(
 
 
 def repository_metadata(
-    settings: Settings, store: Store, location: Location | str, *, fresh: bool = False, pace: GitHubPace | None = None
+    config: GitHubConfig, store: Store, location: Location | str, *, fresh: bool = False, pace: GitHubPace | None = None
 ) -> tuple[RepoMetadata, bool]:
     """Metadata from the store's cache when not expired, else from GitHub; and whether it was cached."""
     location = _github_location(location)
-    key = _cache_key(location, settings.github_token is not None)
-    cached = None if fresh or settings.metadata_ttl <= 0 else store.cache_get(key)
+    key = _cache_key(location, config.access.token is not None)
+    cached = None if fresh or config.metadata_ttl <= 0 else store.cache_get(key)
     if cached is not None:
         return RepoMetadata.model_validate_json(cached), True
-    metadata = fetch_metadata(settings, location, pace=pace)
-    if settings.metadata_ttl > 0:
-        store.cache_put(key, metadata.model_dump_json(), settings.metadata_ttl)
+    metadata = fetch_metadata(config.access, location, pace=pace)
+    if config.metadata_ttl > 0:
+        store.cache_put(key, metadata.model_dump_json(), config.metadata_ttl)
     return metadata, False
 
 
@@ -101,14 +102,14 @@ def _refusal(metadata: RepoMetadata, needs_push: bool) -> PublishError | None:
     return None
 
 
-def check_resolved(settings: Settings, location: Location, metadata: RepoMetadata) -> None:
+def check_resolved(allowlist: Sequence[str], location: Location, metadata: RepoMetadata) -> None:
     """PublishError REPOSITORY_MOVED unless GitHub's name of the repository is the location given, allowed.
 
     GitHub answers for a renamed or transferred repository under its new name (PyGithub follows
     the 301); pushing there would publish to a repository nobody allowed.
     """
     resolved = f"{GITHUB_HOST}/{metadata.full_name}".lower()
-    allowed = is_allowed(resolved, settings.allowlist)
+    allowed = is_allowed(resolved, allowlist)
     if resolved == location.value.lower() and allowed:
         return
     where = "" if allowed else ", which the allowlist does not allow"
@@ -120,7 +121,7 @@ def check_resolved(settings: Settings, location: Location, metadata: RepoMetadat
 
 
 def check_repository(
-    settings: Settings,
+    config: GitHubConfig,
     store: Store,
     location: Location | str,
     *,
@@ -134,11 +135,11 @@ def check_repository(
     permissions may have changed since the gate).
     """
     location = _github_location(location)
-    metadata, cached = repository_metadata(settings, store, location, fresh=fresh, pace=pace)
+    metadata, cached = repository_metadata(config, store, location, fresh=fresh, pace=pace)
     if cached and _refusal(metadata, needs_push) is not None:
         # A cached refusal may be stale (the repository was unarchived since): ask again once.
-        metadata, _ = repository_metadata(settings, store, location, fresh=True, pace=pace)
-    check_resolved(settings, location, metadata)
+        metadata, _ = repository_metadata(config, store, location, fresh=True, pace=pace)
+    check_resolved(config.allowlist, location, metadata)
     error = _refusal(metadata, needs_push)
     if error is not None:
         log.info("refusing %s: %s", metadata.full_name, error.kind)
@@ -146,8 +147,8 @@ def check_repository(
     return metadata
 
 
-def gate_run(settings: Settings, store: Store, run: RepositoryRun, pace: GitHubPace | None = None) -> RepoMetadata:
+def gate_run(config: GitHubConfig, store: Store, run: RepositoryRun, pace: GitHubPace | None = None) -> RepoMetadata:
     """The gate of a pull-request run: the repository can take a pull request, and no other run of the job has it."""
-    metadata = check_repository(settings, store, run.location, pace=pace or github_pace(settings))
+    metadata = check_repository(config, store, run.location, pace=pace or github_pace(config.access))
     claim_branch(store, run, metadata.full_name, branch_name(run.job_id))
     return metadata

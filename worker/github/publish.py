@@ -12,10 +12,10 @@ from core.errors import RunErrorKind
 from core.locations import parse_location
 from core.models import Job, OutputMode, Patch, PullRequest, RepositoryRun, Validation
 from core.ports import Store
-from core.settings import Settings
 from worker.git_auth import redact
 from worker.github.branch import GitRunner, branch_name
-from worker.github.client import github_client, github_pace, github_token
+from worker.github.client import github_client, github_pace
+from worker.github.config import GitHubConfig
 from worker.github.errors import PublishError, github_errors, github_message
 from worker.github.gate import check_repository
 from worker.github.ownership import claim_branch, record_push
@@ -40,18 +40,18 @@ class Publisher:
     """Publishes runs of pull-request jobs to GitHub."""
 
     def __init__(
-        self, settings: Settings, store: Store, github: Github | None = None, pace: GitHubPace | None = None
+        self, config: GitHubConfig, store: Store, github: Github | None = None, pace: GitHubPace | None = None
     ) -> None:
-        self.settings = settings
+        self.config = config
         self.store = store
-        self.token = github_token(settings)
-        self.pace = pace or github_pace(settings)
+        self.token = config.access.token_value()
+        self.pace = pace or github_pace(config.access)
         self._github = github
 
     @property
     def github(self) -> Github:
         if self._github is None:
-            self._github = github_client(self.settings, self.pace)
+            self._github = github_client(self.config.access, self.pace)
         return self._github
 
     def publish(
@@ -66,7 +66,7 @@ class Publisher:
         """Push the workspace's changes to the job's branch and return its one pull request."""
         location = parse_location(run.location)
         # Fresh, not cached: archived state, permissions and the repository's name may have changed since the gate.
-        metadata = check_repository(self.settings, self.store, location, fresh=True, pace=self.pace)
+        metadata = check_repository(self.config, self.store, location, fresh=True, pace=self.pace)
         branch = branch_name(job.id)
         claim = claim_branch(self.store, run, metadata.full_name, branch)
         with github_errors("look up pull requests of", location.full_name, self.token):
@@ -78,14 +78,14 @@ class Publisher:
             replaced = None
             if existing is not None and existing.state != "open":
                 existing, replaced = self._reopen(existing, branch, run), existing
-        git = GitRunner(workspace, self.token, self.settings.git_author)
+        git = GitRunner(workspace, self.token, self.config.git_author)
         git.commit(branch, commit_message(job, run))
         url = parse_location(f"github.com/{metadata.full_name}").clone_url
         head = git.push(url, metadata.full_name, branch, claim.head, paced=self.pace.writing)
         record_push(self.store, run, head)
         title = pull_request_title(job)
         replaces = replaced.number if replaced is not None and existing is None else None
-        text = pull_request_body(job, run, summary, validation, patch, self.settings.public_url, replaces=replaces)
+        text = pull_request_body(job, run, summary, validation, patch, self.config.public_url, replaces=replaces)
         body = redact(text, self.token)
         with github_errors("open a pull request on", location.full_name, self.token):
             if existing is not None:

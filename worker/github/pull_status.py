@@ -18,8 +18,8 @@ from github import Github, GithubException
 
 from core.models import ChecksState, PullRequestState, PullRequestStatus, ReviewDecision
 from core.ports import Pacer
-from core.settings import Settings
-from worker.github.client import github_client, github_pace, github_token
+from worker.github.client import github_client, github_pace
+from worker.github.config import GitHubAccess
 from worker.github.errors import github_errors
 from worker.github.pacing import GitHubPace
 from worker.github.pull_actions import GitHubPullRequestWrites
@@ -154,7 +154,7 @@ def _json(body: str) -> Any:
     return json.loads(body) if body else None
 
 
-def github_pull_requests(settings: Settings, pacer: Pacer | None = None) -> GitHubPullRequests:
-    """The host for `settings`: its token and API URL, paced with every run using the token."""
-    pace = github_pace(settings, pacer)
-    return GitHubPullRequests(github_client(settings, pace), pace, github_token(settings))
+def github_pull_requests(access: GitHubAccess, pacer: Pacer | None = None) -> GitHubPullRequests:
+    """The host `access` reaches: its token and API URL, paced with every run using the token."""
+    pace = github_pace(access, pacer)
+    return GitHubPullRequests(github_client(access, pace), pace, access.token_value())

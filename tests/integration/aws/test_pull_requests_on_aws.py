@@ -23,6 +23,7 @@ from server.aws.github_function import github_function
 from server.aws.handlers import lambda_handlers
 from server.aws.lambda_runtime import AwsRuntime
 from server.aws.stream import StreamFanout
+from server.runtime.worker_config import github_access
 from store.dynamo_pacer import DynamoPacer
 from tests.fakes.connections_server import FakeConnections
 from tests.fakes.github_fixtures import fake_github, github_settings
@@ -103,7 +104,7 @@ async def deployment(
     invoke_url = f"http://127.0.0.1:{port}"
     runtime = make_runtime(aws_github_settings, connections, lambda_client=aws_client("lambda", invoke_url))
     # The GitHub function, as its handler module builds it, behind Lambda's Invoke API on `port`.
-    host = github_pull_requests(aws_github_settings, DynamoPacer(aws_client("dynamodb"), TABLE))
+    host = github_pull_requests(github_access(aws_github_settings), DynamoPacer(aws_client("dynamodb"), TABLE))
     github = LambdaFunction("github", github_function(runtime.store, host))
     server = LiveServer(Starlette(routes=LambdaInvokeApi({"github": github}).routes()), port).start()
     try:

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from core.settings import Settings
 from server.runtime.container import Container
+from server.runtime.worker_config import github_access
 from server.web.app import create_app
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -49,5 +50,5 @@ def pr_container(settings: Settings, store: SqliteStore) -> Container:
         store=store,
         dispatcher=RecordingDispatcher(),
         feed=store,
-        pull_requests=github_pull_requests(settings),
+        pull_requests=github_pull_requests(github_access(settings)),
     )

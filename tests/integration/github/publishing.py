@@ -19,6 +19,7 @@ from core.models import (
 )
 from core.ports import Change, Store
 from core.settings import Settings
+from server.runtime.worker_config import github_config
 from worker.github.publish import Publisher
 from worker.workspace import Workspace
 
@@ -51,7 +52,7 @@ def publish(
     summary: str = "Greeting changed.",
 ) -> PullRequest:
     """Publish `workspace` as `run` of `job`, with a verified validation and a one-file patch."""
-    return Publisher(settings, store).publish(workspace, job, run, summary, VERIFIED, PATCH)
+    return Publisher(github_config(settings), store).publish(workspace, job, run, summary, VERIFIED, PATCH)
 
 
 def human_commit(

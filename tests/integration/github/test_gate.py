@@ -7,6 +7,7 @@ from pydantic import SecretStr
 
 from core.locations import normalize
 from core.settings import Settings
+from server.runtime.worker_config import github_config
 from tests.fakes.github_server import FakeGitHub
 from worker.github.errors import PublishError
 from worker.github.gate import check_repository, repository_metadata
@@ -16,8 +17,8 @@ def test_metadata_comes_from_github_and_is_cached(github_settings: Settings, sto
     # GIVEN a private repository with another default branch
     fake_github.add_repo("acme/app", default_branch="trunk", private=True)
     # WHEN checked twice
-    first = check_repository(github_settings, store, normalize("acme/app"))
-    second = check_repository(github_settings, store, "github.com/acme/app")
+    first = check_repository(github_config(github_settings), store, normalize("acme/app"))
+    second = check_repository(github_config(github_settings), store, "github.com/acme/app")
     # THEN GitHub's answer is used, and asked for once only
     assert first == second
     assert (first.full_name, first.default_branch, first.visibility) == ("acme/app", "trunk", "private")
@@ -30,7 +31,7 @@ def test_zero_ttl_disables_the_cache(github_settings: Settings, store, fake_gith
     fake_github.add_repo("acme/app")
     settings = github_settings.model_copy(update={"metadata_ttl": 0})
     for _ in range(2):
-        check_repository(settings, store, "github.com/acme/app")
+        check_repository(github_config(settings), store, "github.com/acme/app")
     assert len(fake_github.requests_to("GET", r"^/repos/acme/app$")) == 2
 
 
@@ -48,24 +49,27 @@ def test_repositories_that_cannot_take_a_pull_request_are_refused(
     fake_github.add_repo("acme/app", **options)
     # WHEN gated / THEN a PublishError names the reason
     with pytest.raises(PublishError) as caught:
-        check_repository(github_settings, store, "github.com/acme/app")
+        check_repository(github_config(github_settings), store, "github.com/acme/app")
     assert caught.value.kind == kind
     assert words in caught.value.message and "acme/app" in caught.value.message
     # AND a PATCH job (no push needed) may still use it
-    assert check_repository(github_settings, store, "github.com/acme/app", needs_push=False).full_name == "acme/app"
+    assert (
+        check_repository(github_config(github_settings), store, "github.com/acme/app", needs_push=False).full_name
+        == "acme/app"
+    )
 
 
 def test_a_cached_refusal_is_checked_again(github_settings: Settings, store, fake_github: FakeGitHub) -> None:
     # GIVEN an archived repository whose refusal is cached
     repo = fake_github.add_repo("acme/app", archived=True)
     with pytest.raises(PublishError):
-        check_repository(github_settings, store, "github.com/acme/app")
+        check_repository(github_config(github_settings), store, "github.com/acme/app")
     # WHEN it is unarchived and gated again within the TTL
     repo.archived = False
-    metadata = check_repository(github_settings, store, "github.com/acme/app")
+    metadata = check_repository(github_config(github_settings), store, "github.com/acme/app")
     # THEN the fresh answer lets it through, and is what the cache holds now
     assert not metadata.archived
-    assert not repository_metadata(github_settings, store, "github.com/acme/app")[0].archived
+    assert not repository_metadata(github_config(github_settings), store, "github.com/acme/app")[0].archived
 
 
 def test_unknown_repositories_and_bad_tokens_are_clear_errors(
@@ -73,11 +77,11 @@ def test_unknown_repositories_and_bad_tokens_are_clear_errors(
 ) -> None:
     fake_github.add_repo("acme/app")
     with pytest.raises(PublishError) as missing:
-        check_repository(github_settings, store, "github.com/acme/nope")
+        check_repository(github_config(github_settings), store, "github.com/acme/nope")
     assert missing.value.kind == "REPOSITORY_NOT_FOUND"
     wrong = github_settings.model_copy(update={"github_token": SecretStr("ghp_wrong_token")})
     with pytest.raises(PublishError) as refused:
-        check_repository(wrong, store, "github.com/acme/app")
+        check_repository(github_config(wrong), store, "github.com/acme/app")
     assert refused.value.kind == "GITHUB_AUTH_FAILED"
     assert "ghp_wrong_token" not in refused.value.message
 
@@ -88,14 +92,14 @@ def test_anonymous_access_reads_public_repositories(github_settings: Settings, s
     fake_github.add_repo("acme/secret", private=True)
     anonymous = github_settings.model_copy(update={"github_token": None})
     # WHEN read without pushing / THEN the public one is seen (no permissions known), the private one is not
-    metadata = check_repository(anonymous, store, "github.com/acme/public", needs_push=False)
+    metadata = check_repository(github_config(anonymous), store, "github.com/acme/public", needs_push=False)
     assert metadata.can_push is None
     assert "Authorization" not in fake_github.requests[-1].headers
     with pytest.raises(PublishError, match="not found"):
-        check_repository(anonymous, store, "github.com/acme/secret", needs_push=False)
+        check_repository(github_config(anonymous), store, "github.com/acme/secret", needs_push=False)
 
 
 def test_local_locations_are_not_github(github_settings: Settings, store) -> None:
     with pytest.raises(PublishError) as caught:
-        check_repository(github_settings, store, "/srv/repos/app")
+        check_repository(github_config(github_settings), store, "/srv/repos/app")
     assert caught.value.kind == "NOT_A_GITHUB_REPOSITORY"

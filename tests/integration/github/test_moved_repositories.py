@@ -11,6 +11,7 @@ from core.models import Job, OutputMode, RepositoryRun, RunStatus
 from core.ports import Change
 from core.settings import Settings
 from server.runtime.worker_command import worker_ports
+from server.runtime.worker_config import github_config
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
@@ -47,7 +48,7 @@ def test_an_answer_naming_another_repository_is_refused_at_the_gate(
     fake_github.fail("GET", r"^/repos/acme/alpha$", 200, body=fake_github.repo_json(other, True), times=10)
     # WHEN gated / THEN the run is refused before any model call
     with pytest.raises(PublishError) as caught:
-        check_repository(github_settings, store, "github.com/acme/alpha")
+        check_repository(github_config(github_settings), store, "github.com/acme/alpha")
     assert caught.value.kind == "REPOSITORY_MOVED" and "github.com/other-org/alpha" in caught.value.message
 
 
@@ -62,7 +63,7 @@ def test_a_redirect_away_from_the_api_is_a_clear_error(
     app.fail("GET", r"^/repos/acme/app$", 301, headers={"Location": location})
     # WHEN gated / THEN it is refused as moved, not an internal error, and where it pointed is named
     with pytest.raises(PublishError) as caught:
-        check_repository(github_settings, store, "github.com/acme/app")
+        check_repository(github_config(github_settings), store, "github.com/acme/app")
     assert caught.value.kind == "REPOSITORY_MOVED" and named in caught.value.message
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from core.models import Job, PullRequest, RepositoryRun
 from core.settings import Settings
+from server.runtime.worker_config import github_config
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.github.publishing import Clone, make_job, publish
 from tests.integration.worker.conftest import wait_for
@@ -87,11 +88,11 @@ def test_a_window_longer_than_the_wait_allowed_fails_other_runs_without_asking_g
     (_, run_a), (_, run_b) = (make_job(store, location=f"github.com/{name}") for name in NAMES[:2])
     fake_github.fail_secondary_rate_limit("GET", "^/repos/acme/a$", retry_after=3600)
     with pytest.raises(PublishError) as limited:
-        gate_run(github_settings, store, run_a)
+        gate_run(github_config(github_settings), store, run_a)
     assert limited.value.kind == "RATE_LIMITED"
     asked = len(fake_github.requests)
     # WHEN run B is gated / THEN it fails as rate limited at once, and GitHub was not asked again
     with pytest.raises(PublishError) as caught:
-        gate_run(github_settings, store, run_b)
+        gate_run(github_config(github_settings), store, run_b)
     assert caught.value.kind == "RATE_LIMITED" and "every run using this token" in caught.value.message
     assert len(fake_github.requests) == asked

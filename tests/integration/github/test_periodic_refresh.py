@@ -10,6 +10,7 @@ from core.models import PullRequestState
 from core.services.pull_requests import refresh_open_pull_requests
 from core.settings import Settings
 from server.runtime.pull_request_poller import refresh_interval
+from server.runtime.worker_config import github_access
 from server.web.app import create_app
 from store.sqlite import SqliteStore
 from tests.fakes.github_server import FakeGitHub
@@ -45,7 +46,7 @@ def test_merged_and_closed_pull_requests_are_not_read_again(
     # GIVEN two jobs: one with a merged (already synced) pull request, one with an open one
     merged = pull_request_job(store, fake_github, ["acme/one"])
     fake_github.merge_pull(1)
-    host = github_pull_requests(github_settings)
+    host = github_pull_requests(github_access(github_settings))
     refresh_open_pull_requests(store, host)
     pull_request_job(store, fake_github, ["acme/two"])
     fake_github.requests.clear()

@@ -8,6 +8,7 @@ import pytest
 
 from core.models import OutputMode, PullRequest
 from core.settings import Settings
+from server.runtime.worker_config import github_config
 from tests.fakes.github_server import ARCHIVED_PUSH, GH006, FakeGitHub, FakePull
 from tests.integration.github.publishing import Clone, human_commit, make_job, publish
 from worker.github.gate import check_repository
@@ -169,7 +170,7 @@ def test_archived_state_and_permission_are_checked_again_at_publish(
 ) -> None:
     # GIVEN the gate passed (GitHub's answer cached), then the repository was archived or write access lost
     job, run = make_job(store)
-    check_repository(github_settings, store, run.location)
+    check_repository(github_config(github_settings), store, run.location)
     for key, value in change.items():
         setattr(app.repos["acme/app"], key, value)
     # WHEN published within the cache's lifetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.models import ChecksState, EventKind, PullRequestState, ReviewDecision
 from core.services.pull_requests import refresh_pull_requests, tally
 from core.settings import Settings
+from server.runtime.worker_config import github_access
 from store.sqlite import SqliteStore
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.github.pull_request_jobs import pull_request_job
@@ -25,7 +26,7 @@ def test_refresh_stores_state_checks_and_reviews_and_writes_an_event_per_change(
     fake_github.add_review(3, "alice", "APPROVED")
     fake_github.add_check_run(3, "ci", "completed", "failure")
     fake_github.set_status(3, "lint", "success")
-    host = github_pull_requests(github_settings)
+    host = github_pull_requests(github_access(github_settings))
     # WHEN the job's pull requests are refreshed
     refresh_pull_requests(store, host, job.id)
     # THEN each run's pull request carries GitHub's state, checks and review decision
@@ -56,7 +57,7 @@ def test_a_second_refresh_asks_conditionally_and_an_unchanged_pull_request_write
     # GIVEN a job whose two pull requests were refreshed once
     job = pull_request_job(store, fake_github, ["acme/one", "acme/two"])
     fake_github.add_check_run(1, "ci", "in_progress")
-    host = github_pull_requests(github_settings)
+    host = github_pull_requests(github_access(github_settings))
     refresh_pull_requests(store, host, job.id)
     before = len(store.list_events(job.id))
     fake_github.requests.clear()
@@ -83,7 +84,7 @@ def test_a_pull_request_github_cannot_answer_for_keeps_its_state_and_the_others_
     fake_github.merge_pull(2)
     fake_github.fail("GET", "^/repos/acme/one/pulls/1$", 404, "Not Found")
     # WHEN refreshed
-    refresh_pull_requests(store, github_pull_requests(github_settings), job.id)
+    refresh_pull_requests(store, github_pull_requests(github_access(github_settings)), job.id)
     # THEN the first keeps its state as opened, unsynced, and the second is merged
     prs = _pull_requests(store, job.id)
     assert prs["one"].status is None and prs["one"].synced_at is None  # type: ignore[attr-defined]
@@ -101,7 +102,7 @@ def test_changes_requested_wins_over_an_approval_and_requested_reviewers_mean_re
     fake_github.pull(2).draft = True
     fake_github.set_status(2, "ci", "pending")
     # WHEN refreshed
-    refresh_pull_requests(store, github_pull_requests(github_settings), job.id)
+    refresh_pull_requests(store, github_pull_requests(github_access(github_settings)), job.id)
     # THEN the decisions and states are GitHub's
     prs = _pull_requests(store, job.id)
     assert prs["one"].status.review_decision is ReviewDecision.CHANGES_REQUESTED  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import re
 
 from core.models import Patch, PatchFile, Validation, Verdict
 from core.settings import Settings
+from server.runtime.worker_config import github_config
 from tests.fakes.github_server import FakeGitHub
 from tests.integration.github.publishing import Clone, make_job
 from worker.github.publish import Publisher
@@ -34,7 +35,7 @@ def test_model_text_and_paths_cannot_ping_close_issues_or_hide_the_verdict(
     regressed = Validation(verdict=Verdict.REGRESSED)
     # WHEN published through PyGithub to the fake GitHub
     workspace = clone_of("acme/app", {"app.py": "2\n"})
-    Publisher(github_settings, store).publish(workspace, job, run, INJECTED, regressed, patch)
+    Publisher(github_config(github_settings), store).publish(workspace, job, run, INJECTED, regressed, patch)
     [pull] = app.pulls
     body = pull.body
     # THEN nothing in the body mentions anyone, references or closes an issue, or opens HTML

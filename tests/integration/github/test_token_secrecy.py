@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from core.models import OutputMode, RunStatus, thread_key
 from core.settings import Settings
 from server.runtime.worker_command import worker_ports
+from server.runtime.worker_config import github_config
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
@@ -70,7 +71,7 @@ def test_the_token_appears_nowhere_it_must_not(
     workspace = clone("https://github.com/acme/app.git", tmp_path / "direct" / "repo", token=SENTINEL)
     (workspace.path / "app.py").write_text("print('direct')\n")
     assert run.patch is not None
-    Publisher(settings, store).publish(workspace, job, run, "summary", None, run.patch)
+    Publisher(github_config(settings), store).publish(workspace, job, run, "summary", None, run.patch)
     # THEN it worked, so the token was really used
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert fake_github.requests and all(

@@ -15,10 +15,10 @@ from core.models import Job, RepositoryRun
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
 from server.runtime.dispatcher import SubprocessDispatcher
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
 from tests.fakes.dispatcher import RecordingDispatcher
-from worker.agent.client import make_client
 from worker.pipeline import WorkerPorts, run_repository
 
 
@@ -61,7 +61,7 @@ def submit(settings: Settings, store: SqliteStore, repos: list[Path], dispatcher
 
 def run_all(settings: Settings, store: SqliteStore, job: Job, ports: WorkerPorts | None = None) -> list[RepositoryRun]:
     """Run every repository of `job` in this process, one after another; the runs as stored."""
-    ports = ports or WorkerPorts(settings=settings, store=store, client_factory=lambda: make_client(settings))
+    ports = ports or worker_ports(settings, store)
     for index in range(len(store.get_runs([job.id])[job.id])):
         run_repository(ports, job.id, index)
     return store.get_runs([job.id])[job.id]

@@ -5,16 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from core.models import EventKind, JobKind, JobStatus, RunStatus, Verdict
 from core.services.progress import load_thread
 from core.settings import Settings
+from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, server_error, text_turn, tool_turn, view
 from tests.integration.worker.conftest import applies_to_fresh_clone, greeting_edit, run_all, submit
-from worker.agent.client import make_client
-from worker.pipeline import WorkerPorts, run_repository
+from worker.pipeline import run_repository
 
 
 def test_job_over_three_repositories_succeeds_with_patches_that_apply(
@@ -167,7 +168,7 @@ def test_unexpected_exception_fails_as_internal(
     def broken_client() -> object:
         raise RuntimeError("no sockets left")
 
-    ports = WorkerPorts(settings=model_settings, store=store, client_factory=broken_client)  # type: ignore[arg-type]
+    ports = replace(worker_ports(model_settings, store), client_factory=broken_client)  # type: ignore[arg-type]
     # WHEN the run is worked
     [run] = run_all(model_settings, store, job, ports)
     # THEN the run is not stuck: it failed as INTERNAL with the reason
@@ -182,13 +183,13 @@ def test_per_job_budget_counts_what_other_runs_spent(
     # GIVEN a job whose first run has already spent money
     job = submit(model_settings, store, [make_repo("a"), make_repo("b")])
     fake_model.script(greeting_edit() * 2)
-    ports = WorkerPorts(settings=model_settings, store=store, client_factory=lambda: make_client(model_settings))
+    ports = worker_ports(model_settings, store)
     run_repository(ports, job.id, 0)
     spent = store.get_runs([job.id])[job.id][0].usage.cost_usd
     # WHEN the second run works under a job budget below that spend
     tight = model_settings.model_copy(update={"max_job_cost_usd": spent / 2})
     requests_before = len(fake_model.requests)
-    run_repository(WorkerPorts(settings=tight, store=store, client_factory=ports.client_factory), job.id, 1)
+    run_repository(worker_ports(tight, store), job.id, 1)
     # THEN it fails as BUDGET without calling the model, and the first run keeps its result
     first, second = store.get_runs([job.id])[job.id]
     assert first.status is RunStatus.SUCCEEDED

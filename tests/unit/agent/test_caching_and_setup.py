@@ -13,15 +13,17 @@ import pytest
 from anthropic._data import DEPRECATED_MODELS
 from anthropic.types.model_param import ModelParam
 from packaging.requirements import Requirement
+from pydantic import SecretStr
 
 from core.errors import ConfigurationError
 from core.models import JobKind, Strategy
-from core.settings import DEFAULT_MODEL, Settings
+from core.settings import DEFAULT_MODEL
 from server.demo.anthropic_replay import CacheMeter
 from tests.fakes.anthropic_server import FakeAnthropic, text_turn, tool_turn, view
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import MAX_RETRIES, make_client
 from worker.agent.prompts import build_system_prompt
+from worker.run_config import ModelEndpoint
 
 
 def breakpoints(body: dict[str, Any]) -> int:
@@ -117,12 +119,12 @@ def test_prompts_differ_by_strategy_kind_and_commands() -> None:
 
 
 def test_make_client_uses_key_base_url_and_bounded_retries(fake: FakeAnthropic) -> None:
-    # GIVEN settings with the key the fake accepts and the fake's URL
+    # GIVEN the key the fake accepts and the fake's URL
     fake.script([text_turn("pong")])
-    settings = Settings(anthropic_api_key=fake.api_key, anthropic_base_url=fake.url)
+    endpoint = ModelEndpoint(api_key=SecretStr(fake.api_key), base_url=fake.url)
 
     # WHEN a client is made and used
-    client = make_client(settings)
+    client = make_client(endpoint)
     reply = client.messages.create(model=DEFAULT_MODEL, max_tokens=10, messages=[{"role": "user", "content": "ping"}])
 
     # THEN it reached the fake, which checks the key header, with the key in a header (not the URL)
@@ -134,7 +136,7 @@ def test_make_client_uses_key_base_url_and_bounded_retries(fake: FakeAnthropic) 
 def test_make_client_without_a_key_is_a_configuration_error() -> None:
     # GIVEN no API key WHEN making a client THEN a clear configuration error
     with pytest.raises(ConfigurationError, match="ANTHROPIC_API_KEY"):
-        make_client(Settings())
+        make_client(ModelEndpoint(api_key=None))
 
 
 def _sonnet_version(model: str) -> tuple[int, ...] | None:

@@ -16,6 +16,7 @@ from core.settings import Settings
 from server.demo.anthropic_replay import ReplayServer
 from server.demo.endpoint import DEMO_API_KEY, DemoReplay, recorded_session, start_demo_endpoint, stop_demo_endpoints
 from server.demo.samples import SAMPLE_FILES
+from server.runtime.worker_config import model_endpoint
 from tests.conftest import init_repo
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.client import make_client
@@ -111,7 +112,7 @@ def test_start_demo_endpoint_points_workers_at_the_replay(monkeypatch: pytest.Mo
         assert os.environ["ANTHROPIC_BASE_URL"] == url
         assert os.environ["ANTHROPIC_API_KEY"] == DEMO_API_KEY
         assert settings.demo and settings.anthropic_base_url == url
-        reply = make_client(Settings()).messages.create(
+        reply = make_client(model_endpoint(Settings())).messages.create(
             model="claude-sonnet-5-5", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
         )
         assert reply.stop_reason == "tool_use"
