@@ -7,6 +7,7 @@ concurrency: its thread, its clean-up, and which error is the real cause when it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -50,6 +51,8 @@ class PendingWorkspace:
     ) -> None:
         self.path = stack.enter_context(scratch_dir(workspace_dir)) / "repo"
         self.path.mkdir()
+        self._cloned = threading.Event()  # the clone itself is over, failed or not (the check may run on)
+        self._clone_error: Exception | None = None
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
         stack.callback(executor.shutdown, wait=True, cancel_futures=True)
         # Unwinding (a cancelled run) ends the check command first, so the shutdown above does not
@@ -60,14 +63,21 @@ class PendingWorkspace:
     def _prepare(
         self, url: str, token: str | None, check: Callable[[Workspace], CheckRun | None], restore: Checkpointed | None
     ) -> Cloned:
-        if restore is None:
+        try:
             # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
-            workspace = clone(url, self.path, token=token, lazy=True)
-            return Cloned(workspace, check(workspace))
-        # Resuming: the files as the last saved turn left them, the check run on the unchanged code first.
-        workspace = clone_at(url, self.path, token, restore.base_commit)
+            # Resuming: the files as the last saved turn left them, the check run on the unchanged code first.
+            if restore is None:
+                workspace = clone(url, self.path, token=token, lazy=True)
+            else:
+                workspace = clone_at(url, self.path, token, restore.base_commit)
+        except Exception as err:
+            self._clone_error = err
+            raise
+        finally:
+            self._cloned.set()
         before = check(workspace)
-        apply_diff(workspace, restore.diff)
+        if restore is not None:
+            apply_diff(workspace, restore.diff)
         return Cloned(workspace, before)
 
     def workspace(self) -> Workspace:
@@ -86,8 +96,13 @@ class PendingWorkspace:
         except RunCancelled:
             raise
         except Exception as err:
+            # Claude's call may fail before the clone does (a model error, say): wait for the clone to
+            # be over, as the attempt's clean-up does anyway, so a failed clone is still named. Not
+            # for the check command that follows it, which the clean-up stops instead.
+            self._cloned.wait()
             future = self._future
-            cause = future.exception() if future.done() and not future.cancelled() else None
+            done = future.done() and not future.cancelled()
+            cause = self._clone_error or (future.exception() if done else None)
             if cause is None:
                 raise
             raise cause from err
