@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import ssl
+from functools import cache
+
 import anthropic
+import httpx2
 
 from core.errors import ConfigurationError
 from worker.run_config import ModelEndpoint
@@ -20,15 +25,22 @@ def make_client(endpoint: ModelEndpoint) -> anthropic.Anthropic:
         base_url=endpoint.base_url or None,
         max_retries=MAX_RETRIES,
         timeout=REQUEST_TIMEOUT,
+        http_client=anthropic.DefaultHttpxClient(verify=tls_context(), timeout=REQUEST_TIMEOUT),
     )
 
 
-def warm_up() -> None:
-    """Import what a first request needs: the SDK loads its HTTP transport lazily, so a process
-    forked after this (the worker forkserver calls it) starts its first call sooner. No request
-    is made."""
-    client = anthropic.Anthropic(api_key="warm-up", base_url="http://127.0.0.1:9", max_retries=0)
-    try:
-        _ = client.messages
-    finally:
-        client.close()
+def tls_context() -> ssl.SSLContext:
+    """The TLS context the SDK would build for a client, built once per process and reused.
+
+    Reading the CA store takes tens of milliseconds of CPU, which each of a job's runs spent
+    before its first model call while they shared the CPUs; the worker forkserver builds it in
+    `warm_up`, so a forked run finds it ready. It is the SDK's own default (httpx2 honours
+    SSL_CERT_FILE and SSL_CERT_DIR), kept per value of those two, as a run's environment is the
+    server's at dispatch, not the forkserver's."""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@cache
+def _tls_context_for(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    # The arguments are the cache key: httpx2 reads the same two variables itself.
+    return httpx2.create_ssl_context()
