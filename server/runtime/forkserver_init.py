@@ -13,8 +13,8 @@ import contextlib
 import encodings.idna  # noqa: F401  -- a run's first connection encodes the model's host name with it
 
 from server.runtime.hardening import make_undumpable
-from worker.agent.client import warm_up
 from worker.agent.prompts import load_templates
+from worker.agent.warm_up import warm_up
 
 # The SDK imports its trace-header propagator on its first request; optional, as it is the SDK's
 # own dependency, not ours.
