@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import multiprocessing
@@ -61,6 +62,10 @@ def _run_in_child(
     settings: Settings, job_id: str, index: int, attempt: int, resumptions: int, env: dict[str, str]
 ) -> None:
     """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
+    # What the forkserver loaded (~170,000 objects) stays alive for the run's whole life: out of
+    # the collector's sight, a full collection takes about a millisecond instead of a few hundred
+    # and leaves those pages shared with the forkserver instead of copying them.
+    gc.freeze()
     os.setsid()
     # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
     # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
