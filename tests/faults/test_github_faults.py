@@ -52,6 +52,20 @@ def retried(settings: Settings, store: SqliteStore, run: RepositoryRun) -> Repos
     return again
 
 
+@pytest.fixture
+def retry_opens_one(
+    github_model_settings: Settings, store: SqliteStore, fake_github: FakeGitHub, fake_model: FakeAnthropic
+) -> Callable[..., None]:
+    """Check that a user's retry of a failed run (on `settings`) opens exactly one pull request, Claude not asked."""
+
+    def check(failed: RepositoryRun, settings: Settings = github_model_settings) -> None:
+        asked = len(fake_model.requests)
+        assert_one_pull_request(fake_github, retried(settings, store, failed))
+        assert len(fake_model.requests) == asked
+
+    return check
+
+
 def assert_one_pull_request(fake: FakeGitHub, run: RepositoryRun) -> None:
     """The run succeeded with the one pull request of its branch, which holds Claude's change."""
     assert run.status is RunStatus.SUCCEEDED, run.error
@@ -79,10 +93,10 @@ def test_a_secondary_rate_limit_is_waited_out_and_one_pull_request_opens(
 
 def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_after_it_opens_one(
     publish_run: Publish,
+    retry_opens_one: Callable[..., None],
     github_model_settings: Settings,
     store: SqliteStore,
     fake_github: FakeGitHub,
-    fake_model: FakeAnthropic,
 ) -> None:
     # GIVEN GitHub asks for a pause longer than the runs may wait (CODY_BATCH_GITHUB_MAX_WAIT) when the PR is opened
     settings = github_model_settings.model_copy(update={"github_max_wait": 1.0})
@@ -101,17 +115,11 @@ def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_a
     # AND a retry once the pause is short enough to wait out opens exactly one pull request, Claude not asked again
     pace = github_pace(github_access(settings))
     wait_for(lambda: pace.pacer.reserve(pace.key, 0).backoff <= settings.github_max_wait)
-    asked = len(fake_model.requests)
-    assert_one_pull_request(fake_github, retried(settings, store, early))
-    assert len(fake_model.requests) == asked
+    retry_opens_one(early, settings)
 
 
 def test_a_422_on_pull_request_creation_fails_with_githubs_words_and_a_retry_opens_one(
-    publish_run: Publish,
-    github_model_settings: Settings,
-    store: SqliteStore,
-    fake_github: FakeGitHub,
-    fake_model: FakeAnthropic,
+    publish_run: Publish, retry_opens_one: Callable[..., None], fake_github: FakeGitHub
 ) -> None:
     # GIVEN GitHub refuses the pull request once as unprocessable (not as "already exists")
     body = {"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom", "message": "x"}]}
@@ -124,9 +132,7 @@ def test_a_422_on_pull_request_creation_fails_with_githubs_words_and_a_retry_ope
     assert "GitHub answered 422: Validation Failed (x)" in failed.error.message
     assert fake_github.pulls == [] and len(fake_github.requests_to("POST", PULLS)) == 1
     # AND a retry opens exactly one pull request, Claude not asked again
-    asked = len(fake_model.requests)
-    assert_one_pull_request(fake_github, retried(github_model_settings, store, failed))
-    assert len(fake_model.requests) == asked
+    retry_opens_one(failed)
 
 
 def test_a_5xx_after_github_opened_the_pull_request_still_leaves_exactly_one(
@@ -151,11 +157,7 @@ def test_a_push_rejected_with_a_5xx_is_pushed_again_and_one_pull_request_opens(
 
 
 def test_a_push_that_keeps_failing_fails_clearly_and_a_retry_opens_one(
-    publish_run: Publish,
-    github_model_settings: Settings,
-    store: SqliteStore,
-    fake_github: FakeGitHub,
-    fake_model: FakeAnthropic,
+    publish_run: Publish, retry_opens_one: Callable[..., None], fake_github: FakeGitHub
 ) -> None:
     # GIVEN the remote rejects every push of the first attempt with 503
     fake_github.fail_next_push(REPO, times=5)
@@ -167,6 +169,4 @@ def test_a_push_that_keeps_failing_fails_clearly_and_a_retry_opens_one(
     assert fake_github.pulls == []
     # AND once the remote is back, a retry pushes and opens exactly one pull request, Claude not asked again
     (fake_github.repos[REPO].bare / "fail-pushes").write_text("0")
-    asked = len(fake_model.requests)
-    assert_one_pull_request(fake_github, retried(github_model_settings, store, failed))
-    assert len(fake_model.requests) == asked
+    retry_opens_one(failed)

@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +56,47 @@ class ThreeTurns:
         return TURNS[turn - 1]
 
 
+@dataclass
+class Scene:
+    """A kill row's world: settings on the fake model, the store, repositories, real dispatchers."""
+
+    settings: Settings
+    store: SqliteStore
+    model: FakeAnthropic
+    make_repo: Callable[..., Path]
+    make_dispatcher: MakeDispatcher
+    workdir: Path
+    scripted: list[ThreeTurns] = field(default_factory=list)
+
+    def script(self, held: int | None = None) -> ThreeTurns:
+        """The fake model scripted with the three turns, turn `held` kept waiting."""
+        turns = ThreeTurns(held)
+        self.scripted.append(turns)
+        self.model.script([turns.step] * 10)
+        return turns
+
+    def start(
+        self, settings: Settings, repos: list[Any], held: int | None = None, **fields: Any
+    ) -> tuple[SubprocessDispatcher, str, ThreeTurns]:
+        """Script the model, then submit a job over `repos` to a new dispatcher on `settings`."""
+        turns = self.script(held)
+        dispatcher = self.make_dispatcher(settings)
+        return dispatcher, submit(settings, self.store, repos, dispatcher, **fields).id, turns
+
+
 @pytest.fixture
-def three_turns(fake_model: FakeAnthropic) -> Iterator[Callable[[int | None], ThreeTurns]]:
-    """The fake model scripted with three turns, turn `held` kept waiting; released at the end whatever happened."""
-    made: list[ThreeTurns] = []
-
-    def script(held: int | None = None) -> ThreeTurns:
-        model = ThreeTurns(held)
-        made.append(model)
-        fake_model.script([model.step] * 10)
-        return model
-
-    yield script
-    for model in made:
-        model.release.set()
+def scene(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: MakeDispatcher,
+    tmp_path: Path,
+) -> Iterator[Scene]:
+    made = Scene(model_settings, store, fake_model, make_repo, make_dispatcher, tmp_path)
+    yield made
+    for turns in made.scripted:  # whatever the test did, no request thread waits on
+        turns.release.set()
 
 
 def kill_9(dispatcher: SubprocessDispatcher, job_id: str) -> None:
@@ -92,12 +120,12 @@ def assert_resumed_to_succeeded(run: RepositoryRun, from_turn: int) -> None:
     assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, from_turn)]
 
 
-def assert_patch_applies(store: SqliteStore, run: RepositoryRun, origin: Path, workdir: Path) -> None:
-    """The run's stored patch applies to a fresh clone of `origin` and holds both turns' edits."""
+def assert_patch_applies(store: SqliteStore, run: RepositoryRun, workdir: Path) -> None:
+    """The run's stored patch applies to a fresh clone of its repository and holds both turns' edits."""
     assert run.patch is not None
     diff = store.get_artifact(run.patch.artifact_key)
     assert diff is not None
-    fresh = applies_to_fresh_clone(origin, diff, workdir)
+    fresh = applies_to_fresh_clone(Path(run.location), diff, workdir)
     assert (fresh / "app.py").read_text() == "print('hello')\n"
     assert (fresh / "NOTES.md").read_text() == "Greeting changed.\n"
 
@@ -106,34 +134,26 @@ def turns_asked(fake_model: FakeAnthropic) -> list[int]:
     return sorted(turn_of(request) for request in fake_model.requests)
 
 
-def test_kill_9_in_the_clone(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: MakeDispatcher,
-    three_turns: Callable[[int | None], ThreeTurns],
-    tmp_path: Path,
-) -> None:
+def test_kill_9_in_the_clone(scene: Scene) -> None:
     # GIVEN a repository whose packed refs are a FIFO: git's upload-pack waits in open() for a writer
-    origin = make_repo("cloning")
-    job = submit(model_settings, store, [origin])
+    origin = scene.make_repo("cloning")
+    job = submit(scene.settings, scene.store, [origin])
     fifo = origin / ".git" / "packed-refs"
     os.mkfifo(fifo)
-    three_turns(None)
-    dispatcher = make_dispatcher()
+    scene.script()
+    dispatcher = scene.make_dispatcher()
     # WHEN the run starts, its clone waits there (while Claude's first reply, overlapping the clone, arrives)
     dispatcher.dispatch(job.id, [0])
-    wait_for(lambda: len(fake_model.requests) == 1 and _upload_pack_waiting(dispatcher, job.id))
+    wait_for(lambda: len(scene.model.requests) == 1 and _upload_pack_waiting(dispatcher, job.id))
     # AND its process is killed, and the remote is fixed before the run goes on
     kill_9(dispatcher, job.id)
     fifo.unlink()
-    run = finished(store, job.id)
+    run = finished(scene.store, job.id)
     # THEN the run was resumed from the start (no turn had finished) and succeeded
     assert_resumed_to_succeeded(run, from_turn=0)
-    assert_patch_applies(store, run, origin, tmp_path)
+    assert_patch_applies(scene.store, run, scene.workdir)
     # AND only turn 1, whose tools never ran, was asked again
-    assert turns_asked(fake_model) == [1, 1, 2, 3]
+    assert turns_asked(scene.model) == [1, 1, 2, 3]
 
 
 def _upload_pack_waiting(dispatcher: SubprocessDispatcher, job_id: str) -> bool:
@@ -148,64 +168,41 @@ def _upload_pack_waiting(dispatcher: SubprocessDispatcher, job_id: str) -> bool:
 
 
 @pytest.mark.parametrize("turn", [1, 2, 3])
-def test_kill_9_in_each_turn(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: MakeDispatcher,
-    three_turns: Callable[[int | None], ThreeTurns],
-    tmp_path: Path,
-    turn: int,
-) -> None:
+def test_kill_9_in_each_turn(scene: Scene, turn: int) -> None:
     # GIVEN a run of three turns whose request for `turn` the model keeps waiting
-    model = three_turns(turn)
-    origin = make_repo(f"turn{turn}")
-    dispatcher = make_dispatcher()
-    job = submit(model_settings, store, [origin], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == turn)
+    dispatcher, job_id, turns = scene.start(scene.settings, [scene.make_repo(f"turn{turn}")], held=turn)
+    wait_for(lambda: len(scene.model.requests) == turn)
     # WHEN its process is killed while that request is in flight
-    kill_9(dispatcher, job.id)
-    model.release.set()
-    run = finished(store, job.id)
+    kill_9(dispatcher, job_id)
+    turns.release.set()
+    run = finished(scene.store, job_id)
     # THEN it was resumed from the turn before and succeeded with both edits
     assert_resumed_to_succeeded(run, from_turn=turn - 1)
-    assert_patch_applies(store, run, origin, tmp_path)
+    assert_patch_applies(scene.store, run, scene.workdir)
     # AND only the cut-off turn was asked twice
-    assert turns_asked(fake_model) == sorted([1, 2, 3, turn])
+    assert turns_asked(scene.model) == sorted([1, 2, 3, turn])
 
 
-def test_kill_9_in_validation(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: MakeDispatcher,
-    three_turns: Callable[[int | None], ThreeTurns],
-    tmp_path: Path,
-) -> None:
+def test_kill_9_in_validation(scene: Scene) -> None:
     # GIVEN a check command that, on the changed code only, marks that it runs and reads a FIFO no one writes
-    fifo, started = tmp_path / "check.fifo", tmp_path / "check.started"
+    fifo, started = scene.workdir / "check.fifo", scene.workdir / "check.started"
     os.mkfifo(fifo)
     check = f"if grep -q hello app.py; then touch {started}; cat {fifo}; fi"
-    settings = model_settings.model_copy(update={"allow_commands": True})
-    three_turns(None)
-    origin = make_repo("validated")
-    dispatcher = make_dispatcher(settings)
-    job = submit(settings, store, [origin], dispatcher, check_command=check)
+    settings = scene.settings.model_copy(update={"allow_commands": True})
+    dispatcher, job_id, _ = scene.start(settings, [scene.make_repo("validated")], check_command=check)
     # WHEN the run's process is killed while its check command runs
     wait_for(started.exists)
-    assert store.get_runs([job.id])[job.id][0].step == "validate"
-    kill_9(dispatcher, job.id)
+    assert scene.store.get_runs([job_id])[job_id][0].step == "validate"
+    kill_9(dispatcher, job_id)
     _release(fifo)
-    run = finished(store, job.id)
+    run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn and succeeded, the check run again to its end
     assert_resumed_to_succeeded(run, from_turn=3)
     assert run.validation is not None
     assert [c.status for c in run.validation.checks if c.name == f"after: {check}"] == [CheckStatus.PASSED]
-    assert_patch_applies(store, run, origin, tmp_path)
+    assert_patch_applies(scene.store, run, scene.workdir)
     # AND Claude was not asked again: its thread had ended
-    assert turns_asked(fake_model) == [1, 2, 3]
+    assert turns_asked(scene.model) == [1, 2, 3]
 
 
 def _release(fifo: Path) -> None:
@@ -224,54 +221,39 @@ def pull_request_settings(github_model_settings: Settings, fake_github: FakeGitH
 
 @pytest.mark.parametrize("answered", [True, False], ids=["after GitHub opened it", "before"])
 def test_kill_9_while_the_pull_request_is_opened(
-    pull_request_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    fake_github: FakeGitHub,
-    make_dispatcher: MakeDispatcher,
-    three_turns: Callable[[int | None], ThreeTurns],
-    answered: bool,
+    scene: Scene, pull_request_settings: Settings, fake_github: FakeGitHub, answered: bool
 ) -> None:
     # GIVEN the fake GitHub keeps back its answer to the pull request's creation (having opened it, or not yet)
     pulls = f"^/repos/{REPO}/pulls$"
     held = fake_github.hold("POST", pulls, before=not answered)
-    three_turns(None)
-    dispatcher = make_dispatcher(pull_request_settings)
-    job = submit(pull_request_settings, store, [REPO], dispatcher, output=OutputMode.PULL_REQUEST)  # type: ignore[list-item]
+    dispatcher, job_id, _ = scene.start(pull_request_settings, [REPO], output=OutputMode.PULL_REQUEST)
     # WHEN the run's process is killed while it waits for that answer
     wait_for(held.arrived.is_set)
-    kill_9(dispatcher, job.id)
+    kill_9(dispatcher, job_id)
     held.release.set()
-    run = finished(store, job.id)
+    run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn and succeeded with exactly one pull request, opened once
     assert_resumed_to_succeeded(run, from_turn=3)
     _assert_one_pull_request(fake_github, run)
     assert len(fake_github.requests_to("POST", pulls)) == 1 + (not answered)
-    assert turns_asked(fake_model) == [1, 2, 3]
+    assert turns_asked(scene.model) == [1, 2, 3]
 
 
 def test_kill_9_while_the_branch_is_pushed(
-    pull_request_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    fake_github: FakeGitHub,
-    make_dispatcher: MakeDispatcher,
-    three_turns: Callable[[int | None], ThreeTurns],
+    scene: Scene, pull_request_settings: Settings, fake_github: FakeGitHub
 ) -> None:
     # GIVEN a remote whose pre-receive hook waits on a FIFO
     fifo = fake_github.hold_pushes(REPO)
-    three_turns(None)
-    dispatcher = make_dispatcher(pull_request_settings)
-    job = submit(pull_request_settings, store, [REPO], dispatcher, output=OutputMode.PULL_REQUEST)  # type: ignore[list-item]
+    dispatcher, job_id, _ = scene.start(pull_request_settings, [REPO], output=OutputMode.PULL_REQUEST)
     # WHEN the run's process is killed while its push waits there
     wait_for(lambda: fake_github.push_held(REPO))
-    kill_9(dispatcher, job.id)
+    kill_9(dispatcher, job_id)
     _release(fifo)
-    run = finished(store, job.id)
+    run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn, pushed again and opened exactly one pull request
     assert_resumed_to_succeeded(run, from_turn=3)
     _assert_one_pull_request(fake_github, run)
-    assert turns_asked(fake_model) == [1, 2, 3]
+    assert turns_asked(scene.model) == [1, 2, 3]
 
 
 def _assert_one_pull_request(fake: FakeGitHub, run: RepositoryRun) -> None:

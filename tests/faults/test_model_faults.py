@@ -13,7 +13,7 @@ import anthropic
 import pytest
 
 from core.errors import RunErrorKind
-from core.models import RunStatus
+from core.models import RepositoryRun, RunStatus
 from core.services.progress import load_thread
 from core.settings import Settings
 from server.runtime.worker_command import worker_ports
@@ -53,6 +53,41 @@ def impatient(settings: Settings, store: SqliteStore) -> WorkerPorts:
     return replace(worker_ports(settings, store), client_factory=client)
 
 
+@pytest.fixture
+def work_one(
+    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+) -> Callable[..., RepositoryRun]:
+    """Work one run over a fresh repository, the model scripted with `steps` (through `ports` when given)."""
+
+    def work(steps: list[dict[str, Any]], ports: Callable[..., WorkerPorts] | None = None) -> RepositoryRun:
+        job = submit(model_settings, store, [make_repo("greeter")])
+        fake_model.script(steps)
+        [run] = run_all(model_settings, store, job, ports(model_settings, store) if ports else None)
+        return run
+
+    return work
+
+
+def assert_greeting_patch(store: SqliteStore, run: RepositoryRun, workdir: Path) -> None:
+    """The run's patch changes app.py alone, and applies to a fresh clone of its repository to say hello."""
+    assert run.patch is not None and [f.path for f in run.patch.files] == ["app.py"]
+    diff = store.get_artifact(run.patch.artifact_key)
+    assert diff is not None
+    fresh = applies_to_fresh_clone(Path(run.location), diff, workdir)
+    assert (fresh / "app.py").read_text() == "print('hello')\n"
+
+
+def assert_kept_turn_one(store: SqliteStore, run: RepositoryRun) -> None:
+    """The run failed as MODEL_ERROR, keeping turn 1's thread and checkpoint (a retry starts a new attempt)."""
+    assert run.status is RunStatus.FAILED and run.error is not None
+    assert run.error.kind is RunErrorKind.MODEL_ERROR
+    thread = load_thread(store, run)
+    assert thread is not None and thread.turns == 1
+    assert run.checkpoint is not None and run.checkpoint.turn == 1
+    checkpoint = store.get_artifact(run.checkpoint.artifact_key)
+    assert checkpoint is not None and b"print('hello')" in checkpoint
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -66,19 +101,15 @@ def impatient(settings: Settings, store: SqliteStore) -> WorkerPorts:
     ids=["529 overloaded", "429 retry-after", "500", "timeout", "connection cut mid-reply", "cut mid-error"],
 )
 def test_a_transient_model_fault_before_turn_two_is_retried_and_nothing_is_lost(
-    model_settings: Settings,
+    work_one: Callable[..., RepositoryRun],
     store: SqliteStore,
     fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
     tmp_path: Path,
     fault: dict[str, Any],
 ) -> None:
     # GIVEN a model that edits, then fails once, then ends its turn
-    origin = make_repo("faulty")
-    job = submit(model_settings, store, [origin])
-    fake_model.script([EDIT, fault, text_turn("Changed the greeting.")])
     # WHEN the run is worked
-    [run] = run_all(model_settings, store, job, impatient(model_settings, store))
+    run = work_one([EDIT, fault, text_turn("Changed the greeting.")], impatient)
     # THEN it succeeded; the failed request was sent again as it was, not as a fresh conversation
     assert run.status is RunStatus.SUCCEEDED
     requests = fake_model.requests
@@ -88,45 +119,29 @@ def test_a_transient_model_fault_before_turn_two_is_retried_and_nothing_is_lost(
     thread = load_thread(store, run)
     assert thread is not None and thread.turns == 2
     assert run.checkpoint is not None and run.checkpoint.turn == 1
-    assert run.patch is not None
-    diff = store.get_artifact(run.patch.artifact_key)
-    assert diff is not None
-    assert (applies_to_fresh_clone(origin, diff, tmp_path) / "app.py").read_text() == "print('hello')\n"
+    assert_greeting_patch(store, run, tmp_path)
 
 
 def test_a_model_fault_past_the_retries_fails_keeping_the_finished_turn_and_its_checkpoint(
-    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+    work_one: Callable[..., RepositoryRun], store: SqliteStore
 ) -> None:
     # GIVEN a model that edits, then stays overloaded
-    job = submit(model_settings, store, [make_repo("down")])
-    fake_model.script([EDIT, *[overloaded()] * 10])
     # WHEN the run is worked
-    [run] = run_all(model_settings, store, job)
-    # THEN it fails as MODEL_ERROR, keeping turn 1's thread and checkpoint (a retry starts a new attempt)
-    assert run.status is RunStatus.FAILED and run.error is not None
-    assert run.error.kind is RunErrorKind.MODEL_ERROR
-    thread = load_thread(store, run)
-    assert thread is not None and thread.turns == 1
-    assert run.checkpoint is not None and run.checkpoint.turn == 1
-    checkpoint = store.get_artifact(run.checkpoint.artifact_key)
-    assert checkpoint is not None and b"print('hello')" in checkpoint
+    run = work_one([EDIT, *[overloaded()] * 10])
+    # THEN it fails as MODEL_ERROR, keeping turn 1's thread and checkpoint
+    assert_kept_turn_one(store, run)
 
 
 def test_a_connection_cut_past_the_retries_fails_keeping_the_finished_turn(
-    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+    work_one: Callable[..., RepositoryRun], store: SqliteStore, fake_model: FakeAnthropic
 ) -> None:
     # GIVEN a model that edits, then drops every connection halfway through its reply
-    job = submit(model_settings, store, [make_repo("dropping")])
-    fake_model.script([EDIT, *[cut_off(text_turn("Changed."))] * (MAX_RETRIES + 1)])
     # WHEN the run is worked
-    [run] = run_all(model_settings, store, job)
+    run = work_one([EDIT, *[cut_off(text_turn("Changed."))] * (MAX_RETRIES + 1)])
     # THEN it fails as MODEL_ERROR saying the API could not be reached, keeping turn 1 and its checkpoint
-    assert run.status is RunStatus.FAILED and run.error is not None
-    assert run.error.kind is RunErrorKind.MODEL_ERROR and "Could not reach the Anthropic API" in run.error.message
+    assert_kept_turn_one(store, run)
+    assert run.error is not None and "Could not reach the Anthropic API" in run.error.message
     assert len(fake_model.requests) == 1 + MAX_RETRIES + 1 and fake_model.remaining == 0
-    thread = load_thread(store, run)
-    assert thread is not None and thread.turns == 1
-    assert run.checkpoint is not None and run.checkpoint.turn == 1
 
 
 @pytest.mark.parametrize(
@@ -155,20 +170,16 @@ def test_a_connection_cut_past_the_retries_fails_keeping_the_finished_turn(
     ],
 )
 def test_malformed_tool_input_is_answered_as_an_error_and_changes_nothing(
-    model_settings: Settings,
+    work_one: Callable[..., RepositoryRun],
     store: SqliteStore,
     fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
     tmp_path: Path,
     call: dict[str, Any],
     said: str,
 ) -> None:
     # GIVEN a model whose first tool call does not match the tool's schema, then corrects itself
-    origin = make_repo("malformed")
-    job = submit(model_settings, store, [origin])
-    fake_model.script([tool_turn(call), EDIT, text_turn("Changed the greeting.")])
     # WHEN the run is worked
-    [run] = run_all(model_settings, store, job)
+    run = work_one([tool_turn(call), EDIT, text_turn("Changed the greeting.")])
     # THEN the bad call was answered with an error result saying what was wrong, and changed nothing
     assert run.status is RunStatus.SUCCEEDED, run.error
     [result] = tool_results(fake_model.requests[1])
@@ -176,7 +187,4 @@ def test_malformed_tool_input_is_answered_as_an_error_and_changes_nothing(
     # AND the corrected call's edit is the whole patch, and the thread holds all three turns
     thread = load_thread(store, run)
     assert thread is not None and thread.turns == 3
-    assert run.patch is not None and [f.path for f in run.patch.files] == ["app.py"]
-    diff = store.get_artifact(run.patch.artifact_key)
-    assert diff is not None
-    assert (applies_to_fresh_clone(origin, diff, tmp_path) / "app.py").read_text() == "print('hello')\n"
+    assert_greeting_patch(store, run, tmp_path)

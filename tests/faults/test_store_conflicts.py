@@ -45,17 +45,29 @@ class TogetherInTurnTwo:
         return text_turn("Changed the greeting to hello.")
 
 
+Started = tuple[SubprocessDispatcher, str, TogetherInTurnTwo]
+
+
 @pytest.fixture
-def together(fake_model: FakeAnthropic) -> Iterator[Callable[[bool], TogetherInTurnTwo]]:
+def five_runs(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> Iterator[Callable[[bool], Started]]:
+    """Start a job of five runs, each in its own process, on a model that answers their turn 2 together."""
     made: list[TogetherInTurnTwo] = []
 
-    def script(hold: bool = False) -> TogetherInTurnTwo:
+    def start(hold: bool) -> Started:
         model = TogetherInTurnTwo(hold)
         made.append(model)
         fake_model.script([model.step] * 2 * RUNS)
-        return model
+        dispatcher = make_dispatcher(workers=RUNS)
+        job = submit(model_settings, store, [make_repo(f"r{i}") for i in range(RUNS)], dispatcher)
+        return dispatcher, job.id, model
 
-    yield script
+    yield start
     for model in made:  # whatever the test did, no request thread waits on
         model.release.set()
         model.arrived.abort()
@@ -66,31 +78,25 @@ def _runs(store: SqliteStore, job_id: str) -> list[RepositoryRun]:
 
 
 def test_runs_of_one_job_finishing_at_once_lose_no_write(
-    model_settings: Settings,
-    store: SqliteStore,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
-    together: Callable[[bool], TogetherInTurnTwo],
+    store: SqliteStore, five_runs: Callable[[bool], Started]
 ) -> None:
     # GIVEN five runs of one job, in five processes, answered their last turn at the same moment
-    together(False)
-    dispatcher = make_dispatcher(workers=RUNS)
-    job = submit(model_settings, store, [make_repo(f"r{i}") for i in range(RUNS)], dispatcher)
+    _, job_id, _ = five_runs(False)
     # WHEN each saves its thread, validates, stores its patch and finishes, all writing the job's row
-    wait_for(lambda: all(r.status.finished for r in _runs(store, job.id)), timeout=PATIENCE)
+    wait_for(lambda: all(r.status.finished for r in _runs(store, job_id)), timeout=PATIENCE)
     # THEN every run succeeded with its thread and patch
-    runs = _runs(store, job.id)
+    runs = _runs(store, job_id)
     assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * RUNS, [r.error for r in runs]
     for run in runs:
         thread = load_thread(store, run)
         assert thread is not None and thread.turns == 2 and run.usage == thread.usage
         assert run.patch is not None and store.get_artifact(run.patch.artifact_key)
     # AND the job's row holds every run's last write: its status and its usage, the sum of the runs'
-    stored = store.get_job(job.id)
+    stored = store.get_job(job_id)
     assert stored is not None and stored.status is JobStatus.SUCCEEDED
     assert stored.usage == job_usage(runs) and stored.usage.total_tokens > 0
     # AND each run's status events chain without a gap or a repeat
-    events = store.list_events(job.id, limit=1000)
+    events = store.list_events(job_id, limit=1000)
     for run in runs:
         changes = [(e.old_value, e.new_value) for e in events if e.run_id == run.id and e.kind is EventKind.STATUS]
         assert all(a[1] == b[0] for a, b in itertools.pairwise(changes)), changes
@@ -98,31 +104,25 @@ def test_runs_of_one_job_finishing_at_once_lose_no_write(
 
 
 def test_a_cancel_racing_the_runs_writes_leaves_every_run_cancelled(
-    model_settings: Settings,
-    store: SqliteStore,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
-    together: Callable[[bool], TogetherInTurnTwo],
+    store: SqliteStore, five_runs: Callable[[bool], Started]
 ) -> None:
     # GIVEN five runs in five processes, each waiting for the answer to its second turn
-    model = together(True)
-    dispatcher = make_dispatcher(workers=RUNS)
-    job = submit(model_settings, store, [make_repo(f"c{i}") for i in range(RUNS)], dispatcher)
+    dispatcher, job_id, model = five_runs(True)
     model.arrived.wait()
     # WHEN the answers go out and, at the same moment, a user cancels the job (its processes not signalled:
     # only the store decides between the two writers)
     model.release.set()
-    cancel_job(store, RecordingDispatcher(), job.id)
+    cancel_job(store, RecordingDispatcher(), job_id)
     # THEN each worker, its next write refused, ends on its own
     wait_for(lambda: dispatcher.running == 0, timeout=PATIENCE)
     # AND every run is CANCELLED, nothing written after the cancel: no patch, no later status
-    runs = _runs(store, job.id)
+    runs = _runs(store, job_id)
     assert [r.status for r in runs] == [RunStatus.CANCELLED] * RUNS
     assert all(r.patch is None and r.error is None for r in runs)
-    events = store.list_events(job.id, limit=1000)
+    events = store.list_events(job_id, limit=1000)
     for run in runs:
         statuses = [e.new_value for e in events if e.run_id == run.id and e.kind is EventKind.STATUS]
         assert statuses[-1] == RunStatus.CANCELLED and statuses.count(RunStatus.CANCELLED) == 1
-    stored = store.get_job(job.id)
+    stored = store.get_job(job_id)
     assert stored is not None and stored.status is JobStatus.CANCELLED
     assert stored.usage == job_usage(runs)
