@@ -8,13 +8,15 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.bundling import lambda_code
+from infra.bundling import GITHUB_HANDLER_MODULE, lambda_code
 from infra.data import Data
 from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
@@ -24,6 +26,8 @@ from store import dynamo_table
 WEBSOCKET_STAGE = "live"
 ARTIFACT_OBJECTS = "artifacts/*"
 """Where store/s3_artifacts.py keeps large artifacts; the functions only read them."""
+WEBHOOK_PATH = "/webhooks/github"
+WEBHOOK_SECRET = "CODY_BATCH_GITHUB_WEBHOOK_SECRET"
 
 
 def event_filter() -> Mapping[str, Any]:
@@ -39,13 +43,15 @@ def event_filter() -> Mapping[str, Any]:
 
 
 class Api(Construct):
-    """HTTP API (GraphQL, CORS, throttling), WebSocket API (graphql-transport-ws) and the push from the stream."""
+    """HTTP API (GraphQL, GitHub's webhook, CORS, throttling), WebSocket API (graphql-transport-ws), the push
+    from the stream, and the GitHub function the others invoke (and a schedule refreshes pull requests with)."""
 
     http_api: apigw.HttpApi
     websocket_api: apigw.WebSocketApi
     websocket_stage: apigw.WebSocketStage
     functions: dict[str, lambda_.Function]
     dead_letters: sqs.Queue
+    refresh_rule: events.Rule | None
 
     def __init__(
         self,
@@ -60,11 +66,14 @@ class Api(Construct):
         http_rate_limit: int,
         websocket_rate_limit: int,
         log_retention: logs.RetentionDays,
+        webhook_secret: str | None = None,
+        refresh_minutes: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        code = lambda_code(staged_sources(self))
+        staged = staged_sources(self)
+        code = lambda_code(staged)
 
-        def function(name: str, timeout: Duration) -> lambda_.Function:
+        def function(name: str, timeout: Duration, code: lambda_.Code = code) -> lambda_.Function:
             return BackendFunction(
                 self,
                 f"{name.capitalize()}Function",
@@ -88,11 +97,17 @@ class Api(Construct):
         )
         environment = {**environment, setting("ws_endpoint"): self.websocket_stage.callback_url}
 
+        # The one function with PyGithub, on a bundle of its own; the others invoke it for each GitHub call.
+        github = function("github", Duration.minutes(5), lambda_code(staged, GITHUB_HANDLER_MODULE))
+        environment = {**environment, setting("github_function"): github.function_name}
         # API Gateway answers an HTTP API request after 30 s at most.
         http = function("http", Duration.seconds(29))
         websocket = function("websocket", Duration.seconds(29))
         stream = function("stream", Duration.minutes(1))
-        self.functions = {"http": http, "websocket": websocket, "stream": stream}
+        self.functions = {"http": http, "websocket": websocket, "stream": stream, "github": github}
+        if webhook_secret:
+            # Only the function that verifies deliveries holds the secret.
+            http.add_environment(WEBHOOK_SECRET, webhook_secret)
 
         for fn in self.functions.values():
             data.table.grant_read_write_data(fn)
@@ -101,6 +116,9 @@ class Api(Construct):
         # mutations too), so both may submit and cancel worker jobs; the stream function only reads and pushes.
         worker.grant_submit(http)
         worker.grant_submit(websocket)
+        # Both run refreshPullRequests and pullRequestAction; the stream function never talks to GitHub.
+        github.grant_invoke(http)
+        github.grant_invoke(websocket)
         self.websocket_api.grant_manage_connections(websocket)
         self.websocket_api.grant_manage_connections(stream)
 
@@ -121,6 +139,12 @@ class Api(Construct):
                 allow_headers=["authorization", "content-type", "accept"],
                 max_age=Duration.hours(1),
             ),
+        )
+        # GitHub's deliveries: the same function, named apart so the route shows in the API's description.
+        self.http_api.add_routes(
+            path=WEBHOOK_PATH,
+            methods=[apigw.HttpMethod.POST],
+            integration=integrations.HttpLambdaIntegration("GitHubWebhook", http),
         )
         apigw.HttpStage(
             self,
@@ -152,6 +176,17 @@ class Api(Construct):
                 on_failure=sources.SqsDlq(self.dead_letters),
             )
         )
+
+        # Off when webhooks bring the changes, as the local poller is.
+        self.refresh_rule = None
+        if refresh_minutes:
+            self.refresh_rule = events.Rule(
+                self,
+                "PullRequestRefresh",
+                description="Refresh the open pull requests of the newest jobs from GitHub",
+                schedule=events.Schedule.rate(Duration.minutes(refresh_minutes)),
+                targets=[targets.LambdaFunction(github, retry_attempts=0)],  # the next round is the retry
+            )
 
     @property
     def http_domain(self) -> str:

@@ -12,7 +12,7 @@ from infra.environments import resolve
 from infra.frontend import SITE_DIR
 from infra.stack import CodyBatchStack
 
-CONTEXT_KEYS = ("env", "allowedRepos", "model", "alarmEmail")
+CONTEXT_KEYS = ("env", "allowedRepos", "model", "alarmEmail", "pullRequestRefreshSeconds")
 
 
 def build(app: cdk.App, environ: Mapping[str, str] = os.environ, site_dir: Path = SITE_DIR) -> CodyBatchStack:

@@ -21,6 +21,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 # Lambda's x86_64 runtimes run Amazon Linux 2023 (glibc 2.34): manylinux2014 wheels and newer 2_28 ones load.
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 HANDLER_MODULE = "server.lambdas"
+GITHUB_HANDLER_MODULE = "server.github_lambdas"
+"""The GitHub function's own module: its bundle has PyGithub and the worker's GitHub code."""
 SERVER_ONLY = frozenset({"uvicorn"})
 """Imported by `cody-batch serve` alone: on Lambda, API Gateway is the server."""
 
@@ -29,33 +31,35 @@ def _distribution(requirement: str) -> str:
     return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower()
 
 
-def handler_forbidden_modules() -> list[str]:
-    """What the import contract on the handler module forbids it to load (pyproject.toml, import-linter)."""
+def handler_forbidden_modules(handler_module: str = HANDLER_MODULE) -> list[str]:
+    """What the import contract on a handler module forbids it to load (pyproject.toml, import-linter)."""
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     return [
         module
         for contract in contracts
-        if contract["type"] == "forbidden" and HANDLER_MODULE in contract["source_modules"]
+        if contract["type"] == "forbidden" and handler_module in contract["source_modules"]
         for module in contract["forbidden_modules"]
     ]
 
 
-def left_out_of_functions() -> frozenset[str]:
-    """Distributions the functions never load: those behind the forbidden modules, and the local server's."""
+def left_out_of_functions(handler_module: str = HANDLER_MODULE) -> frozenset[str]:
+    """Distributions a handler never loads: those behind its forbidden modules, and the local server's."""
     providers = importlib.metadata.packages_distributions()
-    forbidden = {dist.lower() for module in handler_forbidden_modules() for dist in providers.get(module, [])}
+    forbidden = {
+        dist.lower() for module in handler_forbidden_modules(handler_module) for dist in providers.get(module, [])
+    }
     return frozenset(forbidden | SERVER_ONLY)
 
 
-def function_requirements() -> list[str]:
-    """The project's runtime dependencies as pyproject.toml pins them, less those the functions never load."""
-    left_out = left_out_of_functions()
+def function_requirements(handler_module: str = HANDLER_MODULE) -> list[str]:
+    """The project's runtime dependencies as pyproject.toml pins them, less those the handler never loads."""
+    left_out = left_out_of_functions(handler_module)
     return [req for req in project_dependencies() if _distribution(req) not in left_out]
 
 
-def function_packages() -> list[str]:
-    """The project's packages the functions may load (the worker stays in its image)."""
-    forbidden = set(handler_forbidden_modules())
+def function_packages(handler_module: str = HANDLER_MODULE) -> list[str]:
+    """The project's packages the handler may load (for server.lambdas, the worker stays in its image)."""
+    forbidden = set(handler_forbidden_modules(handler_module))
     return [package for package in project_packages() if package not in forbidden]
 
 
@@ -84,18 +88,24 @@ class PipBundling:
         return True
 
 
-def lambda_code(source: Path) -> lambda_.Code:
-    """The one code asset all functions share: dependencies plus the project's packages from `source`."""
+def lambda_code(source: Path, handler_module: str = HANDLER_MODULE) -> lambda_.Code:
+    """The code asset of the functions running `handler_module`: its dependencies plus the project's
+    packages from `source` (server.lambdas: the three API functions; the GitHub function has its own)."""
     return lambda_.Code.from_asset(
         str(source),
         exclude=["Dockerfile"],  # the image's recipe is no part of the functions' code
         bundling=BundlingOptions(
+            # Unused by the local bundler, but CDK hashes the bundling options into the asset's
+            # fingerprint: one source, two bundles, and without it both would be one asset.
+            environment={"HANDLER_MODULE": handler_module},
             # Only used if local bundling declines, which it never does; CDK requires an image.
             image=DockerImage.from_registry(f"python:{PYTHON_VERSION}"),
             # jsii calls try_bundle(output_dir, options) with the options as one struct, not as the
             # keyword arguments its generated Protocol declares.
             local=PipBundling(  # type: ignore[arg-type]
-                source=source, requirements=function_requirements(), packages=function_packages()
+                source=source,
+                requirements=function_requirements(handler_module),
+                packages=function_packages(handler_module),
             ),
         ),
     )

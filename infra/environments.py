@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from core.settings import DEFAULT_MODEL
 from server.aws import batch_definitions as batch_defs
 
-SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN")
+SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN", "CODY_BATCH_GITHUB_WEBHOOK_SECRET")
 """Read from the deploying shell into the functions' and jobs' environment, never from the repository."""
 
 
@@ -50,12 +51,21 @@ class Environment:
     worker_spot: bool
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     alarm_email: str | None = None
+    pull_request_refresh_seconds: float = 300
+    """Seconds between scheduled refreshes of open pull requests (whole minutes, rounded up); 0: none."""
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Of SECRET_VARIABLES, those set in the deploying shell."""
 
     @property
     def stack_name(self) -> str:
         return f"CodyBatch-{self.name}"
+
+    @property
+    def refresh_minutes(self) -> int | None:
+        """The refresh rule's rate in minutes (EventBridge's finest), or None: off at 0 or with a webhook secret."""
+        if self.secrets.get("CODY_BATCH_GITHUB_WEBHOOK_SECRET") or self.pull_request_refresh_seconds <= 0:
+            return None
+        return max(1, math.ceil(self.pull_request_refresh_seconds / 60))
 
 
 ENVIRONMENTS: dict[str, Environment] = {
@@ -88,6 +98,16 @@ def _patterns(value: Any) -> tuple[str, ...]:
     raise ContextError(f"allowedRepos must be a comma-separated string or a list, not {value!r}")
 
 
+def _seconds(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise ContextError(f"pullRequestRefreshSeconds must be a number of seconds, 0 for none, not {value!r}")
+    return seconds
+
+
 def resolve(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Environment:
     """The environment named by context `env` (default dev), with context overrides and shell secrets."""
     name = str(context.get("env") or "dev")
@@ -101,4 +121,6 @@ def resolve(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ)
         overrides["model"] = str(context["model"])
     if context.get("alarmEmail"):
         overrides["alarm_email"] = str(context["alarmEmail"])
+    if context.get("pullRequestRefreshSeconds") is not None:
+        overrides["pull_request_refresh_seconds"] = _seconds(context["pullRequestRefreshSeconds"])
     return replace(environment, **overrides)

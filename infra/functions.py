@@ -16,6 +16,7 @@ HANDLERS = {
     "http": "server.lambdas.http_handler",
     "websocket": "server.lambdas.websocket_handler",
     "stream": "server.lambdas.stream_handler",
+    "github": "server.github_lambdas.github_handler",
 }
 """The stable handler names of docs/DESIGN.md."""
 
@@ -43,7 +44,7 @@ def log_group(scope: Construct, construct_id: str, *, retention: logs.RetentionD
 
 
 class BackendFunction(lambda_.Function):
-    """One of the three handlers of server.lambdas on the shared code asset."""
+    """One of the handlers of HANDLERS on its code asset."""
 
     def __init__(
         self,

@@ -84,6 +84,8 @@ class CodyBatchStack(Stack):
             http_rate_limit=environment.http_rate_limit,
             websocket_rate_limit=environment.websocket_rate_limit,
             log_retention=environment.log_retention,
+            webhook_secret=environment.secrets.get("CODY_BATCH_GITHUB_WEBHOOK_SECRET"),
+            refresh_minutes=environment.refresh_minutes,
         )
         frontend.publish(
             graphql_url=api.graphql_url, websocket_url=api.websocket_url, api_domain=api.http_domain, site_dir=site_dir

@@ -27,6 +27,7 @@ SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-test-secret-value",
     "GITHUB_TOKEN": "ghp_test_secret_value",
     "CODY_BATCH_API_TOKEN": "api-token-test-secret-value",
+    "CODY_BATCH_GITHUB_WEBHOOK_SECRET": "webhook-test-secret-value",
 }
 
 

@@ -24,6 +24,9 @@ SETTINGS = (
 )
 
 
+SCHEDULED = {"ScheduleExpression": Match.any_value()}
+
+
 def _ids(assembly: Assembly) -> dict[str, str]:
     template = assembly.dev
     return {
@@ -66,11 +69,14 @@ def test_http_api_sends_every_route_to_the_graphql_function_with_cors_for_the_si
     assert "AllowCredentials" not in cors or cors["AllowCredentials"] is False
     assert set(cors["AllowMethods"]) == {"GET", "POST", "OPTIONS"}
     assert "authorization" in cors["AllowHeaders"]
-    _, route = cfn.one(assembly.dev, "AWS::ApiGatewayV2::Route", {"ApiId": cfn.ref(ids["http"])})
-    assert route["Properties"]["RouteKey"] == "$default"
-    integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
-    integration = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Integration")[integration_id]
-    assert integration["Properties"]["IntegrationUri"] == cfn.arn(http_id)
+    routes = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Route", {"ApiId": cfn.ref(ids["http"])}).values()
+    integrations = cfn.find(assembly.dev, "AWS::ApiGatewayV2::Integration")
+    targets = {}
+    for route in routes:
+        integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+        targets[route["Properties"]["RouteKey"]] = integrations[integration_id]["Properties"]["IntegrationUri"]
+    # Every route, GitHub's deliveries included, reaches the GraphQL function: it verifies them as locally.
+    assert targets == {"$default": cfn.arn(http_id), "POST /webhooks/github": cfn.arn(http_id)}
 
 
 def test_both_apis_are_throttled(assembly: Assembly) -> None:
@@ -179,3 +185,42 @@ def test_outputs_name_the_site_and_both_api_urls(assembly: Assembly) -> None:
     assert {"SiteUrl", "GraphqlUrl", "WebsocketUrl"} <= set(outputs)
     assert json.dumps(outputs["GraphqlUrl"]["Value"]).endswith('"/graphql"]]}')
     assert "wss://" in json.dumps(outputs["WebsocketUrl"]["Value"])
+
+
+def test_the_github_function_has_its_own_bundle_and_only_the_functions_running_mutations_invoke_it(
+    assembly: Assembly,
+) -> None:
+    github_id, github = cfn.function(assembly.dev, HANDLERS["github"])
+    _, http = cfn.function(assembly.dev, HANDLERS["http"])
+    # Its own code asset: the one with PyGithub, which the others' leaves out
+    assert github["Properties"]["Code"] != http["Properties"]["Code"]
+    for name in ("http", "websocket", "stream"):
+        _, fn = cfn.function(assembly.dev, HANDLERS[name])
+        statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
+        invoke = cfn.statements_with(statements, "lambda:InvokeFunction")
+        env = cfn.environment(fn)
+        if name == "stream":
+            assert invoke == [], "the stream function never talks to GitHub"
+            continue
+        assert env["CODY_BATCH_GITHUB_FUNCTION"] == cfn.ref(github_id), name
+        (statement,) = invoke
+        assert cfn.arn(github_id) in cfn.resources(statement), name
+        # The function and its versions, nothing else
+        assert all(json.dumps(cfn.arn(github_id)) in json.dumps(r) for r in cfn.resources(statement)), name
+
+
+def test_a_scheduled_rule_refreshes_pull_requests_through_the_github_function_unless_webhooks_deliver(
+    assembly: Assembly,
+) -> None:
+    github_id, _ = cfn.function(assembly.dev, HANDLERS["github"])
+    # dev, no webhook secret: every 5 minutes (the setting's 300 s), aimed at the GitHub function
+    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule", SCHEDULED)
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == cfn.arn(github_id)
+    # AND EventBridge may invoke it
+    permissions = cfn.find(assembly.dev, "AWS::Lambda::Permission", {"Principal": "events.amazonaws.com"})
+    assert [p["Properties"]["FunctionName"] for p in permissions.values()] == [cfn.arn(github_id)]
+    # A stack whose shell had a webhook secret: deliveries bring the changes, no rule
+    assert cfn.find(assembly.with_secrets, "AWS::Events::Rule", SCHEDULED) == {}

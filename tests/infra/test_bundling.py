@@ -11,6 +11,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from infra.bundling import (
+    GITHUB_HANDLER_MODULE,
     HANDLER_MODULE,
     PLATFORMS,
     PipBundling,
@@ -61,6 +62,21 @@ def test_every_library_the_handlers_import_is_in_the_bundle() -> None:
     ours = {module.split(".")[0] for module in loaded} & set(project_packages())
     assert ours <= set(function_packages())
     assert "worker" not in function_packages()
+
+
+def test_the_github_functions_bundle_has_pygithub_and_the_workers_github_code_but_no_claude_or_git() -> None:
+    # GIVEN every module the GitHub function's handler loads
+    graph = grimp.build_graph(*project_packages(), include_external_packages=True)
+    loaded = graph.find_upstream_modules(GITHUB_HANDLER_MODULE) | {GITHUB_HANDLER_MODULE}
+    providers = importlib.metadata.packages_distributions()
+    external = {module.split(".")[0] for module in loaded} - set(project_packages())
+    needed = {canonicalize_name(dist) for module in external for dist in providers.get(module, [])}
+    # WHEN its bundle's requirements are worked out
+    bundled = _installed(function_requirements(GITHUB_HANDLER_MODULE))
+    # THEN PyGithub and everything else it loads is in, and Claude's SDK, GitPython and uvicorn are out
+    assert "pygithub" in needed and needed - bundled == set()
+    assert not {"anthropic", "gitpython", "uvicorn"} & bundled
+    assert "worker" in function_packages(GITHUB_HANDLER_MODULE)
 
 
 def test_claude_git_github_and_the_local_server_stay_out_of_the_bundle() -> None:

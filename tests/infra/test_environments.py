@@ -25,11 +25,29 @@ def test_shell_secrets_reach_the_worker_and_the_functions_only_as_each_needs(ass
     assert job["ANTHROPIC_API_KEY"] == SECRETS["ANTHROPIC_API_KEY"]
     assert job["GITHUB_TOKEN"] == SECRETS["GITHUB_TOKEN"]
     assert "CODY_BATCH_API_TOKEN" not in job
-    for handler in HANDLERS.values():
+    assert "CODY_BATCH_GITHUB_WEBHOOK_SECRET" not in job
+    for name, handler in HANDLERS.items():
         env = cfn.environment(cfn.function(assembly.with_secrets, handler)[1])
         assert "ANTHROPIC_API_KEY" not in env, "the API never calls Claude"
         assert env["CODY_BATCH_API_TOKEN"] == SECRETS["CODY_BATCH_API_TOKEN"]
         assert env["GITHUB_TOKEN"] == SECRETS["GITHUB_TOKEN"]
+        # Only the function that verifies GitHub's deliveries holds their secret.
+        webhook = env.get("CODY_BATCH_GITHUB_WEBHOOK_SECRET")
+        assert webhook == (SECRETS["CODY_BATCH_GITHUB_WEBHOOK_SECRET"] if name == "http" else None), name
+
+
+def test_the_refresh_rate_is_whole_minutes_and_off_at_zero_or_with_a_webhook_secret() -> None:
+    assert resolve({}, {}).refresh_minutes == 5  # the setting's default, 300 s
+    assert resolve({"pullRequestRefreshSeconds": "90"}, {}).refresh_minutes == 2
+    assert resolve({"pullRequestRefreshSeconds": 1}, {}).refresh_minutes == 1
+    assert resolve({"pullRequestRefreshSeconds": 0}, {}).refresh_minutes is None
+    assert resolve({}, {"CODY_BATCH_GITHUB_WEBHOOK_SECRET": "s"}).refresh_minutes is None
+
+
+@pytest.mark.parametrize("value", ["-5", "soon", "nan"])
+def test_a_bad_refresh_interval_is_refused(value: str) -> None:
+    with pytest.raises(ContextError, match="pullRequestRefreshSeconds"):
+        resolve({"pullRequestRefreshSeconds": value}, {})
 
 
 def test_unknown_environment_is_refused_with_the_choices() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aws_cdk.assertions import Match
+
 from infra.functions import HANDLERS
 from tests.infra import cfn
 from tests.infra.conftest import Assembly
@@ -35,7 +37,7 @@ def test_alarms_on_function_errors_stream_lag_and_dead_letters_notify_the_topic(
 def test_failed_batch_jobs_of_this_queue_are_published_to_the_topic(assembly: Assembly) -> None:
     topic_id, _ = cfn.one(assembly.dev, "AWS::SNS::Topic")
     queue_id, _ = cfn.one(assembly.dev, "AWS::Batch::JobQueue")
-    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule")
+    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule", {"EventPattern": Match.any_value()})
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.batch"]
     assert pattern["detail-type"] == ["Batch Job State Change"]
