@@ -45,13 +45,18 @@ def _installed(requirements: list[str]) -> set[str]:
     return seen
 
 
-def test_every_library_the_handlers_import_is_in_the_bundle() -> None:
-    # GIVEN every module the handler module loads, directly or through our packages
+def _loaded(handler_module: str) -> tuple[set[str], set[str]]:
+    """Every module `handler_module` loads, directly or through our packages, and the distributions behind them."""
     graph = grimp.build_graph(*project_packages(), include_external_packages=True)
-    loaded = graph.find_upstream_modules(HANDLER_MODULE) | {HANDLER_MODULE}
+    loaded = graph.find_upstream_modules(handler_module) | {handler_module}
     providers = importlib.metadata.packages_distributions()
     external = {module.split(".")[0] for module in loaded} - set(project_packages())
-    needed = {canonicalize_name(dist) for module in external for dist in providers.get(module, [])}
+    return loaded, {canonicalize_name(dist) for module in external for dist in providers.get(module, [])}
+
+
+def test_every_library_the_handlers_import_is_in_the_bundle() -> None:
+    # GIVEN every module the handler module loads, directly or through our packages
+    loaded, needed = _loaded(HANDLER_MODULE)
     # WHEN the bundle's requirements are worked out
     bundled = _installed(function_requirements())
     # THEN each distribution the handlers need is installed into it, and none of them is left out
@@ -66,11 +71,7 @@ def test_every_library_the_handlers_import_is_in_the_bundle() -> None:
 
 def test_the_github_functions_bundle_has_pygithub_and_the_workers_github_code_but_no_claude_or_git() -> None:
     # GIVEN every module the GitHub function's handler loads
-    graph = grimp.build_graph(*project_packages(), include_external_packages=True)
-    loaded = graph.find_upstream_modules(GITHUB_HANDLER_MODULE) | {GITHUB_HANDLER_MODULE}
-    providers = importlib.metadata.packages_distributions()
-    external = {module.split(".")[0] for module in loaded} - set(project_packages())
-    needed = {canonicalize_name(dist) for module in external for dist in providers.get(module, [])}
+    _, needed = _loaded(GITHUB_HANDLER_MODULE)
     # WHEN its bundle's requirements are worked out
     bundled = _installed(function_requirements(GITHUB_HANDLER_MODULE))
     # THEN PyGithub and everything else it loads is in, and Claude's SDK, GitPython and uvicorn are out
