@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from core.settings import Settings
 from worker.agent.client import make_client
+from worker.run_config import ModelEndpoint
 
 REPLY = {
     "id": "msg_tls",
@@ -95,9 +95,9 @@ def https_model(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def ask(settings: Settings) -> str:
+def ask(endpoint: ModelEndpoint) -> str:
     """One Messages call with a client from `make_client`, without retries; the reply's text."""
-    client = make_client(settings).with_options(max_retries=0)
+    client = make_client(endpoint).with_options(max_retries=0)
     reply = client.messages.create(
         model="claude-sonnet-5-5", max_tokens=64, messages=[{"role": "user", "content": "Hello?"}]
     )
@@ -105,20 +105,20 @@ def ask(settings: Settings) -> str:
 
 
 def test_the_model_is_trusted_exactly_when_its_certificate_is(
-    https_model: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    https_model: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, cert = https_model
-    settings = Settings(data_dir=tmp_path / "data", anthropic_api_key=SecretStr("k"), anthropic_base_url=url)
+    endpoint = ModelEndpoint(api_key=SecretStr("k"), base_url=url)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     # GIVEN no CA bundle naming the stand-in's certificate WHEN a client calls it THEN TLS refuses
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     with pytest.raises(anthropic.APIConnectionError):
-        ask(settings)
+        ask(endpoint)
     # WHEN SSL_CERT_FILE names it THEN the next client in the same process trusts it
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    assert ask(settings) == "over TLS"
-    assert ask(settings) == "over TLS"
+    assert ask(endpoint) == "over TLS"
+    assert ask(endpoint) == "over TLS"
     # AND once the variable is gone, a new client trusts it no more
     monkeypatch.delenv("SSL_CERT_FILE")
     with pytest.raises(anthropic.APIConnectionError):
-        ask(settings)
+        ask(endpoint)
