@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     """Largest GraphQL request body, and WebSocket message, accepted."""
     max_patch_bytes: int = Field(default=10_000_000, ge=1)
     """Largest patch (git diff) a run may store; a larger one fails the run with PATCH_TOO_LARGE."""
+    feed_poll_seconds: float = Field(default=0.5, gt=0)
+    """Fallback interval at which the local server looks for new events; commits wake it at once."""
     # AWS backend
     table: str | None = None
     bucket: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from core.errors import ConflictError
 from core.ids import iso, utcnow
 from core.models import Event, Job, JobStatus, RepositoryRun
 from core.ports import Change, Page
+from store.commit_wake import CommitPoke, CommitWakeListener, wake_address
 from store.page_cursor import page_after, page_cursor
 
 SCHEMA = """
@@ -63,6 +64,8 @@ class SqliteStore:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._feed_conn: sqlite3.Connection | None = None
+        self._commit_listeners: list[Callable[[], None]] = []
+        self._poke = CommitPoke(wake_address(self.path))
         self._conn.executescript(SCHEMA)
 
     # -- connections -------------------------------------------------------------------
@@ -106,6 +109,7 @@ class SqliteStore:
             self._all.clear()
         self._local = threading.local()
         self._feed_conn = None
+        self._poke.close()
 
     # -- writes ------------------------------------------------------------------------
 
@@ -150,7 +154,15 @@ class SqliteStore:
             conn.executemany(
                 "INSERT OR REPLACE INTO artifacts (key, data) VALUES (?, ?)", list(change.artifacts.items())
             )
+        if events:
+            self._announce_commit()
         return events
+
+    def _announce_commit(self) -> None:
+        # After COMMIT, so whoever is woken reads the new events.
+        for listener in list(self._commit_listeners):
+            listener()
+        self._poke.poke()
 
     def _write_run(self, conn: sqlite3.Connection, run: RepositoryRun, version: int | None) -> None:
         data = run.model_dump_json(exclude=_RUN_EXCLUDE)
@@ -299,6 +311,19 @@ class SqliteStore:
     def last_feed_id(self) -> int:
         rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events")
         return int(rows[0][0])
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the committing thread) after each commit of this process that adds events."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener`."""
+        if listener in self._commit_listeners:
+            self._commit_listeners.remove(listener)
+
+    def listen_for_commits(self) -> CommitWakeListener | None:
+        """A socket poked after each commit that adds events, by any process; None when unavailable."""
+        return CommitWakeListener.bind(self._poke.address)
 
     def data_version(self) -> int:
         """Changes whenever another connection (any process) commits."""

@@ -59,7 +59,7 @@ def _health(request: Request) -> JSONResponse:
 def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlette:
     """The Starlette app over a built container (the caller closes the container)."""
     guard = TokenGuard(container.settings)
-    tail = None if container.feed is None else EventTail(container.feed)
+    tail = None if container.feed is None else EventTail(container.feed, container.settings.feed_poll_seconds)
     feed: EventFeed | None = tail
     schema = get_schema()
     spa = spa_dir if spa_dir is not None and (spa_dir / "index.html").is_file() else None

@@ -53,3 +53,35 @@ async def test_a_burst_larger_than_one_batch_is_delivered_whole(store: Any, seed
         assert [e.job_id for e in events] == [j.id for j in jobs]
     finally:
         await tail.stop()
+
+
+async def test_a_commit_wakes_the_tail_without_waiting_for_its_poll(store: Any, seed_job) -> None:
+    # GIVEN a tail whose fallback poll is an hour away
+    tail = EventTail(store, poll_seconds=3600)
+    subscription = tail.subscribe()
+    try:
+        # WHEN a job is created (committed from another thread, like a mutation)
+        job = await asyncio.to_thread(seed_job, 1)
+        # THEN its event arrives: the commit woke the tail
+        assert (await asyncio.wait_for(subscription.next(), GUARD)).job_id == job.id
+    finally:
+        await tail.stop()
+
+
+async def test_a_subscriber_of_one_job_gets_only_that_jobs_events(store: Any, seed_job) -> None:
+    # GIVEN two jobs, a subscriber of the second and one of every job
+    first, second = seed_job(1), seed_job(1)
+    tail = EventTail(store, poll_seconds=0.01)
+    one, every = tail.subscribe(second.id), tail.subscribe(None)
+    try:
+        # WHEN the first job's run changes, then the second's
+        for job in (first, second):
+            run_id = store.get_runs([job.id])[job.id][0].id
+            await asyncio.to_thread(RunProgress(store, run_id).advance, status=RunStatus.CLONING)
+        # THEN the job's subscriber sees only the second job's events; the other sees both jobs'
+        assert {(await asyncio.wait_for(one.next(), GUARD)).job_id for _ in range(2)} == {second.id}
+        assert [(await asyncio.wait_for(every.next(), GUARD)).job_id for _ in range(4)] == [first.id] * 2 + [
+            second.id
+        ] * 2
+    finally:
+        await tail.stop()
