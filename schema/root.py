@@ -138,6 +138,11 @@ async def _wrap(jobs: AsyncGenerator[models.Job, None], info: Info) -> AsyncGene
         await jobs.aclose()
 
 
+# Subscriptions whose every result is the subject's whole current state: a subscriber joining a
+# running execution of one may start from its latest result (server/web/shared_subscriptions.py).
+STATE_SUBSCRIPTIONS = frozenset({"jobUpdated"})
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="The job now (with `after`: only if it changed since), then on each change.")

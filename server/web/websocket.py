@@ -18,18 +18,20 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers.context import Context
 from server.web.auth import TokenGuard
 from server.web.json_text import InvalidJSONText, load_json_text
-from server.web.ws_messages import CheckedTransportWSHandler
+from server.web.shared_subscriptions import SharedSubscriptionHandler, SharedSubscriptions
 
 
 class GraphQLWebSocket(GraphQL[Context, None]):
-    """Subscriptions (and other operations) over graphql-transport-ws, one Context per connection."""
+    """Subscriptions (and other operations) over graphql-transport-ws, one Context per connection;
+    subscribers of the same subscription share its execution."""
 
-    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    graphql_transport_ws_handler_class = SharedSubscriptionHandler
 
     def __init__(self, schema: strawberry.Schema, make_context: Callable[[], Context], guard: TokenGuard) -> None:
         super().__init__(schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.make_context = make_context
         self.guard = guard
+        self.shared_subscriptions = SharedSubscriptions(schema, make_context)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
