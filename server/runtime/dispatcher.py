@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from core.errors import RunErrorKind
 from core.models import RepositoryRun
@@ -58,6 +59,18 @@ class RunProcess:
     env: dict[str, str]  # the environment it was dispatched with: a resumed run starts with it again
 
 
+RUN_NICENESS = 10  # a run process's nice value above the server's
+
+
+def _lower_priority(niceness: int) -> None:
+    """Runs (and their commands) yield the CPU to the server, so the API and live updates stay quick."""
+    os.nice(niceness)
+    # After setsid the process leads its own scheduling autogroup (Linux), which the scheduler
+    # weighs against the server's group as a whole: the group's nice value is what ranks them.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(niceness))
+
+
 def _run_in_child(
     settings: Settings, job_id: str, index: int, attempt: int, resumptions: int, env: dict[str, str]
 ) -> None:
@@ -67,6 +80,7 @@ def _run_in_child(
     # and leaves those pages shared with the forkserver instead of copying them.
     gc.freeze()
     os.setsid()
+    _lower_priority(RUN_NICENESS)
     # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
     # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
     # have exited before this line: it waits for every copy of its "alive" pipe, ours included.
