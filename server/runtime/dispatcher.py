@@ -26,6 +26,7 @@ from core.services.recovery import resume_run
 from core.services.runs import find_run
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
+from server.runtime.worker_command import run_worker
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ PRELOAD = [
     "server.runtime.forkserver_init",
     "server.runtime.dispatcher",
     "server.runtime.worker_command",
-    "server.runtime.bootstrap",
     "server.cli",
     "pkgutil",
     "worker.pipeline",
@@ -90,8 +90,6 @@ def _run_in_child(
     os.environ.clear()
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _unwind)
-    from server.runtime.worker_command import run_worker
-
     run_worker(settings, job_id, index, attempt, resumptions)
 
 

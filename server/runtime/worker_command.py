@@ -15,6 +15,8 @@ from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
 from server.aws.batch_retry import attempt_to_run
+from server.runtime.backend import open_pacer, open_store
+from server.runtime.hardening import make_undumpable
 from server.runtime.worker_config import github_config, model_endpoint, run_config
 
 if TYPE_CHECKING:
@@ -36,7 +38,8 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
 
 def worker_ports(settings: Settings, store: Store) -> WorkerPorts:
     """The worker's ports: the given store, a Claude client and GitHub (imported only when used)."""
-    from server.runtime.bootstrap import open_pacer
+    # The worker is imported here, not above: the server imports this module (its dispatcher's run
+    # processes start here) without running a run itself, and `import anthropic` alone takes seconds.
     from worker.agent.client import make_client
     from worker.pipeline import WorkerPorts
 
@@ -71,8 +74,6 @@ def run_worker(
 ) -> None:
     """Run repository `index` of job `job_id` to a final status, on the store directly; with
     `attempt` (and `resumptions`), only that attempt as resumed so often (nothing when the run has moved on)."""
-    from server.runtime.bootstrap import open_store
-
     store = open_store(settings)
     try:
         run_on_store(settings, store, job_id, index, attempt, resumptions)
@@ -88,8 +89,6 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
     write is conditional on the run's version and leaves a finished run (e.g. CANCELLED), or one
     that moved on to a later attempt, as it is.
     """
-    from server.runtime.bootstrap import open_store
-
     store = open_store(settings)
     previous = signal.signal(signal.SIGTERM, _terminated)
     resumptions: int | None = None
@@ -130,7 +129,6 @@ def run_on_store(
     resumptions: int | None = None,
 ) -> None:
     """Run repository `index` of job `job_id` on `store`; NotFoundError for an unknown job or index."""
-    from server.runtime.hardening import make_undumpable
     from worker.pipeline import run_repository
 
     make_undumpable()  # commands this run starts must not read its keys from /proc

@@ -17,7 +17,7 @@ from starlette.types import Scope
 
 from resolvers.context import EventFeed
 from schema.build import get_schema
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.runtime.event_tail import EventTail
 from server.runtime.pull_request_poller import PullRequestPoller, refresh_interval
 from server.web.allowed_hosts import AllowedHosts, allowed_host_names

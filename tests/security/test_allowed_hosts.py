@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from core.settings import Settings
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.allowed_hosts import AllowedHosts, allowed_host_names
 from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher

@@ -15,7 +15,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from core.settings import Settings
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 

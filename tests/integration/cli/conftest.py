@@ -116,7 +116,7 @@ def start_api(
 ) -> tuple[LiveServer, ThreadDispatcher]:
     """A live server for `settings` with a thread dispatcher (on `port` when given; behind a SubscribeTap
     when `tap`, reachable as `server.app`)."""
-    from server.runtime.bootstrap import Container
+    from server.runtime.container import Container
     from server.web.app import create_app
 
     dispatcher = ThreadDispatcher(settings.database_path)

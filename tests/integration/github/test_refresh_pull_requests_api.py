@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from core.settings import Settings
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher

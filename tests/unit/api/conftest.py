@@ -11,7 +11,7 @@ import pytest
 
 from core.services.jobs import JobRequest, create_job
 from core.settings import Settings
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 
 

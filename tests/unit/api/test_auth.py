@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from resolvers.links import signed, verify
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 from tests.unit.api.test_queries import DIFF, finish_run
 

@@ -12,7 +12,7 @@ import pytest
 
 from core.models import RunStatus
 from core.services.progress import RunProgress
-from server.runtime.bootstrap import Container
+from server.runtime.container import Container
 from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.unit.api.conftest import job_count

@@ -9,7 +9,8 @@ from core.services.jobs import JobRequest, create_job, retry_runs
 from core.services.progress import RunProgress
 from core.services.recovery import ORPHANED_MESSAGE, interrupt_orphaned_runs, settle_orphaned_runs
 from core.settings import Settings
-from server.runtime.bootstrap import Container, bootstrap
+from server.runtime.bootstrap import bootstrap
+from server.runtime.container import Container
 from server.runtime.data_dir_lock import DataDirLock
 from tests.fakes.dispatcher import RecordingDispatcher
 
