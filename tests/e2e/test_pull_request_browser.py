@@ -1,9 +1,11 @@
 """A pull-request job's page in headless Chromium while its pull requests are merged and closed on GitHub.
 
-The whole way: `cody-batch serve` runs a 3-repository job whose workers open the pull requests
-on the fake GitHub (real git pushes, PyGithub); two are then merged and one closed there, and the
-job page and a graphql-ws subscriber show each change without a reload — brought by webhook, and,
-with webhooks off, by the periodic refresh.
+The whole way: `cody-batch serve` (and the AWS code path on its emulator, where the webhook goes
+through the HTTP function to the GitHub function and the refresh is a schedule) runs a
+3-repository job whose workers open the pull requests on the fake GitHub (real git pushes,
+PyGithub); two are then merged and one closed there, and the job page and a graphql-ws subscriber
+show each change without a reload — brought by webhook, and, with webhooks off, by the periodic
+refresh.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, run_browser
-from tests.e2e.test_spa_browser import _stateless_turn
+from tests.e2e.test_spa_browser import SERVERS, _stateless_turn
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.github_fixtures import TOKEN, fake_github
 from tests.fakes.github_server import FakeGitHub, FakePull
@@ -54,8 +56,9 @@ def _finished_pull_request_job(server: Server) -> str:
 
 
 @pytest.mark.parametrize("arrival", ["webhook", "refresh"])
+@pytest.mark.parametrize("command", sorted(SERVERS))
 def test_merges_and_a_close_on_github_show_on_the_job_page_and_to_a_subscriber_live(
-    serve: Callable[..., Server], fake_github: FakeGitHub, output_dir: Path, arrival: str
+    serve: Callable[..., Server], fake_github: FakeGitHub, output_dir: Path, arrival: str, command: str
 ) -> None:
     # GIVEN a server on the fake GitHub, with webhooks (secret set) or with a short periodic refresh instead
     for name in REPOSITORIES:
@@ -76,7 +79,8 @@ def test_merges_and_a_close_on_github_show_on_the_job_page_and_to_a_subscriber_l
                 "CODY_BATCH_ALLOWED_REPOS": "github.com/acme/*",
                 "CODY_BATCH_GITHUB_WRITE_INTERVAL": "0.05",
                 **brought_by,
-            }
+            },
+            command=SERVERS[command],
         )
         # AND a 3-repository pull-request job that ran, each run opening its pull request there
         job_id = _finished_pull_request_job(server)
