@@ -44,8 +44,10 @@ class Container:
         else:
             settled = Settled()
         self.dispatcher.start()
-        for job_id, indexes in settled.resumed.items():
-            logger.warning("resuming %d run(s) of job %s left unfinished by a stopped server", len(indexes), job_id)
+        for job_id, indexes in settled.to_dispatch().items():
+            logger.warning(
+                "starting again %d run(s) of job %s left unfinished by a stopped server", len(indexes), job_id
+            )
             self.dispatcher.dispatch(job_id, indexes)
 
     def close(self) -> None:

@@ -24,7 +24,9 @@ def _runs(store: Any, job_id: str) -> list[Any]:
     return store.get_runs([job_id])[job_id]
 
 
-def test_unfinished_runs_end_interrupted_and_finished_ones_stay(store: Any, settings: Settings, make_repo: Any) -> None:
+def test_runs_left_mid_way_end_interrupted_queued_ones_stay_queued_and_finished_ones_stay(
+    store: Any, settings: Settings, make_repo: Any
+) -> None:
     # GIVEN a job whose server died mid-way: one run working, one still queued, one done
     job = _job(store, settings, make_repo, ["a", "b", "c"])
     working, queued, done = _runs(store, job.id)
@@ -34,20 +36,22 @@ def test_unfinished_runs_end_interrupted_and_finished_ones_stay(store: Any, sett
     # AND a job that finished long ago
     old = _job(store, settings, make_repo, ["d"])
     RunProgress(store, _runs(store, old.id)[0].id).fail("CLONE_FAILED", "gone")
-    # WHEN the orphaned runs are settled
-    count = interrupt_orphaned_runs(store)
-    # THEN the working and queued runs are FAILED as INTERRUPTED, the finished ones untouched
+    # WHEN the orphaned runs are settled, resuming none
+    settled = settle_orphaned_runs(store, 0)
+    # THEN the working run is FAILED as INTERRUPTED; the queued one, which never ran, is left to start
     runs = {r.id: r for r in _runs(store, job.id)}
-    assert count == 2
-    for run_id in (working.id, queued.id):
-        assert runs[run_id].status is RunStatus.FAILED
-        assert runs[run_id].error is not None and runs[run_id].error.kind == "INTERRUPTED"
-        assert runs[run_id].error.message == ORPHANED_MESSAGE
+    assert settled.interrupted == 1 and settled.to_dispatch() == {job.id: [1]}
+    assert runs[working.id].status is RunStatus.FAILED
+    assert runs[working.id].error is not None and runs[working.id].error.kind == "INTERRUPTED"
+    assert runs[working.id].error.message == ORPHANED_MESSAGE
+    assert runs[queued.id].status is RunStatus.PENDING and runs[queued.id].resumptions == []
+    # AND the finished ones are untouched
     assert runs[done.id].status is RunStatus.NO_CHANGES
     assert _runs(store, old.id)[0].error.kind == "CLONE_FAILED"
-    # AND the job has a final status, settling again finds nothing, and a retry starts the runs again
-    assert store.get_job(job.id).status is JobStatus.PARTIAL
+    # AND settling again fails nothing more, and once the queued run ends a retry starts the others again
     assert interrupt_orphaned_runs(store) == 0
+    RunProgress(store, queued.id).fail("CLONE_FAILED", "gone")
+    assert store.get_job(job.id).status is JobStatus.PARTIAL
     dispatcher = RecordingDispatcher()
     retry_runs(store, dispatcher, job.id)
     assert dispatcher.dispatched == [(job.id, [0, 1])]
@@ -99,20 +103,19 @@ def test_unfinished_runs_are_resumed_from_their_turn_until_resumptions_run_out(
     _with_thread(store, working.id, 2)
     # WHEN the next server settles them, allowing 1 resumption per attempt
     settled = settle_orphaned_runs(store, 1)
-    # THEN both go on as the same attempt: the working one from turn 2, the queued one from the start
-    assert dict(settled.resumed) == {job.id: [0, 1]} and settled.interrupted == 0
+    # THEN both go on as the same attempt: the working one resumed from turn 2, the queued one simply
+    # started (nothing of it ran, so it uses no resumption)
+    assert dict(settled.resumed) == {job.id: [0]} and dict(settled.never_started) == {job.id: [1]}
+    assert settled.to_dispatch() == {job.id: [0, 1]} and settled.interrupted == 0
     runs = _runs(store, job.id)
     assert [r.status for r in runs] == [RunStatus.PENDING, RunStatus.PENDING]
     assert [r.attempt for r in runs] == [1, 1]
-    assert [[(x.reason, x.from_turn) for x in r.resumptions] for r in runs] == [
-        [(ResumeReason.RESUMED, 2)],
-        [(ResumeReason.RESUMED, 0)],
-    ]
-    # AND when that server dies too, its resumption used up, the runs end INTERRUPTED as before
+    assert [[(x.reason, x.from_turn) for x in r.resumptions] for r in runs] == [[(ResumeReason.RESUMED, 2)], []]
+    # AND when that server dies too, its resumption used up, the working run ends INTERRUPTED as before
     RunProgress(store, working.id).advance(status=RunStatus.CLONING)
     settled = settle_orphaned_runs(store, 1)
-    assert dict(settled.resumed) == {} and settled.interrupted == 2
-    assert all(r.error is not None and r.error.kind == "INTERRUPTED" for r in _runs(store, job.id))
+    assert dict(settled.resumed) == {} and settled.interrupted == 1
+    assert [r.error.kind if r.error else None for r in _runs(store, job.id)] == ["INTERRUPTED", None]
 
 
 def test_starting_the_local_server_dispatches_the_runs_it_resumes(
