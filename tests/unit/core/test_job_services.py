@@ -248,6 +248,7 @@ def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_
         "usage": failed.usage.model_dump(),
         "started_at": failed.started_at,
         "finished_at": failed.finished_at,
+        "resumptions": [],
     }
     assert earlier.started_at is not None and earlier.finished_at is not None
     # AND the job spent what attempt 1 spent

@@ -153,10 +153,10 @@ def test_a_run_whose_worker_died_is_resumed_from_its_turn_while_it_has_resumptio
     _working(store, runs[1].id, 2)
     seq = store.list_events(job.id)[-1].seq
     # WHEN its worker dies and it may be resumed once THEN it is: pending as the same attempt, from turn 2
-    assert resume_run(store, runs[1].id, 1, 1) is True
+    assert resume_run(store, runs[1].id, 1, 1, "worker died") is True
     run = _run(store, runs[1].id)
     assert (run.status, run.attempt, run.step) == (RunStatus.PENDING, 1, None)
-    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 2)]
+    assert [(r.reason, r.from_turn, r.cause) for r in run.resumptions] == [(ResumeReason.RESUMED, 2, "worker died")]
     assert [(e.run_id, e.kind, e.new_value) for e in store.list_events(job.id, seq)][:2] == [
         (run.id, EventKind.STATUS, RunStatus.PENDING),
         (run.id, EventKind.STEP, None),
@@ -166,10 +166,10 @@ def test_a_run_whose_worker_died_is_resumed_from_its_turn_while_it_has_resumptio
     # WHEN it dies again THEN it is not resumed: its one resumption is used, and nothing changes
     _working(store, runs[1].id, 3)
     before = _run(store, runs[1].id)
-    assert resume_run(store, runs[1].id, 1, 1) is False
+    assert resume_run(store, runs[1].id, 1, 1, "worker died") is False
     assert _run(store, runs[1].id) == before
     # AND with two resumptions allowed it is, from turn 3
-    assert resume_run(store, runs[1].id, 1, 2) is True
+    assert resume_run(store, runs[1].id, 1, 2, "worker died") is True
     assert [r.from_turn for r in _run(store, runs[1].id).resumptions] == [2, 3]
 
 
@@ -180,11 +180,11 @@ def test_a_continuation_does_not_use_up_resumptions_and_a_run_without_a_thread_s
     continue_run(store, RecordingDispatcher(), run.id, Budget(max_cost_usd=5.0))
     # WHEN its worker dies, one resumption allowed THEN it is resumed from the turn of its thread
     RunProgress(store, run.id).advance(status=RunStatus.CLONING)
-    assert resume_run(store, run.id, 1, 1) is True
+    assert resume_run(store, run.id, 1, 1, "worker died") is True
     assert [(r.reason, r.from_turn) for r in _run(store, run.id).resumptions][-1] == (ResumeReason.RESUMED, 1)
     # AND a queued run with no thread goes on from turn 0
     _, [fresh] = _job(store)
-    assert resume_run(store, fresh.id, 1, 1) is True
+    assert resume_run(store, fresh.id, 1, 1, "worker died") is True
     assert [r.from_turn for r in _run(store, fresh.id).resumptions] == [0]
 
 
@@ -195,7 +195,7 @@ def test_a_finished_retried_or_unknown_run_is_not_resumed(store: SqliteStore) ->
     _working(store, working.id, 1)
     before = (_run(store, failed.id), _run(store, working.id))
     # WHEN each is to be resumed THEN none is, and nothing changes
-    assert resume_run(store, failed.id, 1, 5) is False
-    assert resume_run(store, working.id, 2, 5) is False
-    assert resume_run(store, "nope", 1, 5) is False
+    assert resume_run(store, failed.id, 1, 5, "worker died") is False
+    assert resume_run(store, working.id, 2, 5, "worker died") is False
+    assert resume_run(store, "nope", 1, 5, "worker died") is False
     assert (_run(store, failed.id), _run(store, working.id)) == before
