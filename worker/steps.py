@@ -31,7 +31,7 @@ from core.services.progress import RunProgress, WorkspaceState
 from core.services.updates import job_usage
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
-from worker.checkpoint import last_turn_changed_files, take_checkpoint, thread_changed_files
+from worker.checkpoint import LastStaged, last_turn_changed_files, take_checkpoint, thread_changed_files
 from worker.lazy_files import LazyFiles
 from worker.patch import Diff, patch_key, stage, to_patch
 from worker.pending_workspace import Checkpointed, PendingWorkspace, before_check
@@ -120,10 +120,11 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Worked:
-    """Claude's work on the task: the agent (for fix rounds) and its summary."""
+    """Claude's work on the task: the agent (for fix rounds), its summary, the diff its last checkpoint staged."""
 
     agent: Agent
     summary: str | None
+    staged: LastStaged
 
 
 @dataclass(frozen=True)
@@ -192,10 +193,11 @@ def run_agent(
 ) -> Worked:
     """Claude works on the task (or, for ANALYZE jobs, reads and reports); with a `stored` thread, goes on from it."""
     attempt.begin(AGENT)
-    agent = _agent(attempt, pending, client_factory, stored)
+    staged = LastStaged(reusable=not attempt.config.allow_commands)
+    agent = _agent(attempt, pending, client_factory, stored, staged)
     result = agent.resume() if stored is not None else agent.run(attempt.job.prompt)
     attempt.progress.advance(summary=result.summary)
-    return Worked(agent, result.summary)
+    return Worked(agent, result.summary, staged)
 
 
 def _agent(
@@ -203,6 +205,7 @@ def _agent(
     pending: PendingWorkspace,
     client_factory: Callable[[], anthropic.Anthropic],
     stored: Thread | None,
+    staged: LastStaged,
 ) -> Agent:
     job, run = attempt.job, attempt.run
     run_config = attempt.config
@@ -235,18 +238,22 @@ def _agent(
         config,
         pending.path,
         thread,
-        on_turn=lambda saved: _ignore(attempt.progress.save_thread(saved, _checkpoint(attempt, pending, saved))),
+        on_turn=lambda saved: _ignore(
+            attempt.progress.save_thread(saved, _checkpoint(attempt, pending, saved, staged))
+        ),
         check_cancelled=lambda: _ignore(attempt.progress.check_cancelled()),
         before_tools=lambda: _ignore(pending.workspace()),
         files=LazyFiles(pending.workspace),
     )
 
 
-def _checkpoint(attempt: Attempt, pending: PendingWorkspace, thread: Thread) -> WorkspaceState | None:
+def _checkpoint(
+    attempt: Attempt, pending: PendingWorkspace, thread: Thread, staged: LastStaged
+) -> WorkspaceState | None:
     """This turn's workspace checkpoint, when its tools may have changed files (the clone is done by then)."""
     if not last_turn_changed_files(thread):
         return None
-    return take_checkpoint(pending.workspace(), thread, attempt.config.limits.max_patch_bytes)
+    return take_checkpoint(pending.workspace(), thread, attempt.config.limits.max_patch_bytes, staged)
 
 
 def _ignore(_: Any) -> None:
@@ -259,7 +266,9 @@ def validate_change(attempt: Attempt, pending: PendingWorkspace, worked: Worked)
     workspace, fix_rounds = pending.workspace(), attempt.config.limits.fix_rounds
     summary = worked.summary
     for round_number in range(1, fix_rounds + 2):
-        diff = stage(workspace, attempt.config.limits.max_patch_bytes)
+        # Nothing changed the files since the last checkpoint staged them: its diff is the one (4 git calls saved).
+        kept = worked.staged.take()
+        diff = kept if kept is not None else stage(workspace, attempt.config.limits.max_patch_bytes)
         if diff.empty:
             raise Finished(RunStatus.NO_CHANGES)
         paths = [f.path for f in diff.files if f.change is not FileChange.DELETED]
