@@ -9,7 +9,7 @@ from __future__ import annotations
 from core.models import Checkpoint, Thread, checkpoint_key
 from core.services.progress import WorkspaceState
 from worker.agent.tools import changes_files
-from worker.patch import Diff, ForbiddenPath, PatchTooLarge, stage
+from worker.patch import Diff, Unstageable, stage
 from worker.workspace import Workspace
 
 
@@ -57,7 +57,7 @@ def take_checkpoint(
     The staged diff goes to `staged` as well."""
     try:
         diff = stage(workspace, max_bytes)
-    except (ForbiddenPath, PatchTooLarge):
+    except Unstageable:
         if staged is not None:
             staged.keep(None)
         return WorkspaceState(None)

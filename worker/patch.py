@@ -23,10 +23,14 @@ _CHANGE = {
 }
 
 
-class ForbiddenPath(WorkspaceError):
-    """The change holds a path git refuses to store (a `.git` variant a command created)."""
+class Unstageable(WorkspaceError):
+    """The change cannot become a patch; raised by validation or patch, whichever staged it first."""
 
-    step = None  # validation or patch, whichever staged it first
+    step = None
+
+
+class ForbiddenPath(Unstageable):
+    """The change holds a path git refuses to store (a `.git` variant a command created)."""
 
     def __init__(self, path: str) -> None:
         super().__init__(
@@ -36,10 +40,8 @@ class ForbiddenPath(WorkspaceError):
         )
 
 
-class PatchTooLarge(WorkspaceError):
+class PatchTooLarge(Unstageable):
     """The change's diff is over the size cap: nothing is stored."""
-
-    step = None  # validation or patch, whichever staged it first
 
     def __init__(self, cap: int) -> None:
         super().__init__(

@@ -25,6 +25,27 @@ export function shot(page, outDir, name) {
 }
 
 /**
+ * Record in the page, as `window.__statuses`, every status the badge at `selector` shows from now
+ * on (each change once), so a flow can check what it passed through without polling.
+ */
+export function recordStatuses(page, selector) {
+  return page.evaluate((badge) => {
+    window.__statuses = [];
+    const record = () => {
+      const status = document.querySelector(badge)?.getAttribute("data-status");
+      if (status && window.__statuses.at(-1) !== status)
+        window.__statuses.push(status);
+    };
+    record();
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+    });
+  }, selector);
+}
+
+/**
  * Run `flow(page, result)` in a fresh headless Chromium; requests to other origins and page
  * errors are collected into `result`, which is printed as "RESULT <json>" at the end.
  */

@@ -1,7 +1,7 @@
 // A run stopped by its turn limit, continued from its page: the run's Continue with more turns.
 // Prints "RUNNING_SEEN" once the page shows the continued run working again (the test then lets the
 // fake model answer), and finally "RESULT <json>" with what it observed.
-import { runFlow, shot as saveShot } from "./browser.mjs";
+import { recordStatuses, runFlow, shot as saveShot } from "./browser.mjs";
 
 const [baseUrl, jobId, outDir] = process.argv.slice(2);
 const shot = (page, name) => saveShot(page, outDir, name);
@@ -18,23 +18,8 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   await shot(page, "continue-stopped");
 
   // Every status the run's badge shows from here, recorded in the page as it changes.
-  await page.evaluate(() => {
-    window.__sameDocument = true;
-    window.__statuses = [];
-    const record = () => {
-      const status = document
-        .querySelector(".run-head .badge")
-        ?.getAttribute("data-status");
-      if (status && window.__statuses.at(-1) !== status)
-        window.__statuses.push(status);
-    };
-    record();
-    new MutationObserver(record).observe(document.body, {
-      subtree: true,
-      childList: true,
-      attributes: true,
-    });
-  });
+  await page.evaluate(() => (window.__sameDocument = true));
+  await recordStatuses(page, ".run-head .badge");
   await page.getByLabel("Max turns").fill("4");
   await button.click();
   await page

@@ -3,7 +3,7 @@
 // WebSocket has been dropped (the test then lets the fake model answer), and finally
 // "RESULT <json>" with what it observed; the pytest side makes the assertions.
 import { join } from "node:path";
-import { runFlow, shot as saveShot } from "./browser.mjs";
+import { recordStatuses, runFlow, shot as saveShot } from "./browser.mjs";
 
 const [baseUrl, repoPath, outDir] = process.argv.slice(2);
 const shot = (page, name) => saveShot(page, outDir, name);
@@ -120,22 +120,7 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   );
   result.jobId = new URL(page.url()).pathname.split("/").pop();
   await page.locator(".run-card .badge").waitFor();
-  await page.evaluate(() => {
-    window.__statuses = [];
-    const record = () => {
-      const status = document
-        .querySelector(".run-card .badge")
-        ?.getAttribute("data-status");
-      if (status && window.__statuses.at(-1) !== status)
-        window.__statuses.push(status);
-    };
-    record();
-    new MutationObserver(record).observe(document.body, {
-      subtree: true,
-      childList: true,
-      attributes: true,
-    });
-  });
+  await recordStatuses(page, ".run-card .badge");
   await page
     .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
     .waitFor({ timeout: 60_000 });

@@ -1,11 +1,19 @@
 import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
 import { PULL_REQUEST_ACTION, REFRESH_PULL_REQUESTS } from "../graphql/documents";
-import type { ActionResult, JobDetail, PullRequestAction, PullRequestState, PullRequestTally } from "../graphql/types";
+import {
+  PULL_REQUEST_STATES,
+  type ActionResult,
+  type JobDetail,
+  type PullRequestAction,
+  type PullRequestState,
+  type PullRequestTally,
+} from "../graphql/types";
 import { formatTime, humanize } from "../lib/format";
+import { ColumnHeads } from "./ColumnHeads";
+import { EnumSelect } from "./EnumSelect";
 import { ErrorNotice } from "./ErrorNotice";
 
-const STATES: PullRequestState[] = ["OPEN", "DRAFT", "MERGED", "CLOSED"];
 const ACTIONS: { action: PullRequestAction; label: string }[] = [
   { action: "PUBLISH", label: "Publish" },
   { action: "COMMENT", label: "Comment" },
@@ -41,7 +49,7 @@ export function PullRequestStateBadge({ state }: { state: PullRequestState }) {
 
 /** Every pull request of the job: filter by state, select, act on the selection after a dry run. */
 export function PullRequestPanel({ job }: { job: JobDetail }) {
-  const [filter, setFilter] = useState<PullRequestState | "ALL">("ALL");
+  const [filter, setFilter] = useState<PullRequestState | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [comment, setComment] = useState("");
   const [pending, setPending] = useState<{ action: PullRequestAction; preview: ActionResult[] } | null>(null);
@@ -50,7 +58,7 @@ export function PullRequestPanel({ job }: { job: JobDetail }) {
   const [act, actState] = useMutation(PULL_REQUEST_ACTION);
   const runs = job.repositories.filter((run) => run.pullRequest);
   if (runs.length === 0) return null;
-  const shown = runs.filter((run) => filter === "ALL" || run.pullRequest!.state === filter);
+  const shown = runs.filter((run) => filter === null || run.pullRequest!.state === filter);
   const runIds = [...selected];
 
   const toggle = (id: string) => {
@@ -83,27 +91,10 @@ export function PullRequestPanel({ job }: { job: JobDetail }) {
       </div>
       <PullRequestBar tally={job.pullRequests} />
       <label>
-        Show{" "}
-        <select value={filter} onChange={(e) => setFilter(e.target.value as PullRequestState | "ALL")}>
-          <option value="ALL">all</option>
-          {STATES.map((state) => (
-            <option key={state} value={state}>
-              {humanize(state)}
-            </option>
-          ))}
-        </select>
+        Show <EnumSelect values={PULL_REQUEST_STATES} value={filter} onChange={setFilter} anyLabel="all" />
       </label>
       <table className="pr-table">
-        <thead>
-          <tr>
-            <th scope="col">Select</th>
-            <th scope="col">Repository</th>
-            <th scope="col">State</th>
-            <th scope="col">Checks</th>
-            <th scope="col">Review</th>
-            <th scope="col">Synced</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={["Select", "Repository", "State", "Checks", "Review", "Synced"]} />
         <tbody>
           {shown.map((run) => {
             const pr = run.pullRequest!;

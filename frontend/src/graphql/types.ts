@@ -5,6 +5,7 @@ import {
   JobKind,
   JobStatus,
   OutputMode,
+  PullRequestState,
   Strategy,
   type CheckRepositoriesQuery,
   type CreateJobMutation,
@@ -38,6 +39,7 @@ export type AnyStatus = JobStatus | RunStatus;
 export const JOB_STATUSES: JobStatus[] = Object.values(JobStatus);
 export const KINDS: JobKind[] = Object.values(JobKind);
 export const OUTPUTS: OutputMode[] = Object.values(OutputMode);
+export const PULL_REQUEST_STATES: PullRequestState[] = Object.values(PullRequestState);
 export const STRATEGIES: Strategy[] = Object.values(Strategy);
 
 export type Usage = UsageFieldsFragment;

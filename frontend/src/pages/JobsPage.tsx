@@ -1,17 +1,20 @@
 import { useQuery, useSubscription } from "@apollo/client/react";
 import { Link, useSearchParams } from "react-router-dom";
+import { ColumnHeads } from "../components/ColumnHeads";
+import { EnumSelect } from "../components/EnumSelect";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { StatusBadge } from "../components/StatusBadge";
 import { JOBS_QUERY, JOBS_UPDATED } from "../graphql/documents";
 import { JOB_STATUSES, type JobListItem, type JobsData } from "../graphql/types";
-import { formatCost, formatTime, humanize } from "../lib/format";
+import { formatCost, formatTime } from "../lib/format";
 
 const PAGE_SIZE = 20;
 
 /** All jobs, newest first, live, filterable by status, paginated with "Load more". */
 export function JobsPage() {
   const [params, setParams] = useSearchParams();
-  const status = params.get("status") || null;
+  // A status the schema does not know filters nothing (rather than sending the server a bad enum).
+  const status = JOB_STATUSES.find((known) => known === params.get("status")) ?? null;
   const { data, error, loading, fetchMore, refetch } = useQuery<JobsData>(JOBS_QUERY, {
     variables: { first: PAGE_SIZE, status },
     notifyOnNetworkStatusChange: true,
@@ -36,18 +39,13 @@ export function JobsPage() {
         <h1 id="jobs-heading">Jobs</h1>
         <div className="page-actions">
           <label htmlFor="status-filter">Status</label>
-          <select
+          <EnumSelect
             id="status-filter"
-            value={status ?? ""}
-            onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {})}
-          >
-            <option value="">All</option>
-            {JOB_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
+            values={JOB_STATUSES}
+            value={status}
+            onChange={(chosen) => setParams(chosen ? { status: chosen } : {})}
+            anyLabel="All"
+          />
           <Link className="button primary" to="/jobs/new">
             New job
           </Link>
@@ -61,15 +59,7 @@ export function JobsPage() {
       )}
       {edges.length > 0 && (
         <table className="jobs-table">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Status</th>
-              <th scope="col">Repositories</th>
-              <th scope="col">Cost</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={["Job", "Status", "Repositories", "Cost", "Created"]} />
           <tbody>
             {edges.map(({ node }) => (
               <tr key={node.id} data-job-id={node.id}>

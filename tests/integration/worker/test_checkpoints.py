@@ -63,17 +63,3 @@ def test_checkpoint_of_the_last_changing_turn_reproduces_the_tree_on_a_fresh_clo
     assert (resumed / "app.py").read_text() == "print('hello')\n"
     assert (resumed / "docs/notes.md").read_text() == "greeting changed\n"
     assert (resumed / "lib/util.py").read_text() == "X = 1\n"
-
-
-def test_turns_that_only_look_store_no_checkpoint(
-    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
-) -> None:
-    # GIVEN a model that only reads
-    job = submit(model_settings, store, [make_repo("reader")])
-    fake_model.script([tool_turn(view("app.py")), text_turn("Nothing to change.")])
-    # WHEN the run is worked
-    [run] = run_all(model_settings, store, job)
-    # THEN no checkpoint was stored
-    assert run.status is RunStatus.NO_CHANGES
-    assert run.checkpoint is None
-    assert store.get_artifact(f"checkpoints/{run.id}/{run.attempt}.diff") is None

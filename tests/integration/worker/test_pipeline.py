@@ -62,9 +62,10 @@ def test_model_that_edits_nothing_ends_no_changes(
     fake_model.script([tool_turn(view("app.py")), text_turn("Nothing to change.")])
     # WHEN the run is worked
     [run] = run_all(model_settings, store, job)
-    # THEN it ends NO_CHANGES without a patch, keeping the summary
+    # THEN it ends NO_CHANGES without a patch or a workspace checkpoint, keeping the summary
     assert run.status is RunStatus.NO_CHANGES
-    assert run.patch is None
+    assert run.patch is None and run.checkpoint is None
+    assert store.get_artifact(f"checkpoints/{run.id}/{run.attempt}.diff") is None
     assert run.summary == "Nothing to change."
 
 
