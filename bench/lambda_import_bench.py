@@ -37,7 +37,7 @@ MODULES = {
 # imported PyGithub itself on the pull-request paths instead of invoking the GitHub function.
 COMPARED = {
     "github_handler (its own function: PyGithub, the worker's GitHub code, the store)": (
-        "server.github_lambdas, server.aws.github_function, worker.github.pull_status, store.dynamodb,"
+        "server.aws.github_lambda, server.aws.github_function, worker.github.pull_status, store.dynamodb,"
         " store.dynamo_pacer"
     ),
     "http_handler had it loaded PyGithub itself (not built)": (

@@ -21,7 +21,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 # Lambda's x86_64 runtimes run Amazon Linux 2023 (glibc 2.34): manylinux2014 wheels and newer 2_28 ones load.
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 HANDLER_MODULE = "server.lambdas"
-GITHUB_HANDLER_MODULE = "server.github_lambdas"
+GITHUB_HANDLER_MODULE = "server.aws.github_lambda"
 """The GitHub function's own module: its bundle has PyGithub and the worker's GitHub code."""
 SERVER_ONLY = frozenset({"uvicorn"})
 """Imported by `cody-batch serve` alone: on Lambda, API Gateway is the server."""

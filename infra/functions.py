@@ -16,7 +16,7 @@ HANDLERS = {
     "http": "server.lambdas.http_handler",
     "websocket": "server.lambdas.websocket_handler",
     "stream": "server.lambdas.stream_handler",
-    "github": "server.github_lambdas.github_handler",
+    "github": "server.aws.github_lambda.github_handler",
 }
 """The stable handler names of docs/DESIGN.md."""
 

@@ -102,7 +102,7 @@ class Emulator:
             f"  AWS endpoint:  {self.endpoint.url} (DynamoDB + Streams, S3, Batch)",
             f"  table {self.made.table}, bucket {self.made.bucket}, queue {self.made.job_queue}",
             "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler;"
-            " server.github_lambdas.github_handler",
+            " server.aws.github_lambda.github_handler",
             "  Batch children run here as `cody-batch worker run` processes",
         ]
 
@@ -116,7 +116,7 @@ def build_emulator(
     client = emulator_client(endpoint.url)
     provision(settings, client, endpoint.url)
     # Imported once the environment is set: the handlers read their settings on first use.
-    from server.github_lambdas import github_handler
+    from server.aws.github_lambda import github_handler
     from server.lambdas import http_handler, stream_handler, websocket_handler
 
     github = LambdaFunction(GITHUB_FUNCTION, github_handler)

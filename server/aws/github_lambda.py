@@ -1,4 +1,4 @@
-"""The GitHub function's Lambda handler (`server.github_lambdas.github_handler`), a thin call into server/aws/.
+"""The GitHub function's Lambda handler (`server.aws.github_lambda.github_handler`), a thin call into its neighbours.
 
 A module of its own, not one more handler of server.lambdas: the other functions may not load
 PyGithub (an import contract), and this one ships in a bundle that has it. Importing this module
