@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,6 +91,10 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # What is loaded by now (about 190,000 objects: the schema, the SDKs) lives as long as the
+        # server. Out of the collector's sight, a full collection scans only what came after: it
+        # took 0.1-0.8 s before, a stall every live update in flight waited for.
+        gc.freeze()
         if tail is not None:
             tail.start()
         if poller is not None:
