@@ -12,7 +12,9 @@ over HTTP one after another; after each, SUBSCRIBERS / JOBS connections subscrib
 connection drops after its first frame and resubscribes on a new connection with the last
 cursor it saw. Measured:
 
-- latency from a state's `updatedAt` to its frame's arrival at the client (p50, p99);
+- latency from a state's `updatedAt` to its frame's arrival at the client (p50, p99), and from
+  the commit of its event; the first frame after each subscribe is a catch-up (a state from
+  before the client subscribed, whose age is the client's absence) and is counted apart;
 - createJob latency (p50) while the subscribers are open and the jobs run;
 - duplicate frames (a cursor twice on one subscription), reordered ones (a cursor older than
   the one before), subscriptions that did not end in the job's final state, and cursors
@@ -73,6 +75,10 @@ class Follower:
     drops: bool
     frames: list[tuple[float, str]] = field(default_factory=list)  # arrival, message text
     reconnected: bool = False
+    # Indexes of frames that were the first after a subscribe: a state committed before the client
+    # (re)subscribed, so their age measures the client's absence rather than the fan-out.
+    catch_up: set[int] = field(default_factory=set)
+    subscribed: bool = True
 
     def jobs(self) -> list[dict[str, Any]]:
         return [json.loads(text)["payload"]["data"]["jobUpdated"] for _, text in self.frames]
@@ -104,6 +110,9 @@ async def _follow(ws_url: str, connection: ClientConnection, follower: Follower,
             continue
         if message.get("type") != "next":
             raise SystemExit(f"unexpected message for job {follower.job_id}: {text!r:.300}")
+        if follower.subscribed:
+            follower.catch_up.add(len(follower.frames))
+            follower.subscribed = False
         follower.frames.append((arrived, str(text)))
         job = message["payload"]["data"]["jobUpdated"]
         if job["status"] in FINISHED:
@@ -113,6 +122,7 @@ async def _follow(ws_url: str, connection: ClientConnection, follower: Follower,
             follower.reconnected = True
             await connection.close()
             connection = await _open(ws_url)
+            follower.subscribed = True
             await _subscribe(connection, q.JOB_UPDATED, {"id": follower.job_id, "after": job["cursor"]})
 
 
@@ -127,9 +137,11 @@ class Round:
     """What one round measured."""
 
     latencies_ms: list[float]
+    from_commit_ms: list[float]  # from the commit of the state's event (its `at`) instead of `updatedAt`
     listener_latencies_ms: list[float]
     create_ms: list[float]
     frames: int
+    catch_up: int  # first frames after a subscribe, left out of the latencies
     duplicates: int
     reordered: int
     not_final: int
@@ -138,6 +150,7 @@ class Round:
     server_cpu: float
     client_cpu: float
     wall: float
+    client_lag_ms: list[float] = field(default_factory=list)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -151,6 +164,14 @@ def _client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+async def _watch_lag(lags: list[float]) -> None:
+    """How late this client's event loop wakes from a 10 ms sleep: the share of a latency that is the client's."""
+    while True:
+        before = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append((time.perf_counter() - before - 0.01) * 1000)
+
+
 async def _round(served: ServeProcess, repos: list[Path], jobs: int) -> Round:
     ws_url = served.url.replace("http://", "ws://")
     per_job = SUBSCRIBERS // jobs
@@ -159,6 +180,8 @@ async def _round(served: ServeProcess, repos: list[Path], jobs: int) -> Round:
         connections += await asyncio.gather(*(_open(ws_url) for _ in range(start, min(start + 50, SUBSCRIBERS))))
     listener_frames: list[tuple[float, str]] = []
     listener = asyncio.create_task(_listen_all(await _open(ws_url), listener_frames))
+    lags: list[float] = []
+    watch = asyncio.create_task(_watch_lag(lags))
     followers: list[Follower] = []
     tasks = []
     create_ms = []
@@ -179,24 +202,29 @@ async def _round(served: ServeProcess, repos: list[Path], jobs: int) -> Round:
         wall = time.monotonic() - started
         server_cpu, client_cpu = _cpu_seconds(served.proc.pid) - server_cpu, _client_cpu() - client_cpu
         listener.cancel()
+        watch.cancel()
         events = {}
         for job_id in {f.job_id for f in followers}:
-            query = "query($id: ID!) { job(id: $id) { cursor } jobEvents(jobId: $id, first: 100) { cursor } }"
+            query = "query($id: ID!) { job(id: $id) { cursor } jobEvents(jobId: $id, first: 100) { cursor at } }"
             data = (await http.post(served.url, json={"query": query, "variables": {"id": job_id}})).json()["data"]
-            events[job_id] = (data["job"]["cursor"], {e["cursor"] for e in data["jobEvents"]})
-    return _judge(followers, listener_frames, events, create_ms, server_cpu, client_cpu, wall)
+            events[job_id] = (data["job"]["cursor"], {e["cursor"]: _epoch(e["at"]) for e in data["jobEvents"]})
+    round_ = _judge(followers, listener_frames, events, create_ms, server_cpu, client_cpu, wall)
+    round_.client_lag_ms = lags
+    return round_
 
 
 def _judge(
     followers: list[Follower],
     listener_frames: list[tuple[float, str]],
-    events: dict[str, tuple[str, set[str]]],
+    events: dict[str, tuple[str, dict[str, float]]],
     create_ms: list[float],
     server_cpu: float,
     client_cpu: float,
     wall: float,
 ) -> Round:
-    latencies, duplicates, reordered, not_final, unknown = [], 0, 0, 0, 0
+    latencies: list[float] = []
+    from_commit: list[float] = []
+    duplicates, reordered, not_final, unknown, catch_up = 0, 0, 0, 0, 0
     for follower in followers:
         jobs = follower.jobs()
         cursors = [job["cursor"] for job in jobs]
@@ -205,18 +233,25 @@ def _judge(
         reordered += sum(1 for a, b in itertools.pairwise(cursors) if b < a)
         not_final += cursors[-1] != final
         unknown += sum(1 for c in cursors if c not in known)
-        latencies += [
-            (arrived - _epoch(job["updatedAt"])) * 1000 for (arrived, _), job in zip(follower.frames, jobs, strict=True)
+        live = [
+            (at, job)
+            for i, ((at, _), job) in enumerate(zip(follower.frames, jobs, strict=True))
+            if i not in follower.catch_up
         ]
+        catch_up += len(follower.catch_up)
+        latencies += [(at - _epoch(job["updatedAt"])) * 1000 for at, job in live]
+        from_commit += [(at - known[job["cursor"]]) * 1000 for at, job in live if job["cursor"] in known]
     listener = []
     for arrived, text in listener_frames:
         job = json.loads(text)["payload"]["data"]["jobsUpdated"]
         listener.append((arrived - _epoch(job["updatedAt"])) * 1000)
     return Round(
         latencies_ms=latencies,
+        from_commit_ms=from_commit,
         listener_latencies_ms=listener,
         create_ms=create_ms,
         frames=len(latencies) + len(listener),
+        catch_up=catch_up,
         duplicates=duplicates,
         reordered=reordered,
         not_final=not_final,
@@ -272,10 +307,14 @@ def summary(rounds: list[Round]) -> dict[str, float]:
     return {
         "p50": med([percentile(r.latencies_ms, 0.5) for r in rounds]),
         "p99": med([percentile(r.latencies_ms, 0.99) for r in rounds]),
+        "commit_p50": med([percentile(r.from_commit_ms, 0.5) for r in rounds]),
+        "commit_p99": med([percentile(r.from_commit_ms, 0.99) for r in rounds]),
         "listener_p50": med([percentile(r.listener_latencies_ms, 0.5) for r in rounds]),
         "listener_p99": med([percentile(r.listener_latencies_ms, 0.99) for r in rounds]),
         "create_p50": med([percentile(r.create_ms, 0.5) for r in rounds]),
         "frames": med([float(r.frames) for r in rounds]),
+        "catch_up": med([float(r.catch_up) for r in rounds]),
+        "client_lag_p99": med([percentile(r.client_lag_ms, 0.99) for r in rounds]),
         "server_cpu": med([r.server_cpu for r in rounds]),
         "client_cpu": med([r.client_cpu for r in rounds]),
         "wall": med([r.wall for r in rounds]),
@@ -297,16 +336,19 @@ def report(results: dict[int, list[Round]], load: tuple[float, float]) -> str:
         f"a freshly started server; {os.cpu_count()} CPUs, load average {load[0]:.1f} before and {load[1]:.1f} "
         f"after (1 min).",
         "",
-        "| jobs | latency p50 | p99 | `jobsUpdated` p50 / p99 | createJob p50 | frames | server CPU | "
-        "client CPU | wall | duplicates | reordered | not final | cursors not in jobEvents | resumed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| jobs | latency p50 | p99 | from the commit p50 / p99 | `jobsUpdated` p50 / p99 | createJob p50 | "
+        "frames live + catch-up | server CPU | client CPU | wall | duplicates | reordered | not final | "
+        "cursors not in jobEvents | resumed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for jobs, rounds in results.items():
         s = summary(rounds)
         lines.append(
-            f"| {jobs} | **{s['p50']:.1f} ms** | **{s['p99']:.1f} ms** | {s['listener_p50']:.1f} / "
-            f"{s['listener_p99']:.1f} ms | **{s['create_p50']:.1f} ms** | {s['frames']:.0f} | "
-            f"{s['server_cpu']:.1f} s | {s['client_cpu']:.1f} s | {s['wall']:.1f} s | {s['duplicates']:.0f} | "
+            f"| {jobs} | **{s['p50']:.1f} ms** | **{s['p99']:.1f} ms** | {s['commit_p50']:.1f} / "
+            f"{s['commit_p99']:.1f} ms | {s['listener_p50']:.1f} / "
+            f"{s['listener_p99']:.1f} ms | **{s['create_p50']:.1f} ms** | {s['frames']:.0f} + {s['catch_up']:.0f} | "
+            f"{s['server_cpu']:.1f} s | {s['client_cpu']:.1f} s (loop lag p99 {s['client_lag_p99']:.0f} ms) | "
+            f"{s['wall']:.1f} s | {s['duplicates']:.0f} | "
             f"{s['reordered']:.0f} | {s['not_final']:.0f} | {s['unknown_cursors']:.0f} | {s['reconnects']:.0f} |"
         )
     main_jobs = JOB_COUNTS[0]
