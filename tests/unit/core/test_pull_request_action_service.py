@@ -138,21 +138,29 @@ def test_one_pull_request_failing_does_not_stop_the_others_and_is_not_read_again
 
 
 def test_runs_without_a_pull_request_are_skipped_when_named_and_left_out_otherwise(store: SqliteStore) -> None:
-    # GIVEN a job with a pull request and a run that opened none
+    # GIVEN a job with a pull request, a run that opened none, a run that pushed its branch but opened none,
+    # and a run whose pull request names no repository GitHub knows
     host = MemoryPullRequestHost()
     with_pr = pull_request_run("job", 0, "acme/one", 1)
     host.set("acme/one", 1, PullRequestState.OPEN)
     failed = RepositoryRun(job_id="job", index=1, location="https://github.com/acme/two", status=RunStatus.FAILED)
-    job = store_job(store, [with_pr, failed])
+    pushed = pull_request_run("job", 2, "acme/three", 3).model_copy(update={"pull_request": None})
+    odd = pull_request_run("job", 3, "acme/four", 4).model_copy(update={"branch": None})
+    assert odd.pull_request is not None
+    odd = odd.model_copy(update={"pull_request": odd.pull_request.model_copy(update={"url": "https://example.com/4"})})
+    job = store_job(store, [with_pr, failed, pushed, odd])
     runs = store.get_runs([job.id])[job.id]
-    # WHEN the action names no runs THEN only the pull request is acted on
-    assert _results(act_on_pull_requests(store, host, job.id, A.CLOSE)) == [("DONE", "close #1: done")]
-    # WHEN it names the run without one THEN that run is skipped, nothing read for it
+    # WHEN the action names no runs THEN only the runs with a pull request are acted on
+    results = act_on_pull_requests(store, host, job.id, A.CLOSE)
+    assert _results(results) == [("DONE", "close #1: done"), ("SKIPPED", "no pull request")]
+    # WHEN it names the runs without one THEN each is skipped, nothing read or written for it
     host.reads.clear()
-    results = act_on_pull_requests(store, host, job.id, A.CLOSE, [runs[1].id])
-    assert [(r.run_id, r.outcome, r.message, r.number, r.url) for r in results] == [
-        (runs[1].id, ActionOutcome.SKIPPED, "no pull request", None, None)
+    named = [r.id for r in runs[1:]]
+    results = act_on_pull_requests(store, host, job.id, A.CLOSE, named)
+    assert [(r.run_id, r.outcome, r.message) for r in results] == [
+        (run_id, ActionOutcome.SKIPPED, "no pull request") for run_id in named
     ]
+    assert [(r.number, r.url) for r in results] == [(None, None), (None, None), (4, "https://example.com/4")]
     assert host.reads == [] and host.writes == [("close", "acme/one", 1)]
 
 
