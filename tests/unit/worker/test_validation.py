@@ -230,3 +230,50 @@ def test_verdicts_without_a_check_run_or_with_broken_syntax(
         return None if code is None else CheckRun(code, "")
 
     assert verdict(run(before), run(after), checks) is expected
+
+
+def test_the_checks_keep_their_output_and_only_a_failure_before_and_after_is_pre_existing(
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a check that fails before and after the change, saying so
+    command = "echo still failing; exit 2"
+    with checkout(str(make_repo("out", {"app.py": "# x\n"}))) as workspace:
+        before = run_check(runner(), workspace, command)
+        (workspace.path / "app.py").write_text("# y\n")
+        outcome = validate(workspace, changed_paths(workspace), command=command, before=before, runner=runner())
+    # THEN each check keeps its output, and only the run after the change is marked pre-existing
+    checks = [(c.name, c.status, c.output, c.pre_existing) for c in outcome.validation.checks]
+    assert checks == [
+        ("syntax app.py", "PASSED", "", False),
+        (f"before: {command}", "FAILED", "still failing\n", False),
+        (f"after: {command}", "FAILED", "still failing\n", True),
+    ]
+
+
+@pytest.mark.parametrize(("command", "with_runner"), [("exit 1", False), (None, True)])
+def test_the_check_runs_only_with_both_a_command_and_a_runner(
+    make_repo: Callable[..., Path], command: str | None, with_runner: bool
+) -> None:
+    # GIVEN a change, and a check command without a runner (commands off) or a runner without a command
+    with checkout(str(make_repo("nocheck"))) as workspace:
+        (workspace.path / "app.py").write_text("print('changed')\n")
+        outcome = validate(
+            workspace, changed_paths(workspace), command=command, before=None, runner=runner() if with_runner else None
+        )
+    # THEN only the syntax is checked, and it passes
+    assert [c.name for c in outcome.validation.checks] == ["syntax app.py"]
+    assert outcome.feedback is None
+
+
+def test_every_file_that_no_longer_parses_is_listed_on_its_own_line(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a change that breaks two files that parsed before
+    with checkout(str(make_repo("two", {"a.py": "x = 1\n", "b.json": "{}"}))) as workspace:
+        (workspace.path / "a.py").write_text("x = (\n")
+        (workspace.path / "b.json").write_text("{,}")
+        outcome = validate(workspace, changed_paths(workspace), command=None, before=None, runner=None)
+    # THEN the feedback lists both, one per line
+    a, b = syntax_error("a.py", "x = (\n"), syntax_error("b.json", "{,}")
+    assert outcome.feedback is not None
+    assert outcome.feedback.startswith(
+        f"These files no longer parse after your change:\n- a.py: {a}\n- b.json: {b}\n\n"
+    )
