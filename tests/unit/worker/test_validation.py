@@ -277,3 +277,28 @@ def test_every_file_that_no_longer_parses_is_listed_on_its_own_line(make_repo: C
     assert outcome.feedback.startswith(
         f"These files no longer parse after your change:\n- a.py: {a}\n- b.json: {b}\n\n"
     )
+
+
+def test_a_file_of_exactly_the_largest_size_and_one_not_in_utf8_are_still_checked(
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a change adding a Python file of exactly the size limit, and one with Latin-1 bytes in a comment
+    with checkout(str(make_repo("edge"))) as workspace:
+        (workspace.path / "full.py").write_text("#" * (MAX_SYNTAX_BYTES - 1) + "\n")
+        (workspace.path / "latin.py").write_bytes(b"# caf\xe9\nx = 1\n")
+        checks = syntax_checks(workspace, changed_paths(workspace))
+    # THEN both are parsed (the odd bytes read as replacement characters) and pass
+    assert {(c.name, c.status) for c in checks} == {("syntax full.py", "PASSED"), ("syntax latin.py", "PASSED")}
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "kind"),
+    [
+        ("a.py", "def f(:\n", "SyntaxError"),
+        ("a.json", "{,}", "JSONDecodeError"),
+        ("a.toml", "a = \n", "TOMLDecodeError"),
+    ],
+)
+def test_a_syntax_error_is_named_by_its_kind(path: str, text: str, kind: str) -> None:
+    error = syntax_error(path, text)
+    assert error is not None and error.startswith(f"{kind}: ")
