@@ -8,7 +8,7 @@ from core.errors import InputError, NotFoundError, RunErrorKind
 from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread
 from core.services.continuation import continue_run
 from core.services.progress import RunProgress
-from core.services.recovery import resume_run
+from core.services.recovery import resume_run, settle_orphaned_runs
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.unit.core.pull_request_runs import store_job
@@ -199,3 +199,15 @@ def test_a_finished_retried_or_unknown_run_is_not_resumed(store: SqliteStore) ->
     assert resume_run(store, working.id, 2, 5, "worker died") is False
     assert resume_run(store, "nope", 1, 5, "worker died") is False
     assert (_run(store, failed.id), _run(store, working.id)) == before
+
+
+def test_settling_a_stopped_server_passes_over_finished_runs_to_the_unfinished_after_them(store: SqliteStore) -> None:
+    # GIVEN a job whose first run failed and whose second was working when the server stopped
+    _, [failed, working] = _job(store, 2)
+    _working(store, failed.id, 1).fail(RunErrorKind.AGENT_ERROR, "Broke.")
+    _working(store, working.id, 1)
+    # WHEN the next server settles it, with no resumptions allowed THEN the second ends INTERRUPTED, the first stays
+    settled = settle_orphaned_runs(store, 0)
+    assert settled.interrupted == 1 and dict(settled.resumed) == {}
+    assert _run(store, working.id).error.kind is RunErrorKind.INTERRUPTED  # type: ignore[union-attr]
+    assert _run(store, failed.id).error.kind is RunErrorKind.AGENT_ERROR  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import NotFoundError, RunCancelled, TransitionError
 from core.models import (
+    Checkpoint,
     EventKind,
     Message,
     Patch,
@@ -22,7 +23,7 @@ from core.models import (
     Verdict,
 )
 from core.services.jobs import JobRequest, cancel_job, create_job
-from core.services.progress import RunProgress, load_thread
+from core.services.progress import RunProgress, WorkspaceState, load_thread
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -140,3 +141,22 @@ def test_advance_records_each_result_it_is_given(store: SqliteStore, run: Reposi
     stored = store.get_run(run.id)
     assert stored is not None and stored == advanced
     assert (stored.summary, stored.validation, stored.patch, stored.pull_request) == ("done", validation, patch, pull)
+
+
+def test_a_turns_checkpoint_is_stored_with_its_thread_and_a_turn_without_one_drops_the_last(
+    store: SqliteStore, run: RepositoryRun
+) -> None:
+    # GIVEN a working run
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.RUNNING_AGENT)
+    thread = Thread(
+        run_id=run.id, model="m", messages=[Message(index=0, role="user", content=[{"type": "text", "text": "go"}])]
+    )
+    checkpoint = Checkpoint(artifact_key=f"checkpoints/{run.id}/1.diff", base_commit="abc", turn=1, size_bytes=4)
+    # WHEN a turn is saved with its workspace's checkpoint
+    saved = progress.save_thread(thread, WorkspaceState(checkpoint, b"diff"))
+    # THEN the run carries the checkpoint and its diff is stored under its key
+    assert saved.checkpoint == checkpoint
+    assert store.get_artifact(checkpoint.artifact_key) == b"diff"
+    # WHEN a later turn could take none THEN the run no longer carries one
+    assert progress.save_thread(thread, WorkspaceState(None)).checkpoint is None

@@ -146,3 +146,36 @@ def test_updating_an_unknown_job_or_run_is_not_found_and_writes_nothing(store: S
     with pytest.raises(NotFoundError, match=f"job {job.id} has no run with id nope"):
         update_run(store, job.id, "nope", lambda r: r.model_copy(update={"step": "x"}))
     assert store.get_job(job.id) == job
+
+
+def test_a_step_change_names_the_step_it_leaves_and_a_change_made_in_place_is_seen(store: SqliteStore) -> None:
+    # GIVEN a run in its agent step
+    job, runs = _job(store, 1)
+    update_run(store, job.id, runs[0].id, lambda r: r.model_copy(update={"step": "agent"}))
+    seq = store.list_events(job.id)[-1].seq
+
+    # WHEN a writer moves it on, changing its usage in place on the copy it was handed
+    def spend_and_validate(run: RepositoryRun) -> RepositoryRun:
+        run.usage.cost_usd = 0.25
+        run.step = "validate"
+        return run
+
+    update_run(store, job.id, runs[0].id, spend_and_validate)
+    # THEN the step event names the step left, and the usage change is an event too
+    assert _events(store, job.id, seq) == [
+        (runs[0].id, EventKind.STEP, "agent", "validate"),
+        (runs[0].id, EventKind.USAGE, "0.000000", "0.250000"),
+    ]
+
+
+def test_a_run_mutation_that_changes_nothing_writes_nothing_and_artifacts_go_with_any_update(
+    store: SqliteStore,
+) -> None:
+    # GIVEN a job
+    job, runs = _job(store, 1)
+    # WHEN a one-run mutation answers None THEN neither the job nor the run is written
+    assert update_run(store, job.id, runs[0].id, lambda _: None) == runs[0]
+    assert store.get_job(job.id) == job
+    # WHEN a many-run update brings only an artifact THEN the artifact is stored
+    update_runs(store, job.id, lambda _: {}, artifacts={"notes/b": b"y"})
+    assert store.get_artifact("notes/b") == b"y"
