@@ -75,6 +75,7 @@ def wall(command: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     """Measure, print and record the start-up figures."""
+    load_before = os.getloadavg()[0]
     with endpoint() as url:
         env = {**os.environ, "CODY_BATCH_URL": url}
         env.pop("CODY_BATCH_API_TOKEN", None)
@@ -97,7 +98,7 @@ def main() -> None:
     lines = [
         f"`python bench/cli_start_bench.py`: whole-process wall time, median of {ROUNDS} rounds, each round "
         f"running every command once in turn after one uncounted round; {os.cpu_count()} CPUs, "
-        f"load average {load:.1f} at the end. "
+        f"load average {load_before:.1f} at the start and {load:.1f} at the end. "
         f"`submit` and `jobs` talk to a stand-in endpoint that answers at once. Goal: at most {GOAL_SECONDS} s.",
         "",
         "| command | wall (median) | ratio to `python -c pass` | goal met |",
