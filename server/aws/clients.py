@@ -7,14 +7,21 @@ moto before the first call. boto3 honours `AWS_ENDPOINT_URL`, so an emulator nee
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigurationError
+from core.ports import Store
 from core.settings import Settings
+
+if TYPE_CHECKING:  # botocore and the adapters load on first use, not with this module
+    from botocore.client import BaseClient
+
+    from server.aws.batch_dispatcher import BatchDispatcher
+    from store.dynamodb import DynamoStore
 
 
 @cache
-def aws_client(service: str, endpoint_url: str | None = None) -> Any:
+def aws_client(service: str, endpoint_url: str | None = None) -> BaseClient:
     """The process's client for `service` (at `endpoint_url` when given)."""
     import boto3
 
@@ -30,7 +37,7 @@ def required(settings: Settings, *names: str) -> list[str]:
     return [str(value) for value in values]
 
 
-def dynamo_store(settings: Settings) -> Any:
+def dynamo_store(settings: Settings) -> DynamoStore:
     """The DynamoDB + S3 store named by CODY_BATCH_TABLE and CODY_BATCH_BUCKET."""
     from store.dynamodb import DynamoStore
 
@@ -38,7 +45,7 @@ def dynamo_store(settings: Settings) -> Any:
     return DynamoStore(aws_client("dynamodb"), aws_client("s3"), table, bucket)
 
 
-def batch_dispatcher(settings: Settings, store: Any) -> Any:
+def batch_dispatcher(settings: Settings, store: Store) -> BatchDispatcher:
     """The AWS Batch dispatcher over CODY_BATCH_JOB_QUEUE and CODY_BATCH_JOB_DEFINITION."""
     from server.aws.batch_dispatcher import BatchDispatcher
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -19,6 +19,11 @@ from server.aws.operations import Ports
 from server.aws.registry import SubscriptionRegistry
 from server.web.auth import TokenGuard
 
+if TYPE_CHECKING:  # botocore and the adapters load on first use, not with this module
+    from botocore.client import BaseClient
+
+    from store.dynamodb import DynamoStore
+
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 50
 
 
@@ -27,7 +32,7 @@ class AwsRuntime:
     """The AWS ports the handlers run on; tests build one over clients pointed at moto."""
 
     settings: Settings
-    store: Any  # store.dynamodb.DynamoStore
+    store: DynamoStore
     dispatcher: Dispatcher
     registry: SubscriptionRegistry
     callbacks: ConnectionCallbacks | None
@@ -52,11 +57,11 @@ class AwsRuntime:
         cls,
         settings: Settings,
         *,
-        dynamodb: Any,
-        s3: Any,
-        batch: Any,
-        connections: Any | None,
-        lambda_client: Any | None = None,
+        dynamodb: BaseClient,
+        s3: BaseClient,
+        batch: BaseClient,
+        connections: BaseClient | None,
+        lambda_client: BaseClient | None = None,
         max_subscriptions: int = MAX_SUBSCRIPTIONS_PER_CONNECTION,
     ) -> AwsRuntime:
         """A runtime over the given boto3 clients (`connections`: apigatewaymanagementapi, or None;
