@@ -1,1 +1,1 @@
-"""Store adapters: SQLite (default) and DynamoDB."""
+"""Store adapters: SQLite (default) and DynamoDB + S3; the GitHub pacer on DynamoDB."""

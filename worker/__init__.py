@@ -1,1 +1,1 @@
-"""The per-repository pipeline: workspace, agent, validation, patch, publish."""
+"""The per-repository pipeline: workspace, agent, validation, patch, publish; checkpoints to resume from."""

@@ -1,1 +1,2 @@
-"""The local ASGI app: GraphQL over HTTP and WebSocket, auth, downloads and request context."""
+"""The local ASGI app: GraphQL over HTTP and WebSocket (shared subscriptions), auth, allowed hosts, downloads,
+GitHub webhooks and request context."""

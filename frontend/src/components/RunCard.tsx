@@ -2,7 +2,7 @@ import { PullRequestStateBadge } from "./PullRequestPanel";
 import { useState, type ReactNode } from "react";
 import type { RepositoryRun } from "../graphql/types";
 import { formatTime, humanize, sentence } from "../lib/format";
-import { isRetryable } from "../lib/runs";
+import { isFinished, isRetryable } from "../lib/runs";
 import { DiffStat } from "./DiffViewer";
 import { PatchDiff } from "./PatchDiff";
 import { ContinueButton, isContinuable } from "./ContinueButton";
@@ -39,9 +39,7 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
           {run.location}
         </h3>
         <StatusBadge status={run.status} step={run.step} />
-        {run.step && !["SUCCEEDED", "FAILED", "CANCELLED", "NO_CHANGES"].includes(run.status) && (
-          <span className="step">step: {humanize(run.step)}</span>
-        )}
+        {run.step && !isFinished(run.status) && <span className="step">step: {humanize(run.step)}</span>}
         {isRetryable(run.status) && (
           <span className="run-actions">
             <RetryButton jobId={jobId} runIds={[run.id]} label={`Retry (attempt ${run.attempt + 1})`} />

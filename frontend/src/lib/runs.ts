@@ -2,6 +2,7 @@
 import type { RepositoryRun, RunStatus, ValidationCheck } from "../graphql/types";
 
 const RETRYABLE: ReadonlySet<string> = new Set<RunStatus>(["FAILED", "CANCELLED"]);
+const FINISHED: ReadonlySet<string> = new Set<RunStatus>(["SUCCEEDED", "NO_CHANGES", "FAILED", "CANCELLED"]);
 
 // The order a reader wants the tally in: trouble first, then work in flight, then outcomes.
 const TALLY_ORDER: RunStatus[] = [
@@ -24,6 +25,11 @@ export function retryableRunIds(runs: Pick<RepositoryRun, "id" | "status">[]): s
 /** Whether a run can be retried on its own. */
 export function isRetryable(status: string): boolean {
   return RETRYABLE.has(status);
+}
+
+/** Whether a run has reached a final status (its step no longer changes). */
+export function isFinished(status: string): boolean {
+  return FINISHED.has(status);
 }
 
 /** Count of runs per status, non-zero only, in reading order. */
