@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from core.models import Event
+from server.runtime.mailbox import Mailbox
 
 logger = logging.getLogger("cody_batch.event_tail")
 
@@ -49,24 +50,12 @@ class FeedStore(Protocol):
     def listen_for_commits(self) -> WakeSocket | None: ...
 
 
-class TailSubscription:
-    """One subscriber's queue of events; `close` stops delivery."""
+class TailSubscription(Mailbox[Event]):
+    """One subscriber's events, of its job (or of every job); `close` stops delivery."""
 
     def __init__(self, tail: EventTail, job_id: str | None) -> None:
-        self._tail = tail
+        super().__init__(lambda: tail.unsubscribe(self))
         self.job_id = job_id
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
-
-    def deliver(self, event: Event) -> None:
-        self._queue.put_nowait(event)
-
-    async def next(self) -> Event:
-        """The next event; waits until one is committed."""
-        return await self._queue.get()
-
-    def close(self) -> None:
-        """Stop receiving events."""
-        self._tail.unsubscribe(self)
 
 
 class EventTail:

@@ -36,6 +36,7 @@ from strawberry.types.execution import PreExecutionError
 from resolvers.context import Context
 from schema.limits import MAX_TOKENS, parse_document
 from schema.root import STATE_SUBSCRIPTIONS
+from server.runtime.mailbox import Mailbox
 from server.web.ws_messages import CheckedTransportWSHandler
 
 logger = logging.getLogger("cody_batch.subscriptions")
@@ -83,23 +84,12 @@ def encode_payload(result: ExecutionResult) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-class Member:
-    """One subscriber of a shared execution: its frames in order."""
+class Member(Mailbox[Frame]):
+    """One subscriber of a shared execution: its frames in order; `close` leaves the execution, which
+    stops with its last member."""
 
     def __init__(self, execution: SharedExecution) -> None:
-        self._execution = execution
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
-
-    def deliver(self, frame: Frame) -> None:
-        self._frames.put_nowait(frame)
-
-    async def next(self) -> Frame:
-        """The next frame; waits for it."""
-        return await self._frames.get()
-
-    def leave(self) -> None:
-        """Stop receiving; the execution stops with its last member."""
-        self._execution.leave(self)
+        super().__init__(lambda: execution.leave(self))
 
 
 class SharedExecution:
@@ -220,7 +210,7 @@ class SharedSubscriptionHandler(CheckedTransportWSHandler):
         except (_OperationStreamClosed, WebSocketDisconnect):
             return
         finally:
-            member.leave()
+            member.close()
 
     async def _send_frames(self, operation: Operation[Any, Any], member: Member) -> None:
         head = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
