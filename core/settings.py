@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     max_wall_seconds: float = Field(default=1800, gt=0)
     """Wall time of one run's agent loop."""
     max_resumes: int = Field(default=2, ge=0)
-    """Times one attempt of a run is resumed from its thread and checkpoint after its worker or server died."""
+    """Times one attempt of a run is resumed from its thread and checkpoint after its worker or server
+    stopped (locally), or its Batch child lost its capacity (on AWS)."""
     fix_rounds: int = Field(default=2, ge=0, le=10)
     """Rounds in which a failing check's output goes back to Claude."""
     allow_commands: bool = False
