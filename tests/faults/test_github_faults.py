@@ -100,7 +100,8 @@ def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_a
 ) -> None:
     # GIVEN GitHub asks for a pause longer than the runs may wait (CODY_BATCH_GITHUB_MAX_WAIT) when the PR is opened
     settings = github_model_settings.model_copy(update={"github_max_wait": 1.0})
-    fake_github.fail_secondary_rate_limit("POST", PULLS, retry_after=3)
+    # (6 s, for a margin: the first retry below must come while over a second of it is left)
+    fake_github.fail_secondary_rate_limit("POST", PULLS, retry_after=6)
     # WHEN the run is worked
     failed = publish_run(settings)
     # THEN it fails as RATE_LIMITED at publishing, its branch pushed, no pull request
