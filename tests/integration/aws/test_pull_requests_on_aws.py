@@ -215,3 +215,15 @@ async def test_refresh_and_bulk_actions_work_through_the_http_function(
     assert [fake_github.pull(n).merged for n in (1, 2, 3)] == [True, True, False]
     assert deployment.pull_states() == [PullRequestState.MERGED, PullRequestState.MERGED, PullRequestState.OPEN]
     assert (await deployment.pushed())[-1] == {"open": 1, "merged": 2, "closed": 0}
+
+
+async def test_refresh_works_over_the_websocket_api_too(deployment: Deployment, fake_github: FakeGitHub) -> None:
+    # GIVEN #2 closed on GitHub, and a client on the WebSocket API (graphql-transport-ws carries mutations too)
+    fake_github.close_pull(2)
+    # WHEN it sends refreshPullRequests
+    await deployment.subscriber.subscribe("m1", REFRESH, {"id": deployment.job.id})
+    # THEN the answer is GitHub's state, read through the GitHub function
+    (answer,) = [f for f in deployment.subscriber.frames if f.get("id") == "m1" and f["type"] == "next"]
+    assert "errors" not in answer["payload"], answer
+    assert answer["payload"]["data"]["refreshPullRequests"]["pullRequests"] == {"open": 2, "merged": 0, "closed": 1}
+    assert deployment.pull_states() == [PullRequestState.OPEN, PullRequestState.CLOSED, PullRequestState.OPEN]
