@@ -14,7 +14,7 @@ from core.models import Job, JobStatus, ResumeReason, RunStatus
 from core.services.jobs import cancel_job
 from core.services.recovery import settle_orphaned_runs
 from core.settings import Settings
-from server.runtime.dispatcher import SubprocessDispatcher
+from server.runtime.dispatcher import RUN_NICENESS, SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
@@ -99,6 +99,22 @@ def test_runs_go_through_forked_workers_within_the_limit(
     assert [r.status for r in _runs(store, job.id)] == [RunStatus.SUCCEEDED] * 3
     assert dispatcher.started == 3
     assert seen and max(seen) <= 2
+
+
+def test_a_run_process_yields_the_cpu_to_the_server(
+    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
+) -> None:
+    # GIVEN a run whose model is slow to answer, so its process is alive
+    dispatcher, job = slow_runs(1)
+    pid = dispatcher.process_ids(job.id)[0]
+    # THEN it runs RUN_NICENESS nice levels below this (the server's) process
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + RUN_NICENESS)
+    # AND so does its session's scheduling group, which Linux weighs against the server's as a whole
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        assert autogroup.read_text().split()[-1] == str(RUN_NICENESS)
+    cancel_job(store, dispatcher, job.id)
+    wait_for(lambda: dispatcher.running == 0)
 
 
 def test_cancel_stops_the_run_and_its_process_group(
