@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 
 from core.errors import RunErrorKind
 from core.models import RepositoryRun
@@ -62,25 +61,21 @@ class RunProcess:
 RUN_NICENESS = 10  # a run process's nice value above the server's
 
 
-def _lower_priority(niceness: int) -> None:
-    """Runs (and their commands) yield the CPU to the server, so the API and live updates stay quick."""
-    os.nice(niceness)
-    # After setsid the process leads its own scheduling autogroup (Linux), which the scheduler
-    # weighs against the server's group as a whole: the group's nice value is what ranks them.
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(str(niceness))
-
-
 def _run_in_child(
     settings: Settings, job_id: str, index: int, attempt: int, resumptions: int, env: dict[str, str]
 ) -> None:
-    """Entry point of a run process: its own session (so cancel can signal the group), then the run."""
+    """Entry point of a run process: its own process group (so cancel can signal it), then the run."""
     # What the forkserver loaded (~170,000 objects) stays alive for the run's whole life: out of
     # the collector's sight, a full collection takes about a millisecond instead of a few hundred
     # and leaves those pages shared with the forkserver instead of copying them.
     gc.freeze()
-    os.setsid()
-    _lower_priority(RUN_NICENESS)
+    # A process group, not a session: a new session is also a scheduling autogroup (Linux),
+    # which the scheduler weighs against the server's as a whole, so a nice value would not rank
+    # the run below the server, and an autogroup's nice value would rank it below the whole
+    # machine. In the server's autogroup, runs (and their commands) yield the CPU to the server
+    # only, so the API and live updates stay quick, and the group keeps its share of the machine.
+    os.setpgid(0, 0)
+    os.nice(RUN_NICENESS)
     # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
     # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
     # have exited before this line: it waits for every copy of its "alive" pipe, ours included.
@@ -127,7 +122,7 @@ def _signal_group(process: BaseProcess, signum: int) -> None:
     try:
         os.killpg(process.pid, signum)
     except ProcessLookupError:
-        # Not yet in its own session (or already gone): signal the process itself.
+        # Not yet in its own process group (or already gone): signal the process itself.
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signum)
 
