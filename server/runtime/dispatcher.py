@@ -72,7 +72,7 @@ def _run_in_child(
     # A process group, not a session: a new session is also a scheduling autogroup (Linux),
     # which the scheduler weighs against the server's as a whole, so a nice value would not rank
     # the run below the server, and an autogroup's nice value would rank it below the whole
-    # machine. In the server's autogroup, runs (and their commands) yield the CPU to the server
+    # machine. In the server's autogroup, runs yield the CPU to the server
     # only, so the API and live updates stay quick, and the group keeps its share of the machine.
     os.setpgid(0, 0)
     os.nice(RUN_NICENESS)
