@@ -9,7 +9,6 @@ caches, as an installed package has them, and a first round, not counted, writes
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -18,13 +17,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
+from tests.fakes.json_endpoint import JsonEndpoint  # noqa: E402
 
 ROUNDS = 7
 GOAL_SECONDS = 0.3
@@ -37,21 +37,12 @@ ANSWERS = {
 }
 
 
-class Answer(BaseHTTPRequestHandler):
+class Answer(JsonEndpoint):
     """Answers any GraphQL request at once with the data of the field it asks for."""
 
     def do_POST(self) -> None:
-        query = json.loads(self.rfile.read(int(self.headers["content-length"])))["query"]
-        data = next((value for field, value in ANSWERS.items() if field in query), {})
-        body = json.dumps({"data": data}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return None
+        query = self.read_json()["query"]
+        self.reply_json({"data": next((value for field, value in ANSWERS.items() if field in query), {})})
 
 
 @contextmanager

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import anthropic
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from tests.fakes.json_endpoint import JsonEndpoint
 from worker.agent.client import make_client
 from worker.run_config import ModelEndpoint
 
@@ -64,18 +64,10 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-class Answer(BaseHTTPRequestHandler):
+class Answer(JsonEndpoint):
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        body = json.dumps(REPLY).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return None
+        self.read_json()
+        self.reply_json(REPLY)
 
 
 @pytest.fixture
