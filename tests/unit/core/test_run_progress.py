@@ -9,9 +9,12 @@ import pytest
 
 from core.errors import NotFoundError, RunCancelled, TransitionError
 from core.models import (
+    Branch,
     Checkpoint,
     EventKind,
+    Job,
     Message,
+    OutputMode,
     Patch,
     PullRequest,
     RepositoryRun,
@@ -22,8 +25,10 @@ from core.models import (
     ValidationCheck,
     Verdict,
 )
+from core.ports import Change
 from core.services.jobs import JobRequest, cancel_job, create_job
 from core.services.progress import RunProgress, WorkspaceState, load_thread
+from core.services.pull_request_index import branch_key, number_key, runs_named
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
@@ -160,3 +165,22 @@ def test_a_turns_checkpoint_is_stored_with_its_thread_and_a_turn_without_one_dro
     assert store.get_artifact(checkpoint.artifact_key) == b"diff"
     # WHEN a later turn could take none THEN the run no longer carries one
     assert progress.save_thread(thread, WorkspaceState(None)).checkpoint is None
+
+
+def test_a_recorded_pull_request_becomes_known_to_webhook_deliveries(store: SqliteStore) -> None:
+    # GIVEN a run publishing its pushed branch of acme/app
+    job = Job(title="t", prompt="p", model="m", output=OutputMode.PULL_REQUEST)
+    branch = Branch(repository="acme/app", name="cody-batch/x")
+    publishing = RepositoryRun(
+        job_id=job.id, index=0, location="https://github.com/acme/app", status=RunStatus.PUBLISHING, branch=branch
+    )
+    store.commit(Change(job=job, job_version=None, runs=[(publishing, None)]))
+    progress = RunProgress(store, publishing.id)
+    by_number, by_branch = number_key("acme/app", 7), branch_key("acme/app", "cody-batch/x")
+    # WHEN it records a step alone THEN nothing is indexed
+    progress.advance(step="publish")
+    assert runs_named(store, [by_number, by_branch]) == {}
+    # WHEN it records the pull request it opened THEN a delivery naming its number or branch finds the run
+    url = "https://github.com/acme/app/pull/7"
+    progress.advance(RunStatus.SUCCEEDED, pull_request=PullRequest(url=url, number=7, branch="cody-batch/x"))
+    assert runs_named(store, [by_number]) == runs_named(store, [by_branch]) == {job.id: {publishing.id}}
