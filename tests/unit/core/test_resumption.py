@@ -54,7 +54,13 @@ def test_a_continued_run_keeps_every_limit_it_was_not_given_and_goes_on_from_its
     # THEN it is pending again as the same attempt, from turn 2, with the job's other limits kept
     run = _run(store, runs[1].id)
     assert (run.status, run.attempt, run.error, run.step, run.finished_at) == (RunStatus.PENDING, 1, None, None, None)
-    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.CONTINUED, 2)]
+    assert [(r.reason, r.from_turn, r.cause) for r in run.resumptions] == [
+        (
+            ResumeReason.CONTINUED,
+            2,
+            "continued by the user after its budget, with at most 3 turns, at most 50000 tokens, at most $5.0",
+        )
+    ]
     assert run.budget == Budget(max_turns=3, max_tokens=50_000, max_cost_usd=5.0)
     # AND it is dispatched by its index, and the job returned is the one stored
     assert dispatcher.dispatched == [(job.id, [1])]

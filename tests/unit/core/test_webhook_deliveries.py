@@ -98,6 +98,10 @@ def test_a_delivery_refreshes_the_pull_requests_it_names_once_per_delivery_id(st
     assert handle_delivery(store, host, again) is DeliveryOutcome.DUPLICATE
     assert handle_delivery(store, host, delivery) is DeliveryOutcome.DUPLICATE
     assert host.reads == [] and store.list_events(job.id) == events
+    # WHEN another delivery (a new id) names the second THEN it is applied
+    other = Delivery(id="d-9", event="pull_request_review", payload=_pull_request(2))
+    assert handle_delivery(store, host, other) is DeliveryOutcome.APPLIED
+    assert [r.repository for r in host.reads] == ["acme/two"]
 
 
 def test_an_event_this_server_does_not_follow_is_ignored_and_not_remembered(store: SqliteStore) -> None:
