@@ -99,7 +99,8 @@ def test_a_delivery_refreshes_the_pull_requests_it_names_once_per_delivery_id(st
     assert handle_delivery(store, host, delivery) is DeliveryOutcome.DUPLICATE
     assert host.reads == [] and store.list_events(job.id) == events
     # WHEN another delivery (a new id) names the second THEN it is applied
-    other = Delivery(id="d-9", event="pull_request_review", payload=_pull_request(2))
+    review = {"action": "submitted", "pull_request": {"number": 2}, "repository": {"full_name": "acme/two"}}
+    other = Delivery(id="d-9", event="pull_request_review", payload=review)
     assert handle_delivery(store, host, other) is DeliveryOutcome.APPLIED
     assert [r.repository for r in host.reads] == ["acme/two"]
 
