@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import InputError, NotFoundError, RunErrorKind
+from core.errors import InputError, NotFoundError, RunErrorKind, RunSuperseded
 from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread
 from core.services.continuation import continue_run
 from core.services.progress import RunProgress
@@ -232,3 +232,22 @@ def test_a_run_resumed_before_is_resumed_again_with_the_servers_cause_not_starte
         (2, "worker died"),
         (2, ORPHANED_CAUSE),
     ]
+
+
+def test_a_worker_of_an_attempt_resumed_past_it_can_write_nothing(store: SqliteStore) -> None:
+    # GIVEN a working run, and the handles of two workers of it: one that read it, one told its resumptions
+    _, [run] = _job(store, 1)
+    _working(store, run.id, 1)
+    first, told = RunProgress(store, run.id), RunProgress(store, run.id, attempt=1, resumptions=0)
+    first.check_cancelled()
+    # WHEN the run is resumed for another worker (its worker was thought dead)
+    assert resume_run(store, run.id, 1, 3, "worker died") is True
+    # THEN neither old worker can write to it any more, and the run is as the resumption left it
+    before = _run(store, run.id)
+    for stale in (first, told):
+        with pytest.raises(RunSuperseded):
+            stale.advance(step="validate")
+    assert _run(store, run.id) == before
+    # AND a worker started after the resumption can
+    RunProgress(store, run.id).advance(RunStatus.CLONING)
+    assert _run(store, run.id).status is RunStatus.CLONING
