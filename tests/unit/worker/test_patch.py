@@ -128,3 +128,21 @@ def test_a_patch_over_the_cap_names_the_cap_and_says_nothing_was_stored() -> Non
         "the change's diff is larger than the patch size cap of 10,000,000 bytes "
         "(CODY_BATCH_MAX_PATCH_BYTES); nothing was stored"
     )
+
+
+def test_a_renamed_file_and_a_name_with_a_tab_keep_their_own_line_counts(make_repo: Callable[..., Path]) -> None:
+    # GIVEN a change that renames a file while editing it, and edits a file whose name holds a tab
+    body = "".join(f"line {i}\n" for i in range(20))
+    origin = make_repo("names", {"old/name.txt": body, "tab\there.txt": "a\n"})
+    with checkout(str(origin)) as workspace:
+        (workspace.path / "old/name.txt").unlink()
+        (workspace.path / "new").mkdir()
+        (workspace.path / "new/name.txt").write_text(body + "added\n")
+        (workspace.path / "tab\there.txt").write_text("a\nb\nc\n")
+        # WHEN it is staged
+        files = stage(workspace).files
+    # THEN the rename is counted under its new name, and the tab stays part of the other's name
+    assert {(f.path, f.change, f.additions, f.deletions) for f in files} == {
+        ("new/name.txt", "RENAMED", 1, 0),
+        ("tab\there.txt", "MODIFIED", 2, 0),
+    }
