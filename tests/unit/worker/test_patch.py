@@ -146,3 +146,19 @@ def test_a_renamed_file_and_a_name_with_a_tab_keep_their_own_line_counts(make_re
         ("new/name.txt", "RENAMED", 1, 0),
         ("tab\there.txt", "MODIFIED", 2, 0),
     }
+
+
+def test_a_diff_within_its_cap_is_kept_whole_and_an_untouched_tree_changes_no_paths(
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN an untouched workspace, then one small edit
+    with checkout(str(make_repo("capped"))) as workspace:
+        assert changed_paths(workspace) == []
+        (workspace.path / "app.py").write_text("print('capped')\n")
+        # WHEN it is staged under a cap larger than its diff, and under one smaller
+        whole = stage(workspace)
+        capped = stage(workspace, max_bytes=len(whole.data))
+        with pytest.raises(PatchTooLarge):
+            stage(workspace, max_bytes=len(whole.data) - 1)
+    # THEN under the larger cap the diff is the same, byte for byte
+    assert capped.data == whole.data and capped.files == whole.files
