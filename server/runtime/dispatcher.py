@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,27 @@ def _run_in_child(
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _unwind)
     run_worker(settings, job_id, index, attempt, resumptions)
+
+
+# How long to wait, in turn, for a forkserver that just died to be replaced.
+FORKSERVER_RESTART_WAITS = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+
+def _start_from_forkserver(process: BaseProcess) -> None:
+    """Start `process`, waiting out a forkserver that has just died.
+
+    A killed forkserver closes its socket before the kernel makes it a zombie; in that window
+    multiprocessing still takes it for alive (its `waitpid` sees nothing yet) and the connect is
+    refused. Once it is a zombie, the next start reaps it and launches a new forkserver.
+    """
+    for delay in FORKSERVER_RESTART_WAITS:
+        try:
+            process.start()
+            return
+        except (ConnectionRefusedError, FileNotFoundError):
+            logger.warning("the forkserver refused a run; waiting %.2f s for it to be replaced", delay)
+            time.sleep(delay)
+    process.start()
 
 
 def _close_forkserver_alive_pipe() -> None:
@@ -323,7 +345,7 @@ class SubprocessDispatcher:
             name=f"run-{job_id}-{index}",
         )
         try:
-            process.start()
+            _start_from_forkserver(process)
         except Exception as err:  # e.g. out of processes: the run must not stay pending forever
             logger.exception("could not start the worker for %s/%s", job_id, index)
             self._fail_run(
