@@ -210,3 +210,11 @@ def test_a_created_job_is_returned_as_stored_with_its_creation_cursor(
     job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="p", repositories=[str(make_repo())]))
     stored = store.get_job(job.id)
     assert stored is not None and (job.version, job.last_seq) == (stored.version, stored.last_seq) == (1, 1)
+
+
+def test_the_job_keeps_the_strategy_it_was_asked_for(settings: Settings, make_repo: MakeRepo) -> None:
+    # GIVEN a request for a dependency upgrade, not the generic default
+    request = JobRequest(prompt="p", strategy=Strategy.DEPENDENCY_UPGRADE, repositories=[str(make_repo())])
+    # WHEN it is built THEN the job says so
+    job, _ = build_job(request, settings)
+    assert job.strategy is Strategy.DEPENDENCY_UPGRADE
