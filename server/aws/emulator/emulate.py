@@ -8,6 +8,7 @@ containers. The handlers, store and dispatcher are the ones that run on AWS.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -119,6 +120,10 @@ def build_emulator(
     from server.aws.github_lambda import github_handler
     from server.lambdas import http_handler, stream_handler, websocket_handler
 
+    # On AWS each function has a process of its own; here they share one, and two functions
+    # importing Powertools on their first calls at once could see it half initialised.
+    _load_before_threads()
+
     github = LambdaFunction(GITHUB_FUNCTION, github_handler)
     gateway = ApiGateway(
         LambdaFunction("http", http_handler),
@@ -133,3 +138,9 @@ def build_emulator(
     interval = refresh_interval(settings)
     refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
     return Emulator(settings, endpoint, made, gateway, poller, batch, refresh)
+
+
+def _load_before_threads() -> None:
+    """Import on this thread what the WebSocket and stream handlers load on their first call."""
+    for module in ("server.aws.websocket", "server.aws.stream"):
+        importlib.import_module(module)
