@@ -1,7 +1,8 @@
 """`kill -9` of the run process at each step of its pipeline: the clone, each of three turns, validation,
-the push and the pull request. Each step is held in a real substitute until the kill lands (a git remote
-whose refs file is a FIFO, the fake model keeping a reply back, a check command reading a FIFO, the fake
-GitHub's remote and API keeping theirs back), never by a hook in the product. The run is resumed as the
+the patch, the push and the pull request. Each step is held in a real substitute until the kill lands (a git
+remote whose refs file is a FIFO, the fake model keeping a reply back, a check command reading a FIFO, a
+SQLite database stalling on the patch's write, the fake GitHub's remote and API keeping theirs back), never
+by a hook in the product. The run is resumed as the
 same attempt and ends SUCCEEDED: no finished turn asked again, the patch applies, one pull request."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,9 +25,11 @@ from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_turn
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.stalled_sqlite import stalled_patch_writes, write_locked
 from tests.integration.worker.conftest import applies_to_fresh_clone, submit, wait_for
 from tests.security.processes import alive, descendants
 from tests.security.serve_process import PATIENCE
+from worker.patch import patch_key
 
 TURNS = [
     tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
@@ -211,6 +215,38 @@ def _release(fifo: Path) -> None:
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     fifo.unlink()
     fifo.write_text("")
+
+
+def test_kill_9_in_the_patch_step(scene: Scene) -> None:
+    # GIVEN a database on which the write of a patch artifact stalls (until the run has been resumed)
+    with stalled_patch_writes(scene.store.path):
+        dispatcher, job_id, _ = scene.start(scene.settings, [scene.make_repo("patched")])
+        # WHEN the run has recorded its patch step and is inside its first write there, the diff's
+        wait_for(lambda: _step(scene.store, job_id) == "patch" and write_locked(scene.store.path))
+        [stalled] = scene.store.get_runs([job_id])[job_id]
+        stored_before = _patch_artifacts(scene.store, stalled.id)
+        kill_9(dispatcher, job_id)
+        run = finished(scene.store, job_id)
+    # THEN the kill landed in the patch step: the step recorded, no patch on the run nor stored
+    assert (stalled.status, stalled.step, stalled.patch, stored_before) == (RunStatus.VALIDATING, "patch", None, [])
+    # AND the run was resumed after its last turn as the same attempt and succeeded with one patch that applies
+    assert_resumed_to_succeeded(run, from_turn=3)
+    assert run.patch is not None and run.patch.artifact_key == patch_key(run.id, 1)
+    assert _patch_artifacts(scene.store, run.id) == [patch_key(run.id, 1)]
+    assert_patch_applies(scene.store, run, scene.workdir)
+    # AND Claude was not asked again: its thread had ended
+    assert turns_asked(scene.model) == [1, 2, 3]
+
+
+def _step(store: SqliteStore, job_id: str) -> str | None:
+    return store.get_runs([job_id])[job_id][0].step
+
+
+def _patch_artifacts(store: SqliteStore, run_id: str) -> list[str]:
+    """Keys of the run's stored patches, read from the database itself (the store reads artifacts by key only)."""
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        rows = conn.execute("SELECT key FROM artifacts WHERE key LIKE ?", (f"patches/{run_id}/%",)).fetchall()
+    return [key for (key,) in rows]
 
 
 @pytest.fixture
