@@ -6,6 +6,7 @@ RUN_FIELDS = """
 fragment RunFields on RepositoryRun {
   id index location status step attempt
   error { kind message }
+  resumptions { reason fromTurn at cause }
   summary
   patch { filesChanged additions deletions downloadUrl }
   pullRequest { url number branch draft }

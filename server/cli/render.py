@@ -101,6 +101,7 @@ def _run_detail(run: dict[str, Any], origin: str) -> Group:
     error = run.get("error")
     if error:
         lines.append(Text(f"  error [{error['kind']}]: {error['message']}", style="red"))
+    lines.extend(_resumption(resumption) for resumption in run.get("resumptions") or [])
     patch = run.get("patch")
     if patch:
         files = patch["filesChanged"]
@@ -122,8 +123,15 @@ def _run_detail(run: dict[str, Any], origin: str) -> Group:
     return Group(*lines)
 
 
+def _resumption(resumption: dict[str, Any]) -> Text:
+    """One time the attempt went on from its thread instead of starting over, as the run's history says it."""
+    how = "continued" if resumption["reason"] == "CONTINUED" else "resumed"
+    cause = f": {resumption['cause']}" if resumption.get("cause") else ""
+    return Text(f"  {how} from turn {resumption['fromTurn']} at {resumption['at']}{cause}")
+
+
 def print_job_detail(console: Console, job: JobData, origin: str = "") -> None:
-    """The job's header, then each run with error, summary, patch stats and pull request.
+    """The job's header, then each run with error, resumptions, summary, patch stats and pull request.
 
     `origin` (scheme://host:port) makes the server's relative download links absolute.
     """

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from core.models import Patch, PatchFile, RunStatus
 from core.services.progress import RunProgress
+from core.services.recovery import resume_run
 from server.cli.main import app
 from tests.integration.cli.conftest import Api, fail, succeed
 
@@ -178,6 +179,27 @@ def test_show_prints_runs_with_error_summary_patch_and_diff(api: Api, make_repo:
     # AND --json carries the same job
     code, out, _ = cli(api, "show", job_id, "--json")
     assert json.loads(out)["repositories"][1]["patch"]["filesChanged"] == 1
+
+
+def test_show_prints_when_a_run_was_resumed_and_from_which_turn(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a run whose worker died in its clone, resumed, then done
+    def script(progress: RunProgress) -> None:
+        run = progress.run()
+        progress.advance(RunStatus.CLONING)
+        assert resume_run(progress.store, run.id, run.attempt, 2, "the worker process was killed by SIGKILL")
+        progress = RunProgress(progress.store, run.id)
+        progress.advance(RunStatus.CLONING)
+        progress.advance(RunStatus.NO_CHANGES)
+
+    api.dispatcher.script = script
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--wait", "--json")
+    # WHEN the job is shown
+    code, out, _ = cli(api, "show", json.loads(created)["id"])
+    # THEN its run says it was resumed, from which turn and why
+    assert code == 0
+    assert "NO_CHANGES" in out
+    assert "resumed from turn 0 at 20" in out
+    assert "the worker process was killed by SIGKILL" in out
 
 
 def test_show_of_an_unknown_job_is_one_line_and_exit_1(api: Api) -> None:
