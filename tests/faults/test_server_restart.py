@@ -1,9 +1,11 @@
 """`kill -9` of the server (or a graceful stop, SIGTERM or Ctrl-C) while a 5-repository job is in its second
-turn, then a restart: the job ends SUCCEEDED with no user action, and the model is never asked again for a
-turn it had answered."""
+turn, then a restart; or `kill -9` of one of its run processes: the job ends SUCCEEDED with no user action,
+and the model is never asked again for a turn it had answered."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -82,3 +84,48 @@ def test_a_server_stopped_in_turn_two_then_restarted_ends_the_job_succeeded(
     # AND turn 1 was asked once per repository: no answered turn was asked again
     assert sum(1 for r in fake_model.requests if not tool_results(r)) == REPOSITORIES
     assert len(turn_two()) == 2 * REPOSITORIES
+
+
+def test_one_run_process_killed_in_turn_two_is_resumed_and_the_job_succeeds(
+    serve_on_data_dir: Callable[[], ServeProcess],
+    fake_model: FakeAnthropic,
+    second_turn: SecondTurnHeld,
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a server working a 5-repository job, every run waiting for the answer to its second turn
+    fake_model.script([second_turn.step] * 3 * REPOSITORIES)
+    served = serve_on_data_dir()
+    repos = [str(make_repo(f"repo{i}")) for i in range(REPOSITORIES)]
+    variables = {"input": {"prompt": "Say hello instead of hi.", "repositories": repos}}
+    created = httpx.post(served.url, json={"query": CREATE, "variables": variables}).json()["data"]["createJob"]
+    job_id = str(created["id"])
+    turn_two = lambda: [r for r in fake_model.requests if tool_results(r)]  # noqa: E731
+    wait_for(lambda: len(turn_two()) == REPOSITORIES)
+    # WHEN one run process (each leads its own process group) is killed outright, as the OOM killer would
+    [victim, *_] = sorted(pid for pid in descendants(served.proc.pid) if os.getpgid(pid) == pid)
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: len(turn_two()) == REPOSITORIES + 1)
+    second_turn.released.set()
+    wait_for(lambda: _job_status(served.data_dir, job_id) is JobStatus.SUCCEEDED, timeout=2 * PATIENCE)
+    # THEN the job succeeded on the same server: that one run resumed from turn 1 as the same attempt
+    runs = _runs(served.data_dir, job_id)
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * REPOSITORIES
+    assert all(r.attempt == 1 for r in runs)
+    resumed = sorted([(x.reason, x.from_turn, x.cause) for x in r.resumptions] for r in runs)
+    assert resumed == [[]] * (REPOSITORIES - 1) + [
+        [(ResumeReason.RESUMED, 1, "the worker process was killed by SIGKILL")]
+    ]
+    assert all(r.patch is not None and [f.path for f in r.patch.files] == ["app.py"] for r in runs)
+    # AND turn 1 was asked once per repository; the cut-off turn 2 was sent again once, exactly as before
+    assert sum(1 for r in fake_model.requests if not tool_results(r)) == REPOSITORIES
+    bodies = [json.dumps(_without_cache_marks(r.body), sort_keys=True) for r in turn_two()]
+    assert (len(bodies), len(set(bodies))) == (REPOSITORIES + 1, REPOSITORIES)
+
+
+def _without_cache_marks(value: Any) -> Any:
+    """A request body without its prompt-caching marks (where they sit moves as the thread grows)."""
+    if isinstance(value, dict):
+        return {k: _without_cache_marks(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [_without_cache_marks(v) for v in value]
+    return value

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.models import Job, JobStatus, ResumeReason, RunStatus
+from core.models import Job, JobStatus, RunStatus
 from core.services.jobs import cancel_job
 from core.services.recovery import settle_orphaned_runs
 from core.settings import Settings
@@ -26,7 +26,7 @@ from tests.fakes.anthropic_server import (
     tool_results,
     tool_turn,
 )
-from tests.integration.worker.conftest import applies_to_fresh_clone, submit, wait_for
+from tests.integration.worker.conftest import submit, wait_for
 
 WORKING = {RunStatus.CLONING, RunStatus.RUNNING_AGENT, RunStatus.VALIDATING, RunStatus.PUBLISHING}
 
@@ -151,49 +151,6 @@ def test_a_killed_worker_leaves_its_run_failed(
     assert run.status is RunStatus.FAILED
     assert run.error is not None and run.error.kind == "WORKER_DIED"
     assert "SIGKILL" in run.error.message
-
-
-def test_a_worker_killed_in_its_second_turn_is_resumed_to_succeeded_without_asking_turn_one_again(
-    model_settings: Settings,
-    store: SqliteStore,
-    fake_model: FakeAnthropic,
-    make_repo: Callable[..., Path],
-    make_dispatcher: Callable[..., SubprocessDispatcher],
-    tmp_path: Path,
-) -> None:
-    # GIVEN a run that edited in turn 1 and whose turn-2 request the model is slow to answer
-    dispatcher = make_dispatcher()
-    fake_model.script(
-        [
-            tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")),
-            slow(text_turn("Changed the greeting."), 5.0),
-            text_turn("Changed the greeting to hello."),
-        ]
-    )
-    origin = make_repo("resumed")
-    job = submit(model_settings, store, [origin], dispatcher)
-    wait_for(lambda: len(fake_model.requests) == 2)
-    # WHEN its worker is killed with SIGKILL while turn 2 is in flight
-    os.killpg(dispatcher.process_ids(job.id)[0], signal.SIGKILL)
-    wait_for(lambda: _finished(store, job.id))
-    # THEN the run was resumed from turn 1 and succeeded as the same attempt, with turn 1's edit
-    [run] = _runs(store, job.id)
-    assert run.status is RunStatus.SUCCEEDED, run.error
-    assert run.attempt == 1
-    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 1)]
-    assert run.resumptions[0].cause == "the worker process was killed by SIGKILL"
-    assert run.patch is not None
-    diff = store.get_artifact(run.patch.artifact_key)
-    assert diff is not None
-    assert (applies_to_fresh_clone(origin, diff, tmp_path) / "app.py").read_text() == "print('hello')\n"
-    # AND the cut-off request was sent once more as it was; turn 1 was never asked again
-    requests = fake_model.requests
-    assert len(requests) == 3
-    assert _without_cache_marks(requests[2].body["messages"]) == _without_cache_marks(requests[1].body["messages"])
-
-
-def _without_cache_marks(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    return [[{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]] for m in messages]
 
 
 def test_close_stops_running_runs_and_leaves_them_and_queued_ones_to_resume(
