@@ -187,6 +187,28 @@ def test_kill_9_in_each_turn(scene: Scene, turn: int) -> None:
     assert turns_asked(scene.model) == sorted([1, 2, 3, turn])
 
 
+def test_kill_9_past_the_resumptions_fails_as_before_keeping_the_finished_turn(scene: Scene) -> None:
+    # GIVEN a run whose turn-2 request the model keeps waiting, on the default setting of 2 resumptions
+    assert scene.settings.max_resumes == 2
+    dispatcher, job_id, _ = scene.start(scene.settings, [scene.make_repo("doomed")], held=2)
+    # WHEN its process is killed in turn 2, and again each time it is resumed there
+    for asked in (2, 3, 4):
+        _wait_for_requests(scene.model, asked)
+        kill_9(dispatcher, job_id)
+    run = finished(scene.store, job_id)
+    # THEN it was resumed twice from turn 1, then failed with the error a dead worker has without resumption
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 1)] * 2
+    assert (run.status, run.attempt) == (RunStatus.FAILED, 1)
+    assert run.error is not None and run.error.kind == "WORKER_DIED" and "SIGKILL" in run.error.message
+    # AND turn 1 was asked once, its thread and checkpoint kept for a retry or a look
+    assert turns_asked(scene.model) == [1, 2, 2, 2]
+    assert run.checkpoint is not None and run.checkpoint.turn == 1
+
+
+def _wait_for_requests(model: FakeAnthropic, count: int) -> None:
+    wait_for(lambda: len(model.requests) == count)
+
+
 def test_kill_9_in_validation(scene: Scene) -> None:
     # GIVEN a check command that, on the changed code only, marks that it runs and reads a FIFO no one writes
     fifo, started = scene.workdir / "check.fifo", scene.workdir / "check.started"
