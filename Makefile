@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run run-aws test setup lint typecheck pytest frontend frontend-test browser bench schema clean mutate synth deploy
+.PHONY: run run-aws test setup lint typecheck pytest frontend frontend-test browser bubblewrap bench schema clean mutate synth deploy
 
 run: setup frontend
 	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch serve; else $(BIN)/cody-batch serve --demo; fi
@@ -17,7 +17,7 @@ run: setup frontend
 run-aws: setup frontend
 	@if [ -n "$$ANTHROPIC_API_KEY" ]; then $(BIN)/cody-batch aws emulate; else $(BIN)/cody-batch aws emulate --demo; fi
 
-test: setup frontend browser lint typecheck synth pytest frontend-test
+test: setup frontend browser bubblewrap lint typecheck synth pytest frontend-test
 
 setup: $(VENV)/.installed
 
@@ -61,6 +61,13 @@ browser:
 	@if [ -f frontend/package.json ] && ! command -v chromium >/dev/null; then \
 		SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Debian's bubblewrap: agent and check commands see the workspace, not the machine's private places.
+bubblewrap:
+	@if ! command -v bwrap >/dev/null; then \
+		SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; \
 	fi
 
 schema: setup

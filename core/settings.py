@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     """Let the agent run commands and allow check commands."""
     command_timeout: float = Field(default=300, gt=0)
     """Seconds a command (agent tool or check) may run."""
+    require_command_isolation: bool = False
+    """Refuse commands where bubblewrap cannot isolate them (filesystem, network, processes); when off,
+    they then run with whatever isolation unshare gives, and the worker log says so."""
     workspace_dir: Path | None = None
     """Where runs clone repositories (default: the system temp dir; a tmpfs makes big checkouts fast)."""
     api_token: SecretStr | None = None

@@ -77,7 +77,7 @@ def run_repository(
     secrets = list(config.secret_values())
     try:
         with ExitStack() as stack:
-            runner = ports.runner or sandboxed_runner(config.limits.command_timeout)
+            runner = ports.runner or sandboxed_runner(config.limits.command_timeout, config.command_sandbox)
             scope = Attempt(config, ports.store, job, run, progress, stack, runner, config.git_token_value())
             try:
                 final = run_attempt(scope, ports)

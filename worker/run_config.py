@@ -6,7 +6,7 @@ so a run sees only what it uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -28,6 +28,14 @@ class RunLimits:
 
 
 @dataclass(frozen=True)
+class CommandSandbox:
+    """A run's rules for its commands: directories they must not see, and whether they may run unisolated."""
+
+    hidden: tuple[Path, ...] = ()  # the data dir and the workspace dir; home and temp dir always
+    required: bool = False  # refuse commands where bubblewrap cannot isolate them
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """What every step of a run is configured with."""
 
@@ -37,6 +45,8 @@ class RunConfig:
     workspace_dir: Path | None  # None: the system temp dir
     git_token: SecretStr | None  # clones and pushes; None for anonymous access
     secrets: tuple[SecretStr, ...] = ()  # every secret the run knows: hidden from tool output and failure messages
+    # what commands must not see, and whether they must be isolated
+    command_sandbox: CommandSandbox = field(default_factory=CommandSandbox)
 
     def secret_values(self) -> tuple[str, ...]:
         """The secrets in clear, for redaction only."""

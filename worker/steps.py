@@ -231,6 +231,7 @@ def _agent(
         spent_before_usd=spent_before,
         max_job_cost_usd=limits.max_job_cost_usd,
         secrets=run_config.secret_values(),
+        command_sandbox=run_config.command_sandbox,
     )
     thread = stored or Thread(run_id=run.id, attempt=run.attempt, model=job.model)
     return Agent(

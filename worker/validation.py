@@ -13,6 +13,7 @@ import yaml
 from core.models import CheckStatus, Validation, ValidationCheck, Verdict
 from worker.agent.command import CommandResult, CommandTool
 from worker.git_process import GitError
+from worker.run_config import CommandSandbox
 from worker.workspace import Workspace
 
 MAX_SYNTAX_FILES = 200
@@ -22,11 +23,12 @@ MAX_SYNTAX_BYTES = 2_000_000
 CommandRunner = Callable[[str, Path], CommandResult]
 
 
-def sandboxed_runner(timeout: float) -> CommandRunner:
-    """Check commands run exactly like the agent's command tool: scrubbed env, timeout, no network."""
+def sandboxed_runner(timeout: float, sandbox: CommandSandbox | None = None) -> CommandRunner:
+    """Check commands run exactly like the agent's command tool: scrubbed env, timeout, no network,
+    the filesystem read-only but for the workspace, the private places hidden."""
 
     def run(command: str, cwd: Path) -> CommandResult:
-        return CommandTool(cwd, timeout).run(command)
+        return CommandTool(cwd, timeout, sandbox).run(command)
 
     return run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.settings import Settings
 from worker.github.config import GitHubAccess, GitHubConfig
-from worker.run_config import ModelEndpoint, RunConfig, RunLimits
+from worker.run_config import CommandSandbox, ModelEndpoint, RunConfig, RunLimits
 
 
 def run_config(settings: Settings) -> RunConfig:
@@ -27,7 +27,17 @@ def run_config(settings: Settings) -> RunConfig:
         workspace_dir=settings.workspace_dir,
         git_token=settings.github_token,
         secrets=tuple(secret for secret in held if secret),
+        command_sandbox=command_sandbox(settings),
     )
+
+
+def command_sandbox(settings: Settings) -> CommandSandbox:
+    """What commands must not see (the data dir: every job's threads; the workspace dir: other runs'
+    clones) and whether they may run where bubblewrap cannot isolate them."""
+    hidden = [settings.data_dir.resolve()]
+    if settings.workspace_dir is not None:
+        hidden.append(settings.workspace_dir.resolve())
+    return CommandSandbox(hidden=tuple(hidden), required=settings.require_command_isolation)
 
 
 def model_endpoint(settings: Settings) -> ModelEndpoint:

@@ -210,17 +210,22 @@ def _wait_for_requests(model: FakeAnthropic, count: int) -> None:
 
 
 def test_kill_9_in_validation(scene: Scene) -> None:
-    # GIVEN a check command that, on the changed code only, marks that it runs and reads a FIFO no one writes
-    fifo, started = scene.workdir / "check.fifo", scene.workdir / "check.started"
-    os.mkfifo(fifo)
-    check = f"if grep -q hello app.py; then touch {started}; cat {fifo}; fi"
-    settings = scene.settings.model_copy(update={"allow_commands": True})
+    # GIVEN a check command that, on the changed code only, marks that it runs and reads a FIFO no one writes,
+    # both in its workspace (the one place a command may write)
+    workspaces = scene.workdir / "workspaces"
+    workspaces.mkdir()
+    check = "if grep -q hello app.py; then mkfifo check.fifo; touch check.started; cat check.fifo; fi"
+    settings = scene.settings.model_copy(update={"allow_commands": True, "workspace_dir": workspaces})
     dispatcher, job_id, _ = scene.start(settings, [scene.make_repo("validated")], check_command=check)
     # WHEN the run's process is killed while its check command runs
-    wait_for(started.exists)
+    wait_for(lambda: held_checks(workspaces))
+    killed = held_checks(workspaces)
     assert scene.store.get_runs([job_id])[job_id][0].step == "validate"
     kill_9(dispatcher, job_id)
-    _release(fifo)
+    # (and the resumed run's check is let go once it holds too)
+    wait_for(lambda: held_checks(workspaces) - killed, timeout=PATIENCE)
+    for fifo in held_checks(workspaces) - killed:
+        _release(fifo)
     run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn and succeeded, the check run again to its end
     assert_resumed_to_succeeded(run, from_turn=3)
@@ -229,6 +234,11 @@ def test_kill_9_in_validation(scene: Scene) -> None:
     assert_patch_applies(scene.store, run, scene.workdir)
     # AND Claude was not asked again: its thread had ended
     assert turns_asked(scene.model) == [1, 2, 3]
+
+
+def held_checks(workspaces: Path) -> set[Path]:
+    """The FIFOs of the check commands under way in the runs' workspaces."""
+    return {started.with_name("check.fifo") for started in workspaces.glob("*/*/check.started")}
 
 
 def _release(fifo: Path) -> None:

@@ -22,6 +22,7 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, bash, tool_turn
 from tests.integration.worker.conftest import greeting_edit, run_all, submit
 from tests.security.worker_fixtures import ANTHROPIC_KEY, GITHUB_TOKEN, GitSpy, git_spy, worker_secrets
+from tests.unit.agent.test_command_tool import KERNEL_BWRAP, kernel_allows
 
 __all__ = ["git_spy", "worker_secrets"]  # fixtures
 
@@ -173,7 +174,12 @@ def test_a_replaced_git_directory_fails_the_run_clearly(scene: Scene) -> None:
     scene.model.script([tool_turn(bash(swap)), *greeting_edit()])
     # WHEN the run is worked
     run = scene.work(job)
-    # THEN it fails with its own kind before any git call uses the swapped directory
-    assert run.status is RunStatus.FAILED and run.error is not None
-    assert run.error.kind == "WORKSPACE_TAMPERED"
+    # THEN where bubblewrap isolates commands, the git dir is a mount point in the command's view that
+    # cannot be moved, and the run goes on with its own; elsewhere the run fails with its own kind
+    # before any git call uses the swapped directory
+    if kernel_allows(KERNEL_BWRAP):
+        assert run.status is RunStatus.SUCCEEDED, run.error
+    else:
+        assert run.status is RunStatus.FAILED and run.error is not None
+        assert run.error.kind == "WORKSPACE_TAMPERED"
     scene.assert_no_code_ran_and_no_secret_reached_git()

@@ -27,12 +27,13 @@ from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import submit, wait_for
 from tests.security.processes import alive, descendants, kill_all
 from tests.security.serve_process import ServeProcess, start_serve
-from worker.agent.command import CommandTool, isolation_prefix
+from worker.agent.command import CommandTool
+from worker.agent.isolation import process_isolation_available
 from worker.agent.sandbox import ToolError
 
 PATIENCE = 30.0  # seconds to wait for processes to go; a guard against hanging, not a speed goal
 PID_NAMESPACE = pytest.mark.skipif(
-    "--pid" not in isolation_prefix(), reason="only a PID namespace can reach processes that leave the session"
+    not process_isolation_available(), reason="only a PID namespace can reach processes that leave the session"
 )
 
 
@@ -114,7 +115,7 @@ CommandTool(Path(sys.argv[1]), 300)({"command": sys.argv[2]})
 def test_a_command_dies_with_the_worker_that_started_it(signum: signal.Signals, token: str, tmp_path: Path) -> None:
     # GIVEN a worker process running a command, which itself started a process in a new session
     escaped = ""
-    if "--pid" in isolation_prefix():
+    if process_isolation_available():
         escaped = f"setsid -f bash -c '{sleeper(token + '-escaped')}' > /dev/null 2>&1; "
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(tmp_path), escaped + sleeper(token)], cwd=Path(__file__).parents[2]

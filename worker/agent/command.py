@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,8 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worker.agent.isolation import (
+    command_prefix,
+    filesystem_isolation_available,
+    network_isolation_available,
+)
 from worker.agent.redaction import is_secret_name
 from worker.agent.sandbox import ToolError
+from worker.run_config import CommandSandbox
 
 MAX_OUTPUT_CHARS = 30_000
 # Only these variables reach commands; everything else (API keys, tokens, cloud credentials,
@@ -31,33 +35,6 @@ def scrubbed_environment(home: Path) -> dict[str, str]:
     return env
 
 
-# Tried in order: a user, network, PID and mount namespace with its own /proc (commands see
-# neither the network nor the environ of the worker and server processes), then network only.
-# In the first, every process a command starts lives in its PID namespace, which the kernel
-# empties when the command's shell ends, and `--kill-child` ends that shell when unshare dies.
-ISOLATION_PREFIXES = (
-    ("unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"),
-    ("unshare", "--user", "--map-root-user", "--net"),
-)
-# The command dies when the worker thread that started it does (a run killed outright).
-PARENT_DEATH_PREFIX = ("setpriv", "--pdeathsig", "KILL", "--")
-
-
-@functools.cache
-def isolation_prefix() -> tuple[str, ...]:
-    """The argv prefix that isolates a command here, probed once per process; empty if none works."""
-    if shutil.which("unshare") is None:
-        return ()
-    for prefix in ISOLATION_PREFIXES:
-        try:
-            probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if probe.returncode == 0:
-            return prefix
-    return ()
-
-
 # Commands under way in this process, whichever thread started them (the check command runs
 # beside the agent's first model call), so that a run unwinding can end them all at once.
 _RUNNING: set[subprocess.Popen[bytes]] = set()
@@ -69,24 +46,13 @@ def kill_running_commands() -> None:
     with _RUNNING_LOCK:
         running = list(_RUNNING)
     for process in running:
-        kill_session(process)
+        kill_group(process)
 
 
-def kill_session(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL a command's session: the command and every child that stayed in it."""
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a command's process group: the command and every child that stayed in it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-
-
-@functools.cache
-def lifetime_prefix() -> tuple[str, ...]:
-    """The argv prefix that ties a command's life to the worker's, where setpriv exists; else empty."""
-    return PARENT_DEATH_PREFIX if shutil.which(PARENT_DEATH_PREFIX[0]) else ()
-
-
-def network_isolation_available() -> bool:
-    """Whether commands run without network here."""
-    return bool(isolation_prefix())
 
 
 def cap_output(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -113,19 +79,21 @@ class CommandResult:
 class CommandTool:
     """Runs `bash -c` in the workspace; nothing it starts outlives the call.
 
-    The command's session is killed when the call ends, whatever the outcome: done, timed
+    The command's process group is killed when the call ends, whatever the outcome: done, timed
     out, or the worker unwinding (a cancelled run). Where PID namespaces are allowed, that
-    takes even processes that left the session; a worker killed outright takes the command
-    with it through the parent-death signal.
+    takes even processes that left the group or the session; a worker killed outright takes the
+    command with it through the parent-death signal.
     """
 
     name = "bash"
     definition: dict[str, Any] = {"type": "bash_20250124", "name": name}
 
-    def __init__(self, cwd: Path, timeout: float) -> None:
+    def __init__(self, cwd: Path, timeout: float, sandbox: CommandSandbox | None = None) -> None:
         self.cwd = cwd
         self.timeout = timeout
+        self.sandbox = sandbox or CommandSandbox()
         self.network_isolated = network_isolation_available()
+        self.filesystem_isolated = filesystem_isolation_available()
 
     def __call__(self, tool_input: dict[str, Any], timeout: float | None = None) -> str:
         """Run `command` and say what happened in words for Claude; `restart` is a no-op since every
@@ -150,20 +118,22 @@ class CommandTool:
 
     def _run(self, command: str, limit: float, home: Path) -> CommandResult:
         process = subprocess.Popen(
-            [*lifetime_prefix(), *isolation_prefix(), "bash", "-c", command],
+            [*command_prefix(self.cwd, home, self.sandbox), "bash", "-c", command],
             cwd=self.cwd,
             env=scrubbed_environment(home),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            # A process group, not a session: a new session is a new scheduling autogroup, which
+            # would escape the run's nice value and weigh against the server at full weight.
+            process_group=0,
         )
         with _RUNNING_LOCK:
             _RUNNING.add(process)
         try:
             output, _ = process.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
-            kill_session(process)
+            kill_group(process)
             try:
                 output, _ = process.communicate(timeout=5)
             except subprocess.TimeoutExpired:  # a child left the group and holds the pipe open
@@ -172,9 +142,9 @@ class CommandTool:
             killed = f"The command timed out after {limit:g} seconds and was killed.\n{text}"
             return CommandResult(TIMED_OUT, killed, timed_out=True)
         finally:
-            # Background jobs the command left in its session end with it, and so does the
+            # Background jobs the command left in its group end with it, and so does the
             # command itself when the worker unwinds mid-call (SIGTERM of a cancelled run).
-            kill_session(process)
+            kill_group(process)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
             with _RUNNING_LOCK:

@@ -27,6 +27,7 @@ from worker.agent.messages import request_messages, storable
 from worker.agent.model_errors import is_context_overflow, model_unavailable
 from worker.agent.text_editor import OnDemandFiles
 from worker.agent.tools import ToolBox
+from worker.run_config import CommandSandbox
 
 MAX_CONTINUATIONS = 3  # consecutive max_tokens / pause_turn turns before giving up
 TRUNCATED_CALL = (
@@ -57,6 +58,7 @@ class AgentConfig:
     max_job_cost_usd: float | None = None
     prompt_caching: bool = True
     secrets: tuple[str, ...] = ()  # the run's key and tokens, hidden from tool output
+    command_sandbox: CommandSandbox = field(default_factory=CommandSandbox)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class AgentResult:
     usage: Usage
     turns: int = 0
     network_isolated: bool | None = None  # None: no command tool
+    filesystem_isolated: bool | None = None  # None: no command tool
 
 
 @dataclass
@@ -106,6 +109,7 @@ class Agent:
             command_timeout=config.command_timeout,
             files=files,
             secrets=config.secrets,
+            sandbox=config.command_sandbox,
         )
         thread.system = thread.system or system_blocks(config.system_prompt, config.prompt_caching)
         thread.tools = thread.tools or tools_with_breakpoint(self.tools.definitions, config.prompt_caching)
@@ -293,6 +297,7 @@ class Agent:
             usage=self.thread.usage,
             turns=self.thread.turns,
             network_isolated=self.tools.network_isolated,
+            filesystem_isolated=self.tools.filesystem_isolated,
         )
 
 

@@ -10,6 +10,7 @@ from worker.agent.command import CommandTool
 from worker.agent.redaction import REDACTED, redact, secret_values
 from worker.agent.sandbox import ToolError, Workspace
 from worker.agent.text_editor import OnDemandFiles, TextEditorTool
+from worker.run_config import CommandSandbox
 
 __all__ = ["REDACTED", "ToolBox"]
 
@@ -26,12 +27,13 @@ class ToolBox:
         command_timeout: float = 300.0,
         files: OnDemandFiles | None = None,
         secrets: Sequence[str | None] = (),
+        sandbox: CommandSandbox | None = None,
     ) -> None:
         self.editor = TextEditorTool(Workspace(workspace), read_only=read_only, files=files)
         self.files = files
         # A read-only analysis gets no shell: a command could change the files it reports on.
         with_shell = allow_commands and not read_only
-        self.command = CommandTool(self.editor.workspace.root, command_timeout) if with_shell else None
+        self.command = CommandTool(self.editor.workspace.root, command_timeout, sandbox) if with_shell else None
         self._secrets = secret_values(secrets)
 
     @property
@@ -46,6 +48,11 @@ class ToolBox:
     def network_isolated(self) -> bool | None:
         """Whether commands run without network; None when there is no command tool."""
         return None if self.command is None else self.command.network_isolated
+
+    @property
+    def filesystem_isolated(self) -> bool | None:
+        """Whether commands see only the workspace of the machine's private places; None without commands."""
+        return None if self.command is None else self.command.filesystem_isolated
 
     def run(self, block: dict[str, Any], time_left: float | None = None) -> dict[str, Any]:
         """The tool_result block answering one tool_use block; failures are results, never exceptions."""

@@ -15,12 +15,8 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, bash, text_turn, tool_results, tool_turn, view
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
-from worker.agent.command import (
-    ISOLATION_PREFIXES,
-    MAX_OUTPUT_CHARS,
-    CommandTool,
-    isolation_prefix,
-)
+from worker.agent.command import MAX_OUTPUT_CHARS, CommandTool
+from worker.agent.isolation import process_isolation_available
 from worker.agent.tools import REDACTED, ToolBox
 
 PARENT_SECRETS = {
@@ -79,10 +75,10 @@ def test_secret_values_are_redacted_from_tool_output(make_repo: MakeRepo, secret
     assert REDACTED in viewed["content"]
 
 
-def test_timeout_kills_the_whole_process_group(make_repo: MakeRepo, tmp_path: Path) -> None:
+def test_timeout_kills_the_whole_process_group(make_repo: MakeRepo) -> None:
     # GIVEN a command that starts a background child and then hangs
     repo = make_repo()
-    marker = tmp_path / "child-survived"
+    marker = repo / "child-survived"  # in the workspace: the one place a command may write
     tool = CommandTool(repo, timeout=0.5)
     box = ToolBox(repo, allow_commands=True)
     box.command = tool
@@ -128,6 +124,7 @@ ISOLATION_REQUIRED = os.environ.get("ISOLATION_REQUIRED") == "1"
 # Asked of the kernel directly, not through the code under test, so a broken probe cannot hide.
 KERNEL_NETWORK_NAMESPACE = ("unshare", "--user", "--map-root-user", "--net")
 KERNEL_PID_NAMESPACE = (*KERNEL_NETWORK_NAMESPACE, "--pid", "--fork", "--mount-proc")
+KERNEL_BWRAP = ("bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--")
 
 
 def kernel_allows(argv: tuple[str, ...]) -> bool:
@@ -180,15 +177,15 @@ def test_commands_cannot_read_the_environment_of_the_worker_process(
     # THEN where the kernel gives commands their own PID namespace, no secret is visible: the worker's
     # processes are outside the command's /proc; where it cannot, the tool does not claim that isolation
     if require_isolation(KERNEL_PID_NAMESPACE):
-        assert isolation_prefix() == ISOLATION_PREFIXES[0]
+        assert process_isolation_available()
         for value in PARENT_SECRETS.values():
             assert value not in output
     else:
-        assert isolation_prefix() != ISOLATION_PREFIXES[0]
+        assert not process_isolation_available()
 
 
-REFUSING_UNSHARE = """#!/bin/sh
-echo "unshare: unshare failed: Operation not permitted" >&2
+REFUSING = """#!/bin/sh
+echo "$(basename "$0"): creating new namespace failed: Operation not permitted" >&2
 exit 1
 """
 REPORT = """
@@ -196,31 +193,64 @@ import json, sys
 from pathlib import Path
 from worker.agent.tools import ToolBox
 box = ToolBox(Path(sys.argv[1]), allow_commands=True)
-result = box.run({"type": "tool_use", "id": "t", "name": "bash", "input": {"command": "echo ran"}})
-print(json.dumps({"network_isolated": box.network_isolated, "result": result}))
+result = box.run({"type": "tool_use", "id": "t", "name": "bash", "input": {"command": sys.argv[2]}})
+print(json.dumps({"network_isolated": box.network_isolated, "filesystem_isolated": box.filesystem_isolated,
+                  "result": result}))
 """
+
+
+def refusing_path(tmp_path: Path, *tools: str) -> dict[str, str]:
+    """An environment whose PATH starts with `tools` that fail the way they do where the kernel
+    refuses unprivileged namespaces."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in tools:
+        (bin_dir / tool).write_text(REFUSING)
+        (bin_dir / tool).chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def report_of(env: dict[str, str], repo: Path, command: str = "echo ran") -> dict[str, Any]:
+    """What a fresh worker process (isolation is probed once per process) says after one command."""
+    out = subprocess.run(
+        [sys.executable, "-c", REPORT, str(repo), command], env=env, capture_output=True, text=True, check=True
+    )
+    report: dict[str, Any] = json.loads(out.stdout)
+    return report
 
 
 def test_where_the_kernel_refuses_namespaces_the_tool_box_says_commands_are_not_isolated(
     make_repo: MakeRepo, tmp_path: Path
 ) -> None:
-    # GIVEN a worker on a machine whose kernel refuses unprivileged namespaces (an `unshare` first on
-    # PATH that fails the way unshare does there)
-    refusing = tmp_path / "bin" / "unshare"
-    refusing.parent.mkdir()
-    refusing.write_text(REFUSING_UNSHARE)
-    refusing.chmod(0o755)
-    env = {**os.environ, "PATH": f"{refusing.parent}{os.pathsep}{os.environ['PATH']}"}
+    # GIVEN a worker on a machine whose kernel refuses unprivileged namespaces (a `bwrap` and an
+    # `unshare` first on PATH that fail the way they do there)
+    env = refusing_path(tmp_path, "bwrap", "unshare")
 
-    # WHEN it runs a command through the tool box (a fresh process: isolation is probed once per process)
-    out = subprocess.run(
-        [sys.executable, "-c", REPORT, str(make_repo())], env=env, capture_output=True, text=True, check=True
-    )
-    report = json.loads(out.stdout)
+    # WHEN it runs a command through the tool box
+    report = report_of(env, make_repo())
 
     # THEN the command ran, and the tool box says it ran without isolation instead of claiming it
     assert report["result"]["content"] == "ran\n"
     assert report["network_isolated"] is False
+    assert report["filesystem_isolated"] is False
+
+
+def test_without_bubblewrap_commands_fall_back_to_unshare(make_repo: MakeRepo, tmp_path: Path) -> None:
+    # GIVEN a worker where bubblewrap fails (a refusing `bwrap` first on PATH) but unshare works
+    env = refusing_path(tmp_path, "bwrap")
+
+    # WHEN a command lists its network interfaces
+    report = report_of(env, make_repo(), "cat /proc/net/dev")
+    interfaces = [line.split(":")[0].strip() for line in report["result"]["content"].splitlines() if ":" in line]
+
+    # THEN it has no filesystem isolation, said so, and still no network where the kernel allows it
+    assert report["filesystem_isolated"] is False
+    if require_isolation(KERNEL_NETWORK_NAMESPACE):
+        assert interfaces == ["lo"]
+        assert report["network_isolated"] is True
+    else:
+        assert "lo" in interfaces
+        assert report["network_isolated"] is False
 
 
 def test_no_command_tool_unless_enabled(make_repo: MakeRepo) -> None:
