@@ -23,8 +23,10 @@ from bench.report import write_section  # noqa: E402
 ROUNDS = 7
 GOAL = 2.0
 BASELINE = "strawberry, boto3"
-# The handler module alone, then what each handler's first invocation imports on top of it.
-RUNTIME = "server.lambdas, server.aws.lambda_runtime"
+# The handler module alone, then what each handler's first invocation imports on top of it (the runtime
+# reads the function's keys from the stack's secret with Powertools' Parameters utility).
+SECRET = "server.aws.deployment_secret, aws_lambda_powertools.utilities.parameters"
+RUNTIME = f"server.lambdas, server.aws.lambda_runtime, {SECRET}"
 MODULES = {
     "`server.lambdas` (the module the three functions name)": "server.lambdas",
     "http_handler (+ runtime, HTTP app, Mangum)": f"{RUNTIME}, server.aws.http_app, mangum",
@@ -38,7 +40,7 @@ MODULES = {
 COMPARED = {
     "github_handler (its own function: PyGithub, the worker's GitHub code, the store)": (
         "server.aws.github_lambda, server.aws.github_function, worker.github.pull_status, store.dynamodb,"
-        " store.dynamo_pacer"
+        f" store.dynamo_pacer, {SECRET}"
     ),
     "http_handler had it loaded PyGithub itself (not built)": (
         f"{RUNTIME}, server.aws.http_app, mangum, worker.github.pull_status"

@@ -36,6 +36,16 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
 
 CommaList = Annotated[list[str], NoDecode]
 
+SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN", "CODY_BATCH_GITHUB_WEBHOOK_SECRET")
+"""The settings that are secrets: environment variables locally, keys of one Secrets Manager secret on AWS."""
+
+
+def secret_field(variable: str) -> str:
+    """The Settings field a secret variable (or the secret's JSON key of that name) sets."""
+    if variable not in SECRET_VARIABLES:
+        raise KeyError(f"{variable!r} is not one of {', '.join(SECRET_VARIABLES)}")
+    return variable.lower().removeprefix("cody_batch_")
+
 
 def _split(value: object) -> object:
     if isinstance(value, str):
@@ -133,6 +143,10 @@ class Settings(BaseSettings):
     """URL clients open the WebSocket at, for /config.json on AWS (default: the callback URL as wss://)."""
     github_function: str | None = None
     """The Lambda function that talks to GitHub for the others (name or ARN); unset: pull requests are not read."""
+    secret_arn: str | None = None
+    """The Secrets Manager secret (ARN or name) whose JSON holds the SECRET_VARIABLES (AWS functions)."""
+    secret_keys: CommaList = Field(default_factory=list)
+    """Which of the secret's keys this function reads; the others stay unread."""
 
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")
@@ -142,7 +156,13 @@ class Settings(BaseSettings):
     )
     github_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token"))
 
-    @field_validator("allowed_repos", "allowed_hosts", mode="before")
+    @field_validator("api_token", "github_webhook_secret", "anthropic_api_key", "github_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # A secret's key left empty (as the stack creates it) means "not configured", not "the empty token".
+        return None if value == "" else value
+
+    @field_validator("allowed_repos", "allowed_hosts", "secret_keys", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         return _split(value)

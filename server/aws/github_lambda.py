@@ -15,14 +15,14 @@ from server.aws.handlers import Handler
 
 @cache
 def _github() -> Handler:
-    from core.settings import Settings
     from server.aws.clients import aws_client, dynamo_store, required
+    from server.aws.deployment_secret import aws_settings
     from server.aws.github_function import github_function
     from server.runtime.worker_config import github_access
     from store.dynamo_pacer import DynamoPacer
     from worker.github.pull_status import github_pull_requests
 
-    settings = Settings(backend="aws")
+    settings = aws_settings()
     (table,) = required(settings, "table")
     host = github_pull_requests(github_access(settings), DynamoPacer(aws_client("dynamodb"), table))
     return github_function(dynamo_store(settings), host)
@@ -34,5 +34,8 @@ def github_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def reset() -> None:
-    """Forget the built handler, so the next invocation reads the environment afresh."""
+    """Forget the built handler, so the next invocation reads the environment and the secret afresh."""
+    from server.aws import deployment_secret
+
     _github.cache_clear()
+    deployment_secret.reset()

@@ -89,7 +89,9 @@ class AwsRuntime:
 @cache
 def runtime() -> AwsRuntime:
     """The process's runtime, from the environment, on first use (a warm Lambda keeps it)."""
-    settings = Settings(backend="aws")
+    from server.aws.deployment_secret import aws_settings
+
+    settings = aws_settings()
     endpoint = settings.ws_endpoint
     return AwsRuntime.from_clients(
         settings,
