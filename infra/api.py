@@ -13,6 +13,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -21,13 +22,13 @@ from infra.data import Data
 from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
 from infra.worker import Worker
+from server.aws.deployment_secret import FUNCTION_SECRETS
 from store import dynamo_table
 
 WEBSOCKET_STAGE = "live"
 ARTIFACT_OBJECTS = "artifacts/*"
 """Where store/s3_artifacts.py keeps large artifacts; the functions only read them."""
 WEBHOOK_PATH = "/webhooks/github"
-WEBHOOK_SECRET = "CODY_BATCH_GITHUB_WEBHOOK_SECRET"
 
 
 def event_filter() -> Mapping[str, Any]:
@@ -61,12 +62,12 @@ class Api(Construct):
         data: Data,
         worker: Worker,
         environment: Mapping[str, str],
+        secret: secretsmanager.ISecret,
         allowed_origins: list[str],
         memory_mb: int,
         http_rate_limit: int,
         websocket_rate_limit: int,
         log_retention: logs.RetentionDays,
-        webhook_secret: str | None = None,
         refresh_minutes: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -105,11 +106,12 @@ class Api(Construct):
         websocket = function("websocket", Duration.seconds(29))
         stream = function("stream", Duration.minutes(1))
         self.functions = {"http": http, "websocket": websocket, "stream": stream, "github": github}
-        if webhook_secret:
-            # Only the function that verifies deliveries holds the secret.
-            http.add_environment(WEBHOOK_SECRET, webhook_secret)
 
-        for fn in self.functions.values():
+        for name, fn in self.functions.items():
+            # The secret's ARN and the keys to use, never a value: server/aws/deployment_secret.py reads them.
+            fn.add_environment(setting("secret_arn"), secret.secret_arn)
+            fn.add_environment(setting("secret_keys"), ",".join(FUNCTION_SECRETS[name]))
+            secret.grant_read(fn)
             data.table.grant_read_write_data(fn)
             data.bucket.grant_read(fn, ARTIFACT_OBJECTS)
         # Both run the whole schema: a createJob or cancelJob may come over either (graphql-transport-ws carries

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_cdk import aws_logs as logs
 
 from core.settings import DEFAULT_MODEL
 from server.aws import batch_definitions as batch_defs
-
-SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "CODY_BATCH_API_TOKEN", "CODY_BATCH_GITHUB_WEBHOOK_SECRET")
-"""Read from the deploying shell into the functions' and jobs' environment, never from the repository."""
 
 
 class ContextError(ValueError):
@@ -53,8 +49,8 @@ class Environment:
     alarm_email: str | None = None
     pull_request_refresh_seconds: float = 300
     """Seconds between scheduled refreshes of open pull requests (whole minutes, rounded up); 0: none."""
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    """Of SECRET_VARIABLES, those set in the deploying shell."""
+    secret: str | None = None
+    """An existing Secrets Manager secret (ARN or name) to use instead of the one the stack creates."""
 
     @property
     def stack_name(self) -> str:
@@ -62,8 +58,8 @@ class Environment:
 
     @property
     def refresh_minutes(self) -> int | None:
-        """The refresh rule's rate in minutes (EventBridge's finest), or None: off at 0 or with a webhook secret."""
-        if self.secrets.get("CODY_BATCH_GITHUB_WEBHOOK_SECRET") or self.pull_request_refresh_seconds <= 0:
+        """The refresh rule's rate in minutes (EventBridge's finest), or None: off at 0."""
+        if self.pull_request_refresh_seconds <= 0:
             return None
         return max(1, math.ceil(self.pull_request_refresh_seconds / 60))
 
@@ -108,13 +104,13 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
-def resolve(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Environment:
-    """The environment named by context `env` (default dev), with context overrides and shell secrets."""
+def resolve(context: Mapping[str, Any]) -> Environment:
+    """The environment named by context `env` (default dev), with context overrides."""
     name = str(context.get("env") or "dev")
     if name not in ENVIRONMENTS:
         raise ContextError(f"unknown environment {name!r}: use -c env=" + "|".join(ENVIRONMENTS))
     environment = ENVIRONMENTS[name]
-    overrides: dict[str, Any] = {"secrets": {key: environ[key] for key in SECRET_VARIABLES if environ.get(key)}}
+    overrides: dict[str, Any] = {}
     if context.get("allowedRepos") is not None:
         overrides["allowed_repos"] = _patterns(context["allowedRepos"])
     if context.get("model"):
@@ -123,4 +119,6 @@ def resolve(context: Mapping[str, Any], environ: Mapping[str, str] = os.environ)
         overrides["alarm_email"] = str(context["alarmEmail"])
     if context.get("pullRequestRefreshSeconds") is not None:
         overrides["pull_request_refresh_seconds"] = _seconds(context["pullRequestRefreshSeconds"])
+    if context.get("secret"):
+        overrides["secret"] = str(context["secret"])
     return replace(environment, **overrides)

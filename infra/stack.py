@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_batch as batch
 from constructs import Construct
 
 from infra.api import Api
@@ -15,11 +15,9 @@ from infra.environments import Environment
 from infra.frontend import SITE_DIR, Frontend
 from infra.functions import settings_environment
 from infra.notifications import Notifications
+from infra.secret import deployment_secret
 from infra.worker import Worker
-
-FUNCTION_SECRETS = ("GITHUB_TOKEN", "CODY_BATCH_API_TOKEN")
-"""The API checks repositories on GitHub and the bearer token; it never calls Claude."""
-WORKER_SECRETS = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN")
+from server.aws import batch_definitions as batch_defs
 
 
 class CodyBatchStack(Stack):
@@ -37,6 +35,7 @@ class CodyBatchStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         data = Data(self, "Data", capacity=environment.capacity, retain=environment.retain_data)
         frontend = Frontend(self, "Frontend", retain=environment.retain_data)
+        secret = deployment_secret(self, "Secret", existing=environment.secret, retain=environment.retain_data)
         settings = settings_environment(
             {
                 "backend": "aws",
@@ -56,7 +55,8 @@ class CodyBatchStack(Stack):
             self,
             "Worker",
             data=data,
-            environment={**settings, **_pick(environment.secrets, WORKER_SECRETS)},
+            environment=settings,
+            secrets={name: batch.Secret.from_secrets_manager(secret, name) for name in batch_defs.WORKER_SECRETS},
             max_vcpus=environment.worker_max_vcpus,
             spot=environment.worker_spot,
             log_retention=environment.log_retention,
@@ -74,8 +74,8 @@ class CodyBatchStack(Stack):
                         "job_definition": worker.job_definition.job_definition_arn,
                     }
                 ),
-                **_pick(environment.secrets, FUNCTION_SECRETS),
             },
+            secret=secret,
             # Any origin: the API takes bearer tokens, never cookies, so a page elsewhere gains nothing a
             # script could not do; and the site's own name would make a cycle, as the site routes
             # patch downloads to this API.
@@ -84,7 +84,6 @@ class CodyBatchStack(Stack):
             http_rate_limit=environment.http_rate_limit,
             websocket_rate_limit=environment.websocket_rate_limit,
             log_retention=environment.log_retention,
-            webhook_secret=environment.secrets.get("CODY_BATCH_GITHUB_WEBHOOK_SECRET"),
             refresh_minutes=environment.refresh_minutes,
         )
         frontend.publish(
@@ -102,7 +101,4 @@ class CodyBatchStack(Stack):
         CfnOutput(self, "SiteUrl", value=frontend.url, description="The web UI")
         CfnOutput(self, "GraphqlUrl", value=api.graphql_url, description="GraphQL over HTTP (cody-batch smoke --url)")
         CfnOutput(self, "WebsocketUrl", value=api.websocket_url, description="Subscriptions (cody-batch smoke --ws)")
-
-
-def _pick(values: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
-    return {name: values[name] for name in names if name in values}
+        CfnOutput(self, "SecretArn", value=secret.secret_arn, description="Put the keys and tokens here after deploy")

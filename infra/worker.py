@@ -43,6 +43,7 @@ class Worker(Construct):
         *,
         data: Data,
         environment: Mapping[str, str],
+        secrets: Mapping[str, batch.Secret],
         max_vcpus: int,
         spot: bool,
         log_retention: logs.RetentionDays,
@@ -89,6 +90,9 @@ class Worker(Construct):
                 memory=Size.mebibytes(int(batch_defs.WORKER_MEMORY_MIB)),
                 command=list(batch_defs.WORKER_COMMAND),
                 environment=dict(environment),
+                # Injected by ECS at container start (its execution role reads the secret): the job
+                # definition names keys of the secret, never their values.
+                secrets=dict(secrets),
                 job_role=job_role,
                 assign_public_ip=True,
                 logging=ecs.LogDriver.aws_logs(stream_prefix="worker", log_group=self.log_group),

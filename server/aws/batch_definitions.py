@@ -19,6 +19,8 @@ JOB_TIMEOUT_SECONDS: Final = 3600
 """Above the agent's wall time (CODY_BATCH_MAX_WALL_SECONDS, 1800 s) plus clone and checks."""
 PLATFORM: Final = "FARGATE"
 RETRY_ATTEMPTS: Final = 3
+WORKER_SECRETS: Final = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN")
+"""Keys of the stack's secret the container gets at start: it calls Claude and clones, pushes, opens pull requests."""
 CAPACITY_LOST: Final = ("Host EC2*", "Your Spot Task was interrupted*", "Timeout waiting for network interface*")
 """Batch's status reasons when the capacity under a run went away: the only failures Batch retries."""
 
@@ -66,10 +68,20 @@ def job_queue_kwargs(name: str, compute_environment_arn: str) -> dict[str, Any]:
     }
 
 
+def secret_reference(secret_arn: str, key: str) -> str:
+    """A container secret's `valueFrom`: one JSON key of a Secrets Manager secret (current version)."""
+    return f"{secret_arn}:{key}::"
+
+
 def job_definition_kwargs(
-    name: str, image: str, environment: Mapping[str, str], execution_role: str, job_role: str | None = None
+    name: str,
+    image: str,
+    environment: Mapping[str, str],
+    execution_role: str,
+    job_role: str | None = None,
+    secret_arn: str | None = None,
 ) -> dict[str, Any]:
-    """boto3 `register_job_definition` arguments: the worker container on Fargate."""
+    """boto3 `register_job_definition` arguments: the worker container on Fargate (its keys from `secret_arn`)."""
     container: dict[str, Any] = {
         "image": image,
         "command": list(WORKER_COMMAND),
@@ -84,6 +96,8 @@ def job_definition_kwargs(
     }
     if job_role:
         container["jobRoleArn"] = job_role
+    if secret_arn:
+        container["secrets"] = [{"name": key, "valueFrom": secret_reference(secret_arn, key)} for key in WORKER_SECRETS]
     return {
         "jobDefinitionName": name,
         "type": "container",

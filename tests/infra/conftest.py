@@ -1,4 +1,5 @@
-"""The stack synthesized once per session (bundling skipped), as dev, prod and dev with shell secrets."""
+"""The stack synthesized once per session (bundling skipped): dev from a shell holding secrets, prod, and dev
+on an existing secret."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from infra.frontend import SITE_DIR
 from infra.stack import CodyBatchStack
 
 ALLOWED = "github.com/acme/*,github.com/acme-labs/*"
+EXISTING_SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:acme/cody-batch-AbCdEf"
 SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-test-secret-value",
     "GITHUB_TOKEN": "ghp_test_secret_value",
@@ -38,7 +40,7 @@ class Assembly:
     outdir: Path
     dev: Template
     prod: Template
-    with_secrets: Template
+    existing_secret: Template
 
     def template_files(self) -> list[Path]:
         return sorted(self.outdir.glob("*.template.json"))
@@ -56,27 +58,30 @@ def _site(tmp: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
-    """dev through the app's own entry point; prod and a dev stack whose deploying shell had secrets."""
+    """dev through the app's own entry point from a shell with every secret set; prod; dev on an existing secret."""
     tmp = tmp_path_factory.mktemp("cdk")
     app = cdk.App(
         outdir=str(tmp / "cdk.out"),
         context={"aws:cdk:bundling-stacks": [], "env": "dev", "allowedRepos": ALLOWED},
     )
     site = _site(tmp)
-    dev = build(app, environ={}, site_dir=site)
+    dev = build(app, environ=SECRETS, site_dir=site)
     prod = CodyBatchStack(
         app,
         "CodyBatch-prod",
-        environment=resolve({"env": "prod", "allowedRepos": ALLOWED, "alarmEmail": "ops@example.com"}, {}),
+        environment=resolve({"env": "prod", "allowedRepos": ALLOWED, "alarmEmail": "ops@example.com"}),
         site_dir=site,
     )
-    with_secrets = CodyBatchStack(
-        app, "CodyBatch-secrets", environment=resolve({"env": "dev", "allowedRepos": ALLOWED}, SECRETS), site_dir=site
+    existing_secret = CodyBatchStack(
+        app,
+        "CodyBatch-existing",
+        environment=resolve({"env": "dev", "allowedRepos": ALLOWED, "secret": EXISTING_SECRET}),
+        site_dir=site,
     )
     app.synth()
     return Assembly(
         outdir=tmp / "cdk.out",
         dev=Template.from_stack(dev),
         prod=Template.from_stack(prod),
-        with_secrets=Template.from_stack(with_secrets),
+        existing_secret=Template.from_stack(existing_secret),
     )
