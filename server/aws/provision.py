@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.errors import ConfigurationError
-from core.settings import Settings
+from core.settings import SECRET_VARIABLES, Settings
 from server.aws import batch_definitions as batch_defs
 from store.dynamo_table import create_table
 
@@ -24,6 +24,7 @@ DEFAULT_TABLE = "cody-batch"
 DEFAULT_BUCKET = "cody-batch-artifacts"
 DEFAULT_JOB_QUEUE = "cody-batch-workers"
 DEFAULT_JOB_DEFINITION = "cody-batch-worker"
+SECRET_NAME = "cody-batch"
 COMPUTE_ENVIRONMENT = "cody-batch-fargate"
 WORKER_ROLE = "cody-batch-worker"
 WORKER_IMAGE = "cody-batch-worker:latest"
@@ -41,6 +42,8 @@ class Provisioned:
     bucket: str
     job_queue: str
     job_definition: str
+    secret_arn: str | None = None
+    """The secret of the keys and tokens, once made."""
 
     def worker_environment(self) -> dict[str, str]:
         """The settings a worker needs: where the state lives."""
@@ -65,8 +68,10 @@ def names(settings: Settings) -> Provisioned:
     )
 
 
-def provision(settings: Settings, client: ClientFactory, endpoint_url: str | None) -> Provisioned:
-    """Create (or keep) the table with its stream, the bucket and the Batch resources."""
+def provision(
+    settings: Settings, client: ClientFactory, endpoint_url: str | None, secrets: Mapping[str, str] | None = None
+) -> Provisioned:
+    """Create (or keep) the table with its stream, the bucket, the secret (holding `secrets`), the Batch resources."""
     if not endpoint_url:
         raise ConfigurationError(
             "aws bootstrap creates resources on an emulator: set AWS_ENDPOINT_URL (e.g. moto server);"
@@ -75,6 +80,7 @@ def provision(settings: Settings, client: ClientFactory, endpoint_url: str | Non
     made = names(settings)
     create_table(client("dynamodb"), made.table)
     _create_bucket(client("s3"), made.bucket)
+    made = replace(made, secret_arn=_secret(client("secretsmanager"), secrets or {}))
     batch = client("batch")
     role = _worker_role(client("iam"))
     environment = _compute_environment(batch, client("ec2"), role)
@@ -86,6 +92,15 @@ def provision(settings: Settings, client: ClientFactory, endpoint_url: str | Non
 def _create_bucket(s3: Any, bucket: str) -> None:
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket)
+
+
+def _secret(secretsmanager: Any, values: Mapping[str, str]) -> str:
+    """The secret as the stack makes it (every key, empty when unset), holding `values`; its ARN."""
+    document = json.dumps({name: values.get(name) or "" for name in SECRET_VARIABLES})
+    try:
+        return str(secretsmanager.create_secret(Name=SECRET_NAME, SecretString=document)["ARN"])
+    except secretsmanager.exceptions.ResourceExistsException:
+        return str(secretsmanager.put_secret_value(SecretId=SECRET_NAME, SecretString=document)["ARN"])
 
 
 def _worker_role(iam: Any) -> str:
@@ -113,10 +128,12 @@ def _job_queue(batch: Any, name: str, environment_arn: str) -> None:
 
 
 def _job_definition(batch: Any, made: Provisioned, role: str) -> None:
-    active = batch.describe_job_definitions(jobDefinitionName=made.job_definition, status="ACTIVE")
-    if active["jobDefinitions"]:
-        return
     kwargs = batch_defs.job_definition_kwargs(
-        made.job_definition, WORKER_IMAGE, made.worker_environment(), execution_role=role
+        made.job_definition, WORKER_IMAGE, made.worker_environment(), execution_role=role, secret_arn=made.secret_arn
     )
+    active = batch.describe_job_definitions(jobDefinitionName=made.job_definition, status="ACTIVE")
+    # A definition from before the secret existed (a long-lived emulator) gets a revision that names it.
+    wanted = kwargs["containerProperties"].get("secrets")
+    if any(found["containerProperties"].get("secrets") == wanted for found in active["jobDefinitions"]):
+        return
     batch.register_job_definition(**kwargs)

@@ -16,14 +16,15 @@ from typing import Any
 
 from botocore.config import Config
 
-from core.settings import Settings
+from core.settings import SECRET_VARIABLES, Settings
+from server.aws.deployment_secret import FUNCTION_SECRETS
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
 from server.aws.emulator.lambda_invoke import LambdaInvokeApi
 from server.aws.emulator.local_batch import LocalBatch
 from server.aws.emulator.moto_endpoint import MotoEndpoint, point_environment_at, start_endpoint
 from server.aws.emulator.schedule import ScheduleRule
 from server.aws.emulator.stream_poller import StreamPoller
-from server.aws.provision import Provisioned, names, provision
+from server.aws.provision import SECRET_NAME, Provisioned, names, provision
 from server.runtime.pull_request_poller import refresh_interval
 
 NOTICE = "the AWS code path on an emulator (moto server), not AWS"
@@ -71,6 +72,16 @@ def configure(
     return made
 
 
+def hand_secrets_over(made: Provisioned, environ: MutableMapping[str, str]) -> None:
+    """Leave the keys and tokens to the emulated secret alone, as on AWS: the functions read it (each key
+    any function of the stack reads: here they share one process) and the Batch children get it from
+    their job definition; neither finds a value in this process's environment."""
+    for name in SECRET_VARIABLES:
+        environ.pop(name, None)
+    environ["CODY_BATCH_SECRET_ARN"] = made.secret_arn or SECRET_NAME
+    environ["CODY_BATCH_SECRET_KEYS"] = ",".join(dict.fromkeys(k for keys in FUNCTION_SECRETS.values() for k in keys))
+
+
 @dataclass
 class Emulator:
     """Every stand-in, started and stopped together around the gateway app."""
@@ -115,7 +126,8 @@ def build_emulator(
     endpoint = start_endpoint(environ.get("AWS_ENDPOINT_URL"))
     made = configure(settings, endpoint, base_url, environ)
     client = emulator_client(endpoint.url)
-    provision(settings, client, endpoint.url)
+    made = provision(settings, client, endpoint.url, secrets=environ)
+    hand_secrets_over(made, environ)
     # Imported once the environment is set: the handlers read their settings on first use.
     from server.aws.github_lambda import github_handler
     from server.lambdas import http_handler, stream_handler, websocket_handler
@@ -134,7 +146,7 @@ def build_emulator(
     stream_arn = client("dynamodb").describe_table(TableName=made.table)["Table"]["LatestStreamArn"]
     stream = LambdaFunction("stream", stream_handler)
     poller = StreamPoller(client("dynamodbstreams"), stream_arn, stream.invoke)
-    batch = LocalBatch(client("batch"), made.job_queue, settings.workers, dict(environ))
+    batch = LocalBatch(client("batch"), made.job_queue, settings.workers, dict(environ), client("secretsmanager"))
     interval = refresh_interval(settings)
     refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
     return Emulator(settings, endpoint, made, gateway, poller, batch, refresh)

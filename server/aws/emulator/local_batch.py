@@ -2,8 +2,9 @@
 
 moto records submitted jobs but runs nothing (its Batch is configured without Docker), so
 this watches the queue, and for each new job starts what the container would run — its
-command and environment as Batch resolves them, with `AWS_BATCH_JOB_ARRAY_INDEX` for the
-children of an array job — at most `slots` at a time.
+command and environment as Batch resolves them, its definition's `secrets` read from Secrets
+Manager as ECS does, with `AWS_BATCH_JOB_ARRAY_INDEX` for the children of an array job — at
+most `slots` at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.aws.emulator.container_secrets import ContainerSecretError, container_secrets
+
 logger = logging.getLogger("cody_batch.emulator.batch")
 
 POLL_SECONDS = 0.5
@@ -34,11 +37,11 @@ class Child:
     environment: dict[str, str]
 
 
-def children(job: Mapping[str, Any]) -> list[Child]:
-    """The containers Batch would start for a described job."""
+def children(job: Mapping[str, Any], secrets: Mapping[str, str] | None = None) -> list[Child]:
+    """The containers Batch would start for a described job (`secrets`: its definition's, resolved)."""
     container = job.get("container") or {}
     command = [str(part) for part in container.get("command") or []]
-    environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+    environment = {e["name"]: e["value"] for e in container.get("environment") or []} | dict(secrets or {})
     size = int((job.get("arrayProperties") or {}).get("size") or 0)
     if size == 0:
         return [Child(job["jobId"], command, {**environment, "AWS_BATCH_JOB_ID": job["jobId"]})]
@@ -64,8 +67,17 @@ def local_command(command: list[str]) -> list[str]:
 class LocalBatch:
     """Polls a job queue and runs every new job's children as local processes."""
 
-    def __init__(self, batch: Any, job_queue: str, slots: int, base_environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        batch: Any,
+        job_queue: str,
+        slots: int,
+        base_environment: Mapping[str, str],
+        secretsmanager: Any,
+    ) -> None:
         self.batch = batch
+        self.secretsmanager = secretsmanager
+        """Where the definitions' `secrets` are read, as ECS reads them when it starts a task."""
         self.job_queue = job_queue
         self.slots = slots
         self.base_environment = dict(base_environment)
@@ -108,7 +120,13 @@ class LocalBatch:
         if new:
             for job in self.batch.describe_jobs(jobs=new)["jobs"]:
                 self.seen.add(job["jobId"])
-                self.waiting.extend(children(job))
+                try:
+                    secrets = self._secrets(job["jobDefinition"])
+                except ContainerSecretError as err:
+                    # As ECS: a task whose secrets cannot be resolved never starts.
+                    logger.error("Batch job %s not started: %s", job["jobId"], err)
+                    continue
+                self.waiting.extend(children(job, secrets))
         for batch_job_id, process in list(self.running.items()):
             code = process.poll()
             if code is not None:
@@ -116,6 +134,11 @@ class LocalBatch:
                 self.finished[batch_job_id] = code
         while self.waiting and len(self.running) < self.slots:
             self._launch(self.waiting.popleft())
+
+    def _secrets(self, definition: str) -> dict[str, str]:
+        """The definition's `secrets`, read when the job is picked up (ECS reads them as each task starts)."""
+        (found,) = self.batch.describe_job_definitions(jobDefinitions=[definition])["jobDefinitions"]
+        return container_secrets(found.get("containerProperties", {}).get("secrets") or [], self.secretsmanager)
 
     def _summaries(self) -> list[dict[str, Any]]:
         # Without a status filter moto lists every job of the queue, whatever its state.

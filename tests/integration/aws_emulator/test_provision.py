@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,3 +61,30 @@ def test_bootstrap_creates_table_with_stream_bucket_and_batch_queue(endpoint: Mo
 def test_bootstrap_without_an_emulator_endpoint_is_refused(endpoint: MotoEndpoint) -> None:
     with pytest.raises(ConfigurationError, match="AWS_ENDPOINT_URL"):
         provision(Settings(), _client_factory(endpoint), None)
+
+
+def test_bootstrap_puts_the_shell_secrets_in_one_secret_that_the_worker_definition_names_by_key(
+    endpoint: MotoEndpoint,
+) -> None:
+    client = _client_factory(endpoint)
+    settings = Settings(table="table-two", bucket="bucket-two", job_queue="q2", job_definition="d2")
+    # WHEN bootstrap runs with a key in the shell, then again with another one
+    provision(settings, client, endpoint.url, secrets={"ANTHROPIC_API_KEY": "sk-ant-first", "PATH": "/bin"})
+    made = provision(settings, client, endpoint.url, secrets={"GITHUB_TOKEN": "ghp_second"})
+    # THEN the secret holds every key, the latest shell's values (unset ones empty), nothing else
+    assert made.secret_arn is not None
+    stored = json.loads(client("secretsmanager").get_secret_value(SecretId=made.secret_arn)["SecretString"])
+    assert stored == {
+        "ANTHROPIC_API_KEY": "",
+        "GITHUB_TOKEN": "ghp_second",
+        "CODY_BATCH_API_TOKEN": "",
+        "CODY_BATCH_GITHUB_WEBHOOK_SECRET": "",
+    }
+    # AND the worker's definition names the worker's keys of it, with no value in its environment
+    (definition,) = client("batch").describe_job_definitions(jobDefinitionName="d2", status="ACTIVE")["jobDefinitions"]
+    container = definition["containerProperties"]
+    assert container["secrets"] == [
+        {"name": "ANTHROPIC_API_KEY", "valueFrom": f"{made.secret_arn}:ANTHROPIC_API_KEY::"},
+        {"name": "GITHUB_TOKEN", "valueFrom": f"{made.secret_arn}:GITHUB_TOKEN::"},
+    ]
+    assert "ghp_second" not in json.dumps(definition)
