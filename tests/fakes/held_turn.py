@@ -1,4 +1,4 @@
-"""A scripted model step for kill-and-resume tests: turn 1 edits, turn 2 is held until the test lets it go."""
+"""Scripted model steps for kill-and-resume tests: turn 1 edits, turn 2 ends (held until the test lets it go)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from tests.fakes.anthropic_server import RecordedRequest, edit, text_turn, tool_
 PATIENCE = 60  # seconds a held request waits at most: a guard against hanging, never a speed assertion
 
 
+def greet(request: RecordedRequest) -> dict[str, Any]:
+    """Whatever run asks: edit app.py first, then end the turn once the tool result is back."""
+    if tool_results(request):
+        return text_turn("Changed the greeting to hello.")
+    return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
+
+
 class SecondTurnHeld:
     """A model that edits app.py in turn 1 and, until `released` is set, never answers turn 2."""
 
@@ -18,8 +25,6 @@ class SecondTurnHeld:
 
     def step(self, request: RecordedRequest) -> dict[str, Any]:
         """The fake's script step: the edit for a first request, else the final answer once released."""
-        if not tool_results(request):
-            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
-        if not self.released.is_set():
+        if tool_results(request) and not self.released.is_set():
             self.released.wait(PATIENCE)  # the killed worker is gone before this returns
-        return text_turn("Changed the greeting to hello.")
+        return greet(request)

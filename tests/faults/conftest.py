@@ -25,7 +25,10 @@ def serve_on_data_dir(
     tmp_path: Path, repos_dir: Path, fake_model: FakeAnthropic
 ) -> Iterator[Callable[[], ServeProcess]]:
     """Start `serve` on one data dir (again and again), five workers, the fake model; all killed after."""
-    with serves_with_model(tmp_path, repos_dir, fake_model.url, CODY_BATCH_WORKERS="5") as start:
+    workers, turns = "5", "500"  # a run of a model that never finishes goes on until it is stopped
+    with serves_with_model(
+        tmp_path, repos_dir, fake_model.url, CODY_BATCH_WORKERS=workers, CODY_BATCH_MAX_TURNS=turns
+    ) as start:
         yield start
 
 

@@ -19,8 +19,9 @@ from core.services.updates import job_usage
 from core.settings import Settings
 from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
-from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_results, tool_turn
+from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, tool_results
 from tests.fakes.dispatcher import RecordingDispatcher
+from tests.fakes.held_turn import greet
 from tests.integration.worker.conftest import submit, wait_for
 from tests.security.serve_process import PATIENCE
 
@@ -38,11 +39,10 @@ class TogetherInTurnTwo:
             self.release.set()
 
     def step(self, request: RecordedRequest) -> dict[str, Any]:
-        if not tool_results(request):
-            return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
-        self.arrived.wait()
-        self.release.wait(PATIENCE)
-        return text_turn("Changed the greeting to hello.")
+        if tool_results(request):
+            self.arrived.wait()
+            self.release.wait(PATIENCE)
+        return greet(request)
 
 
 Started = tuple[SubprocessDispatcher, str, TogetherInTurnTwo]

@@ -4,8 +4,9 @@ suites they attack: the ASGI client and live server of the API tests, the fake m
 from __future__ import annotations
 
 # Fixtures are found by name in a conftest, so importing them here lends them to this suite.
+from tests.faults.conftest import serve_on_data_dir
 from tests.integration.api.conftest import live_server
-from tests.integration.worker.conftest import fake_model, model_settings
+from tests.integration.worker.conftest import fake_model, make_dispatcher, model_settings
 from tests.unit.api.conftest import client, container, dispatcher, gql, seed_job, spa_dir
 
 __all__ = [
@@ -15,7 +16,9 @@ __all__ = [
     "fake_model",
     "gql",
     "live_server",
+    "make_dispatcher",
     "model_settings",
     "seed_job",
+    "serve_on_data_dir",
     "spa_dir",
 ]

@@ -15,11 +15,16 @@ from typing import IO
 
 import httpx
 
+from core.models import JobStatus, RepositoryRun
+from core.settings import Settings
+from store.sqlite import SqliteStore
 from tests.integration.cli.live_server import free_port
 from tests.security.processes import descendants, kill_all
 
 PATIENCE = 60  # seconds; a guard against hanging, never a speed assertion
 SERVE = [sys.executable, "-c", "from server.cli.main import main; main()", "serve"]
+CREATE = """mutation($input: CreateJobInput!) {
+  createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
 
 
 @dataclass
@@ -125,3 +130,30 @@ def serves_with_model(
             workers |= descendants(served.proc.pid)
             served.kill()
         kill_all(workers)
+
+
+def create_job(served: ServeProcess, repos: Sequence[Path | str]) -> str:
+    """createJob over HTTP, as the UI sends it; the job id."""
+    variables = {"input": {"prompt": "Say hello instead of hi.", "repositories": [str(r) for r in repos]}}
+    job = httpx.post(served.url, json={"query": CREATE, "variables": variables}).json()["data"]["createJob"]
+    assert "id" in job, job
+    return str(job["id"])
+
+
+def stored_runs(data_dir: Path, job_id: str) -> list[RepositoryRun]:
+    """The job's runs as stored in the data dir, read by a store of this process."""
+    store = SqliteStore(Settings(data_dir=data_dir).database_path)
+    try:
+        return store.get_runs([job_id])[job_id]
+    finally:
+        store.close()
+
+
+def stored_job_status(data_dir: Path, job_id: str) -> JobStatus | None:
+    """The job's status as stored in the data dir (None: no such job)."""
+    store = SqliteStore(Settings(data_dir=data_dir).database_path)
+    try:
+        job = store.get_job(job_id)
+        return None if job is None else job.status
+    finally:
+        store.close()

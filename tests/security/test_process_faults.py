@@ -26,27 +26,16 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
     RecordedRequest,
-    edit,
     slow,
-    text_turn,
-    tool_results,
     tool_turn,
     view,
 )
+from tests.fakes.held_turn import greet
 from tests.integration.worker.conftest import submit, wait_for
 from tests.security.processes import alive, descendants, parent
-from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, serve_env, serves_with_model
+from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, create_job, serve_env, stored_runs
 
-CREATE = """mutation($input: CreateJobInput!) {
-  createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""
 THINKING = 0.5  # seconds the slow model takes per answer, so a run is mid-call most of the time
-
-
-def greet(request: RecordedRequest) -> dict[str, Any]:
-    """Edit app.py first, then end the turn once the tool result is back."""
-    if tool_results(request):
-        return text_turn("Changed the greeting to hello.")
-    return tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
 
 
 def keep_looking(request: RecordedRequest) -> dict[str, Any]:
@@ -72,38 +61,13 @@ def held() -> Iterator[HeldAnswer]:
     gate.answer.set()  # frees the fake's request thread, whatever the test did
 
 
-@pytest.fixture
-def serve_with_model(
-    tmp_path: Path, repos_dir: Path, fake_model: FakeAnthropic
-) -> Iterator[Callable[[], ServeProcess]]:
-    """Start `serve` on a fresh data dir, its workers talking to the fake model; all killed afterwards."""
-    with serves_with_model(tmp_path, repos_dir, fake_model.url, CODY_BATCH_MAX_TURNS="500") as start:
-        yield start
-
-
-def create_job(served: ServeProcess, repo: Path) -> str:
-    """createJob over HTTP; the job id."""
-    variables = {"input": {"prompt": "Say hello instead of hi.", "repositories": [str(repo)]}}
-    job = httpx.post(served.url, json={"query": CREATE, "variables": variables}).json()["data"]["createJob"]
-    assert "id" in job, job
-    return str(job["id"])
-
-
-def stored_run(data_dir: Path, job_id: str) -> Any:
-    store = SqliteStore(Settings(data_dir=data_dir).database_path)
-    try:
-        return store.get_runs([job_id])[job_id][0]
-    finally:
-        store.close()
-
-
 def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
-    serve_with_model: Callable[[], ServeProcess], fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+    serve_on_data_dir: Callable[[], ServeProcess], fake_model: FakeAnthropic, make_repo: Callable[..., Path]
 ) -> None:
     # GIVEN a server whose run keeps calling a slow model (it would go on for minutes)
     fake_model.script([keep_looking] * 1000)
-    served = serve_with_model()
-    create_job(served, make_repo("a"))
+    served = serve_on_data_dir()
+    create_job(served, [make_repo("a")])
     wait_for(lambda: len(fake_model.requests) >= 2)
     workers = descendants(served.proc.pid)
     assert len(workers) >= 2  # at least the forkserver and the run process
@@ -118,15 +82,15 @@ def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
 
 
 def test_a_second_serve_on_the_same_data_dir_refuses_and_changes_nothing(
-    serve_with_model: Callable[[], ServeProcess],
+    serve_on_data_dir: Callable[[], ServeProcess],
     fake_model: FakeAnthropic,
     held: HeldAnswer,
     make_repo: Callable[..., Path],
 ) -> None:
     # GIVEN a server with a run in progress (the model answers its first call only when let)
     fake_model.script([held.step, greet])
-    served = serve_with_model()
-    job_id = create_job(served, make_repo("a"))
+    served = serve_on_data_dir()
+    job_id = create_job(served, [make_repo("a")])
     wait_for(lambda: len(fake_model.requests) == 1)
     # WHEN a second server is started on the same data dir and port
     second = subprocess.run(
@@ -141,38 +105,25 @@ def test_a_second_serve_on_the_same_data_dir_refuses_and_changes_nothing(
     assert "is in use by another Cody Batch server" in second.stderr
     assert f"(pid {served.proc.pid})" in second.stderr
     # AND the first server's run was not touched: it is still working, then finishes with its patch
-    assert stored_run(served.data_dir, job_id).status is RunStatus.RUNNING_AGENT
+    assert stored_runs(served.data_dir, job_id)[0].status is RunStatus.RUNNING_AGENT
     held.answer.set()
-    wait_for(lambda: stored_run(served.data_dir, job_id).status.finished)
-    run = stored_run(served.data_dir, job_id)
+    wait_for(lambda: stored_runs(served.data_dir, job_id)[0].status.finished)
+    run = stored_runs(served.data_dir, job_id)[0]
     assert (run.status, run.error) == (RunStatus.SUCCEEDED, None)
     assert run.patch is not None
     assert served.proc.poll() is None
 
 
 def test_the_data_dir_is_free_again_once_the_server_stops(
-    serve_with_model: Callable[[], ServeProcess],
+    serve_on_data_dir: Callable[[], ServeProcess],
 ) -> None:
     # GIVEN a server that was stopped with Ctrl-C
-    first = serve_with_model()
+    first = serve_on_data_dir()
     code, _ = first.stop()
     assert code == 0
     # WHEN another server starts on the same data dir THEN it serves
-    again = serve_with_model()
+    again = serve_on_data_dir()
     assert httpx.get(f"http://127.0.0.1:{again.port}/healthz").json() == {"status": "ok"}
-
-
-@pytest.fixture
-def dispatcher_for(model_settings: Settings) -> Iterator[Callable[[], SubprocessDispatcher]]:
-    made: list[SubprocessDispatcher] = []
-
-    def make() -> SubprocessDispatcher:
-        made.append(SubprocessDispatcher(model_settings, grace_seconds=2))
-        return made[-1]
-
-    yield make
-    for dispatcher in made:
-        dispatcher.close()
 
 
 @pytest.fixture
@@ -181,12 +132,12 @@ def waiting_run(
     store: SqliteStore,
     fake_model: FakeAnthropic,
     make_repo: Callable[..., Path],
-    dispatcher_for: Callable[[], SubprocessDispatcher],
+    make_dispatcher: Callable[[], SubprocessDispatcher],
     held: HeldAnswer,
 ) -> tuple[SubprocessDispatcher, Job]:
     """A job of one run whose process waits for the model, which answers only the next attempt."""
     fake_model.script([held.step, greet, greet])
-    dispatcher = dispatcher_for()
+    dispatcher = make_dispatcher()
     job = submit(model_settings, store, [make_repo("a")], dispatcher)
     wait_for(lambda: len(fake_model.requests) == 1)
     return dispatcher, job
