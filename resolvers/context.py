@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.models import Event
 from core.ports import Dispatcher, PullRequestHost, Store
 from core.settings import Settings
 from resolvers.loaders import Loaders
+from resolvers.reads import JobRows, Reader, in_thread
+
+T = TypeVar("T")
 
 
 class EventSubscription(Protocol):
@@ -49,12 +53,17 @@ class Context:
     download_secret: bytes | None = None
     per_operation: bool = True
     connection_params: dict[str, Any] = field(default_factory=dict)
+    reader: Reader | None = None  # None: every read in a worker thread
     _loaders: Loaders | None = None
+
+    def read(self, read: Callable[[JobRows], T]) -> Awaitable[T]:
+        """`read` over the store, made where this server makes reads (see `reader`)."""
+        return (self.reader or in_thread(self.store))(read)
 
     def loaders(self) -> Loaders:
         """Loaders for the current operation; never shared across WebSocket operations."""
         if not self.per_operation:
-            return Loaders(self.store)
+            return Loaders(self.read)
         if self._loaders is None:
-            self._loaders = Loaders(self.store)
+            self._loaders = Loaders(self.read)
         return self._loaders

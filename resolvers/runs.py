@@ -17,7 +17,8 @@ async def get_run(ctx: Context, run_id: str) -> RepositoryRun | None:
 
 async def thread(ctx: Context, run: RepositoryRun) -> Thread | None:
     """The stored thread of the run's current attempt."""
-    return await asyncio.to_thread(load_thread, ctx.store, run)
+    # Read and parsed together: a thread too large to read on the loop is parsed in the thread too.
+    return await ctx.read(lambda rows: load_thread(rows, run))
 
 
 async def patch_diff(ctx: Context, patch: Patch, max_bytes: int | None = None) -> str | None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 
 from core.errors import CodyBatchError, NotFoundError
 from core.models import Job
 from resolvers.context import Context, EventFeed, EventSubscription
 from resolvers.jobs import event_seq
+from resolvers.reads import job_row
 
 
 def _feed(ctx: Context) -> EventFeed:
@@ -26,7 +26,7 @@ async def job_updates(ctx: Context, job_id: str, after: str | None) -> AsyncGene
     after_seq = event_seq(after)
     subscription = _feed(ctx).subscribe(job_id)
     try:
-        job = await asyncio.to_thread(ctx.store.get_job, job_id)
+        job = await ctx.read(job_row(job_id))
     except BaseException:
         subscription.close()
         raise
@@ -49,7 +49,7 @@ async def _follow(
                 return
             if event.job_id != job.id or event.seq <= seen:
                 continue
-            current = await asyncio.to_thread(ctx.store.get_job, job.id)
+            current = await ctx.read(job_row(job.id))
             if current is None:
                 return
             seen = current.last_seq
@@ -73,7 +73,7 @@ async def _follow_all(ctx: Context, subscription: EventSubscription) -> AsyncGen
                 return
             if event.seq <= seen.get(event.job_id, 0):
                 continue
-            job = await asyncio.to_thread(ctx.store.get_job, event.job_id)
+            job = await ctx.read(job_row(event.job_id))
             if job is None:
                 continue
             seen[job.id] = job.last_seq

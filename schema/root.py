@@ -133,7 +133,7 @@ async def _wrap(jobs: AsyncGenerator[models.Job, None], info: Info) -> AsyncGene
     # Fresh loaders per event: a long subscription never serves rows read for an earlier one.
     try:
         async for job in jobs:
-            yield Job.from_model(job, Loaders(info.context.store))
+            yield Job.from_model(job, Loaders(info.context.read))
     finally:
         await jobs.aclose()
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import ConflictError
 from core.ids import iso, utcnow
-from core.models import Event, Job, JobStatus, RepositoryRun
-from core.ports import Change, Page
+from core.models import Event, RepositoryRun
+from core.ports import Change
 from store.commit_wake import CommitPoke, CommitWakeListener, wake_address
-from store.page_cursor import page_after, page_cursor
+from store.sqlite_reads import NonWaitingReads, SqliteReads
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -54,7 +54,7 @@ _JOB_EXCLUDE = {"version", "last_seq"}
 _RUN_EXCLUDE = {"version"}
 
 
-class SqliteStore:
+class SqliteStore(SqliteReads):
     """Store over one SQLite file; safe to share between threads and processes."""
 
     def __init__(self, path: Path | str) -> None:
@@ -97,9 +97,15 @@ class SqliteStore:
             raise
         conn.execute("COMMIT")
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        self.reads += 1
-        return self._conn.execute(sql, params).fetchall()
+    def _connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    def non_waiting_reads(self) -> NonWaitingReads:
+        """Reads over a new connection that never waits for a lock (for an event loop's own thread)."""
+        conn = self._connect()
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA query_only=1")
+        return NonWaitingReads(conn, self)
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -209,108 +215,7 @@ class SqliteStore:
         with self._write() as conn:
             conn.execute("DELETE FROM cache WHERE key = ?", (key,))
 
-    # -- reads -------------------------------------------------------------------------
-
-    @staticmethod
-    def _job(row: sqlite3.Row | tuple[str, int, int]) -> Job:
-        data, version, last_seq = row
-        return Job.model_validate_json(data).model_copy(update={"version": version, "last_seq": last_seq})
-
-    @staticmethod
-    def _run(row: sqlite3.Row | tuple[str, int]) -> RepositoryRun:
-        data, version = row
-        return RepositoryRun.model_validate_json(data).model_copy(update={"version": version})
-
-    def get_job(self, job_id: str) -> Job | None:
-        rows = self._read("SELECT data, version, last_seq FROM jobs WHERE id = ?", (job_id,))
-        return self._job(rows[0]) if rows else None
-
-    def get_jobs(self, job_ids: Sequence[str]) -> list[Job | None]:
-        if not job_ids:
-            return []
-        marks = ",".join("?" * len(job_ids))
-        rows = self._read(f"SELECT id, data, version, last_seq FROM jobs WHERE id IN ({marks})", list(job_ids))
-        found = {r[0]: self._job(r[1:]) for r in rows}
-        return [found.get(i) for i in job_ids]
-
-    def list_jobs(self, first: int, after: str | None = None, status: JobStatus | None = None) -> Page:
-        where, params = [], []
-        if status is not None:
-            where.append("status = ?")
-            params.append(status.value)
-        if after:
-            where.append("id < ?")
-            params.append(page_after(after))
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._read(
-            f"SELECT data, version, last_seq FROM jobs {clause} ORDER BY id DESC LIMIT ?",
-            [*params, first + 1],
-        )
-        jobs = [self._job(r) for r in rows[:first]]
-        return Page(jobs=jobs, cursors=[page_cursor(job.id) for job in jobs], has_next=len(rows) > first)
-
-    def get_run(self, run_id: str) -> RepositoryRun | None:
-        rows = self._read("SELECT data, version FROM runs WHERE id = ?", (run_id,))
-        return self._run(rows[0]) if rows else None
-
-    def get_runs(self, job_ids: Sequence[str]) -> dict[str, list[RepositoryRun]]:
-        out: dict[str, list[RepositoryRun]] = {i: [] for i in job_ids}
-        if not job_ids:
-            return out
-        marks = ",".join("?" * len(job_ids))
-        rows = self._read(
-            f"SELECT job_id, data, version FROM runs WHERE job_id IN ({marks}) ORDER BY job_id, idx",
-            list(job_ids),
-        )
-        for job_id, data, version in rows:
-            out[job_id].append(self._run((data, version)))
-        return out
-
-    @staticmethod
-    def _event(row: sqlite3.Row | tuple[object, ...]) -> Event:
-        job_id, seq, run_id, kind, old, new, at = row
-        return Event.model_validate(
-            {
-                "job_id": job_id,
-                "seq": seq,
-                "run_id": run_id,
-                "kind": kind,
-                "old_value": old,
-                "new_value": new,
-                "at": at,
-            }
-        )
-
-    def list_events(self, job_id: str, after_seq: int = 0, limit: int = 100) -> list[Event]:
-        rows = self._read(
-            "SELECT job_id, seq, run_id, kind, old_value, new_value, at FROM events"
-            " WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (job_id, after_seq, limit),
-        )
-        return [self._event(r) for r in rows]
-
-    def get_artifact(self, key: str) -> bytes | None:
-        rows = self._read("SELECT data FROM artifacts WHERE key = ?", (key,))
-        return bytes(rows[0][0]) if rows else None
-
-    def cache_get(self, key: str) -> str | None:
-        rows = self._read("SELECT value FROM cache WHERE key = ? AND expires_at > ?", (key, time.time()))
-        return rows[0][0] if rows else None
-
     # -- change feed (local backend) ---------------------------------------------------
-
-    def feed_since(self, after_id: int, limit: int = 500) -> list[tuple[int, Event]]:
-        """Events of every job after a global id, oldest first."""
-        rows = self._read(
-            "SELECT id, job_id, seq, run_id, kind, old_value, new_value, at FROM events"
-            " WHERE id > ? ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
-        return [(r[0], self._event(r[1:])) for r in rows]
-
-    def last_feed_id(self) -> int:
-        rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events")
-        return int(rows[0][0])
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call `listener` (from the committing thread) after each commit of this process that adds events."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import NotFoundError, RunCancelled, RunErrorKind, RunSuperseded
 from core.ids import utcnow
@@ -178,7 +178,13 @@ class RunProgress:
         return self._update(mutate)
 
 
-def load_thread(store: Store, run: RepositoryRun) -> Thread | None:
+class ArtifactReads(Protocol):
+    """Where a thread is read from: any store, or the reads of one (resolvers read on the event loop)."""
+
+    def get_artifact(self, key: str) -> bytes | None: ...
+
+
+def load_thread(store: ArtifactReads, run: RepositoryRun) -> Thread | None:
     """The stored thread of the run's current attempt, if any turn was saved."""
     data = store.get_artifact(thread_key(run.id, run.attempt))
     return None if data is None else Thread.model_validate_json(data)

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from core.models import Event
+from server.runtime.loop_reads import LoopReader
 from server.runtime.mailbox import Mailbox
+from store.sqlite_reads import NonWaitingReads
 
 logger = logging.getLogger("cody_batch.event_tail")
 
@@ -49,6 +51,8 @@ class FeedStore(Protocol):
 
     def listen_for_commits(self) -> WakeSocket | None: ...
 
+    def non_waiting_reads(self) -> NonWaitingReads: ...
+
 
 class TailSubscription(Mailbox[Event]):
     """One subscriber's events, of its job (or of every job); `close` stops delivery."""
@@ -61,8 +65,15 @@ class TailSubscription(Mailbox[Event]):
 class EventTail:
     """Tails the store's event feed in one background task; subscribers get every new event of their job."""
 
-    def __init__(self, store: FeedStore, poll_seconds: float = POLL_SECONDS, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        store: FeedStore,
+        poll_seconds: float = POLL_SECONDS,
+        batch: int = BATCH,
+        reader: LoopReader | None = None,
+    ) -> None:
         self.store = store
+        self.reader = reader  # reads the feed on the loop itself; None: in a thread
         self.poll_seconds = poll_seconds
         self.batch = batch
         self._by_job: dict[str | None, set[TailSubscription]] = {}
@@ -164,10 +175,15 @@ class EventTail:
 
     async def _drain(self) -> None:
         while True:
-            batch = await asyncio.to_thread(self.store.feed_since, self.last_id, self.batch)
+            batch = await self._feed_since(self.last_id)
             for feed_id, event in batch:
                 self.last_id = feed_id
                 for subscriber in (*self._by_job.get(event.job_id, ()), *self._by_job.get(None, ())):
                     subscriber.deliver(event)
             if len(batch) < self.batch:
                 return
+
+    async def _feed_since(self, after_id: int) -> list[tuple[int, Event]]:
+        if self.reader is None:
+            return await asyncio.to_thread(self.store.feed_since, after_id, self.batch)
+        return await self.reader(lambda reads: reads.feed_since(after_id, self.batch))

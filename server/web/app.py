@@ -20,6 +20,7 @@ from resolvers.context import EventFeed
 from schema.build import get_schema
 from server.runtime.container import Container
 from server.runtime.event_tail import EventTail
+from server.runtime.loop_reads import LoopReader
 from server.runtime.pull_request_poller import PullRequestPoller, refresh_interval
 from server.web.allowed_hosts import AllowedHosts, allowed_host_names
 from server.web.auth import TokenGuard
@@ -60,18 +61,22 @@ def _health(request: Request) -> JSONResponse:
 def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlette:
     """The Starlette app over a built container (the caller closes the container)."""
     guard = TokenGuard(container.settings)
-    tail = None if container.feed is None else EventTail(container.feed, container.settings.feed_poll_seconds)
+    # Locally the loop makes the small reads of a live update itself (server/runtime/loop_reads.py).
+    reader = None if container.feed is None else LoopReader(container.feed)
+    tail = None
+    if container.feed is not None:
+        tail = EventTail(container.feed, container.settings.feed_poll_seconds, reader=reader)
     feed: EventFeed | None = tail
     schema = get_schema()
     spa = spa_dir if spa_dir is not None and (spa_dir / "index.html").is_file() else None
     http = GraphQLHTTP(
         schema,
-        lambda: request_context(container, guard, feed),
+        lambda: request_context(container, guard, feed, reader),
         guard,
         container.settings.max_body_bytes,
         graphiql_redirect=spa is not None,
     )
-    websocket = GraphQLWebSocket(schema, lambda: connection_context(container, guard, feed), guard)
+    websocket = GraphQLWebSocket(schema, lambda: connection_context(container, guard, feed, reader), guard)
     routes: list[BaseRoute] = [
         Route("/graphql", http.endpoint, methods=GRAPHQL_METHODS),
         WebSocketRoute("/graphql", websocket),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from resolvers.context import Context, EventFeed
+from resolvers.reads import Reader
 from server.runtime.container import Container
 from server.web.auth import TokenGuard
 
 
-def request_context(container: Container, guard: TokenGuard, feed: EventFeed | None) -> Context:
-    """A Context for one HTTP request: its loaders live as long as the request."""
+def request_context(
+    container: Container, guard: TokenGuard, feed: EventFeed | None, reader: Reader | None = None
+) -> Context:
+    """A Context for one HTTP request: its loaders live as long as the request; `reader`: where reads are made."""
     return Context(
         store=container.store,
         dispatcher=container.dispatcher,
@@ -16,11 +19,14 @@ def request_context(container: Container, guard: TokenGuard, feed: EventFeed | N
         feed=feed,
         pull_requests=container.pull_requests,
         download_secret=guard.signing_key,
+        reader=reader,
     )
 
 
-def connection_context(container: Container, guard: TokenGuard, feed: EventFeed | None) -> Context:
+def connection_context(
+    container: Container, guard: TokenGuard, feed: EventFeed | None, reader: Reader | None = None
+) -> Context:
     """A Context for one WebSocket connection: loaders are made per operation and event."""
-    context = request_context(container, guard, feed)
+    context = request_context(container, guard, feed, reader)
     context.per_operation = False
     return context

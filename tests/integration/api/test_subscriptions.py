@@ -21,6 +21,7 @@ from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
 from store.sqlite import SqliteStore
+from store.sqlite_reads import NonWaitingReads
 from tests.integration.api.conftest import GUARD, GraphQLWS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,8 +45,8 @@ def advance_in_another_process(database: Path, run_id: str, status: RunStatus, s
 
 
 class ReadSignallingStore(SqliteStore):
-    """The real SQLite store, also queueing the id of every job it reads, so a test can wait until the
-    server has taken a subscription's snapshot instead of sleeping."""
+    """The real SQLite store, also queueing the id of every job it reads (in a thread or on the server's
+    event loop), so a test can wait until the server has taken a subscription's snapshot instead of sleeping."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -54,6 +55,20 @@ class ReadSignallingStore(SqliteStore):
     def get_job(self, job_id: str) -> Job | None:
         job = super().get_job(job_id)
         self.job_reads.put(job_id)
+        return job
+
+    def non_waiting_reads(self) -> NonWaitingReads:
+        return SignallingReads(super().non_waiting_reads().connection, self)
+
+
+class SignallingReads(NonWaitingReads):
+    """The store's reads on the event loop, queueing each job id read as the store does."""
+
+    store: ReadSignallingStore
+
+    def get_job(self, job_id: str) -> Job | None:
+        job = super().get_job(job_id)
+        self.store.job_reads.put(job_id)
         return job
 
 
