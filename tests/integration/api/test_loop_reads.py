@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.models import Message, RunStatus, Thread
+from core.models import Message, RepositoryRun, RunStatus, Thread
 from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
@@ -42,17 +43,22 @@ def settings(tmp_path: Path, repos_dir: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[WaitingReadCountingStore]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    counting = WaitingReadCountingStore(settings.database_path)
-    yield counting
-    counting.close()
+    with closing(WaitingReadCountingStore(settings.database_path)) as counting:
+        yield counting
 
 
 @pytest.fixture
 def writer(store: WaitingReadCountingStore, settings: Settings) -> Iterator[SqliteStore]:
     """Another store over the same file, as a run process has: its reads are not the server's."""
-    other = SqliteStore(settings.database_path)
-    yield other
-    other.close()
+    with closing(SqliteStore(settings.database_path)) as other:
+        yield other
+
+
+@pytest.fixture
+def run(store: WaitingReadCountingStore, settings: Settings, dispatcher: Any, make_repo: Any) -> RepositoryRun:
+    """The run of a new one-repository job."""
+    job = create_job(store, dispatcher, settings, JobRequest(prompt="Add hints", repositories=[str(make_repo("a"))]))
+    return store.get_runs([job.id])[job.id][0]
 
 
 def thread_of(run_id: str, turns: int, text: str = "ok") -> Thread:
@@ -68,27 +74,20 @@ async def next_job(ws: GraphQLWS, op: str) -> dict[str, Any]:
 
 
 async def test_live_updates_read_the_store_on_the_event_loop(
-    live_server: str,
-    store: WaitingReadCountingStore,
-    writer: SqliteStore,
-    settings: Settings,
-    dispatcher: Any,
-    make_repo: Any,
+    live_server: str, store: WaitingReadCountingStore, writer: SqliteStore, run: RepositoryRun
 ) -> None:
     # GIVEN two subscribers of a job, following its runs and their threads
-    job = create_job(store, dispatcher, settings, JobRequest(prompt="Add hints", repositories=[str(make_repo("a"))]))
-    run_id = store.get_runs([job.id])[job.id][0].id
     clients = [await open_acknowledged(live_server) for _ in range(2)]
-    ops = [await ws.subscribe(FOLLOW, {"id": job.id}) for ws in clients]
+    ops = [await ws.subscribe(FOLLOW, {"id": run.job_id}) for ws in clients]
     for ws, op in zip(clients, ops, strict=True):
         assert (await next_job(ws, op))["status"] == "QUEUED"
     before = store.waiting_reads
     # WHEN the run moves on and saves a thread of two turns (committed by another store, like a run's)
-    progress = RunProgress(writer, run_id)
+    progress = RunProgress(writer, run.id)
     seen: list[list[dict[str, Any]]] = [[], []]
     for change in (
         lambda: progress.advance(status=RunStatus.RUNNING_AGENT, step="agent"),
-        lambda: progress.save_thread(thread_of(run_id, 2)),
+        lambda: progress.save_thread(thread_of(run.id, 2)),
     ):
         await asyncio.to_thread(change)
         for ws, op, frames in zip(clients, ops, seen, strict=True):
@@ -106,24 +105,17 @@ async def test_live_updates_read_the_store_on_the_event_loop(
 
 
 async def test_a_thread_too_large_for_the_loop_is_read_in_a_thread(
-    live_server: str,
-    store: WaitingReadCountingStore,
-    writer: SqliteStore,
-    settings: Settings,
-    dispatcher: Any,
-    make_repo: Any,
+    live_server: str, store: WaitingReadCountingStore, writer: SqliteStore, run: RepositoryRun
 ) -> None:
     # GIVEN a subscriber of a job whose run is working
-    job = create_job(store, dispatcher, settings, JobRequest(prompt="Add hints", repositories=[str(make_repo("a"))]))
-    run_id = store.get_runs([job.id])[job.id][0].id
-    progress = RunProgress(writer, run_id)
+    progress = RunProgress(writer, run.id)
     progress.advance(status=RunStatus.RUNNING_AGENT, step="agent")
     ws = await open_acknowledged(live_server)
-    op = await ws.subscribe(FOLLOW, {"id": job.id})
+    op = await ws.subscribe(FOLLOW, {"id": run.job_id})
     assert (await next_job(ws, op))["status"] == "RUNNING"
     before = store.waiting_reads
     # WHEN the run saves a thread larger than the loop reads itself
-    await asyncio.to_thread(progress.save_thread, thread_of(run_id, 3, text="x" * SMALL_ARTIFACT))
+    await asyncio.to_thread(progress.save_thread, thread_of(run.id, 3, text="x" * SMALL_ARTIFACT))
     # THEN the frame still shows it whole, read over a waiting connection (in a thread): just that read
     assert (await next_job(ws, op))["repositories"][0]["thread"] == {"turns": 3}
     assert store.waiting_reads == before + 1
