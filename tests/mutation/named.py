@@ -110,6 +110,27 @@ MUTATIONS = [
         "isolation probing broken: commands silently run unisolated",
     ),
     Mutation(
+        "worker/agent/isolation.py",
+        "for place in _directories([Path.home(), Path(tempfile.gettempdir()), *SHARED_PLACES, *hidden]):",
+        "for place in _directories([Path.home(), Path(tempfile.gettempdir()), *SHARED_PLACES]):",
+        "tests/security/test_command_sandbox.py::test_a_command_sees_only_the_workspace_of_the_private_places",
+        "commands read the store with every job's threads",
+    ),
+    Mutation(
+        "worker/agent/isolation.py",
+        '    "--unshare-all",',
+        '    "--unshare-user",',
+        "tests/unit/agent/test_command_tool.py::test_commands_have_no_network_where_the_kernel_allows_it",
+        "commands in bubblewrap get the network and see the worker's processes",
+    ),
+    Mutation(
+        "worker/agent/command.py",
+        "process_group=0,",
+        "start_new_session=True,",
+        "tests/security/test_command_sandbox.py::test_a_command_keeps_the_runs_priority_and_autogroup",
+        "commands leave the run's autogroup and compete with the server at full weight",
+    ),
+    Mutation(
         "server/cli/follow.py",
         'variables = {"id": latest["id"], "after": latest.get("cursor")}',
         'variables = {"id": latest["id"], "after": None}',

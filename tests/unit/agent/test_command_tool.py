@@ -216,6 +216,7 @@ def report_of(env: dict[str, str], repo: Path, command: str = "echo ran") -> dic
         [sys.executable, "-c", REPORT, str(repo), command], env=env, capture_output=True, text=True, check=True
     )
     report: dict[str, Any] = json.loads(out.stdout)
+    report["log"] = out.stderr
     return report
 
 
@@ -229,10 +230,12 @@ def test_where_the_kernel_refuses_namespaces_the_tool_box_says_commands_are_not_
     # WHEN it runs a command through the tool box
     report = report_of(env, make_repo())
 
-    # THEN the command ran, and the tool box says it ran without isolation instead of claiming it
+    # THEN the command ran, and the tool box and the worker's log say it ran without isolation
     assert report["result"]["content"] == "ran\n"
     assert report["network_isolated"] is False
     assert report["filesystem_isolated"] is False
+    assert "commands run without filesystem isolation" in report["log"]
+    assert "network isolation: no" in report["log"]
 
 
 def test_without_bubblewrap_commands_fall_back_to_unshare(make_repo: MakeRepo, tmp_path: Path) -> None:
@@ -243,8 +246,10 @@ def test_without_bubblewrap_commands_fall_back_to_unshare(make_repo: MakeRepo, t
     report = report_of(env, make_repo(), "cat /proc/net/dev")
     interfaces = [line.split(":")[0].strip() for line in report["result"]["content"].splitlines() if ":" in line]
 
-    # THEN it has no filesystem isolation, said so, and still no network where the kernel allows it
+    # THEN it has no filesystem isolation, said so with bubblewrap's reason, and still no network where the
+    # kernel allows it
     assert report["filesystem_isolated"] is False
+    assert "Operation not permitted" in report["log"]
     if require_isolation(KERNEL_NETWORK_NAMESPACE):
         assert interfaces == ["lo"]
         assert report["network_isolated"] is True
