@@ -12,15 +12,20 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.errors import RunErrorKind
+from core.models import RunStatus
 from core.settings import Settings
-from server.runtime.dispatcher import RUN_NICENESS
+from server.runtime.dispatcher import RUN_NICENESS, SubprocessDispatcher
 from server.runtime.worker_config import command_sandbox
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.integration.worker.conftest import greeting_edit, submit, wait_for
 from tests.unit.agent.test_command_tool import (
     KERNEL_BWRAP,
     KERNEL_PID_NAMESPACE,
@@ -187,3 +192,30 @@ def test_the_data_dir_and_the_workspace_dir_are_hidden_from_a_runs_commands(tmp_
     # THEN both directories are hidden, and isolation is required
     assert sandbox.hidden == ((tmp_path / "data").resolve(), (tmp_path / "clones").resolve())
     assert sandbox.required is True
+
+
+def test_a_run_whose_commands_cannot_be_isolated_fails_as_a_configuration_error(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a server requiring isolated commands, whose runs find a refusing bubblewrap first on their PATH
+    monkeypatch.setenv("PATH", refusing_path(tmp_path, "bwrap")["PATH"])
+    settings = model_settings.model_copy(update={"allow_commands": True, "require_command_isolation": True})
+    dispatcher = SubprocessDispatcher(settings, grace_seconds=60)
+    fake_model.script(greeting_edit())
+    try:
+        # WHEN a job with a check command runs
+        job = submit(settings, store, [make_repo("a")], dispatcher, check_command=f"touch {tmp_path / 'ran.txt'}")
+        wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
+    finally:
+        dispatcher.close()
+    # THEN its run failed as a configuration error that says why, and the check command never ran
+    [run] = store.get_runs([job.id])[job.id]
+    assert run.status is RunStatus.FAILED and run.error is not None
+    assert run.error.kind == RunErrorKind.CONFIGURATION
+    assert "CODY_BATCH_REQUIRE_COMMAND_ISOLATION" in run.error.message
+    assert not (tmp_path / "ran.txt").exists()  # unisolated, it could have written there
