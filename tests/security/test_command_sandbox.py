@@ -130,8 +130,12 @@ def test_a_command_sees_only_the_workspace_of_the_private_places(tmp_path: Path,
     }
     control = plant(tmp_path / "control.txt", "visible")
     try:
-        # WHEN a command reads each of them
-        report = run_worker(tmp_path, reads({**private, "control": control}), hidden=(data_dir,))
+        # WHEN a command tries to uncover them (unmounting what hides them, in a user namespace of its own),
+        # then reads each of them
+        places = sorted({str(path.parent) for path in private.values()})
+        uncover = "; ".join(f"umount -l {place}; unshare -Urm umount -l {place}" for place in places)
+        command = f"{{ {uncover}; }} 2>/dev/null; {reads({**private, 'control': control})}"
+        report = run_worker(tmp_path, command, hidden=(data_dir,))
     finally:
         private["tmp"].unlink()
     # THEN the agent's command and the check command read the control file and none of the private ones

@@ -25,11 +25,17 @@ logger = logging.getLogger(__name__)
 # namespace: the worker's and the server's processes, and their environ, are not in it. No
 # `--new-session`: the command stays in the run's session, so it keeps the run's scheduling
 # autogroup and with it the run's priority. The PID namespace ends with its first process, so
-# whatever a command starts, `setsid` or not, dies when the command's shell does.
+# whatever a command starts, `setsid` or not, dies when the command's shell does. No capability and
+# no nested user namespace: with either (a worker running as root keeps every capability in the
+# sandbox otherwise), a command could unmount an empty tmpfs and read what it hides.
 BWRAP = (
     "bwrap",
     "--die-with-parent",
     "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--cap-drop",
+    "ALL",
     "--ro-bind",
     "/",
     "/",

@@ -124,7 +124,7 @@ ISOLATION_REQUIRED = os.environ.get("ISOLATION_REQUIRED") == "1"
 # Asked of the kernel directly, not through the code under test, so a broken probe cannot hide.
 KERNEL_NETWORK_NAMESPACE = ("unshare", "--user", "--map-root-user", "--net")
 KERNEL_PID_NAMESPACE = (*KERNEL_NETWORK_NAMESPACE, "--pid", "--fork", "--mount-proc")
-KERNEL_BWRAP = ("bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--")
+KERNEL_BWRAP = ("bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--ro-bind", "/", "/")
 
 
 def kernel_allows(argv: tuple[str, ...]) -> bool:
