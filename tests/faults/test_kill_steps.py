@@ -26,7 +26,7 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_turn
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.stalled_sqlite import stalled_patch_writes, write_locked
-from tests.integration.worker.conftest import applies_to_fresh_clone, submit, wait_for
+from tests.integration.worker.conftest import WorkerScene, applies_to_fresh_clone, submit, wait_for
 from tests.security.processes import alive, descendants
 from tests.security.serve_process import PATIENCE
 from worker.patch import patch_key
@@ -61,13 +61,9 @@ class ThreeTurns:
 
 
 @dataclass
-class Scene:
-    """A kill row's world: settings on the fake model, the store, repositories, real dispatchers."""
+class Scene(WorkerScene):
+    """A kill row's world: the worker's, with real dispatchers and a directory to check patches in."""
 
-    settings: Settings
-    store: SqliteStore
-    model: FakeAnthropic
-    make_repo: Callable[..., Path]
     make_dispatcher: MakeDispatcher
     workdir: Path
     scripted: list[ThreeTurns] = field(default_factory=list)

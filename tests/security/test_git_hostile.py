@@ -20,7 +20,7 @@ from core.models import Job, RepositoryRun, RunStatus
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, bash, tool_turn
-from tests.integration.worker.conftest import greeting_edit, run_all, submit
+from tests.integration.worker.conftest import WorkerScene, greeting_edit, run_all, submit
 from tests.security.worker_fixtures import ANTHROPIC_KEY, GITHUB_TOKEN, GitSpy, git_spy, worker_secrets
 from tests.unit.agent.test_command_tool import KERNEL_BWRAP, kernel_allows
 
@@ -64,13 +64,9 @@ PLANTS = {
 
 
 @dataclass
-class Scene:
+class Scene(WorkerScene):
     """A worker with the keys in its environment, commands on, a spy on git, a program that leaves markers."""
 
-    settings: Settings
-    store: SqliteStore
-    model: FakeAnthropic
-    make_repo: Callable[..., Path]
     spy: GitSpy
     evil: Path  # leaves a marker with its environment wherever it is run
     victim: Path  # a directory outside the workspace, for a planted core.worktree

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,16 @@ def model_settings(settings: Settings, fake_model: FakeAnthropic) -> Settings:
     return settings.model_copy(
         update={"anthropic_api_key": SecretStr(fake_model.api_key), "anthropic_base_url": fake_model.url}
     )
+
+
+@dataclass
+class WorkerScene:
+    """A worker's world: settings reaching the fake model, the store, and a way to make repositories."""
+
+    settings: Settings
+    store: SqliteStore
+    model: FakeAnthropic
+    make_repo: Callable[..., Path]
 
 
 def submit(settings: Settings, store: SqliteStore, repos: list[Path], dispatcher: Any = None, **fields: Any) -> Job:
