@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from core.settings import Settings
+from server import lambdas
 from server.aws.lambda_runtime import AwsRuntime
 from store.dynamo_table import create_table
 from tests.fakes.connections_server import FakeConnections
@@ -105,3 +106,23 @@ def make_runtime(
 @pytest.fixture
 def runtime(aws_settings: Settings, connections: FakeConnections, batch: Any) -> AwsRuntime:
     return make_runtime(aws_settings, connections)
+
+
+@pytest.fixture
+def lambda_environment(
+    aws_settings: Settings, monkeypatch: pytest.MonkeyPatch, connections: FakeConnections, batch: Any
+) -> Iterator[None]:
+    """What the stack sets on the functions; the module's process-wide runtime built afresh."""
+    make_runtime(aws_settings, connections)  # the table and bucket
+    environment = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "CODY_BATCH_TABLE": TABLE,
+        "CODY_BATCH_BUCKET": BUCKET,
+        "CODY_BATCH_WS_ENDPOINT": connections.url,
+        "CODY_BATCH_DATA_DIR": str(aws_settings.data_dir),
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    lambdas.reset()
+    yield
+    lambdas.reset()

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from core.errors import ConfigurationError
-from core.settings import Settings
 from server import lambdas
 from server.aws.deployment_secret import aws_settings
-from tests.fakes.connections_server import FakeConnections
-from tests.integration.aws.conftest import BUCKET, TABLE, aws_client, make_runtime
+from tests.integration.aws.conftest import aws_client
 from tests.integration.aws.test_http_handler import answer_body, request
 
 IN_SECRET = {
@@ -30,25 +26,11 @@ def _secret(document: str) -> str:
 
 
 @pytest.fixture
-def function_environment(
-    aws_settings: Settings, monkeypatch: pytest.MonkeyPatch, connections: FakeConnections, batch: Any
-) -> Iterator[pytest.MonkeyPatch]:
+def function_environment(lambda_environment: None, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """What the stack sets on a function, less the secret's ARN and keys (each test sets those)."""
-    make_runtime(aws_settings, connections)  # the table and bucket
-    environment = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "CODY_BATCH_TABLE": TABLE,
-        "CODY_BATCH_BUCKET": BUCKET,
-        "CODY_BATCH_WS_ENDPOINT": connections.url,
-        "CODY_BATCH_DATA_DIR": str(aws_settings.data_dir),
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
     for name in IN_SECRET:
         monkeypatch.delenv(name, raising=False)
-    lambdas.reset()
-    yield monkeypatch
-    lambdas.reset()
+    return monkeypatch
 
 
 def test_the_http_function_requires_the_api_token_it_read_from_the_secret(

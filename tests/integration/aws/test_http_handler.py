@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from server.aws.emulator.gateway_events import LambdaContext, WebSocketPeer, con
 from server.aws.handlers import lambda_handlers
 from server.aws.lambda_runtime import AwsRuntime
 from tests.fakes.connections_server import FakeConnections
-from tests.integration.aws.conftest import BUCKET, TABLE, make_runtime
+from tests.integration.aws.conftest import make_runtime
 
 MakeRepo = Callable[..., Path]
 CREATE = """mutation ($input: CreateJobInput!) {
@@ -109,26 +109,6 @@ def test_the_patch_downloads_intact_and_an_unknown_run_is_404(
     assert answer["statusCode"] == 200 and answer_body(answer) == diff
     assert "attachment" in answer["headers"]["content-disposition"]
     assert missing["statusCode"] == 404
-
-
-@pytest.fixture
-def lambda_environment(
-    aws_settings: Settings, monkeypatch: pytest.MonkeyPatch, connections: FakeConnections, batch: Any
-) -> Iterator[None]:
-    """What the stack sets on the functions; the module's process-wide runtime built afresh."""
-    make_runtime(aws_settings, connections)  # the table and bucket
-    environment = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "CODY_BATCH_TABLE": TABLE,
-        "CODY_BATCH_BUCKET": BUCKET,
-        "CODY_BATCH_WS_ENDPOINT": connections.url,
-        "CODY_BATCH_DATA_DIR": str(aws_settings.data_dir),
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    lambdas.reset()
-    yield
-    lambdas.reset()
 
 
 def test_the_handler_module_serves_all_three_apis_from_the_environment(
