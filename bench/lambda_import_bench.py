@@ -24,8 +24,8 @@ ROUNDS = 7
 GOAL = 2.0
 BASELINE = "strawberry, boto3"
 # The handler module alone, then what each handler's first invocation imports on top of it (the runtime
-# reads the function's keys from the stack's secret with Powertools' Parameters utility).
-SECRET = "server.aws.deployment_secret, aws_lambda_powertools.utilities.parameters"
+# reads the function's keys from the stack's secret).
+SECRET = "server.aws.deployment_secret"
 RUNTIME = f"server.lambdas, server.aws.lambda_runtime, {SECRET}"
 MODULES = {
     "`server.lambdas` (the module the three functions name)": "server.lambdas",

@@ -52,10 +52,8 @@ def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def reset() -> None:
     """Forget the built handlers and runtime, so the next invocation reads the environment and secret afresh."""
-    from server.aws import deployment_secret
     from server.aws.clients import aws_client
     from server.aws.lambda_runtime import runtime
 
-    deployment_secret.reset()
     for cached in (_http, _websocket, _stream, runtime, aws_client):
         cached.cache_clear()

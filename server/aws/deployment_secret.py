@@ -8,15 +8,11 @@ read here once per cold start (the handlers keep their runtime while the Lambda 
 from __future__ import annotations
 
 import json
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.errors import ConfigurationError
 from core.settings import SECRET_VARIABLES, Settings, secret_field
 from server.aws.clients import aws_client
-
-if TYPE_CHECKING:  # Powertools loads on first use, not with this module
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     # Runs the mutations (createJob checks GitHub access), verifies GitHub's deliveries.
@@ -27,20 +23,19 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "github": ("GITHUB_TOKEN",),
 }
 """The keys of the stack's secret each function reads; none calls Claude."""
-SECRET_MAX_AGE = 300
-"""Seconds Powertools keeps a read value: a runtime built again within them (e.g. after an error) asks once."""
 
 
-@cache
-def _provider() -> SecretsProvider:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+def _secret_string(secret_id: str) -> str:
+    # No cache here: the runtime that asks is built once per cold start and kept, so a cache with an
+    # expiry (Powertools' Parameters) would buy nothing, and would cost the HTTP function its imports.
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
-
-
-def reset() -> None:
-    """Forget the provider and its cached values (tests point a fresh client at moto)."""
-    _provider.cache_clear()
+    try:
+        answer = aws_client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except (ClientError, BotoCoreError) as err:
+        # AWS's reason (not found, access denied) names the secret, never a value.
+        raise ConfigurationError(f"the secret CODY_BATCH_SECRET_ARN names cannot be read: {err}") from err
+    return str(answer.get("SecretString") or "")
 
 
 def secret_values(secret_id: str, keys: list[str]) -> dict[str, str]:
@@ -48,14 +43,7 @@ def secret_values(secret_id: str, keys: list[str]) -> dict[str, str]:
     unknown = sorted(set(keys) - set(SECRET_VARIABLES))
     if unknown:
         raise ConfigurationError(f"CODY_BATCH_SECRET_KEYS names {', '.join(unknown)}: not a secret setting")
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-    try:
-        raw = _provider().get(secret_id, max_age=SECRET_MAX_AGE)
-    except GetParameterError as err:
-        # The error names the secret and AWS's reason (missing, access denied); it never holds a value.
-        raise ConfigurationError(f"the secret CODY_BATCH_SECRET_ARN names cannot be read: {err}") from err
-    document = _json_object(raw)
+    document = _json_object(_secret_string(secret_id))
     return {key: value for key in keys if isinstance(value := document.get(key), str) and value}
 
 

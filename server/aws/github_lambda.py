@@ -35,7 +35,4 @@ def github_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def reset() -> None:
     """Forget the built handler, so the next invocation reads the environment and the secret afresh."""
-    from server.aws import deployment_secret
-
     _github.cache_clear()
-    deployment_secret.reset()
