@@ -23,6 +23,30 @@ from pathlib import Path
 CONFIG_FILES = ("config", "config.worktree", "commondir")
 
 
+# The object stores each workspace of this process borrows (`git clone --shared` of a local
+# repository), read when it is cloned, before any command could rewrite its alternates file:
+# a command's sandbox shows exactly these, read-only, so its own git finds the base commit.
+_BORROWED: dict[Path, tuple[Path, ...]] = {}
+
+
+def read_alternates(git_dir: Path) -> tuple[Path, ...]:
+    """The object directories `git_dir` borrows, as its alternates file names them now."""
+    objects = git_dir / "objects"
+    listed = regular_file_bytes(objects / "info" / "alternates") or b""
+    lines = [line.strip() for line in os.fsdecode(listed).splitlines()]
+    return tuple((objects / line).resolve() for line in lines if line and not line.startswith("#"))
+
+
+def borrowed(git_dir: Path) -> tuple[Path, ...]:
+    """The object directories `git_dir` borrowed when it was cloned (none if this process did not clone it)."""
+    return _BORROWED.get(git_dir.resolve(), ())
+
+
+def beside(work_tree: Path) -> Path:
+    """Where the worker keeps the git directory of `work_tree`: next to it, never inside."""
+    return work_tree.with_name(work_tree.name + ".git")
+
+
 class GitDirReplaced(Exception):
     """The work tree or the git directory is no longer the one the worker cloned into."""
 
@@ -82,6 +106,7 @@ class GitDirGuard:
         """Trust the directories and config as they are now (right after the clone, before any command)."""
         guard = cls(work_tree, git_dir, (identity(work_tree), identity(git_dir)), {})
         guard.trust_config()
+        _BORROWED[git_dir.resolve()] = read_alternates(git_dir)
         return guard
 
     def trust_config(self) -> None:

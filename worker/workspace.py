@@ -14,6 +14,7 @@ from pathlib import Path
 from core.errors import RunErrorKind, RunFailure
 from worker.git_auth import with_credentials
 from worker.git_dir import GitDirGuard, GitDirReplaced
+from worker.git_dir import beside as git_dir_beside
 from worker.git_process import (
     GitError,
     base_environment,
@@ -183,7 +184,7 @@ def clone(
     on demand.
     """
     env = with_git_config(base_environment(operator_rewrites()), config or {})
-    git_dir = dest.with_name(dest.name + ".git")
+    git_dir = git_dir_beside(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Hooks off in the config too, for the git of commands (the worker pins them off anyway).
     args = ["clone", "--quiet", "--no-recurse-submodules", "--separate-git-dir", str(git_dir)]

@@ -33,6 +33,8 @@ from tests.unit.agent.test_command_tool import (
     refusing_path,
     require_isolation,
 )
+from worker.agent.command import CommandTool
+from worker.workspace import clone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -223,3 +225,23 @@ def test_a_run_whose_commands_cannot_be_isolated_fails_as_a_configuration_error(
     assert run.error.kind == RunErrorKind.CONFIGURATION
     assert "CODY_BATCH_REQUIRE_COMMAND_ISOLATION" in run.error.message
     assert not (tmp_path / "ran.txt").exists()  # unisolated, it could have written there
+
+
+def test_a_commands_git_reads_the_borrowed_objects_of_its_clone_and_no_others(
+    make_repo: Callable[..., Path], tmp_path: Path, bwrap_works: None
+) -> None:
+    # GIVEN a workspace cloned from a local repository (which lends it its objects), and another
+    # local repository holding a secret
+    workspace = clone(str(make_repo("lender")), tmp_path / "scratch" / "repo")
+    private = make_repo("private", {"secret.txt": "private code\n"})
+    secret = subprocess.run(
+        ["git", "-C", str(private), "rev-parse", "HEAD:secret.txt"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tool = CommandTool(workspace.path, 30)
+    # WHEN a command uses git, and then points the clone's alternates at the other repository's objects
+    log = tool.run("git log --format=%s -1 && git status --short").output
+    tool.run(f"echo {private / '.git' / 'objects'} >> $(sed 's/^gitdir: //' .git)/objects/info/alternates")
+    stolen = tool.run(f"git cat-file -p {secret}")
+    # THEN its git saw the clone's history, and the next command cannot read the other repository's objects
+    assert log == "initial commit\n"
+    assert stolen.exit_code != 0 and "private code" not in stolen.output

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import ConfigurationError
+from worker.git_dir import beside as git_dir_beside
+from worker.git_dir import borrowed
 from worker.run_config import CommandSandbox
 
 logger = logging.getLogger(__name__)
@@ -127,9 +129,14 @@ def bwrap_argv(cwd: Path, home: Path, hidden: Iterable[Path]) -> list[str]:
     for place in _directories([Path.home(), Path(tempfile.gettempdir()), *SHARED_PLACES, *hidden]):
         argv += ["--tmpfs", str(place)]
     # Bound after the empty directories are mounted, so a workspace inside one of them shows through.
-    # The git dir beside the work tree (`worker/workspace.py` names it so) serves the command's own git.
-    for place in _directories([cwd, cwd.with_name(cwd.name + ".git"), home]):
+    # The git dir beside the work tree serves the command's own git; its place is the worker's rule,
+    # never the `.git` file in the work tree, which a command writes.
+    git_dir = git_dir_beside(cwd)
+    for place in _directories([cwd, git_dir, home]):
         argv += ["--bind", str(place), str(place)]
+    # The local repository a workspace was cloned from lends it its objects (`--shared`).
+    for place in _directories(borrowed(git_dir)):
+        argv += ["--ro-bind", str(place), str(place)]
     return [*argv, "--chdir", str(cwd.resolve()), "--"]
 
 
