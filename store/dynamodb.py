@@ -293,6 +293,18 @@ def _event_item(event: Event) -> dict[str, Any]:
     }
 
 
+def job_state_check(table_name: str, job_id: str, last_seq: int) -> Item:
+    """A TransactWriteItems `ConditionCheck` that the job is still at event `last_seq`."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name,
+            "Key": _dump(table.job_key(job_id)),
+            "ConditionExpression": "last_seq = :seq",
+            "ExpressionAttributeValues": {":seq": {"N": str(last_seq)}},
+        }
+    }
+
+
 def event_from_item(item: dict[str, Any]) -> Event:
     """An event as stored; also what the stream handler reads from a stream record's NewImage."""
     return Event.model_validate(

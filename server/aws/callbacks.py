@@ -6,7 +6,12 @@ import json
 import logging
 from typing import Any
 
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
 logger = logging.getLogger(__name__)
+
+# Attempts at a post whose connection could not be opened (nothing was sent, so trying again is safe).
+CONNECT_ATTEMPTS = 3
 
 
 class ConnectionGone(Exception):
@@ -14,18 +19,31 @@ class ConnectionGone(Exception):
 
 
 class ConnectionCallbacks:
-    """post_to_connection and delete_connection over a boto3 `apigatewaymanagementapi` client."""
+    """post_to_connection and delete_connection over a boto3 `apigatewaymanagementapi` client
+    (server/aws/clients.py `connections_client`: the SDK itself retries nothing)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
     def send(self, connection_id: str, message: dict[str, Any]) -> None:
-        """Send one graphql-transport-ws message; ConnectionGone when the client has gone."""
+        """Send one graphql-transport-ws message; ConnectionGone when the client has gone.
+
+        A post whose answer never came may have reached the client: it counts as sent, since
+        posting it again could give the client the same frame twice (docs/DESIGN.md).
+        """
         data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            self.client.post_to_connection(ConnectionId=connection_id, Data=data)
-        except self.client.exceptions.GoneException:
-            raise ConnectionGone(connection_id) from None
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                self.client.post_to_connection(ConnectionId=connection_id, Data=data)
+                return
+            except self.client.exceptions.GoneException:
+                raise ConnectionGone(connection_id) from None
+            except (EndpointConnectionError, ConnectTimeoutError):
+                if attempt == CONNECT_ATTEMPTS:
+                    raise
+            except (ReadTimeoutError, ConnectionClosedError) as error:
+                logger.warning("no answer to a post to %s, taken as sent: %s", connection_id, error)
+                return
 
     def close(self, connection_id: str) -> None:
         """Close the connection (API Gateway sends no close code); a gone client is fine."""

@@ -20,12 +20,26 @@ if TYPE_CHECKING:  # botocore and the adapters load on first use, not with this 
     from store.dynamodb import DynamoStore
 
 
+# PostToConnection answers in milliseconds; a post still unanswered after this is given up on.
+POST_READ_TIMEOUT = 10.0
+
+
 @cache
 def aws_client(service: str, endpoint_url: str | None = None) -> BaseClient:
     """The process's client for `service` (at `endpoint_url` when given)."""
     import boto3
 
     return boto3.client(service, endpoint_url=endpoint_url)
+
+
+def connections_client(endpoint_url: str, read_timeout: float = POST_READ_TIMEOUT) -> BaseClient:
+    """The `@connections` client: short timeouts and no retries of the SDK's, which would post a
+    frame again after a timeout that may have delivered it (server/aws/callbacks.py retries what is safe)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=read_timeout, retries={"total_max_attempts": 1})
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=config)
 
 
 def required(settings: Settings, *names: str) -> list[str]:

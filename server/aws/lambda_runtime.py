@@ -14,7 +14,7 @@ from core.settings import Settings
 from schema.build import get_schema
 from server.aws.batch_dispatcher import BatchDispatcher
 from server.aws.callbacks import ConnectionCallbacks
-from server.aws.clients import aws_client, required
+from server.aws.clients import aws_client, connections_client, required
 from server.aws.operations import Ports
 from server.aws.registry import SubscriptionRegistry
 from server.web.auth import TokenGuard
@@ -98,6 +98,6 @@ def runtime() -> AwsRuntime:
         dynamodb=aws_client("dynamodb"),
         s3=aws_client("s3"),
         batch=aws_client("batch"),
-        connections=None if not endpoint else aws_client("apigatewaymanagementapi", endpoint),
+        connections=None if not endpoint else connections_client(endpoint),
         lambda_client=aws_client("lambda") if settings.github_function else None,
     )

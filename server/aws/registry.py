@@ -6,8 +6,9 @@ Key layout (docs/DESIGN.md, "WebSocket items"):
 - its refs     `CONN#<connection id>` / `SUB#<subscription id>`: where each subscription lives,
                so `$disconnect` and a 410 find all of a connection's items with one Query
 - subscription `TOPIC#JOB#<job id>` or `TOPIC#JOBS` / `SUB#<connection id>#<subscription id>`:
-               the document, its variables and the last cursor sent per job; the stream handler
-               finds a job's subscribers with one Query per topic, never a scan
+               the document, its variables, the last cursor sent per job and whether the stream
+               handler sends yet (server/aws/sent_cursors.py); the stream handler finds a job's
+               subscribers with one Query per topic, never a scan
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from core.errors import CodyBatchError
+from server.aws.sent_cursors import SentCursors
 from store.dynamo_table import ITEM_TYPE, PK, SK, TTL_ATTRIBUTE, ItemType
 
 # API Gateway closes a WebSocket after two hours at most; items outlive that a little, and TTL
@@ -97,6 +99,7 @@ class SubscriptionRegistry:
         self.dynamodb = dynamodb
         self.table_name = table_name
         self.max_subscriptions = max_subscriptions
+        self.sent = SentCursors(dynamodb, table_name)
 
     def _expires(self) -> int:
         return int(time.time()) + CONNECTION_TTL_SECONDS
@@ -154,9 +157,10 @@ class SubscriptionRegistry:
 
     # -- subscriptions -------------------------------------------------------------------
 
-    def add(self, subscription: StoredSubscription) -> None:
-        """Store a subscription; SubscriptionRefused when the connection is not acknowledged,
-        the id is taken, or the connection is at its limit. All three items or none."""
+    def add(self, subscription: StoredSubscription, live: bool = True) -> None:
+        """Store a subscription (`live`: the stream handler may push to it at once); SubscriptionRefused
+        when the connection is not acknowledged, the id is taken, or the connection is at its limit.
+        All three items or none."""
         connection_id, subscription_id = subscription.connection_id, subscription.subscription_id
         expires = self._expires()
         ref = {
@@ -175,6 +179,7 @@ class SubscriptionRegistry:
             "variables": None if subscription.variables is None else json.dumps(subscription.variables),
             "operation_name": subscription.operation_name,
             "sent": {},
+            "live": live,
             TTL_ATTRIBUTE: expires,
         }
         absent = "attribute_not_exists(pk)"
@@ -265,39 +270,6 @@ class SubscriptionRegistry:
                     variables=None if variables is None else json.loads(variables),
                     operation_name=item.get("operation_name"),
                 )
-
-    def claim(self, subscription: StoredSubscription, job_id: str, seq: int) -> int | None:
-        """Record that the job's state at `seq` goes out on this subscription: the cursor sent
-        before it (0 for none), or None when a state as new or newer already went (a redelivered
-        or reordered record) or the subscription is gone."""
-        try:
-            answer = self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key=_s(subscription.key),
-                UpdateExpression="SET sent.#job = :seq",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(sent.#job) OR sent.#job < :seq)",
-                ExpressionAttributeNames={"#job": job_id},
-                ExpressionAttributeValues={":seq": {"N": str(seq)}},
-                ReturnValues="UPDATED_OLD",
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return None
-        before = _load(answer.get("Attributes", {})).get("sent", {})
-        return int(before.get(job_id, 0))
-
-    def release(self, subscription: StoredSubscription, job_id: str, seq: int, before: int) -> None:
-        """Undo a claim whose frame did not go out, so a retry of the record sends it."""
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key=_s(subscription.key),
-                UpdateExpression="SET sent.#job = :before",
-                ConditionExpression="sent.#job = :seq",
-                ExpressionAttributeNames={"#job": job_id},
-                ExpressionAttributeValues={":seq": {"N": str(seq)}, ":before": {"N": str(before)}},
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return  # a newer state was claimed since: nothing to undo
 
     def _query(self, partition: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -110,7 +110,7 @@ class StreamFanout:
         for result in outcome.results:
             # Claim the state first: a redelivered or reordered record then finds a newer cursor
             # and sends nothing, so no client gets an older state after a newer one.
-            before = registry.claim(subscription, event.job_id, seq)
+            before = registry.sent.claim(subscription, event.job_id, seq)
             if before is None:
                 continue
             message = {"id": subscription.subscription_id, "type": "next", "payload": payload(result)}
@@ -119,6 +119,6 @@ class StreamFanout:
             except ConnectionGone:
                 raise
             except Exception:
-                registry.release(subscription, event.job_id, seq, before)
+                registry.sent.release(subscription, event.job_id, seq, before)
                 raise
         return seq

@@ -28,12 +28,16 @@ from server.aws.registry import (
     SubscriptionRefused,
     topic_of,
 )
+from server.aws.sent_cursors import GoLive
 from server.web.json_text import load_json_text
 from server.web.ws_messages import message_problem
 
 logger = logging.getLogger(__name__)
 
 PROTOCOL_HEADER = "Sec-WebSocket-Protocol"
+# Snapshots sent before a subscription is handed over anyway: a job changes a few times a second
+# at most, so this many in a row means it is unusually busy, not that the loop is stuck.
+MAX_SNAPSHOTS = 10
 
 
 def offered_protocols(event: APIGatewayWebSocketEvent) -> list[str]:
@@ -79,7 +83,9 @@ class Registration:
             variables=body.get("variables"),
             operation_name=body.get("operationName"),
         )
-        self.runtime.registry.add(subscription)  # SubscriptionRefused ends the operation
+        # A job's subscription goes live once its snapshot is out (WebSocketHandler._started);
+        # one to every job has no snapshot to wait for.
+        self.runtime.registry.add(subscription, live=job_id is None)  # SubscriptionRefused ends the operation
         self.stored, self.job_id = subscription, job_id
 
 
@@ -192,15 +198,42 @@ class WebSocketHandler:
                 self.send(connection_id, {"id": operation_id, "type": "next", "payload": payload(result)})
             self.send(connection_id, {"id": operation_id, "type": "complete"})
             return
-        self._started(registration, registration.stored, outcome)
+        await self._started(registration, registration.stored, outcome)
 
-    def _started(self, registration: Registration, stored: StoredSubscription, outcome: Outcome) -> None:
+    async def _started(self, registration: Registration, stored: StoredSubscription, outcome: Outcome) -> None:
+        """Send the job's state, then hand the subscription to the stream handler if the job is
+        still at that state; else send the newer state and try again (server/aws/sent_cursors.py)."""
+        job_id = registration.job_id
+        cursors = self.runtime.registry.sent
+        if job_id is None:
+            self._send_results(stored, outcome)  # live from the start: nothing here the stream could overtake
+            return
+        for _ in range(MAX_SNAPSHOTS):
+            self._send_results(stored, outcome)
+            seq = outcome.seen.get(job_id)
+            if seq is None:  # nothing was read: no state to hold the stream back for
+                cursors.force_live(stored)
+                return
+            handed = cursors.go_live(stored, job_id, seq)
+            if handed is not GoLive.MOVED:
+                return
+            outcome = await self._snapshot(stored)
+        # The job kept changing: hand over now and send what it holds through a claim, as the
+        # stream handler would (a frame of the stream handler's may then come first).
+        logger.warning("job %s kept changing while %s subscribed", job_id, stored.connection_id)
+        cursors.force_live(stored)
+        outcome = await self._snapshot(stored)
+        seq = outcome.seen.get(job_id)
+        if seq is not None and cursors.claim(stored, job_id, seq) is not None:
+            self._send_results(stored, outcome)
+
+    async def _snapshot(self, stored: StoredSubscription) -> Outcome:
+        """The operation run again over no events: the job's state now, as its first frame."""
+        variables, name = stored.variables, stored.operation_name
+        return await run_operation(self.runtime.schema, self.runtime.ports, ReplayFeed(), stored.query, variables, name)
+
+    def _send_results(self, stored: StoredSubscription, outcome: Outcome) -> None:
         for result in outcome.results:
-            job_id = registration.job_id
-            seq = outcome.seen.get(job_id) if job_id is not None else None
-            # The stream handler may have sent a newer state already: never send an older one after it.
-            if job_id is not None and seq is not None and self.runtime.registry.claim(stored, job_id, seq) is None:
-                continue
             message = {"id": stored.subscription_id, "type": "next", "payload": payload(result)}
             self.send(stored.connection_id, message)
 

@@ -2,7 +2,7 @@
 
 moto records posts but never answers 410, and concatenates frames; this one keeps each frame
 and answers 410 GoneException for the connections a test marks gone, as API Gateway does for a
-client that left.
+client that left. A post can be held on its way (`hold_next`), to make a race deterministic.
 """
 
 from __future__ import annotations
@@ -10,9 +10,18 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+
+@dataclass
+class HeldPost:
+    """A post that waits, once it has arrived, until the test releases it."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class FakeConnections:
@@ -23,6 +32,7 @@ class FakeConnections:
         self.deleted: list[str] = []
         self.gone: set[str] = set()
         self.failing: set[str] = set()
+        self._held: dict[str, HeldPost] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -45,6 +55,13 @@ class FakeConnections:
         with self._lock:
             return list(self.frames[connection_id])
 
+    def hold_next(self, connection_id: str) -> HeldPost:
+        """Hold the next post to `connection_id` until `released` is set; it is recorded then."""
+        held = HeldPost()
+        with self._lock:
+            self._held[connection_id] = held
+        return held
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -57,17 +74,25 @@ class FakeConnections:
 
             def _answer(self, status: int, error: str | None = None) -> None:
                 body = b"" if error is None else json.dumps({"message": error}).encode()
-                self.send_response(status)
-                if error is not None:
-                    self.send_header("x-amzn-ErrorType", error)
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    if error is not None:
+                        self.send_header("x-amzn-ErrorType", error)
+                        self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    return  # a held post's caller stopped waiting for the answer
 
             def do_POST(self) -> None:
                 connection = self._connection()
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with fake._lock:
+                    held = fake._held.pop(connection, None)
+                if held is not None:
+                    held.arrived.set()
+                    held.released.wait(timeout=60)
                 with fake._lock:
                     if connection in fake.gone:
                         return self._answer(410, "GoneException")

@@ -9,12 +9,17 @@ from tests.integration.aws.conftest import TABLE, aws_client
 
 
 class StreamReader:
-    """Every record since the last read, from each shard of the table's stream, in order."""
+    """Every record since the last read, from each shard of the table's stream, in order.
+
+    Each read starts after the last record seen with a fresh iterator, as the emulator's poller
+    does: moto replaces the shard when it rolls a failed transaction back, and an old iterator
+    would never see another record.
+    """
 
     def __init__(self) -> None:
         self.streams = aws_client("dynamodbstreams")
         self.arn = aws_client("dynamodb").describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-        self._iterators: dict[str, str] = {}
+        self._last: dict[str, str] = {}
 
     def read(self) -> list[dict[str, Any]]:
         """New records, Lambda-shaped."""
@@ -22,15 +27,17 @@ class StreamReader:
         records: list[dict[str, Any]] = []
         for shard in shards:
             shard_id = shard["ShardId"]
-            iterator = (
-                self._iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+            last = self._last.get(shard_id)
+            position = (
+                {"ShardIteratorType": "TRIM_HORIZON"}
+                if last is None
+                else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
             )
-            answer = self.streams.get_records(ShardIterator=iterator)
-            records += [lambda_record(r, self.arn) for r in answer["Records"]]
-            self._iterators[shard_id] = answer["NextShardIterator"]
+            iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **position)
+            raw = self.streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+            records += [lambda_record(r, self.arn) for r in raw]
+            if raw:
+                self._last[shard_id] = raw[-1]["dynamodb"]["SequenceNumber"]
         return records
 
 

@@ -1,0 +1,143 @@
+"""Exactly once and in order on AWS: the subscribe-time snapshot against the stream handler, a post
+without an answer, and records the stream delivers again — each race held still by the `@connections`
+stand-in, on moto."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.models import Job, RunStatus
+from core.services.progress import RunProgress
+from core.settings import Settings
+from server.aws.clients import connections_client
+from server.aws.lambda_runtime import AwsRuntime
+from server.aws.stream import StreamFanout
+from tests.fakes.connections_server import FakeConnections
+from tests.integration.aws.conftest import REGION, aws_client
+from tests.integration.aws.socket_client import SocketClient
+from tests.integration.aws.stream_records import StreamReader, events_only
+from tests.integration.aws.test_websocket_handler import JOB_UPDATED, JOBS_UPDATED, new_job
+
+MakeRepo = Callable[..., Path]
+
+
+class Scene:
+    """A queued job, the stream read past its creation, and one acknowledged client."""
+
+    def __init__(self, runtime: AwsRuntime, connections: FakeConnections, job: Job) -> None:
+        self.job = job
+        self.reader = StreamReader()
+        self.reader.read()
+        self.client = SocketClient(runtime, connections, "client")
+
+
+@pytest.fixture
+async def scene(
+    runtime: AwsRuntime, connections: FakeConnections, make_repo: MakeRepo, aws_settings: Settings
+) -> Scene:
+    made = Scene(runtime, connections, new_job(runtime, make_repo, aws_settings))
+    await made.client.open()
+    return made
+
+
+def _advance(runtime: AwsRuntime, job: Job, index: int, status: RunStatus) -> None:
+    run = runtime.store.get_runs([job.id])[job.id][index]
+    RunProgress(runtime.store, run.id).advance(status)
+
+
+def _states(client: SocketClient, field: str = "jobUpdated") -> list[dict[str, Any]]:
+    return [f["payload"]["data"][field] for f in client.frames if f.get("type") == "next"]
+
+
+def _subscribe_in_the_background(
+    client: SocketClient, query: str, variables: dict[str, Any] | None
+) -> threading.Thread:
+    """The WebSocket function's invocation, on a thread of its own as a second Lambda would be."""
+    thread = threading.Thread(target=asyncio.run, args=(client.subscribe("s1", query, variables),))
+    thread.start()
+    return thread
+
+
+async def _push(runtime: AwsRuntime, records: list[dict[str, Any]]) -> dict[str, Any]:
+    return await asyncio.to_thread(StreamFanout(runtime).handle, {"Records": records})
+
+
+async def test_a_change_while_the_snapshot_is_on_its_way_reaches_the_client_after_it_once(
+    runtime: AwsRuntime, connections: FakeConnections, scene: Scene
+) -> None:
+    # GIVEN a queued job, and a client whose subscribe-time snapshot is held on its way to it
+    job, reader, client = scene.job, scene.reader, scene.client
+    held = connections.hold_next("client")
+    subscribing = _subscribe_in_the_background(client, JOB_UPDATED, {"id": job.id})
+    assert held.arrived.wait(timeout=30)
+    # WHEN the job changes and the stream handler runs before that snapshot has arrived
+    _advance(runtime, job, 0, RunStatus.CLONING)
+    answer = await _push(runtime, reader.read())
+    held.released.set()
+    subscribing.join(timeout=30)
+    # THEN the client got the snapshot, then the change: in order, each once, nothing failed
+    assert answer == {"batchItemFailures": []}
+    states = _states(client)
+    assert [s["status"] for s in states] == ["QUEUED", "RUNNING"], states
+    assert states[-1]["cursor"] == runtime.store.get_job(job.id).cursor  # type: ignore[union-attr]
+    # AND later changes come from the stream handler, once each, even when the stream delivers them again
+    _advance(runtime, job, 1, RunStatus.CLONING)
+    records = reader.read()
+    for _ in range(2):
+        assert await _push(runtime, records) == {"batchItemFailures": []}
+    cursors = [s["cursor"] for s in _states(client)]
+    assert len(cursors) == 3 and cursors == sorted(set(cursors))
+
+
+async def test_a_subscription_to_every_job_is_pushed_to_at_once(runtime: AwsRuntime, scene: Scene) -> None:
+    # GIVEN a job and a subscriber to every job (it has no snapshot to wait for)
+    job, reader, client = scene.job, scene.reader, scene.client
+    await client.subscribe("s1", JOBS_UPDATED)
+    # WHEN the job changes
+    _advance(runtime, job, 0, RunStatus.CLONING)
+    assert await _push(runtime, events_only(reader.read())) == {"batchItemFailures": []}
+    # THEN the change reached it
+    assert [s["status"] for s in _states(client, "jobsUpdated")] == ["RUNNING"]
+
+
+async def test_a_post_whose_answer_never_comes_is_not_sent_again(
+    connections: FakeConnections, scene: Scene, aws_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a subscriber, and posts that give up waiting for an answer after a moment
+    job, reader, client = scene.job, scene.reader, scene.client
+    await client.subscribe("s1", JOB_UPDATED, {"id": job.id})
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)  # a Lambda's environment names its region
+    impatient = AwsRuntime.from_clients(
+        aws_settings,
+        dynamodb=aws_client("dynamodb"),
+        s3=aws_client("s3"),
+        batch=aws_client("batch"),
+        connections=connections_client(connections.url, read_timeout=0.5),
+    )
+    # WHEN a change is pushed and its post reaches the client, but the answer does not come in time
+    held = connections.hold_next("client")
+    _advance(impatient, job, 0, RunStatus.CLONING)
+    records = events_only(reader.read())
+    answer = await _push(impatient, records)
+    assert held.arrived.is_set()
+    held.released.set()
+    # AND the stream delivers the record again
+    again = await _push(impatient, records)
+    # THEN the client has the change exactly once, and no record was failed for a retry
+    assert answer == again == {"batchItemFailures": []}
+    await asyncio.to_thread(_wait_for_frames, connections, "client", 3)
+    assert [s["status"] for s in _states(client)] == ["QUEUED", "RUNNING"]
+
+
+def _wait_for_frames(connections: FakeConnections, connection_id: str, count: int) -> None:
+    """Until the released post is recorded (its handler thread runs on after the caller gave up)."""
+    arrived = threading.Event()
+    for _ in range(600):
+        if len(connections.sent(connection_id)) >= count or arrived.wait(timeout=0.05):
+            return
