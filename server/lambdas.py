@@ -2,7 +2,7 @@
 
 Importing this module creates no client, reads no setting and loads no handler's code: each
 function builds its own handler on its first invocation (settings, boto3 clients, store, schema)
-and keeps it while the Lambda is warm. The three functions of the stack share this bundle, so
+and keeps it while the Lambda is warm. The four functions of the stack share this bundle, so
 each loads only what its handler needs.
 """
 
@@ -35,6 +35,19 @@ def _stream() -> handlers.Handler:
     return handlers.stream_handler(runtime())
 
 
+@cache
+def _batch() -> handlers.Handler:
+    from core.settings import Settings
+    from server.aws.batch_failures import BatchFailures
+    from server.aws.clients import aws_client
+
+    # No schema, no runtime and no deployment secret: it only reads and resumes runs and submits Batch jobs.
+    failures = BatchFailures.from_clients(
+        Settings(backend="aws"), dynamodb=aws_client("dynamodb"), s3=aws_client("s3"), batch=aws_client("batch")
+    )
+    return failures.handle
+
+
 def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway HTTP API (payload 2.0): /graphql, patch downloads, /config.json."""
     return _http()(event, context)
@@ -50,10 +63,15 @@ def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _stream()(event, context)
 
 
+def batch_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge "Batch Job State Change" (FAILED, the worker queue): resume or fail the child's run."""
+    return _batch()(event, context)
+
+
 def reset() -> None:
     """Forget the built handlers and runtime, so the next invocation reads the environment and secret afresh."""
     from server.aws.clients import aws_client
     from server.aws.lambda_runtime import runtime
 
-    for cached in (_http, _websocket, _stream, runtime, aws_client):
+    for cached in (_http, _websocket, _stream, _batch, runtime, aws_client):
         cached.cache_clear()

@@ -20,6 +20,8 @@ from server.aws.batch_index import RUN_ATTEMPTS_ENV, RUN_INDEXES_ENV
 logger = logging.getLogger(__name__)
 
 CANCEL_REASON = "cancelled in Cody Batch"
+JOB_NAME_PREFIX = "cody-batch-"
+"""Every Batch job (and so each array child) is named this and the Cody Batch job id."""
 
 
 def child_job_ids(batch_job_id: str, indexes: Sequence[int]) -> dict[int, str]:
@@ -40,7 +42,7 @@ def submit_job_request(settings: Settings, job_id: str, attempts: dict[int, int]
     indexes = sorted(attempts)
     command = [*WORKER_COMMAND, job_id]
     request: dict[str, Any] = {
-        "jobName": f"cody-batch-{job_id}",
+        "jobName": f"{JOB_NAME_PREFIX}{job_id}",
         "jobQueue": settings.job_queue,
         "jobDefinition": settings.job_definition,
         "tags": {"cody-batch:job": job_id},
