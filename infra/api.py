@@ -21,7 +21,7 @@ from infra.bundling import GITHUB_HANDLER_MODULE, lambda_code
 from infra.data import Data
 from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
-from infra.worker import Worker
+from infra.worker import Worker, failed_jobs
 from server.aws.deployment_secret import FUNCTION_SECRETS
 from store import dynamo_table
 
@@ -53,6 +53,7 @@ class Api(Construct):
     functions: dict[str, lambda_.Function]
     dead_letters: sqs.Queue
     refresh_rule: events.Rule | None
+    failed_children_rule: events.Rule
 
     def __init__(
         self,
@@ -105,19 +106,23 @@ class Api(Construct):
         http = function("http", Duration.seconds(29))
         websocket = function("websocket", Duration.seconds(29))
         stream = function("stream", Duration.minutes(1))
-        self.functions = {"http": http, "websocket": websocket, "stream": stream, "github": github}
+        failures = function("batch", Duration.minutes(1))
+        self.functions = {"http": http, "websocket": websocket, "stream": stream, "github": github, "batch": failures}
 
         for name, fn in self.functions.items():
-            # The secret's ARN and the keys to use, never a value: server/aws/deployment_secret.py reads them.
-            fn.add_environment(setting("secret_arn"), secret.secret_arn)
-            fn.add_environment(setting("secret_keys"), ",".join(FUNCTION_SECRETS[name]))
-            secret.grant_read(fn)
+            if name in FUNCTION_SECRETS:  # the Batch failures function reads no secret
+                # The secret's ARN and the keys to use, never a value: server/aws/deployment_secret.py reads them.
+                fn.add_environment(setting("secret_arn"), secret.secret_arn)
+                fn.add_environment(setting("secret_keys"), ",".join(FUNCTION_SECRETS[name]))
+                secret.grant_read(fn)
             data.table.grant_read_write_data(fn)
             data.bucket.grant_read(fn, ARTIFACT_OBJECTS)
         # Both run the whole schema: a createJob or cancelJob may come over either (graphql-transport-ws carries
         # mutations too), so both may submit and cancel worker jobs; the stream function only reads and pushes.
         worker.grant_submit(http)
         worker.grant_submit(websocket)
+        # It starts a new Batch job for a run it resumes, and never cancels one.
+        worker.grant_submit(failures, cancel=False)
         # Both run refreshPullRequests and pullRequestAction; the stream function never talks to GitHub.
         github.grant_invoke(http)
         github.grant_invoke(websocket)
@@ -177,6 +182,17 @@ class Api(Construct):
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.dead_letters),
             )
+        )
+
+        # A worker child that died outside Batch's retry rules (out of memory, its time limit, TerminateJob,
+        # a host lost after the last retry): its run resumed on a new Batch job, or failed.
+        self.failed_children_rule = events.Rule(
+            self,
+            "FailedWorkerJobs",
+            description="Resume or fail the run of a Cody Batch worker job that failed in AWS Batch",
+            event_pattern=failed_jobs(worker.job_queue),
+            # EventBridge retries a delivery Lambda refused (throttled); the handler is idempotent.
+            targets=[targets.LambdaFunction(failures, retry_attempts=8, max_event_age=Duration.hours(2))],
         )
 
         # Off when webhooks bring the changes, as the local poller is.

@@ -16,6 +16,7 @@ HANDLERS = {
     "http": "server.lambdas.http_handler",
     "websocket": "server.lambdas.websocket_handler",
     "stream": "server.lambdas.stream_handler",
+    "batch": "server.lambdas.batch_handler",
     "github": "server.aws.github_lambda.github_handler",
 }
 """The stable handler names of docs/DESIGN.md."""

@@ -16,6 +16,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.worker import failed_jobs
+
 STREAM_LAG = Duration.minutes(1)
 """Subscribers notice a push later than this: the stream function is falling behind."""
 PERIOD = Duration.minutes(5)
@@ -66,11 +68,7 @@ class Notifications(Construct):
             self,
             "FailedJobs",
             description="A Cody Batch worker job failed in AWS Batch",
-            event_pattern=events.EventPattern(
-                source=["aws.batch"],
-                detail_type=["Batch Job State Change"],
-                detail={"status": ["FAILED"], "jobQueue": [job_queue.job_queue_arn]},
-            ),
+            event_pattern=failed_jobs(job_queue),
             targets=[targets.SnsTopic(self.topic)],
         )
 

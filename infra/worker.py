@@ -8,6 +8,7 @@ from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -16,6 +17,7 @@ from infra.data import Data
 from infra.functions import log_group
 from infra.sources import staged_sources
 from server.aws import batch_definitions as batch_defs
+from server.aws.batch_failures import failed_jobs_pattern
 
 
 def retry_strategies() -> list[batch.RetryStrategy]:
@@ -27,6 +29,12 @@ def retry_strategies() -> list[batch.RetryStrategy]:
         )
         for rule in batch_defs.retry_strategy()["evaluateOnExit"]
     ]
+
+
+def failed_jobs(job_queue: batch.IJobQueue) -> events.EventPattern:
+    """The EventBridge pattern of a FAILED job of `job_queue` (server/aws/batch_failures.py; the emulator's too)."""
+    pattern = failed_jobs_pattern(job_queue.job_queue_arn)
+    return events.EventPattern(source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"])
 
 
 class Worker(Construct):
@@ -103,11 +111,10 @@ class Worker(Construct):
             propagate_tags=True,
         )
 
-    def grant_submit(self, grantee: iam.IGrantable) -> None:
-        """Let `grantee` submit worker jobs to this queue and terminate them (cancel)."""
+    def grant_submit(self, grantee: iam.IGrantable, *, cancel: bool = True) -> None:
+        """Let `grantee` submit worker jobs to this queue and (with `cancel`) terminate them."""
         self.job_definition.grant_submit_job(grantee, self.job_queue)
         # Job ARNs exist only once submitted: scope to this account's jobs. TagResource: SubmitJob carries tags.
         job_arns = Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["batch:TerminateJob", "batch:TagResource"], resource_arns=[job_arns]
-        )
+        job_actions = ["batch:TerminateJob", "batch:TagResource"] if cancel else ["batch:TagResource"]
+        iam.Grant.add_to_principal(grantee=grantee, actions=job_actions, resource_arns=[job_arns])

@@ -148,7 +148,7 @@ def test_functions_reach_only_the_table_the_artifacts_and_the_websocket_api(asse
             assert not [a for s in statements for a in cfn.actions(s) if a.startswith("batch:")], name
 
 
-@pytest.mark.parametrize("name", ["http", "websocket"])
+@pytest.mark.parametrize("name", ["http", "websocket", "batch"])
 def test_the_functions_that_run_mutations_submit_and_cancel_worker_jobs_of_this_queue_only(
     assembly: Assembly, name: str
 ) -> None:
@@ -159,8 +159,34 @@ def test_the_functions_that_run_mutations_submit_and_cancel_worker_jobs_of_this_
     assert sorted(map(json.dumps, cfn.resources(submit))) == sorted(
         map(json.dumps, [cfn.ref(ids["job"]), cfn.arn(ids["queue"], "JobQueueArn")])
     )
-    (terminate,) = cfn.statements_with(statements, "batch:TerminateJob")
-    assert json.dumps(cfn.resources(terminate)).endswith(':job/*"]]}]')
+    (tag,) = cfn.statements_with(statements, "batch:TagResource")
+    assert json.dumps(cfn.resources(tag)).endswith(':job/*"]]}]')
+    terminate = cfn.statements_with(statements, "batch:TerminateJob")
+    # The Batch failures function submits a resumed run's new job and never cancels one.
+    assert len(terminate) == (0 if name == "batch" else 1)
+
+
+def test_a_failed_worker_job_of_this_queue_reaches_the_batch_failures_function(assembly: Assembly) -> None:
+    ids = _ids(assembly)
+    batch_id, _ = cfn.function(assembly.dev, HANDLERS["batch"])
+    # GIVEN the stack WHEN Batch reports a job state change THEN a rule sends this queue's FAILED jobs to it
+    to_batch = {"Targets": [Match.object_like({"Arn": cfn.arn(batch_id)})]}
+    rule_id, rule = cfn.one(assembly.dev, "AWS::Events::Rule", to_batch)
+    assert rule["Properties"]["State"] == "ENABLED"
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.batch"],
+        "detail-type": ["Batch Job State Change"],
+        "detail": {"status": ["FAILED"], "jobQueue": [cfn.arn(ids["queue"], "JobQueueArn")]},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
+    # AND EventBridge may invoke it, from this rule only
+    (permission,) = cfn.find(
+        assembly.dev,
+        "AWS::Lambda::Permission",
+        {"FunctionName": cfn.arn(batch_id), "Principal": "events.amazonaws.com"},
+    ).values()
+    assert permission["Properties"]["SourceArn"] == cfn.arn(rule_id)
 
 
 def test_websocket_and_stream_functions_may_post_to_connections_of_this_api_only(assembly: Assembly) -> None:
@@ -219,6 +245,8 @@ def test_a_scheduled_rule_refreshes_pull_requests_through_the_github_function_un
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == cfn.arn(github_id)
-    # AND EventBridge may invoke it
+    # AND EventBridge may invoke it (the only other function it may invoke is the Batch failures one)
     permissions = cfn.find(assembly.dev, "AWS::Lambda::Permission", {"Principal": "events.amazonaws.com"})
-    assert [p["Properties"]["FunctionName"] for p in permissions.values()] == [cfn.arn(github_id)]
+    batch_id, _ = cfn.function(assembly.dev, HANDLERS["batch"])
+    invoked = sorted(json.dumps(p["Properties"]["FunctionName"]) for p in permissions.values())
+    assert invoked == sorted(json.dumps(cfn.arn(f)) for f in (github_id, batch_id))

@@ -80,3 +80,36 @@ def test_http_handler_answers_graphql_from_the_bundle_alone(bundle: Path, lambda
     # AND no worker, Claude, git or GitHub code was loaded (nor is it in the bundle)
     assert json.loads(loaded_line) == []
     assert not any((bundle / name).exists() for name in ("worker", "anthropic", "git", "github"))
+
+
+# Run inside the bundle: a valid FAILED event of another queue, answered before any AWS call.
+BATCH_INVOKE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import server.lambdas
+detail = {"jobId": "j:0", "jobName": "cody-batch-J", "jobQueue": sys.argv[2], "status": "FAILED"}
+event = {"version": "0", "id": "1", "detail-type": "Batch Job State Change", "source": "aws.batch",
+         "account": "123456789012", "time": "2026-11-30T00:00:00Z", "region": "us-east-1", "resources": [],
+         "detail": detail}
+print(json.dumps(server.lambdas.batch_handler(event, None)))
+"""
+
+
+def test_batch_handler_reads_a_batch_job_state_change_from_the_bundle_alone(
+    bundle: Path, lambda_python: str, tmp_path: Path
+) -> None:
+    # GIVEN the bundle and nothing else
+    env = {"PATH": os.defpath, "HOME": str(tmp_path), **LAMBDA_ENVIRONMENT}
+    other_queue = "arn:aws:batch:us-east-1:123456789012:job-queue/another"
+    # WHEN EventBridge's FAILED event of another queue reaches batch_handler
+    result = subprocess.run(
+        [lambda_python, "-I", "-S", "-c", BATCH_INVOKE, bundle, other_queue],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,  # a guard against a hang, never a speed limit
+    )
+    # THEN Powertools' parser and the handler load from the bundle, and the event is ignored for its queue
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert answer["outcome"] == "ignored" and "another" in answer["why"]

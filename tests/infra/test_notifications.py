@@ -37,7 +37,9 @@ def test_alarms_on_function_errors_stream_lag_and_dead_letters_notify_the_topic(
 def test_failed_batch_jobs_of_this_queue_are_published_to_the_topic(assembly: Assembly) -> None:
     topic_id, _ = cfn.one(assembly.dev, "AWS::SNS::Topic")
     queue_id, _ = cfn.one(assembly.dev, "AWS::Batch::JobQueue")
-    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule", {"EventPattern": Match.any_value()})
+    _, rule = cfn.one(
+        assembly.dev, "AWS::Events::Rule", {"EventPattern": Match.any_value(), "Targets": [{"Arn": cfn.ref(topic_id)}]}
+    )
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.batch"]
     assert pattern["detail-type"] == ["Batch Job State Change"]
