@@ -17,7 +17,9 @@ from typing import Any
 from botocore.config import Config
 
 from core.settings import SECRET_VARIABLES, Settings
+from server.aws.batch_failures import failed_jobs_pattern
 from server.aws.deployment_secret import FUNCTION_SECRETS
+from server.aws.emulator.batch_events import EventRule
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
 from server.aws.emulator.lambda_invoke import LambdaInvokeApi
 from server.aws.emulator.local_batch import LocalBatch
@@ -92,6 +94,7 @@ class Emulator:
     gateway: ApiGateway
     poller: StreamPoller
     batch: LocalBatch
+    failed_jobs: EventRule
     refresh: ScheduleRule | None = None  # the pull-request refresh rule, when on
 
     def start(self) -> None:
@@ -105,6 +108,7 @@ class Emulator:
         if self.refresh is not None:
             self.refresh.stop()
         self.batch.stop()
+        self.failed_jobs.drain()
         self.poller.stop()
         self.endpoint.stop()
 
@@ -113,9 +117,9 @@ class Emulator:
         return [
             f"  AWS endpoint:  {self.endpoint.url} (DynamoDB + Streams, S3, Batch)",
             f"  table {self.made.table}, bucket {self.made.bucket}, queue {self.made.job_queue}",
-            "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler;"
+            "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler, batch_handler;"
             " server.aws.github_lambda.github_handler",
-            "  Batch children run here as `cody-batch worker run` processes",
+            "  Batch children run here as `cody-batch worker run` processes; a failed one goes to batch_handler",
         ]
 
 
@@ -130,7 +134,7 @@ def build_emulator(
     hand_secrets_over(made, environ)
     # Imported once the environment is set: the handlers read their settings on first use.
     from server.aws.github_lambda import github_handler
-    from server.lambdas import http_handler, stream_handler, websocket_handler
+    from server.lambdas import batch_handler, http_handler, stream_handler, websocket_handler
 
     # On AWS each function has a process of its own; here they share one, and two functions
     # importing Powertools on their first calls at once could see it half initialised.
@@ -146,13 +150,25 @@ def build_emulator(
     stream_arn = client("dynamodb").describe_table(TableName=made.table)["Table"]["LatestStreamArn"]
     stream = LambdaFunction("stream", stream_handler)
     poller = StreamPoller(client("dynamodbstreams"), stream_arn, stream.invoke)
-    batch = LocalBatch(client("batch"), made.job_queue, settings.workers, dict(environ), client("secretsmanager"))
+    # The stack's rule: the queue's FAILED jobs, by the queue's ARN, to the Batch failures function.
+    (queue,) = client("batch").describe_job_queues(jobQueues=[made.job_queue])["jobQueues"]
+    failed_jobs = EventRule(
+        "failed-worker-jobs", failed_jobs_pattern(queue["jobQueueArn"]), LambdaFunction("batch", batch_handler)
+    )
+    batch = LocalBatch(
+        client("batch"),
+        made.job_queue,
+        settings.workers,
+        dict(environ),
+        client("secretsmanager"),
+        events=failed_jobs.put,
+    )
     interval = refresh_interval(settings)
     refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
-    return Emulator(settings, endpoint, made, gateway, poller, batch, refresh)
+    return Emulator(settings, endpoint, made, gateway, poller, batch, failed_jobs, refresh)
 
 
 def _load_before_threads() -> None:
-    """Import on this thread what the WebSocket and stream handlers load on their first call."""
-    for module in ("server.aws.websocket", "server.aws.stream"):
+    """Import on this thread what the WebSocket, stream and Batch failures handlers load on their first call."""
+    for module in ("server.aws.websocket", "server.aws.stream", "server.aws.batch_failures"):
         importlib.import_module(module)

@@ -16,11 +16,12 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.aws.emulator.batch_events import failed_child_event
 from server.aws.emulator.container_secrets import ContainerSecretError, container_secrets
 
 logger = logging.getLogger("cody_batch.emulator.batch")
@@ -74,6 +75,7 @@ class LocalBatch:
         slots: int,
         base_environment: Mapping[str, str],
         secretsmanager: Any,
+        events: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         self.batch = batch
         self.secretsmanager = secretsmanager
@@ -86,6 +88,8 @@ class LocalBatch:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self.finished: dict[str, int] = {}
         """Exit code of every child that ended, by Batch job id."""
+        self.events = events
+        """Where a child's FAILED state change goes (EventBridge); None: nowhere."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -114,6 +118,10 @@ class LocalBatch:
                 logger.exception("watching the Batch queue failed; trying again")
             self._stop.wait(POLL_SECONDS)
 
+    def skip_jobs_so_far(self) -> None:
+        """Never run the jobs the queue holds now (an endpoint's earlier jobs, which Batch ran already)."""
+        self.seen.update(s["jobId"] for s in self._summaries())
+
     def poll_once(self) -> None:
         """Pick up new jobs, reap ended children, start waiting ones while slots are free."""
         new = [s["jobId"] for s in self._summaries() if ":" not in s["jobId"] and s["jobId"] not in self.seen]
@@ -132,6 +140,8 @@ class LocalBatch:
             if code is not None:
                 del self.running[batch_job_id]
                 self.finished[batch_job_id] = code
+                if code != 0:
+                    self._failed(batch_job_id, code)
         while self.waiting and len(self.running) < self.slots:
             self._launch(self.waiting.popleft())
 
@@ -139,6 +149,14 @@ class LocalBatch:
         """The definition's `secrets`, read when the job is picked up (ECS reads them as each task starts)."""
         (found,) = self.batch.describe_job_definitions(jobDefinitions=[definition])["jobDefinitions"]
         return container_secrets(found.get("containerProperties", {}).get("secrets") or [], self.secretsmanager)
+
+    def _failed(self, batch_job_id: str, returncode: int) -> None:
+        """Report a child that ended non-zero as AWS Batch does: a FAILED "Batch Job State Change" event."""
+        if self.events is None:
+            return
+        (job,) = self.batch.describe_jobs(jobs=[batch_job_id])["jobs"]
+        logger.info("Batch child %s failed (return code %s)", batch_job_id, returncode)
+        self.events(failed_child_event(job, returncode))
 
     def _summaries(self) -> list[dict[str, Any]]:
         # Without a status filter moto lists every job of the queue, whatever its state.
