@@ -21,21 +21,14 @@ from server.aws.batch_failures import BatchFailures, failed_jobs_pattern
 from server.aws.emulator.batch_events import EventRule
 from server.aws.emulator.gateway import LambdaFunction
 from server.aws.emulator.local_batch import Child, LocalBatch
-from server.aws.emulator.moto_endpoint import MotoEndpoint, start_endpoint
-from server.aws.provision import provision
+from server.aws.emulator.moto_endpoint import MotoEndpoint
 from store.dynamodb import DynamoStore
 from tests.fakes.anthropic_server import FakeAnthropic, tool_results
 from tests.fakes.held_turn import PATIENCE, SecondTurnHeld
-from tests.faults.test_batch_child_resume import AWS, BUCKET, TABLE, _child_environment, _client
+from tests.faults.test_batch_child_resume import AWS, BUCKET, TABLE, _child_environment, _client, endpoint
 from tests.integration.worker.conftest import applies_to_fresh_clone, wait_for
 
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[MotoEndpoint]:
-    started = start_endpoint()
-    provision(AWS, lambda service: _client(started, service), started.url)
-    yield started
-    started.stop()
+__all__ = ["endpoint"]  # the moto server fixture, lent to this module
 
 
 class EmulatedBatch:
@@ -68,7 +61,12 @@ class EmulatedBatch:
 
     def run_until(self, condition: Callable[[], bool]) -> None:
         """Let Batch start and reap children until `condition` holds."""
-        wait_for(lambda: self.local.poll_once() or condition(), 2 * PATIENCE)
+
+        def polled() -> bool:
+            self.local.poll_once()
+            return condition()
+
+        wait_for(polled, 2 * PATIENCE)
 
     def settled(self, job_id: str) -> bool:
         """The job's run finished and every child Batch started for it reaped."""

@@ -4,7 +4,6 @@ Batch reports a FAILED job, and the stack's rule delivers it to its function; ot
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from server.aws.emulator.local_batch import LocalBatch
 from server.aws.emulator.moto_endpoint import MOTO_CONFIG
 from server.aws.provision import provision
 from tests.fakes import moto_aws
+from tests.integration.aws_emulator.test_local_batch import _run_all
 
 QUEUE = "cody-batch-workers"
 # The container's "program": ends with the exit code it is given, or kills itself with the signal.
@@ -51,16 +51,6 @@ def _submit(batch: Any, codes: list[int]) -> str:
     return str(batch.submit_job(**request)["jobId"])
 
 
-def _run_all(local: LocalBatch, expected: int) -> None:
-    # Waiting for processes to end, not timing them: the test fails if they never do.
-    for _ in range(600):
-        local.poll_once()
-        if len(local.finished) >= expected and not local.running:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"children did not finish: {local.finished}")
-
-
 def test_children_that_exit_non_zero_or_are_killed_are_reported_failed_as_aws_batch_reports_them(batch: Any) -> None:
     # GIVEN an array job of three children: one succeeds, one exits 3, one is killed with SIGKILL
     array = _submit(batch, [0, 3, -9])
@@ -89,7 +79,12 @@ def test_children_that_exit_non_zero_or_are_killed_are_reported_failed_as_aws_ba
 def test_the_rule_delivers_the_queues_failed_jobs_to_its_function_and_nothing_else(batch: Any) -> None:
     # GIVEN the stack's rule for this queue, aimed at a function that records its events
     delivered: list[dict[str, Any]] = []
-    function = LambdaFunction("batch", lambda event, context: delivered.append(event) or {})
+
+    def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        delivered.append(event)
+        return {}
+
+    function = LambdaFunction("batch", record)
     rule = EventRule("failed-worker-jobs", failed_jobs_pattern(_queue_arn(batch)), function)
     plain = _submit(batch, [1])
     (job,) = batch.describe_jobs(jobs=[plain])["jobs"]
