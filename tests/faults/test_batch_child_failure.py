@@ -22,6 +22,7 @@ from server.aws.emulator.batch_events import EventRule
 from server.aws.emulator.gateway import LambdaFunction
 from server.aws.emulator.local_batch import Child, LocalBatch
 from server.aws.emulator.moto_endpoint import MotoEndpoint
+from server.aws.provision import provision
 from store.dynamodb import DynamoStore
 from tests.fakes.anthropic_server import FakeAnthropic, tool_results
 from tests.fakes.held_turn import PATIENCE, SecondTurnHeld
