@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
-import math
 import multiprocessing
 import os
 import signal
@@ -14,7 +12,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
@@ -25,8 +22,8 @@ from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from core.services.runs import find_run
 from core.settings import Settings
-from server.runtime.hardening import die_with_parent
-from server.runtime.worker_command import run_worker
+from server.runtime.run_process import GRACE_SECONDS, RunOrder
+from server.runtime.warm_processes import WarmRunProcesses
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +35,14 @@ logger = logging.getLogger(__name__)
 PRELOAD = [
     "server.runtime.forkserver_init",
     "server.runtime.dispatcher",
+    "server.runtime.run_process",
     "server.runtime.worker_command",
     "server.cli",
     "pkgutil",
+    "multiprocessing.popen_forkserver",  # unpickles the order pipe a run process is handed
     "worker.pipeline",
     "store.sqlite",
 ]
-GRACE_SECONDS = 5.0
 RunKey = tuple[str, int]
 
 
@@ -57,36 +55,6 @@ class RunProcess:
     resumptions: int  # of that attempt when the process started: resuming it again fences this one out
     run_id: str
     env: dict[str, str]  # the environment it was dispatched with: a resumed run starts with it again
-
-
-RUN_NICENESS = 10  # a run process's nice value above the server's
-
-
-def _run_in_child(
-    settings: Settings, job_id: str, index: int, attempt: int, resumptions: int, env: dict[str, str]
-) -> None:
-    """Entry point of a run process: its own process group (so cancel can signal it), then the run."""
-    # What the forkserver loaded (~170,000 objects) stays alive for the run's whole life: out of
-    # the collector's sight, a full collection takes about a millisecond instead of a few hundred
-    # and leaves those pages shared with the forkserver instead of copying them.
-    gc.freeze()
-    # A process group, not a session: a new session is also a scheduling autogroup (Linux),
-    # which the scheduler weighs against the server's as a whole, so a nice value would not rank
-    # the run below the server, and an autogroup's nice value would rank it below the whole
-    # machine. In the server's autogroup, runs yield the CPU to the server
-    # only, so the API and live updates stay quick, and the group keeps its share of the machine.
-    os.setpgid(0, 0)
-    os.nice(RUN_NICENESS)
-    # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
-    # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
-    # have exited before this line: it waits for every copy of its "alive" pipe, ours included.
-    die_with_parent(signal.SIGTERM)
-    _close_forkserver_alive_pipe()
-    # The forkserver's environment is that of its first use; runs get the server's as of dispatch.
-    os.environ.clear()
-    os.environ.update(env)
-    signal.signal(signal.SIGTERM, _unwind)
-    run_worker(settings, job_id, index, attempt, resumptions)
 
 
 # How long to wait, in turn, for a forkserver that just died to be replaced.
@@ -108,30 +76,6 @@ def _start_from_forkserver(process: BaseProcess) -> None:
             logger.warning("the forkserver refused a run; waiting %.2f s for it to be replaced", delay)
             time.sleep(delay)
     process.start()
-
-
-def _close_forkserver_alive_pipe() -> None:
-    """Drop this process's copy of the write end of the forkserver's "alive" pipe.
-
-    multiprocessing hands it to every process the forkserver forks, and the forkserver exits
-    only when all copies are closed; with runs holding it, a server killed outright left the
-    forkserver, and so every run (their death signal is tied to it), working on. No public API
-    reaches the descriptor, hence the private attribute; the kill test fails if it ever moves.
-    """
-    server = getattr(forkserver, "_forkserver", None)
-    fd = getattr(server, "_forkserver_alive_fd", None)
-    if server is None or fd is None:
-        logger.warning("no forkserver alive pipe to close: this run may outlive a killed server")
-        return
-    os.close(fd)
-    server._forkserver_alive_fd = None
-
-
-def _unwind(signum: int, frame: object) -> None:
-    """SIGTERM: unwind the stack (so the workspace is removed; the store already says why), and
-    exit for sure after a grace period, which the server cannot enforce once it is gone."""
-    signal.alarm(math.ceil(GRACE_SECONDS))  # SIGALRM's default action ends the process
-    raise SystemExit(128 + signum)
 
 
 def _noop() -> None:
@@ -183,7 +127,10 @@ class SubprocessDispatcher:
         self._wake_r, self._wake_w = os.pipe()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self.started = 0  # processes started, for tests and benchmarks
+        # One waiting process per repository a job can have, so a new job's runs start at once.
+        pool = min(settings.workers, settings.max_repositories)
+        self._warm = WarmRunProcesses(self._ctx, settings, pool, _start_from_forkserver)
+        self.started = 0  # runs started in a process, for tests and benchmarks
         self.ready = threading.Event()  # set once the forkserver has imported the worker
 
     def _sqlite_store(self) -> Store:
@@ -253,6 +200,10 @@ class SubprocessDispatcher:
             pids = {i: r.process.pid for (j, i), r in self._running.items() if j == job_id}
             return {i: pid for i, pid in pids.items() if pid is not None}
 
+    def waiting_process_ids(self) -> list[int]:
+        """Pids of the run processes forked ahead, waiting for a run."""
+        return self._warm.pids()
+
     def close(self) -> None:
         """Stop: running runs get SIGTERM and unwind; they and the queued ones stay unfinished, as
         stored (thread and checkpoint of their last finished turn kept), for the next start to resume."""
@@ -297,6 +248,7 @@ class SubprocessDispatcher:
 
     def _loop(self) -> None:
         self.warm_up()
+        self._warm.refill()
         self.ready.set()
         self._store_now()
         stopping = False
@@ -308,10 +260,16 @@ class SubprocessDispatcher:
                     stopping = True
                     for run in self._running.values():
                         self._terminate(run.process)
-                if stopping and not self._running:
-                    break
+                running = bool(self._running)
                 sentinels = {r.process.sentinel: key for key, r in self._running.items()}
-            ready = wait([self._wake_r, *sentinels], timeout=None)
+            if stopping:
+                self._warm.close(self.grace_seconds)
+                if not running:
+                    break
+            refill = None if stopping else self._warm.seconds_to_refill()
+            ready = wait([self._wake_r, *sentinels], timeout=refill)
+            if not ready and refill is not None:
+                self._warm.refill()
             if self._wake_r in ready:
                 os.read(self._wake_r, 4096)
             for sentinel in ready:
@@ -339,13 +297,9 @@ class SubprocessDispatcher:
             return
         if run is None or run.status.finished:
             return  # cancelled while it waited, or already run by an earlier process
-        process = self._ctx.Process(
-            target=_run_in_child,
-            args=(self.settings, job_id, index, run.attempt, len(run.resumptions), env),
-            name=f"run-{job_id}-{index}",
-        )
+        order = RunOrder(job_id, index, run.attempt, len(run.resumptions), env)
         try:
-            _start_from_forkserver(process)
+            process = self._hand_over(order)
         except Exception as err:  # e.g. out of processes: the run must not stay pending forever
             logger.exception("could not start the worker for %s/%s", job_id, index)
             self._fail_run(
@@ -355,6 +309,19 @@ class SubprocessDispatcher:
         with self._lock:
             self._running[key] = RunProcess(process, run.attempt, len(run.resumptions), run.id, env)
             self.started += 1
+
+    def _hand_over(self, order: RunOrder) -> BaseProcess:
+        """Send `order` to a waiting run process, or to one forked now when none is waiting."""
+        waiting = self._warm.take()
+        if waiting is not None:
+            try:
+                waiting.send(order)
+                return waiting.process
+            except OSError:  # it died since it was checked: reap it and fork another
+                waiting.dismiss(0)
+        started = self._warm.start(f"run-{order.job_id}-{order.index}")
+        started.send(order)
+        return started.process
 
     def _reap(self, key: RunKey) -> None:
         with self._lock:

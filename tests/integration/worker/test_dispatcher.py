@@ -14,7 +14,8 @@ from core.models import Job, JobStatus, RunStatus
 from core.services.jobs import cancel_job
 from core.services.recovery import settle_orphaned_runs
 from core.settings import Settings
-from server.runtime.dispatcher import RUN_NICENESS, SubprocessDispatcher
+from server.runtime.dispatcher import SubprocessDispatcher
+from server.runtime.run_process import RUN_NICENESS
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
@@ -90,6 +91,47 @@ def test_runs_go_through_forked_workers_within_the_limit(
     assert [r.status for r in _runs(store, job.id)] == [RunStatus.SUCCEEDED] * 3
     assert dispatcher.started == 3
     assert seen and max(seen) <= 2
+
+
+def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    make_repo: Callable[..., Path],
+    make_dispatcher: Callable[..., SubprocessDispatcher],
+) -> None:
+    # GIVEN a started dispatcher: one run process waits per repository a job may have
+    dispatcher = make_dispatcher(workers=3, max_repositories=2)
+    dispatcher.start()
+    waiting = dispatcher.waiting_process_ids()
+    assert len(waiting) == 2
+    fake_model.script([lambda request: slow(greet(request), 3.0)] * 4)
+    job = submit(model_settings, store, [make_repo(n) for n in ("a", "b")])
+    # WHEN a job's two runs are dispatched
+    dispatcher.dispatch(job.id, [0, 1])
+    wait_for(lambda: len(fake_model.requests) == 2)
+    # THEN they run in the processes that were waiting: no fork between the job and its first model calls
+    assert sorted(dispatcher.process_ids(job.id).values()) == sorted(waiting)
+    # AND two new processes take their place, and each of the job's runs still works to its end
+    wait_for(lambda: len(dispatcher.waiting_process_ids()) == 2)
+    assert not set(dispatcher.waiting_process_ids()) & set(waiting)
+    wait_for(lambda: _finished(store, job.id))
+    assert [r.status for r in _runs(store, job.id)] == [RunStatus.SUCCEEDED] * 2
+
+
+def test_closing_the_dispatcher_ends_its_waiting_run_processes(
+    store: SqliteStore, make_dispatcher: Callable[..., SubprocessDispatcher]
+) -> None:
+    # GIVEN a started dispatcher with run processes waiting for work
+    dispatcher = make_dispatcher(workers=2)
+    dispatcher.start()
+    waiting = dispatcher.waiting_process_ids()
+    assert len(waiting) == 2
+    # WHEN it is closed
+    dispatcher.close()
+    # THEN none of them is left
+    assert not any(_group_alive(pid) for pid in waiting)
+    assert dispatcher.waiting_process_ids() == []
 
 
 def test_a_run_process_yields_the_cpu_to_the_server(

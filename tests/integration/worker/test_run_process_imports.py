@@ -8,6 +8,7 @@ imported after the server was up, without touching their code.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -41,6 +42,19 @@ def forkserver_children(server_pid: int) -> set[int]:
     return set()
 
 
+def working_run_processes(served: ServeProcess) -> set[int]:
+    """Forkserver children with the server's database open: those working a run, not those waiting for one."""
+    working = set()
+    for pid in forkserver_children(served.proc.pid):
+        try:
+            targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if any(t.startswith(str(served.data_dir)) for t in targets):
+            working.add(pid)
+    return working
+
+
 def run_job(served: ServeProcess, fake: FakeAnthropic, repos: list[Path]) -> None:
     """Create a job over `repos`, wait until it has succeeded and its run processes have exited."""
     fake.script(greeting_edit() * len(repos))
@@ -54,7 +68,7 @@ def run_job(served: ServeProcess, fake: FakeAnthropic, repos: list[Path]) -> Non
 
     wait_for(lambda: status() in ("SUCCEEDED", "FAILED", "CANCELLED"))
     assert status() == "SUCCEEDED"
-    wait_for(lambda: not forkserver_children(served.proc.pid))
+    wait_for(lambda: not working_run_processes(served))
 
 
 def test_run_processes_import_nothing_once_the_server_is_up(
