@@ -7,6 +7,7 @@ concurrency: its thread, its clean-up, and which error is the real cause when it
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +20,17 @@ from worker.agent.command import kill_running_commands
 from worker.republish import apply_diff, clone_at
 from worker.validation import CheckRun, CommandRunner, run_check
 from worker.workspace import Workspace, clone, scratch_dir
+
+# Nice levels below the run for the clone's git processes. A job's runs start together and the
+# clone is not needed before Claude's first answer, so it yields the CPU to the other runs
+# still on their way to their first model request, instead of delaying them.
+CLONE_NICENESS = 5
+
+
+def _lower_priority() -> None:
+    # Per thread on Linux, and inherited by the git processes this thread starts; the check
+    # command runs on another thread, at the run's own priority.
+    os.nice(CLONE_NICENESS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class PendingWorkspace:
         self._clone_error: Exception | None = None
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
         stack.callback(executor.shutdown, wait=True, cancel_futures=True)
+        self._git = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone-git", initializer=_lower_priority)
+        stack.callback(self._git.shutdown, wait=True, cancel_futures=True)
         # Unwinding (a cancelled run) ends the check command first, so the shutdown above does not
         # wait for it: callbacks run last-registered first.
         stack.callback(kill_running_commands)
@@ -67,9 +81,10 @@ class PendingWorkspace:
             # Lazy: only the root files now; the file tools check out what they touch, a command gets all.
             # Resuming: the files as the last saved turn left them, the check run on the unchanged code first.
             if restore is None:
-                workspace = clone(url, self.path, token=token, lazy=True)
+                cloning = self._git.submit(clone, url, self.path, token=token, lazy=True)
             else:
-                workspace = clone_at(url, self.path, token, restore.base_commit)
+                cloning = self._git.submit(clone_at, url, self.path, token, restore.base_commit)
+            workspace = cloning.result()
         except Exception as err:
             self._clone_error = err
             raise

@@ -83,8 +83,7 @@ def run_repository(
                 final = run_attempt(scope, ports)
             except Finished as finished:
                 final = finished.status
-            progress.check_cancelled()
-            progress.advance(status=final)
+            progress.advance(status=final)  # refused, as every write, once the run was cancelled
     except RunCancelled:
         logger.info("run %s was cancelled", run.id)
     except RunFailure as err:

@@ -114,7 +114,7 @@ class Attempt:
 
     def begin(self, step: Step) -> None:
         """Stop here if the run was cancelled; otherwise record that `step` has begun."""
-        self.progress.check_cancelled()
+        # One read and one write: the write decides on the run as stored, refusing a cancelled one.
         self.progress.advance(status=step.status, step=step.name)
 
 
@@ -242,7 +242,7 @@ def _agent(
         on_turn=lambda saved: _ignore(
             attempt.progress.save_thread(saved, _checkpoint(attempt, pending, saved, staged))
         ),
-        check_cancelled=lambda: _ignore(attempt.progress.check_cancelled()),
+        check_cancelled=_check_after_the_first(attempt.progress),
         before_tools=lambda: _ignore(pending.workspace()),
         files=LazyFiles(pending.workspace),
     )
@@ -255,6 +255,18 @@ def _checkpoint(
     if not last_turn_changed_files(thread):
         return None
     return take_checkpoint(pending.workspace(), thread, attempt.config.limits.max_patch_bytes, staged)
+
+
+def _check_after_the_first(progress: RunProgress) -> Callable[[], None]:
+    """The agent's cancellation check before each request, but the first: the step's write that
+    precedes it has just made that check, and the first request waits for nothing else."""
+    checks = iter([False])
+
+    def check() -> None:
+        if next(checks, True):
+            progress.check_cancelled()
+
+    return check
 
 
 def _ignore(_: Any) -> None:
