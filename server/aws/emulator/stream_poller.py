@@ -62,6 +62,23 @@ def _json_attributes(value: Any) -> Any:
     return value
 
 
+def _confirmed(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records both reads returned, up to the first difference.
+
+    moto answers GetShardIterator and GetRecords one request at a time, not the pair: a
+    transaction that fails between them writes its records into the shard the iterator holds,
+    then rolls the table back to a copy without them, so that read returns records of writes
+    that never happened (and their sequence numbers go to later writes). A record is real when
+    an iterator made after the first read returns it too: each record has its own `eventID`.
+    """
+    agreed = []
+    for one, other in zip(first, second, strict=False):
+        if one["eventID"] != other["eventID"]:
+            break
+        agreed.append(one)
+    return agreed
+
+
 def matches_filter(pattern: Any, value: Any) -> bool:
     """Lambda event filtering for the patterns used here: nested keys, each a list of exact values."""
     if isinstance(pattern, dict):
@@ -157,22 +174,29 @@ class StreamPoller:
 
         Each read starts from the checkpoint with a fresh iterator, as a mapping resumes:
         moto replaces a table's stream shard when it rolls a failed transaction back, and an
-        old iterator would never see another record.
+        old iterator would never see another record. Records are taken only once a second
+        read agrees on them (`_confirmed`).
         """
-        if shard.checkpoint is None:
-            position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
-        else:
-            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.checkpoint}
-        iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **position)
-        answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=self.batch_size)
-        raw = answer.get("Records", [])
-        if not raw and answer.get("NextShardIterator") is None:
+        raw, more = self._fetch(shard)
+        if raw:
+            raw = _confirmed(raw, self._fetch(shard)[0])
+        if not raw and not more:
             shard.closed = True
         if raw:
             shard.checkpoint = raw[-1]["dynamodb"]["SequenceNumber"]
         records = [lambda_record(r, self.stream_arn) for r in raw]
         shard.pending = [r for r in records if matches_filter(STREAM_FILTER, r)]
         return len(records)
+
+    def _fetch(self, shard: Shard) -> tuple[list[dict[str, Any]], bool]:
+        """The records after the checkpoint, and whether the shard is still open."""
+        if shard.checkpoint is None:
+            position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        else:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.checkpoint}
+        iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **position)
+        answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=self.batch_size)
+        return answer.get("Records", []), answer.get("NextShardIterator") is not None
 
     def _deliver(self, shard: Shard) -> None:
         batch = shard.pending[: self.batch_size]

@@ -132,6 +132,40 @@ def test_records_written_after_a_failed_transaction_still_arrive(store: DynamoSt
     assert [_values(b) for b in handler.batches] == [["a"], ["b"]]
 
 
+def test_a_transaction_failing_between_the_iterator_and_the_read_delivers_nothing_of_it(store: DynamoStore) -> None:
+    # GIVEN a poller that has read a job's first event
+    job = Job(title="t", prompt="p", model="claude-sonnet-5-5")
+    store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="a")]))
+    handler = Handler()
+    poller = _poller(store, handler)
+    _drain(poller)
+    current = store.get_job(job.id)
+    assert current is not None
+    # AND a transaction writing an event that fails on its last condition, run by moto after the
+    # poller's next GetShardIterator and before its GetRecords
+    writes, _ = store.writes_for(
+        Change(job=current, job_version=current.version, events=[NewEvent(kind=EventKind.STEP, new_value="lost")])
+    )
+    absent = {"pk": {"S": "NOTHING"}, "sk": {"S": "NOTHING"}}
+    stale = {"TableName": store.table_name, "Key": absent, "ConditionExpression": "attribute_exists(pk)"}
+    failing = [*writes, {"ConditionCheck": stale}]
+
+    def fail_a_transaction(**_: Any) -> None:
+        poller.streams.meta.events.unregister("before-call.dynamodbstreams.GetRecords", fail_a_transaction)
+        with pytest.raises(store.dynamodb.exceptions.TransactionCanceledException):
+            store.dynamodb.transact_write_items(TransactItems=failing)
+
+    poller.streams.meta.events.register("before-call.dynamodbstreams.GetRecords", fail_a_transaction)
+    # WHEN the poller reads, and then a real commit follows
+    _drain(poller)
+    store.commit(
+        Change(job=current, job_version=current.version, events=[NewEvent(kind=EventKind.STEP, new_value="b")])
+    )
+    _drain(poller)
+    # THEN the handler never got the event of the failed transaction, and got the real one
+    assert [_values(b) for b in handler.batches] == [["a"], ["b"]]
+
+
 def test_the_filter_matches_event_inserts_only() -> None:
     insert = {"eventName": "INSERT", "dynamodb": {"NewImage": {"item_type": {"S": "event"}}}}
     assert matches_filter(STREAM_FILTER, insert)
