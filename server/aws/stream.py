@@ -107,18 +107,21 @@ class StreamFanout:
             ended: dict[str, Any] = {"id": subscription.subscription_id, "type": "error", "payload": errors}
             self.runtime.connections().send(subscription.connection_id, ended)
             return seq
-        for result in outcome.results:
-            # Claim the state first: a redelivered or reordered record then finds a newer cursor
-            # and sends nothing, so no client gets an older state after a newer one.
-            before = registry.sent.claim(subscription, event.job_id, seq)
-            if before is None:
-                continue
-            message = {"id": subscription.subscription_id, "type": "next", "payload": payload(result)}
-            try:
-                self.runtime.connections().send(subscription.connection_id, message)
-            except ConnectionGone:
-                raise
-            except Exception:
-                registry.sent.release(subscription, event.job_id, seq, before)
-                raise
+        # Only the last result shows the state at `seq`: a job that changed between the
+        # resolver's reads (its snapshot, then the read after a newer event) yields the older
+        # state first, and that one went out already or is superseded.
+        newest = outcome.results[-1:]
+        # Claim the state first: a redelivered or reordered record then finds a newer cursor
+        # and sends nothing, so no client gets a state twice or an older one after a newer one.
+        before = registry.sent.claim(subscription, event.job_id, seq) if newest else None
+        if before is None:
+            return seq
+        message = {"id": subscription.subscription_id, "type": "next", "payload": payload(newest[0])}
+        try:
+            self.runtime.connections().send(subscription.connection_id, message)
+        except ConnectionGone:
+            raise
+        except Exception:
+            registry.sent.release(subscription, event.job_id, seq, before)
+            raise
         return seq

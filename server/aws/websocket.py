@@ -225,7 +225,7 @@ class WebSocketHandler:
         outcome = await self._snapshot(stored)
         seq = outcome.seen.get(job_id)
         if seq is not None and cursors.claim(stored, job_id, seq) is not None:
-            self._send_results(stored, outcome)
+            self._send_results(stored, Outcome(outcome.results[-1:]))  # the state at `seq` (see stream.py)
 
     async def _snapshot(self, stored: StoredSubscription) -> Outcome:
         """The operation run again over no events: the job's state now, as its first frame."""

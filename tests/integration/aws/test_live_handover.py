@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
-from core.models import Job, RunStatus
+from core.models import EventKind, Job, NewEvent, RunStatus
+from core.ports import Change
 from core.services.progress import RunProgress
 from core.settings import Settings
 from server.aws.clients import connections_client
 from server.aws.lambda_runtime import AwsRuntime
 from server.aws.stream import StreamFanout
 from tests.fakes.connections_server import FakeConnections
-from tests.integration.aws.conftest import REGION, aws_client
+from tests.integration.aws.conftest import REGION, TABLE, aws_client
 from tests.integration.aws.socket_client import SocketClient
 from tests.integration.aws.stream_records import StreamReader, events_only
 from tests.integration.aws.test_websocket_handler import JOB_UPDATED, JOBS_UPDATED, new_job
@@ -141,3 +142,52 @@ def _wait_for_frames(connections: FakeConnections, connection_id: str, count: in
     for _ in range(600):
         if len(connections.sent(connection_id)) >= count or arrived.wait(timeout=0.05):
             return
+
+
+async def test_a_record_of_a_write_that_never_happened_sends_the_job_as_it_is_once(
+    runtime: AwsRuntime, scene: Scene
+) -> None:
+    # GIVEN a subscriber that has the job's state, and a record of an event the job does not hold:
+    # moto's stream shows a failed transaction's writes to an iterator made before it ran
+    job, reader, client = scene.job, scene.reader, scene.client
+    await client.subscribe("s1", JOB_UPDATED, {"id": job.id})
+    stored = runtime.store.get_job(job.id)
+    assert stored is not None
+    writes, _ = runtime.store.writes_for(
+        Change(job=stored, job_version=stored.version, events=[NewEvent(kind=EventKind.STEP, new_value="never")])
+    )
+    absent = {"pk": {"S": "NOTHING"}, "sk": {"S": "NOTHING"}}
+    failing = [
+        *writes,
+        {"ConditionCheck": {"TableName": TABLE, "Key": absent, "ConditionExpression": "attribute_exists(pk)"}},
+    ]
+    _once(reader.streams, "before-call.dynamodbstreams.GetRecords", lambda: _fails(runtime, failing))
+    phantom = events_only(reader.read())
+    assert [r["dynamodb"]["NewImage"]["new_value"]["S"] for r in phantom] == ["never"]
+    # WHEN the job really changes between the stream handler's two reads of it (its snapshot, and
+    # the read after that newer event)
+    _once(runtime.store.dynamodb, "after-call.dynamodb.GetItem", lambda: _advance(runtime, job, 0, RunStatus.CLONING))
+    assert await _push(runtime, phantom) == {"batchItemFailures": []}
+    # THEN the client got the job as it is now, and no state twice
+    cursors = [s["cursor"] for s in _states(client)]
+    assert cursors == sorted(set(cursors)) and len(cursors) == 2
+    assert cursors[-1] == runtime.store.get_job(job.id).cursor  # type: ignore[union-attr]
+
+
+def _once(client: Any, event_name: str, action: Callable[[], None]) -> None:
+    """Run `action` when the boto3 client next emits `event_name` (the moment a race needs)."""
+
+    def hook(**_: Any) -> None:
+        client.meta.events.unregister(event_name, hook)
+        action()
+
+    client.meta.events.register(event_name, hook)
+
+
+def _fails(runtime: AwsRuntime, writes: list[dict[str, Any]]) -> None:
+    client = runtime.store.dynamodb
+    try:
+        client.transact_write_items(TransactItems=writes)
+    except client.exceptions.TransactionCanceledException:
+        return
+    raise AssertionError("the transaction was meant to fail")
