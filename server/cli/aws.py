@@ -16,7 +16,8 @@ from server.demo.samples import ensure_sample_repository
 
 
 def bootstrap_emulator(settings: Settings) -> Provisioned:
-    """Create the stack's resources on the emulator AWS_ENDPOINT_URL names (dummy credentials if none)."""
+    """Create the stack's resources on the emulator AWS_ENDPOINT_URL names (dummy credentials if none), the
+    secret holding the shell's keys and tokens."""
     from server.aws.emulator.emulate import emulator_client
     from server.aws.emulator.moto_endpoint import use_dummy_credentials
     from server.aws.provision import provision
@@ -28,7 +29,8 @@ def bootstrap_emulator(settings: Settings) -> Provisioned:
             " on AWS the CDK stack creates them"
         )
     use_dummy_credentials(os.environ)
-    return provision(settings, emulator_client(endpoint), endpoint)
+    # The shell's keys go into the emulated secret, where the worker definition's `secrets` name them.
+    return provision(settings, emulator_client(endpoint), endpoint, secrets=os.environ)
 
 
 def run_emulator(settings: Settings, console: Console) -> None:

@@ -34,7 +34,7 @@ def test_bootstrap_creates_the_resources_and_prints_the_settings(moto: MotoEndpo
     # WHEN bootstrap runs against moto server with a table name of our own
     done = subprocess.run(
         [CLI, "aws", "bootstrap", "--json"],
-        env=_environment(AWS_ENDPOINT_URL=moto.url, CODY_BATCH_TABLE="boot-table"),
+        env=_environment(AWS_ENDPOINT_URL=moto.url, CODY_BATCH_TABLE="boot-table", GITHUB_TOKEN="ghp_from_shell"),
         capture_output=True,
         text=True,
         timeout=120,
@@ -50,6 +50,16 @@ def test_bootstrap_creates_the_resources_and_prints_the_settings(moto: MotoEndpo
     assert table["StreamSpecification"]["StreamEnabled"] is True
     queues = client("batch", endpoint_url=moto.url).describe_job_queues(jobQueues=[settings["CODY_BATCH_JOB_QUEUE"]])
     assert len(queues["jobQueues"]) == 1
+    # AND the shell's token is in the secret the worker's definition names, not in the definition
+    secret = client("secretsmanager", endpoint_url=moto.url).get_secret_value(SecretId="cody-batch")
+    assert json.loads(secret["SecretString"])["GITHUB_TOKEN"] == "ghp_from_shell"
+    (definition,) = client("batch", endpoint_url=moto.url).describe_job_definitions(
+        jobDefinitionName=settings["CODY_BATCH_JOB_DEFINITION"], status="ACTIVE"
+    )["jobDefinitions"]
+    assert {"name": "GITHUB_TOKEN", "valueFrom": f"{secret['ARN']}:GITHUB_TOKEN::"} in definition[
+        "containerProperties"
+    ]["secrets"]
+    assert "ghp_from_shell" not in json.dumps(definition)
 
 
 def test_bootstrap_without_an_emulator_is_a_clear_error() -> None:
