@@ -113,13 +113,19 @@ def test_a_record_failing_past_the_retries_is_dropped_and_the_stream_moves_on(st
     assert poller.dropped == 1
 
 
-def test_records_written_after_a_failed_transaction_still_arrive(store: DynamoStore) -> None:
-    # GIVEN a poller that has read a job's first event
+def _read_first_event(store: DynamoStore) -> tuple[Job, Handler, StreamPoller]:
+    """A job with one event, and a poller that has handed it over."""
     job = Job(title="t", prompt="p", model="claude-sonnet-5-5")
     store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="a")]))
     handler = Handler()
     poller = _poller(store, handler)
     _drain(poller)
+    return job, handler, poller
+
+
+def test_records_written_after_a_failed_transaction_still_arrive(store: DynamoStore) -> None:
+    # GIVEN a poller that has read a job's first event
+    job, handler, poller = _read_first_event(store)
     # WHEN a stale writer's transaction fails (moto rolls the tables back) and another commit follows
     with pytest.raises(ConflictError):
         store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="lost")]))
@@ -134,11 +140,7 @@ def test_records_written_after_a_failed_transaction_still_arrive(store: DynamoSt
 
 def test_a_transaction_failing_between_the_iterator_and_the_read_delivers_nothing_of_it(store: DynamoStore) -> None:
     # GIVEN a poller that has read a job's first event
-    job = Job(title="t", prompt="p", model="claude-sonnet-5-5")
-    store.commit(Change(job=job, job_version=None, events=[NewEvent(kind=EventKind.STEP, new_value="a")]))
-    handler = Handler()
-    poller = _poller(store, handler)
-    _drain(poller)
+    job, handler, poller = _read_first_event(store)
     current = store.get_job(job.id)
     assert current is not None
     # AND a transaction writing an event that fails on its last condition, run by moto after the
