@@ -10,7 +10,7 @@ from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, Endp
 
 logger = logging.getLogger(__name__)
 
-# Attempts at a post whose connection could not be opened (nothing was sent, so trying again is safe).
+# Attempts at a post whose connection failed (nothing was taken in, so trying again is safe).
 CONNECT_ATTEMPTS = 3
 
 
@@ -38,10 +38,12 @@ class ConnectionCallbacks:
                 return
             except self.client.exceptions.GoneException:
                 raise ConnectionGone(connection_id) from None
-            except (EndpointConnectionError, ConnectTimeoutError):
+            except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError):
+                # No connection, or one closed under the request: mostly a pooled keep-alive
+                # connection the far end had already dropped, before anything was read.
                 if attempt == CONNECT_ATTEMPTS:
                     raise
-            except (ReadTimeoutError, ConnectionClosedError) as error:
+            except ReadTimeoutError as error:
                 logger.warning("no answer to a post to %s, taken as sent: %s", connection_id, error)
                 return
 
