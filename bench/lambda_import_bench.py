@@ -28,12 +28,16 @@ BASELINE = "strawberry, boto3"
 SECRET = "server.aws.deployment_secret"
 RUNTIME = f"server.lambdas, server.aws.lambda_runtime, {SECRET}"
 MODULES = {
-    "`server.lambdas` (the module the three functions name)": "server.lambdas",
+    "`server.lambdas` (the module the four functions name)": "server.lambdas",
     "http_handler (+ runtime, HTTP app, Mangum)": f"{RUNTIME}, server.aws.http_app, mangum",
     "websocket_handler (+ runtime, protocol, Powertools events)": (
         f"{RUNTIME}, server.aws.websocket, aws_lambda_powertools.utilities.data_classes"
     ),
     "stream_handler (+ runtime, fan-out, Powertools batch)": f"{RUNTIME}, server.aws.stream",
+    # No runtime, schema or secret: the store, the Batch dispatcher and Powertools' parser.
+    "batch_handler (+ store, Batch dispatcher, Powertools parser)": (
+        "server.lambdas, server.aws.batch_failures, server.aws.clients, store.dynamodb, server.aws.batch_dispatcher"
+    ),
 }
 # Not under the goal: the GitHub function's handler, and what the HTTP handler would cost had it
 # imported PyGithub itself on the pull-request paths instead of invoking the GitHub function.
