@@ -8,6 +8,7 @@ read here once per cold start (the handlers keep their runtime while the Lambda 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from core.errors import ConfigurationError
@@ -34,8 +35,24 @@ def _secret_string(secret_id: str) -> str:
         answer = aws_client("secretsmanager").get_secret_value(SecretId=secret_id)
     except (ClientError, BotoCoreError) as err:
         # AWS's reason (not found, access denied) names the secret, never a value.
-        raise ConfigurationError(f"the secret CODY_BATCH_SECRET_ARN names cannot be read: {err}") from err
+        raise ConfigurationError(f"the secret {secret_id!r} cannot be read: {err}") from err
     return str(answer.get("SecretString") or "")
+
+
+def put_secret_values(secret_id: str, environ: Mapping[str, str]) -> list[str]:
+    """Write the secret variables set in `environ` into the secret, keeping its other keys; their names."""
+    given = {name: environ[name] for name in SECRET_VARIABLES if environ.get(name)}
+    if not given:
+        raise ConfigurationError(f"none of {', '.join(SECRET_VARIABLES)} is set in this shell: nothing to put")
+    current = _json_object(_secret_string(secret_id) or "{}")
+    document = {**dict.fromkeys(SECRET_VARIABLES, ""), **current, **given}
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        aws_client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(document))
+    except (ClientError, BotoCoreError) as err:
+        raise ConfigurationError(f"the secret cannot be written: {err}") from err
+    return sorted(given)
 
 
 def secret_values(secret_id: str, keys: list[str]) -> dict[str, str]:
@@ -54,7 +71,7 @@ def _json_object(raw: Any) -> dict[str, Any]:
         document = None
     if not isinstance(document, dict):
         # Not the parse error's text: it would quote the secret.
-        raise ConfigurationError("the secret CODY_BATCH_SECRET_ARN names is not a JSON object of keys and values")
+        raise ConfigurationError("the secret is not a JSON object of keys and values")
     return document
 
 

@@ -164,6 +164,21 @@ def aws_bootstrap(as_json: bool) -> None:
         click.echo(f"export {name}={value}")
 
 
+@aws_app.command("put-secret")
+@click.option("--secret-id", required=True, help="The stack's SecretArn output (or the secret's name).")
+def aws_put_secret(secret_id: str) -> None:
+    """Put this shell's ANTHROPIC_API_KEY, GITHUB_TOKEN, CODY_BATCH_API_TOKEN, CODY_BATCH_GITHUB_WEBHOOK_SECRET
+    (those set) in a deployed stack's secret, keeping its other keys; values never go on a command line."""
+    from server.aws.deployment_secret import put_secret_values
+
+    parts = secret_id.split(":")
+    if len(parts) > 3 and parts[0] == "arn" and not os.environ.get("AWS_DEFAULT_REGION"):
+        os.environ["AWS_DEFAULT_REGION"] = parts[3]  # the secret's own region, when the shell names none
+    with expected_errors():
+        written = put_secret_values(secret_id, os.environ)
+    click.echo(f"put {', '.join(written)} in {secret_id}")
+
+
 @aws_app.command("emulate")
 @server_options
 def aws_emulate(host: str | None, port: int | None, demo: bool) -> None:
