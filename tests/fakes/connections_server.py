@@ -32,6 +32,8 @@ class FakeConnections:
         self.deleted: list[str] = []
         self.gone: set[str] = set()
         self.failing: set[str] = set()
+        self.dropping: set[str] = set()
+        """Connections whose next post is read and not taken in: the socket closes unanswered."""
         self._held: dict[str, HeldPost] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -90,6 +92,11 @@ class FakeConnections:
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake._lock:
                     held = fake._held.pop(connection, None)
+                    dropped = connection in fake.dropping
+                    fake.dropping.discard(connection)
+                if dropped:
+                    self.close_connection = True
+                    return None
                 if held is not None:
                     held.arrived.set()
                     held.released.wait(timeout=60)

@@ -114,13 +114,7 @@ async def test_a_post_whose_answer_never_comes_is_not_sent_again(
     job, reader, client = scene.job, scene.reader, scene.client
     await client.subscribe("s1", JOB_UPDATED, {"id": job.id})
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)  # a Lambda's environment names its region
-    impatient = AwsRuntime.from_clients(
-        aws_settings,
-        dynamodb=aws_client("dynamodb"),
-        s3=aws_client("s3"),
-        batch=aws_client("batch"),
-        connections=connections_client(connections.url, read_timeout=0.5),
-    )
+    impatient = _runtime_over(aws_settings, connections_client(connections.url, read_timeout=0.5))
     # WHEN a change is pushed and its post reaches the client, but the answer does not come in time
     held = connections.hold_next("client")
     _advance(impatient, job, 0, RunStatus.CLONING)
@@ -174,6 +168,12 @@ async def test_a_record_of_a_write_that_never_happened_sends_the_job_as_it_is_on
     assert cursors[-1] == runtime.store.get_job(job.id).cursor  # type: ignore[union-attr]
 
 
+def _runtime_over(settings: Settings, connections: Any) -> AwsRuntime:
+    """A runtime on the moto table whose `@connections` client is the one given."""
+    dynamodb, s3, batch = aws_client("dynamodb"), aws_client("s3"), aws_client("batch")
+    return AwsRuntime.from_clients(settings, dynamodb=dynamodb, s3=s3, batch=batch, connections=connections)
+
+
 def _once(client: Any, event_name: str, action: Callable[[], None]) -> None:
     """Run `action` when the boto3 client next emits `event_name` (the moment a race needs)."""
 
@@ -191,3 +191,21 @@ def _fails(runtime: AwsRuntime, writes: list[dict[str, Any]]) -> None:
     except client.exceptions.TransactionCanceledException:
         return
     raise AssertionError("the transaction was meant to fail")
+
+
+async def test_a_post_whose_connection_closes_unanswered_is_sent_again_once(
+    connections: FakeConnections, scene: Scene, aws_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a subscriber, and the @connections client as the Lambdas make it (no SDK retries)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)  # a Lambda's environment names its region
+    runtime = _runtime_over(aws_settings, connections_client(connections.url))
+    job, reader, client = scene.job, scene.reader, scene.client
+    await client.subscribe("s1", JOB_UPDATED, {"id": job.id})
+    # WHEN a change is pushed and its first post's connection closes before any answer
+    connections.dropping.add("client")
+    _advance(runtime, job, 0, RunStatus.CLONING)
+    answer = await _push(runtime, events_only(reader.read()))
+    # THEN the post went again on a new connection: the client has the change once, nothing failed
+    assert answer == {"batchItemFailures": []}
+    assert "client" not in connections.dropping
+    assert [s["status"] for s in _states(client)] == ["QUEUED", "RUNNING"]
