@@ -198,7 +198,14 @@ class WebSocketHandler:
                 self.send(connection_id, {"id": operation_id, "type": "next", "payload": payload(result)})
             self.send(connection_id, {"id": operation_id, "type": "complete"})
             return
-        await self._started(registration, registration.stored, outcome)
+        try:
+            await self._started(registration, registration.stored, outcome)
+        except ConnectionGone:
+            raise
+        except Exception:
+            # A snapshot that could not be sent must not keep the stream handler away for good.
+            self.runtime.registry.sent.force_live(registration.stored)
+            raise
 
     async def _started(self, registration: Registration, stored: StoredSubscription, outcome: Outcome) -> None:
         """Send the job's state, then hand the subscription to the stream handler if the job is

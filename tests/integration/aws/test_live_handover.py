@@ -209,3 +209,19 @@ async def test_a_post_whose_connection_closes_unanswered_is_sent_again_once(
     assert answer == {"batchItemFailures": []}
     assert "client" not in connections.dropping
     assert [s["status"] for s in _states(client)] == ["QUEUED", "RUNNING"]
+
+
+async def test_a_snapshot_that_could_not_be_sent_leaves_the_subscription_to_the_stream_handler(
+    runtime: AwsRuntime, connections: FakeConnections, scene: Scene
+) -> None:
+    # GIVEN posts to the client fail for now (not a 410) while it subscribes
+    job, reader, client = scene.job, scene.reader, scene.client
+    connections.failing.add("client")
+    with pytest.raises(runtime.connections().client.exceptions.ForbiddenException):
+        await client.subscribe("s1", JOB_UPDATED, {"id": job.id})
+    # WHEN the client is reachable again and the job changes
+    connections.failing.clear()
+    _advance(runtime, job, 0, RunStatus.CLONING)
+    assert await _push(runtime, events_only(reader.read())) == {"batchItemFailures": []}
+    # THEN the stream handler pushed the change to it
+    assert [s["status"] for s in _states(client)] == ["RUNNING"]
