@@ -21,7 +21,8 @@ import pytest
 from core.errors import RunErrorKind
 from core.models import RunStatus
 from core.settings import Settings
-from server.runtime.dispatcher import RUN_NICENESS, SubprocessDispatcher
+from server.runtime.dispatcher import SubprocessDispatcher
+from server.runtime.run_process import RUN_NICENESS
 from server.runtime.worker_config import command_sandbox
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
