@@ -49,7 +49,7 @@ from worker.validation import sandboxed_runner
 
 workspace, command = Path(sys.argv[1]), sys.argv[2].replace("{worker_pid}", str(os.getpid()))
 sandbox = CommandSandbox(hidden=tuple(Path(p) for p in json.loads(sys.argv[3])), required=sys.argv[4] == "1")
-os.setpgid(0, 0)  # as a run process does (server/runtime/dispatcher.py)
+os.setpgid(0, 0)  # as a run process does (server/runtime/run_process.py)
 os.nice(int(sys.argv[5]))
 try:
     tool = CommandTool(workspace, 60, sandbox)
