@@ -1,4 +1,4 @@
-"""The `cody-batch` command line: serve, submit, jobs, show, prs, smoke, worker, aws, export-schema."""
+"""The `cody-batch` command line: serve, submit, jobs, show, continue, prs, smoke, worker, aws, export-schema."""
 
 from __future__ import annotations
 
@@ -240,6 +240,55 @@ def submit(
             f"job {final['id']} {final['status']}; details: cody-batch show {final['id']} --diff", markup=False
         )
     if final["status"] != "SUCCEEDED":
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@app.command("continue")
+@click.argument("job_id")
+@click.argument("index", type=click.IntRange(0))
+@click.option("--max-turns", type=click.IntRange(1, MAX_TURNS_LIMIT), default=None, help="The run's new turn limit.")
+@click.option("--max-tokens", type=click.IntRange(1), default=None, help="The run's new token limit.")
+@click.option(
+    "--max-cost-usd", type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD), default=None, help="The run's new cost limit."
+)
+@click.option("--wait", is_flag=True, help="Follow the job live; exit 0 only if it succeeds.")
+@json_option
+@url_option
+def continue_run(
+    job_id: str,
+    index: int,
+    max_turns: int | None,
+    max_tokens: int | None,
+    max_cost_usd: float | None,
+    wait: bool,
+    as_json: bool,
+    url: str | None,
+) -> None:
+    """Continue repository INDEX of JOB_ID, stopped by its turn, token, cost or time limit, with the limits given.
+
+    It goes on from its stored conversation and workspace as the same attempt; `cody-batch show` lists the indexes."""
+    from server.cli.render import runs_table
+
+    # Limits not given keep the run's: a run stopped by its time limit goes on with the same ones.
+    budget = {"maxTurns": max_turns, "maxTokens": max_tokens, "maxCostUsd": max_cost_usd}
+    with expected_errors():
+        client = make_client(url)
+        job = client.execute(q.JOB, {"id": job_id})["job"]
+        run = next((r for r in (job or {}).get("repositories", []) if r["index"] == index), None)
+        if job is None or run is None:
+            raise fail(f"no job with id {job_id}" if job is None else f"job {job_id} has no repository #{index}")
+        payload = client.execute(q.CONTINUE_RUN, {"runId": run["id"], "budget": budget})["continueRun"]
+    if payload.get("__typename") == "InputError":
+        if as_json:
+            print_json(payload)
+        raise fail(payload["message"], EXIT_INPUT)
+    if wait:
+        payload = _wait(client, payload, as_json)
+    if as_json:
+        print_json(payload)
+    else:
+        _out().print(runs_table(payload))
+    if wait and payload["status"] != "SUCCEEDED":
         raise click.exceptions.Exit(EXIT_FAILED)
 
 

@@ -40,6 +40,19 @@ mutation CreateJob($input: CreateJobInput!) {
     + JOB_FIELDS
 )
 
+CONTINUE_RUN = (
+    """
+mutation ContinueRun($runId: ID!, $budget: BudgetInput!) {
+  continueRun(runId: $runId, budget: $budget) {
+    __typename
+    ... on Job { ...JobFields }
+    ... on InputError { message field }
+  }
+}
+"""
+    + JOB_FIELDS
+)
+
 JOB = (
     """
 query Job($id: ID!) { job(id: $id) { ...JobFields } }

@@ -88,7 +88,11 @@ def jobs_table(nodes: list[JobData]) -> Table:
     return table
 
 
-def _run_detail(run: dict[str, Any], origin: str) -> Group:
+# The errors `cody-batch continue` can take a run past (the server's continueRun says the same).
+CONTINUABLE = {"TURN_LIMIT": " --max-turns N", "BUDGET": " --max-cost-usd N", "TIMEOUT": ""}
+
+
+def _run_detail(job_id: str, run: dict[str, Any], origin: str) -> Group:
     head = Text.assemble(
         (f"#{run['index']} ", "bold"),
         (run["location"], "bold"),
@@ -101,6 +105,9 @@ def _run_detail(run: dict[str, Any], origin: str) -> Group:
     error = run.get("error")
     if error:
         lines.append(Text(f"  error [{error['kind']}]: {error['message']}", style="red"))
+        if run["status"] == "FAILED" and error["kind"] in CONTINUABLE:
+            option = CONTINUABLE[error["kind"]]
+            lines.append(Text(f"  continue it with: cody-batch continue {job_id} {run['index']}{option}"))
     lines.extend(_resumption(resumption) for resumption in run.get("resumptions") or [])
     patch = run.get("patch")
     if patch:
@@ -143,7 +150,7 @@ def print_job_detail(console: Console, job: JobData, origin: str = "") -> None:
     console.print(f"created {job['createdAt']}  updated {job['updatedAt']}  cost {cost(job.get('usage'))}")
     for run in job["repositories"]:
         console.print()
-        console.print(_run_detail(run, origin))
+        console.print(_run_detail(job["id"], run, origin))
 
 
 class ProgressLines:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.models import Patch, PatchFile, RunStatus
+from core.errors import RunErrorKind
+from core.models import Message, Patch, PatchFile, RunStatus, Thread
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from server.cli.main import app
@@ -207,3 +208,48 @@ def test_show_of_an_unknown_job_is_one_line_and_exit_1(api: Api) -> None:
     code, _, err = cli(api, "show", "01NOSUCHJOB")
     assert code == 1
     assert "no job with id 01NOSUCHJOB" in err
+
+
+def _turn_limited_then_done(progress: RunProgress) -> None:
+    """A run that stops at its turn limit after one turn, and succeeds once continued."""
+    run = progress.run()
+    progress.advance(RunStatus.RUNNING_AGENT)
+    if run.resumptions:
+        progress.advance(RunStatus.SUCCEEDED)
+        return
+    thread = Thread(run_id=run.id, model="claude-test")
+    thread.messages = [
+        Message(index=0, role="user", content=[{"type": "text", "text": "greet"}]),
+        Message(index=1, role="assistant", content=[{"type": "text", "text": "hello"}], stop_reason="end_turn"),
+    ]
+    progress.save_thread(thread)
+    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used all 1 turns without finishing.")
+
+
+def test_a_turn_limited_run_is_continued_from_the_command_line(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a job whose run stopped at its turn limit; show says how to continue it
+    api.dispatcher.script = _turn_limited_then_done
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--wait", "--json")
+    job_id = json.loads(created)["id"]
+    _, shown, _ = cli(api, "show", job_id)
+    assert f"continue it with: cody-batch continue {job_id} 0 --max-turns N" in shown
+    # WHEN too few turns are asked for, THEN the server's reason, exit 2, and the run stays as it was
+    code, _, err = cli(api, "continue", job_id, "0", "--max-turns", "1")
+    assert code == 2 and "maxTurns must be above the 1 turns" in err
+    assert api.store.get_runs([job_id])[job_id][0].status is RunStatus.FAILED
+    # WHEN it is continued with more turns and followed
+    code, out, _ = cli(api, "continue", job_id, "0", "--max-turns", "5", "--wait", "--json")
+    # THEN it went on as the same attempt from turn 1 and the job succeeded
+    assert code == 0
+    run = json.loads(out)["repositories"][0]
+    assert json.loads(out)["status"] == "SUCCEEDED" and run["attempt"] == 1
+    assert [(r["reason"], r["fromTurn"]) for r in run["resumptions"]] == [("CONTINUED", 1)]
+
+
+def test_continue_names_a_missing_repository_and_exits_1(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a one-repository job
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--json")
+    job_id = json.loads(created)["id"]
+    # WHEN a repository it does not have is continued, THEN one clear line and exit 1
+    code, _, err = cli(api, "continue", job_id, "3", "--max-turns", "5")
+    assert code == 1 and f"job {job_id} has no repository #3" in err
