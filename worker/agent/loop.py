@@ -244,7 +244,11 @@ class Agent:
         if self._time_left() <= 0:
             raise WallTimeExceeded(self._wall_message())
         if self.thread.turns >= self.config.max_turns:
-            raise TurnLimitReached(f"Claude used all {self.config.max_turns} turns without finishing.")
+            turns = self.config.max_turns
+            raise TurnLimitReached(
+                f"Claude used its {turns} turn{'s' if turns != 1 else ''} without finishing; "
+                "continue the run with more turns to let it go on from here."
+            )
         self._check_budget()
 
     def _check_budget(self) -> None:

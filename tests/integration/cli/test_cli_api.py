@@ -223,7 +223,7 @@ def _turn_limited_then_done(progress: RunProgress) -> None:
         Message(index=1, role="assistant", content=[{"type": "text", "text": "hello"}], stop_reason="end_turn"),
     ]
     progress.save_thread(thread)
-    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used all 1 turns without finishing.")
+    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used its 1 turn without finishing.")
 
 
 def test_a_turn_limited_run_is_continued_from_the_command_line(api: Api, make_repo: MakeRepo) -> None:

@@ -215,6 +215,7 @@ def test_turn_limit(fake: FakeAnthropic, make_repo: MakeRepo, make_agent: MakeAg
     with pytest.raises(TurnLimitReached) as raised:
         harness.agent.run("Go.")
     assert raised.value.kind == "TURN_LIMIT"
+    assert str(raised.value).startswith("Claude used its 3 turns without finishing; continue the run")
     assert len(fake.requests) == 3
     assert harness.saved[-1].turns == 3
 

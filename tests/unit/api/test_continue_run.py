@@ -20,7 +20,7 @@ def _stopped_at_turn_limit(store, run_id: str) -> None:
         Message(index=1, role="assistant", content=[{"type": "text", "text": "thinking"}], stop_reason="end_turn"),
     ]
     progress.save_thread(thread)
-    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used all 1 turns without finishing.")
+    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used its 1 turn without finishing.")
 
 
 async def test_continue_run_resumes_the_same_attempt_and_dispatches_it(gql, seed_job, store, dispatcher) -> None:
