@@ -92,7 +92,11 @@ describe("JobPage", () => {
 
   it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and, in its history, continued from its turn and why", async () => {
     const stopped = jobDetail("FAILED", "FAILED");
-    stopped.repositories[0].error = { __typename: "RunError", kind: "TURN_LIMIT", message: "Claude used its 2 turns without finishing" };
+    stopped.repositories[0].error = {
+      __typename: "RunError",
+      kind: "TURN_LIMIT",
+      message: "Claude used its 2 turns without finishing",
+    };
     const going = jobDetail("QUEUED", "PENDING", "e0000000002");
     going.repositories[0].resumptions = [
       {
