@@ -145,9 +145,11 @@ def test_kill_9_in_the_clone(scene: Scene) -> None:
     # WHEN the run starts, its clone waits there (while Claude's first reply, overlapping the clone, arrives)
     dispatcher.dispatch(job.id, [0])
     wait_for(lambda: len(scene.model.requests) == 1 and _upload_pack_waiting(dispatcher, job.id))
-    # AND its process is killed, and the remote is fixed before the run goes on
-    kill_9(dispatcher, job.id)
+    # AND the remote is fixed (the waiting upload-pack stays in the open() it began), then the run's process
+    # is killed: fixed after the kill, the resumed run, started at once by a waiting process, could be
+    # caught in the FIFO too
     fifo.unlink()
+    kill_9(dispatcher, job.id)
     run = finished(scene.store, job.id)
     # THEN the run was resumed from the start (no turn had finished) and succeeded
     assert_resumed_to_succeeded(run, from_turn=0)

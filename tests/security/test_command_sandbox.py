@@ -118,7 +118,7 @@ def test_a_command_keeps_the_runs_priority_and_autogroup(tmp_path: Path) -> None
         stat, _, autogroup = output.partition("\n")
         fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
         assert int(fields[16]) == report["nice"] > 0  # field 19 of proc_pid_stat(5): nice
-        assert (autogroup or None) == report["autogroup"]
+        assert (autogroup or None) == (report["autogroup"] or None)  # a kernel may show none, or an empty file
 
 
 def test_a_command_sees_only_the_workspace_of_the_private_places(tmp_path: Path, bwrap_works: None) -> None:
