@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 import time
@@ -57,8 +58,9 @@ _RUN_EXCLUDE = {"version"}
 class SqliteStore(SqliteReads):
     """Store over one SQLite file; safe to share between threads and processes."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.path = str(path)
+        self._clock = clock
         self.reads = 0
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -122,8 +124,10 @@ class SqliteStore(SqliteReads):
     def commit(self, change: Change) -> list[Event]:
         """Apply rows, events and artifacts in one transaction; ConflictError on a stale version."""
         job = change.job
-        now = utcnow()
         with self._write() as conn:
+            # Stamped under the write lock: a writer that took the lock first has already committed, so the
+            # times of events in feed (commit) order never go backwards, whoever waited longer for the lock.
+            now = self._clock()
             if change.job_version is None:
                 last_seq = 0
                 if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job.id,)).fetchone():
