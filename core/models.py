@@ -237,6 +237,24 @@ class Validation(Model):
     checks: list[ValidationCheck] = Field(default_factory=list)
 
 
+class CommandIsolation(Model):
+    """How a run's commands (the agent's and the check command) ran: what of the machine they could reach."""
+
+    filesystem: bool  # bubblewrap: the workspace only, the worker's home and other runs hidden
+    network: bool  # no network but loopback
+    reason: str | None = None  # why an isolation is missing, in the refusing tool's words (home shown as ~)
+
+    def weakest(self, other: CommandIsolation) -> CommandIsolation:
+        """The isolation of an attempt whose commands ran under both (a resumed run on another worker)."""
+        # Each tool's refusal once: two workers on the same kind of machine give the same words.
+        reasons = [part for reason in (self.reason, other.reason) if reason for part in reason.split("; ")]
+        return CommandIsolation(
+            filesystem=self.filesystem and other.filesystem,
+            network=self.network and other.network,
+            reason="; ".join(dict.fromkeys(reasons)) or None,
+        )
+
+
 class Message(Model):
     """One Anthropic message exactly as exchanged: role and content blocks (API dicts)."""
 
@@ -296,6 +314,7 @@ class RunAttempt(Model):
     summary: str | None = None
     patch: Patch | None = None
     validation: Validation | None = None
+    command_isolation: CommandIsolation | None = None
     usage: Usage = Field(default_factory=Usage)
     resumptions: list[Resumption] = Field(default_factory=list)
     started_at: dt.datetime | None = None
@@ -317,6 +336,8 @@ class RepositoryRun(Model):
     branch: Branch | None = None
     reopen_pull_request: bool = False  # this attempt may reopen a pull request closed on GitHub
     validation: Validation | None = None
+    # How this attempt's commands ran; None when commands were off for it (or none could run yet).
+    command_isolation: CommandIsolation | None = None
     usage: Usage = Field(default_factory=Usage)
     checkpoint: Checkpoint | None = None  # the current attempt's workspace after its last turn that changed files
     budget: Budget | None = None  # limits raised for this attempt by continueRun (unset fields: the job's)

@@ -8,6 +8,7 @@ import strawberry
 
 from core import models
 from resolvers import runs as run_resolvers
+from schema.command_isolation import COMMAND_ISOLATION, CommandIsolation
 from schema.context import Info
 from schema.enums import (
     ActionOutcome,
@@ -185,6 +186,7 @@ class RunAttempt:
     resumptions: list[Resumption] = strawberry.field(
         description="Each time this attempt went on from its stored state, oldest first."
     )
+    command_isolation: CommandIsolation | None = strawberry.field(description=COMMAND_ISOLATION)
 
     @classmethod
     def from_model(cls, attempt: models.RunAttempt, run: models.RepositoryRun) -> RunAttempt:
@@ -199,6 +201,7 @@ class RunAttempt:
             started_at=attempt.started_at,
             finished_at=attempt.finished_at,
             resumptions=[Resumption.from_model(r) for r in attempt.resumptions],
+            command_isolation=CommandIsolation.from_model(attempt.command_isolation),
         )
 
 
@@ -223,6 +226,7 @@ class RepositoryRun:
         description="Each time this attempt went on from its stored state (continued by the user, or resumed "
         "after its worker or server died), oldest first."
     )
+    command_isolation: CommandIsolation | None = strawberry.field(description=COMMAND_ISOLATION)
     _model: strawberry.Private[models.RepositoryRun]
 
     @classmethod
@@ -244,6 +248,7 @@ class RepositoryRun:
             finished_at=run.finished_at,
             attempts=[RunAttempt.from_model(a, run) for a in run.attempts],
             resumptions=[Resumption.from_model(r) for r in run.resumptions],
+            command_isolation=CommandIsolation.from_model(run.command_isolation),
             _model=run,
         )
 

@@ -15,6 +15,7 @@ import anthropic
 from core.errors import ConfigurationError
 from core.locations import Location, parse_location
 from core.models import (
+    CommandIsolation,
     FileChange,
     Job,
     JobKind,
@@ -29,6 +30,7 @@ from core.models import (
 from core.ports import Store
 from core.services.progress import RunProgress, WorkspaceState
 from core.services.updates import job_usage
+from worker.agent.isolation import command_isolation
 from worker.agent.loop import Agent, AgentConfig
 from worker.agent.prompts import build_system_prompt
 from worker.checkpoint import LastStaged, last_turn_changed_files, take_checkpoint, thread_changed_files
@@ -112,10 +114,15 @@ class Attempt:
     def check_command(self) -> str | None:
         return self.job.check_command if self.config.allow_commands else None
 
-    def begin(self, step: Step) -> None:
-        """Stop here if the run was cancelled; otherwise record that `step` has begun."""
+    @property
+    def runs_commands(self) -> bool:
+        """Whether a command can run in this attempt: Claude's (not for ANALYZE jobs) or the check command."""
+        return self.config.allow_commands and (self.job.kind is not JobKind.ANALYZE or self.check_command is not None)
+
+    def begin(self, step: Step, command_isolation: CommandIsolation | None = None) -> None:
+        """Stop here if the run was cancelled; otherwise record that `step` has begun (and how commands run)."""
         # One read and one write: the write decides on the run as stored, refusing a cancelled one.
-        self.progress.advance(status=step.status, step=step.name)
+        self.progress.advance(status=step.status, step=step.name, command_isolation=command_isolation)
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,10 @@ def run_agent(
     stored: Thread | None = None,
 ) -> Worked:
     """Claude works on the task (or, for ANALYZE jobs, reads and reports); with a `stored` thread, goes on from it."""
-    attempt.begin(AGENT)
+    # Recorded as the step begins, in the same write: the check command started with the clone, and
+    # Claude's commands may come with the first reply. The probe behind it runs once per process.
+    isolation = command_isolation(attempt.config.command_sandbox) if attempt.runs_commands else None
+    attempt.begin(AGENT, isolation)
     staged = LastStaged(reusable=not attempt.config.allow_commands)
     agent = _agent(attempt, pending, client_factory, stored, staged)
     result = agent.resume() if stored is not None else agent.run(attempt.job.prompt)

@@ -9,6 +9,7 @@ from core.errors import NotFoundError, RunCancelled, RunErrorKind, RunSuperseded
 from core.ids import utcnow
 from core.models import (
     Checkpoint,
+    CommandIsolation,
     EventKind,
     Job,
     NewEvent,
@@ -118,8 +119,12 @@ class RunProgress:
         validation: Validation | None = None,
         patch: Patch | None = None,
         pull_request: PullRequest | None = None,
+        command_isolation: CommandIsolation | None = None,
     ) -> RepositoryRun:
-        """Move to `status` (checked by the state machine) and/or `step`, recording the results given."""
+        """Move to `status` (checked by the state machine) and/or `step`, recording the results given.
+
+        `command_isolation` joins what the attempt recorded before: a run resumed on another worker keeps
+        the weaker of the two, since its earlier commands ran under the first."""
         # Named, typed fields: `model_copy(update=...)` below does not validate what it is handed.
         results = {"summary": summary, "validation": validation, "patch": patch, "pull_request": pull_request}
 
@@ -133,6 +138,11 @@ class RunProgress:
                     update["started_at"] = utcnow()
             if step is not None:
                 update["step"] = step
+            if command_isolation is not None:
+                earlier = run.command_isolation
+                update["command_isolation"] = (
+                    command_isolation if earlier is None else earlier.weakest(command_isolation)
+                )
             return run.model_copy(update=update)
 
         stored = self._update(mutate)

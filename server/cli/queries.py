@@ -7,6 +7,7 @@ fragment RunFields on RepositoryRun {
   id index location status step attempt
   error { kind message }
   resumptions { reason fromTurn at cause }
+  commandIsolation { filesystem network reason }
   summary
   patch { filesChanged additions deletions downloadUrl }
   pullRequest { url number branch draft }

@@ -109,6 +109,8 @@ def _run_detail(job_id: str, run: dict[str, Any], origin: str) -> Group:
             option = CONTINUABLE[error["kind"]]
             lines.append(Text(f"  continue it with: cody-batch continue {job_id} {run['index']}{option}"))
     lines.extend(_resumption(resumption) for resumption in run.get("resumptions") or [])
+    if run.get("commandIsolation"):
+        lines.append(_command_isolation(run["commandIsolation"]))
     patch = run.get("patch")
     if patch:
         files = patch["filesChanged"]
@@ -137,8 +139,17 @@ def _resumption(resumption: dict[str, Any]) -> Text:
     return Text(f"  {how} from turn {resumption['fromTurn']} at {resumption['at']}{cause}")
 
 
+def _command_isolation(isolation: dict[str, Any]) -> Text:
+    """How the run's commands ran: isolated, or a warning naming what they could reach and why."""
+    missing = [name for name in ("filesystem", "network") if not isolation[name]]
+    if not missing:
+        return Text("  commands ran isolated (filesystem and network)")
+    reason = f": {isolation['reason']}" if isolation.get("reason") else ""
+    return Text(f"  commands ran without {' or '.join(missing)} isolation{reason}", style="yellow")
+
+
 def print_job_detail(console: Console, job: JobData, origin: str = "") -> None:
-    """The job's header, then each run with error, resumptions, summary, patch stats and pull request.
+    """The job's header, then each run: error, resumptions, command isolation, summary, patch, pull request.
 
     `origin` (scheme://host:port) makes the server's relative download links absolute.
     """

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.errors import ConfigurationError
+from core.models import CommandIsolation
 from worker.git_dir import beside as git_dir_beside
 from worker.git_dir import borrowed
 from worker.run_config import CommandSandbox
@@ -93,12 +94,19 @@ def filesystem_isolation_available() -> bool:
 
 
 @functools.cache
+def _unshare_probe() -> tuple[tuple[str, ...], str | None]:
+    """The first unshare prefix that runs here, or none and why the last one did not."""
+    refusal = None
+    for prefix in ISOLATION_PREFIXES:
+        refusal = _runs(prefix)
+        if refusal is None:
+            return prefix, None
+    return (), refusal
+
+
 def isolation_prefix() -> tuple[str, ...]:
     """The unshare prefix that isolates a command here, probed once per process; empty if none works."""
-    for prefix in ISOLATION_PREFIXES:
-        if _runs(prefix) is None:
-            return prefix
-    return ()
+    return _unshare_probe()[0]
 
 
 @functools.cache
@@ -115,6 +123,31 @@ def network_isolation_available() -> bool:
 def process_isolation_available() -> bool:
     """Whether commands run in a PID namespace here (one that ends with the command)."""
     return filesystem_isolation_available() or "--pid" in isolation_prefix()
+
+
+# A tool's refusal is stored on the run and shown to users: long enough for the kernel's hint, no more.
+MAX_REASON_CHARS = 500
+
+
+def _for_users(refusal: str) -> str:
+    """A tool's refusal as a run may show it: the worker's home as `~`, cut to a sentence or two."""
+    home = str(Path.home())
+    text = refusal.replace(home, "~") if home != "/" else refusal
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
+def command_isolation(sandbox: CommandSandbox) -> CommandIsolation | None:
+    """How this machine runs a run's commands, as the run records it; None when it refuses them."""
+    filesystem_refusal = filesystem_isolation_refusal()
+    if filesystem_refusal is None:
+        return CommandIsolation(filesystem=True, network=True)
+    if sandbox.required:
+        return None  # every command raises IsolationUnavailable: none runs
+    reasons = [f"bubblewrap: {_for_users(filesystem_refusal)}"]
+    prefix, network_refusal = _unshare_probe()
+    if network_refusal is not None:
+        reasons.append(f"unshare: {_for_users(network_refusal)}")
+    return CommandIsolation(filesystem=False, network=bool(prefix), reason="; ".join(reasons))
 
 
 def _directories(paths: Iterable[Path]) -> list[Path]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.errors import RunErrorKind
-from core.models import Message, Patch, PatchFile, RunStatus, Thread
+from core.models import CommandIsolation, Message, Patch, PatchFile, RunStatus, Thread
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from server.cli.main import app
@@ -201,6 +201,33 @@ def test_show_prints_when_a_run_was_resumed_and_from_which_turn(api: Api, make_r
     assert "NO_CHANGES" in out
     assert "resumed from turn 0 at 20" in out
     assert "the worker process was killed by SIGKILL" in out
+
+
+def test_show_says_how_each_runs_commands_ran(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a job whose first run's commands ran isolated, whose second ran without filesystem isolation,
+    # and whose third ran none
+    outcomes = [
+        CommandIsolation(filesystem=True, network=True),
+        CommandIsolation(filesystem=False, network=True, reason="bubblewrap: Operation not permitted"),
+        None,
+    ]
+
+    def script(progress: RunProgress) -> None:
+        run = progress.run()
+        progress.advance(RunStatus.CLONING)
+        progress.advance(RunStatus.RUNNING_AGENT, step="agent", command_isolation=outcomes[run.index])
+        progress.advance(RunStatus.NO_CHANGES)
+
+    api.dispatcher.script = script
+    repos = [str(make_repo(name)) for name in ("p", "q", "r")]
+    _, created, _ = cli(api, "submit", "greet", *repos, "--wait", "--json")
+    # WHEN the job is shown
+    code, out, _ = cli(api, "show", json.loads(created)["id"])
+    # THEN the first says its commands ran isolated, the second warns with bubblewrap's reason, the third is silent
+    assert code == 0
+    assert out.count("commands ran") == 2
+    assert "commands ran isolated (filesystem and network)" in out
+    assert "commands ran without filesystem isolation: bubblewrap: Operation not permitted" in out
 
 
 def test_show_of_an_unknown_job_is_one_line_and_exit_1(api: Api) -> None:

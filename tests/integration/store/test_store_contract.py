@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConflictError
-from core.models import EventKind, Job, JobStatus, NewEvent, RepositoryRun, RunStatus
+from core.models import CommandIsolation, EventKind, Job, JobStatus, NewEvent, RepositoryRun, RunStatus
 from core.ports import Change, Store
+from core.services.progress import RunProgress
 from store.sqlite import SqliteStore
 from tests.fakes import moto_aws
 
@@ -109,6 +110,26 @@ def test_stale_run_version_rolls_back_the_job_update_too(any_store: Store) -> No
     # THEN nothing of it was applied
     after = any_store.get_job(job.id)
     assert after is not None and after.version == job2.version and after.status is JobStatus.QUEUED
+
+
+def test_a_runs_command_isolation_reads_back_and_a_resumed_worker_keeps_the_weaker(any_store: Store) -> None:
+    # GIVEN a run whose first worker recorded isolated commands as its agent step began
+    _, runs = new_job(any_store)
+    progress = RunProgress(any_store, runs[0].id)
+    progress.advance(RunStatus.CLONING)
+    isolated = CommandIsolation(filesystem=True, network=True)
+    progress.advance(RunStatus.RUNNING_AGENT, command_isolation=isolated)
+    first = any_store.get_run(runs[0].id)
+    # WHEN a worker of the same attempt records that its commands ran without filesystem isolation
+    refused = CommandIsolation(filesystem=False, network=True, reason="bubblewrap: Operation not permitted")
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent", command_isolation=refused)
+    # THEN each read gives back what the run held then: isolated first, then the weaker of the two;
+    # the other run, whose commands were off, has none
+    assert first is not None and first.command_isolation == isolated
+    after = any_store.get_run(runs[0].id)
+    assert after is not None and after.command_isolation == refused
+    other = any_store.get_run(runs[1].id)
+    assert other is not None and other.command_isolation is None
 
 
 def test_double_insert_is_a_conflict(any_store: Store) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from core.models import Message, Patch, PatchFile, RunStatus, Thread, Usage
+from core.models import CommandIsolation, Message, Patch, PatchFile, RunStatus, Thread, Usage
 from core.services.progress import RunProgress
 from tests.unit.api.conftest import GRAPHQL_RESPONSE
 
@@ -82,6 +82,26 @@ async def test_job_by_id_and_unknown_id(gql, seed_job) -> None:
     assert [r["index"] for r in data["job"]["repositories"]] == [0, 1]
     assert ISO_MS_Z.match(data["job"]["createdAt"]) and ISO_MS_Z.match(data["job"]["updatedAt"])
     assert data["job"]["cursor"] == job.cursor
+
+
+async def test_a_run_says_how_its_commands_ran_and_null_when_they_were_off(gql, seed_job, store) -> None:
+    # GIVEN a job whose first run's worker recorded commands without filesystem isolation; the second ran none
+    job = seed_job(2)
+    first = store.get_runs([job.id])[job.id][0]
+    progress = RunProgress(store, first.id)
+    progress.advance(RunStatus.CLONING)
+    refused = CommandIsolation(filesystem=False, network=True, reason="bubblewrap: Operation not permitted")
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent", command_isolation=refused)
+    # WHEN the job's runs are asked for
+    _, body = await gql(
+        "query($id: ID!) { job(id: $id) { repositories { commandIsolation { filesystem network reason } } } }",
+        {"id": job.id},
+    )
+    # THEN the first says what its commands could reach and why; the second says nothing
+    assert [r["commandIsolation"] for r in body["data"]["job"]["repositories"]] == [
+        {"filesystem": False, "network": True, "reason": "bubblewrap: Operation not permitted"},
+        None,
+    ]
 
 
 async def test_jobs_pages_newest_first(gql, seed_job) -> None:

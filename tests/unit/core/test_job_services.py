@@ -10,6 +10,7 @@ import pytest
 from core.errors import InputError, NotFoundError, RunCancelled
 from core.models import (
     Branch,
+    CommandIsolation,
     EventKind,
     JobStatus,
     Message,
@@ -193,6 +194,7 @@ def three_run_job(
         summary="tried",
         patch=Patch(artifact_key="patches/f/1.diff", additions=1),
         pull_request=PullRequest(url="https://github.com/acme/f/pull/3", number=3, branch="cody/f"),
+        command_isolation=CommandIsolation(filesystem=False, network=True, reason="bubblewrap: refused"),
     )
     branch = Branch(repository="acme/f", name="cody/f", head="abc123")
     update_run(store, job.id, failed.id, lambda run: run.model_copy(update={"branch": branch}))
@@ -232,6 +234,7 @@ def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_
         None,
     )
     assert again.usage == Usage() and again.started_at is None and again.finished_at is None
+    assert again.command_isolation is None  # recorded anew by the worker of attempt 2
     # AND it keeps publishing to the same pull request and branch, without reopening a closed one
     assert (again.pull_request, again.branch) == (failed.pull_request, failed.branch)
     assert again.pull_request is not None and again.branch is not None
@@ -245,6 +248,7 @@ def test_retry_by_default_restarts_only_the_failed_runs_and_keeps_everything_of_
         "summary": "tried",
         "patch": failed.patch.model_dump() if failed.patch else None,
         "validation": failed.validation.model_dump() if failed.validation else None,
+        "command_isolation": {"filesystem": False, "network": True, "reason": "bubblewrap: refused"},
         "usage": failed.usage.model_dump(),
         "started_at": failed.started_at,
         "finished_at": failed.finished_at,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from core.errors import NotFoundError, RunCancelled, TransitionError
 from core.models import (
     Branch,
     Checkpoint,
+    CommandIsolation,
     EventKind,
     Job,
     Message,
@@ -146,6 +149,46 @@ def test_advance_records_each_result_it_is_given(store: SqliteStore, run: Reposi
     stored = store.get_run(run.id)
     assert stored is not None and stored == advanced
     assert (stored.summary, stored.validation, stored.patch, stored.pull_request) == ("done", validation, patch, pull)
+
+
+def test_each_worker_of_an_attempt_adds_its_command_isolation_and_the_weaker_is_kept(
+    store: SqliteStore, run: RepositoryRun
+) -> None:
+    # GIVEN a run whose first worker's commands had network but no filesystem isolation
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.CLONING)
+    bubblewrap = "bubblewrap: No permissions to create a new namespace"
+    progress.advance(
+        RunStatus.RUNNING_AGENT, command_isolation=CommandIsolation(filesystem=False, network=True, reason=bubblewrap)
+    )
+    # WHEN a resumed worker on a machine without namespaces, then one fully isolated, record theirs
+    unshare = "unshare: Operation not permitted"
+    progress.advance(
+        step="agent",
+        command_isolation=CommandIsolation(filesystem=False, network=False, reason=f"{bubblewrap}; {unshare}"),
+    )
+    progress.advance(step="agent", command_isolation=CommandIsolation(filesystem=True, network=True))
+    # THEN the run says its commands lacked both isolations, each tool's reason given once
+    stored = store.get_run(run.id)
+    assert stored is not None
+    assert stored.command_isolation == CommandIsolation(
+        filesystem=False, network=False, reason=f"{bubblewrap}; {unshare}"
+    )
+
+
+def test_a_run_stored_before_command_isolation_was_kept_reads_as_none(
+    store: SqliteStore, settings: Settings, run: RepositoryRun
+) -> None:
+    # GIVEN a run row written before runs had a command isolation (its JSON has no such key)
+    with closing(sqlite3.connect(settings.database_path)) as conn, conn:
+        conn.execute("UPDATE runs SET data = json_remove(data, '$.command_isolation') WHERE id = ?", (run.id,))
+        data = conn.execute("SELECT data FROM runs WHERE id = ?", (run.id,)).fetchone()[0]
+    assert "command_isolation" not in data
+    # WHEN it is read and advanced
+    RunProgress(store, run.id).advance(RunStatus.CLONING)
+    # THEN it reads back with none recorded, as a run whose commands were off
+    stored = store.get_run(run.id)
+    assert stored is not None and stored.status is RunStatus.CLONING and stored.command_isolation is None
 
 
 def test_a_turns_checkpoint_is_stored_with_its_thread_and_a_turn_without_one_drops_the_last(
