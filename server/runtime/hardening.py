@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import functools
 import logging
+import os
 import sys
+import termios
 
 logger = logging.getLogger("cody_batch.hardening")
 
@@ -49,3 +52,27 @@ def die_with_parent(signum: int) -> bool:
     process does not outlive a server that was killed outright. Returns whether it took effect."""
     libc = _libc()
     return libc is not None and libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+
+
+def detach_terminal() -> bool:
+    """Give up the controlling terminal this process inherited (a server started from a shell), so
+    the commands a run starts have none: through it a command could type into the user's shell
+    (TIOCSTI) or read and write the screen, from any sandbox. The session stays, and with it the
+    run's scheduling autogroup (why commands get no session of their own). Returns whether there
+    was a terminal to give up; a session leader keeps its own, as giving it up would hang up the
+    terminal's foreground jobs."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal
+    try:
+        if os.getsid(0) == os.getpid():
+            logger.warning("a session leader keeps its terminal: commands it starts can reach it")
+            return False
+        fcntl.ioctl(fd, termios.TIOCNOTTY)
+    except OSError as err:
+        logger.warning("could not give up the controlling terminal: %s", err)
+        return False
+    finally:
+        os.close(fd)
+    return True

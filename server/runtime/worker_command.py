@@ -16,7 +16,7 @@ from core.services.runs import find_run
 from core.settings import Settings
 from server.aws.batch_retry import attempt_to_run
 from server.runtime.backend import open_pacer, open_store
-from server.runtime.hardening import make_undumpable
+from server.runtime.hardening import detach_terminal, make_undumpable
 from server.runtime.worker_config import github_config, model_endpoint, run_config
 
 if TYPE_CHECKING:
@@ -132,6 +132,7 @@ def run_on_store(
     from worker.pipeline import run_repository
 
     make_undumpable()  # commands this run starts must not read its keys from /proc
+    detach_terminal()  # nor type into the terminal the server was started from
     # An unknown job or index is the caller's mistake: say so with a non-zero exit
     # (on AWS Batch that marks the child failed) instead of logging and exiting 0.
     runs = store.get_runs([job_id]).get(job_id, [])
