@@ -3,6 +3,7 @@ import { useState, type ReactNode } from "react";
 import type { RepositoryRun } from "../graphql/types";
 import { formatTime, humanize, sentence } from "../lib/format";
 import { isFinished, isRetryable } from "../lib/runs";
+import { CommandIsolationNote } from "./CommandIsolationNote";
 import { DiffStat } from "./DiffViewer";
 import { PatchDiff } from "./PatchDiff";
 import { ContinueButton, isContinuable } from "./ContinueButton";
@@ -68,6 +69,7 @@ export function RunCard({ run, jobId, cursor }: { run: RepositoryRun; jobId: str
         </section>
       )}
       {run.validation && <ValidationSummary validation={run.validation} />}
+      {run.commandIsolation && <CommandIsolationNote isolation={run.commandIsolation} />}
       <div className="run-links">
         {run.patch && (
           <>

@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { RepositoryRun, Thread } from "../graphql/types";
 import { SAMPLE_DIFF, jobDetail } from "../test/fixtures";
+import { CommandIsolationNote } from "./CommandIsolationNote";
 import { DiffViewer } from "./DiffViewer";
 import { RunHistory } from "./RunHistory";
 import { StatusBadge, statusTone } from "./StatusBadge";
@@ -169,6 +170,32 @@ describe("ValidationSummary", () => {
     const failed = { name: "syntax data.json", status: "FAILED" as const, output: "bad JSON", preExisting: true };
     const { container } = render(<ValidationSummary validation={{ verdict: "UNVERIFIED", checks: [failed] }} />);
     expect(container.querySelector("li")).toHaveTextContent("syntax data.json (failed before the change too)");
+  });
+});
+
+describe("CommandIsolationNote", () => {
+  it("GIVEN commands isolated both ways WHEN shown THEN one plain line says so", () => {
+    const { container } = render(
+      <CommandIsolationNote isolation={{ filesystem: true, network: true, reason: null }} />,
+    );
+    expect(container).toHaveTextContent(/^Commands ran isolated \(filesystem and network\)$/);
+    expect(container.querySelector(".command-isolation-missing")).toBeNull();
+  });
+
+  it("GIVEN commands without filesystem isolation WHEN shown THEN a warning names it and bubblewrap's reason", () => {
+    const reason = "bubblewrap: No permissions to create a new namespace";
+    const { container } = render(<CommandIsolationNote isolation={{ filesystem: false, network: true, reason }} />);
+    expect(container.querySelector(".command-isolation-missing")).toHaveTextContent(
+      /^Commands ran without filesystem isolation: bubblewrap: No permissions to create a new namespace$/,
+    );
+  });
+
+  it("GIVEN commands with no isolation at all WHEN shown THEN the warning names both", () => {
+    const reason = "bubblewrap: refused; unshare: refused";
+    const { container } = render(<CommandIsolationNote isolation={{ filesystem: false, network: false, reason }} />);
+    expect(container.querySelector(".command-isolation-missing")).toHaveTextContent(
+      "Commands ran without filesystem or network isolation: bubblewrap: refused; unshare: refused",
+    );
   });
 });
 

@@ -98,6 +98,11 @@ export const RUN_FIELDS = graphql(`
     resumptions {
       ...ResumptionFields
     }
+    commandIsolation {
+      filesystem
+      network
+      reason
+    }
     attempts {
       attempt
       status

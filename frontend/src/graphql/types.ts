@@ -52,6 +52,7 @@ export type PatchFile = Patch["files"][number];
 export type PullRequest = NonNullable<RepositoryRun["pullRequest"]>;
 export type Validation = NonNullable<RepositoryRun["validation"]>;
 export type ValidationCheck = Validation["checks"][number];
+export type CommandIsolation = NonNullable<RepositoryRun["commandIsolation"]>;
 export type JobListItem = JobListFieldsFragment;
 export type JobDetail = JobDetailFieldsFragment;
 export type Thread = NonNullable<NonNullable<RunThreadQuery["run"]>["thread"]>;

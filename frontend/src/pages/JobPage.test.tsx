@@ -71,6 +71,21 @@ describe("JobPage", () => {
     expect(screen.getByRole("link", { name: "Review all diffs" })).toHaveAttribute("href", "/jobs/job-1/review");
   });
 
+  it("GIVEN a run whose commands ran without filesystem isolation WHEN shown THEN its card warns with the reason", async () => {
+    const job = jobDetail("RUNNING", "RUNNING_AGENT");
+    const reason = "bubblewrap: setting up uid map: Permission denied";
+    const isolation = { __typename: "CommandIsolation", filesystem: false, network: true, reason };
+    renderJob([
+      {
+        request: { query: JOB_QUERY, variables: { id: "job-1" } },
+        result: { data: { job: { ...job, repositories: [{ ...job.repositories[0], commandIsolation: isolation }] } } },
+      },
+      quietUpdates,
+    ]);
+    expect(await screen.findByText(/^Commands ran without filesystem isolation: /)).toHaveTextContent(reason);
+    expect(document.querySelector(".run-card .command-isolation-missing")).not.toBeNull();
+  });
+
   it("GIVEN one failed run while another still runs WHEN the failed one is retried alone THEN only it starts again", async () => {
     const job = twoRuns(jobDetail("RUNNING", "FAILED"), "RUNNING_AGENT");
     const retried = twoRuns(jobDetail("RUNNING", "PENDING", "e0000000002"), "RUNNING_AGENT");

@@ -85,6 +85,7 @@ export function jobDetail(status: string, runStatus: string, cursor = "e00000000
         startedAt: "2025-01-31T12:00:01.000Z",
         finishedAt: null,
         resumptions: [],
+        commandIsolation: null,
         attempts: [],
       },
     ],
