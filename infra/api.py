@@ -23,6 +23,7 @@ from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
 from infra.worker import Worker, failed_jobs
 from server.aws.deployment_secret import FUNCTION_SECRETS
+from server.aws.sent_cursors import STREAM_RECORD_MAX_AGE_SECONDS
 from store import dynamo_table
 
 WEBSOCKET_STAGE = "live"
@@ -178,7 +179,7 @@ class Api(Construct):
                 max_batching_window=Duration.millis(0),
                 bisect_batch_on_error=True,
                 retry_attempts=3,
-                max_record_age=Duration.minutes(10),
+                max_record_age=Duration.seconds(STREAM_RECORD_MAX_AGE_SECONDS),  # `sent` pruning relies on it
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.dead_letters),
             )

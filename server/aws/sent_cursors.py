@@ -11,10 +11,15 @@ subscription item settle who sends what (docs/DESIGN.md, "Live updates on AWS"):
   stream handler. The subscribe path sets it in one transaction with a check that the job is
   still at the state it sent, so no change falls between the two senders and none of the
   snapshot's frames can arrive after a pushed one.
+
+A subscription to every job claims a `sent` entry per job it ever showed; next to each, `sent.at#<job
+id>` holds when it was claimed, so entries no record can still need are dropped (`_prune`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +31,17 @@ if TYPE_CHECKING:
 # Items stored before `live` existed carry no such attribute: they were live from the start.
 _LIVE = "(attribute_not_exists(live) OR live = :yes)"
 _NEWER = "(attribute_not_exists(sent.#job) OR sent.#job < :seq)"
+# The stream's event source mapping hands a function no record older than this (infra/api.py).
+STREAM_RECORD_MAX_AGE_SECONDS = 600
+# Records of a job claimed at T were all written before T, so after T plus the age limit (and the
+# function's run time, and clock skew: twice the limit covers both) none of them can come again and
+# the job's entry is no longer needed to refuse them; the job's newer records need none.
+STALE_CLAIM_SECONDS = 2 * STREAM_RECORD_MAX_AGE_SECONDS
+# Pruning costs a write: only items with this many jobs are pruned, at most this many at a time (the
+# limits of one update expression).
+PRUNE_FROM_JOBS = 64
+PRUNE_AT_MOST = 64
+_STAMP = "at#"
 
 
 class GoLive(Enum):
@@ -42,9 +58,17 @@ class GoLive(Enum):
 class SentCursors:
     """Claims on the subscription items of the one table (boto3 DynamoDB client handed in)."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        table_name: str,
+        clock: Callable[[], float] = time.time,
+        prune_from: int = PRUNE_FROM_JOBS,
+    ) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
+        self.clock = clock
+        self.prune_from = prune_from
 
     def _key(self, subscription: StoredSubscription) -> dict[str, Any]:
         return {name: {"S": value} for name, value in subscription.key.items()}
@@ -54,20 +78,41 @@ class SentCursors:
         before it (0 for none), or None when a state as new or newer already went (a redelivered
         or reordered record), the subscription is not live yet (its snapshot covers the change)
         or it is gone."""
+        now = int(self.clock())
         try:
             answer = self.dynamodb.update_item(
                 TableName=self.table_name,
                 Key=self._key(subscription),
-                UpdateExpression="SET sent.#job = :seq",
+                UpdateExpression="SET sent.#job = :seq, sent.#at = :now",
                 ConditionExpression=f"attribute_exists(pk) AND {_LIVE} AND {_NEWER}",
-                ExpressionAttributeNames={"#job": job_id},
-                ExpressionAttributeValues={":seq": {"N": str(seq)}, ":yes": {"BOOL": True}},
-                ReturnValues="UPDATED_OLD",
+                ExpressionAttributeNames={"#job": job_id, "#at": _STAMP + job_id},
+                ExpressionAttributeValues={":seq": {"N": str(seq)}, ":yes": {"BOOL": True}, ":now": {"N": str(now)}},
+                # The whole map before: which other jobs' entries have gone stale.
+                ReturnValues="ALL_OLD",
             )
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
             return None
-        before = answer.get("Attributes", {}).get("sent", {}).get("M", {}).get(job_id, {}).get("N", "0")
-        return int(before)
+        sent = answer.get("Attributes", {}).get("sent", {}).get("M", {})
+        self._prune(subscription, sent, now)
+        return int(sent.get(job_id, {}).get("N", "0"))
+
+    def _prune(self, subscription: StoredSubscription, sent: dict[str, Any], now: int) -> None:
+        """Drop the entries of jobs last claimed longer ago than any record can come back, once there are many."""
+        stamps = {key.removeprefix(_STAMP): value for key, value in sent.items() if key.startswith(_STAMP)}
+        if len(sent) - len(stamps) < self.prune_from:
+            return
+        stale = [job for job, at in stamps.items() if int(at["N"]) < now - STALE_CLAIM_SECONDS][:PRUNE_AT_MOST]
+        if not stale:
+            return
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        unchanged = []
+        for i, job in enumerate(stale):
+            names[f"#j{i}"], names[f"#a{i}"] = job, _STAMP + job
+            values[f":a{i}"] = stamps[job]
+            unchanged.append(f"sent.#a{i} = :a{i}")  # claimed again meanwhile: kept, pruned another time
+        removed = ", ".join(f"sent.#j{i}, sent.#a{i}" for i in range(len(stale)))
+        self._update_if(subscription, f"REMOVE {removed}", " AND ".join(unchanged), values=values, names=names)
 
     def release(self, subscription: StoredSubscription, job_id: str, seq: int, before: int) -> None:
         """Undo a claim whose frame certainly did not go out, so a retry of the record sends it."""
@@ -113,10 +158,14 @@ class SentCursors:
                         "Update": {
                             "TableName": self.table_name,
                             "Key": self._key(subscription),
-                            "UpdateExpression": "SET live = :yes, sent.#job = :seq",
+                            "UpdateExpression": "SET live = :yes, sent.#job = :seq, sent.#at = :now",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeNames": {"#job": job_id},
-                            "ExpressionAttributeValues": {":yes": {"BOOL": True}, ":seq": {"N": str(seq)}},
+                            "ExpressionAttributeNames": {"#job": job_id, "#at": _STAMP + job_id},
+                            "ExpressionAttributeValues": {
+                                ":yes": {"BOOL": True},
+                                ":seq": {"N": str(seq)},
+                                ":now": {"N": str(int(self.clock()))},
+                            },
                         }
                     },
                 ]
