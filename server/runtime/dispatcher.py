@@ -283,7 +283,8 @@ class SubprocessDispatcher:
             waiting: deque[tuple[RunKey, dict[str, str]]] = deque()
             while not self._closed and self._queue and len(self._running) + len(taken) < self.limit:
                 item = self._queue.popleft()
-                (waiting if item[0] in self._running else taken).append(item)
+                busy = item[0] in self._running or any(item[0] == key for key, _ in taken)
+                (waiting if busy else taken).append(item)
             self._queue = waiting + self._queue
             return taken
 
@@ -338,12 +339,19 @@ class SubprocessDispatcher:
             with self._lock:
                 self._queue.append((key, run.env))  # the scheduler loop starts it again on its next pass
             return
-        self._fail_run(key, RunErrorKind.WORKER_DIED, f"{how} before finishing the run", run.attempt)
+        message = f"{how} before finishing the run"
+        self._fail_run(key, RunErrorKind.WORKER_DIED, message, run.attempt, run.resumptions)
 
     def _resumed(self, run: RunProcess, cause: str) -> bool:
         """Whether a run whose worker died was put back to go on from its thread and checkpoint."""
+
+        def stopped(stored: RepositoryRun) -> bool:
+            # Left unfinished by this process, not by a newer one: a run continued (or resumed) since
+            # this process started has another process coming, whose work this end must not touch.
+            return not stored.status.finished and len(stored.resumptions) == run.resumptions
+
         try:
-            return resume_run(self._store_now(), run.run_id, run.attempt, self.settings.max_resumes, cause)
+            return resume_run(self._store_now(), run.run_id, run.attempt, self.settings.max_resumes, cause, stopped)
         except Exception:
             logger.exception("could not resume run %s", run.run_id)
             return False
@@ -362,12 +370,14 @@ class SubprocessDispatcher:
     def _find_run(self, key: RunKey) -> RepositoryRun | None:
         return find_run(self._store_now(), *key)
 
-    def _fail_run(self, key: RunKey, kind: RunErrorKind, message: str, attempt: int | None = None) -> None:
-        """Fail `attempt` of the run (default: the current one) unless it already finished, as it
-        does whenever the worker ran to its end, or a newer attempt has begun."""
+    def _fail_run(
+        self, key: RunKey, kind: RunErrorKind, message: str, attempt: int | None = None, resumptions: int | None = None
+    ) -> None:
+        """Fail `attempt` of the run (default: the current one), as resumed `resumptions` times (default: as
+        now), unless it already finished, as it does whenever the worker ran to its end, or has moved on."""
         try:
             run = self._find_run(key)
             if run is not None:
-                RunProgress(self._store_now(), run.id, attempt).fail(kind, message)
+                RunProgress(self._store_now(), run.id, attempt, resumptions).fail(kind, message)
         except Exception:
             logger.exception("could not record the end of run %s/%s", *key)
