@@ -32,6 +32,10 @@ from server.web.websocket import GraphQLWebSocket
 
 SPA_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 GRAPHQL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The collector's thresholds once the server runs (CPython's are 700, 10, 10): young collections 14
+# times rarer, and full ones rarer still, which with 500 subscribers still took 0.4-1.0 s each after
+# the freeze below, three times a round of bench/subscription_load_bench.py (docs/DESIGN.md).
+GC_THRESHOLDS = (10_000, 50, 100)
 
 
 class SinglePageApp(StaticFiles):
@@ -100,6 +104,7 @@ def create_app(container: Container, spa_dir: Path | None = SPA_DIR) -> Starlett
         # server. Out of the collector's sight, a full collection scans only what came after: it
         # took 0.1-0.8 s before, a stall every live update in flight waited for.
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         if tail is not None:
             tail.start()
         if poller is not None:
