@@ -321,6 +321,15 @@ class RunAttempt(Model):
     finished_at: dt.datetime | None = None
 
 
+class BatchSubmission(Model):
+    """A resumed run's new AWS Batch job, not yet recorded: the job it replaces, its tag, who submits it."""
+
+    replaces: str  # the failed Batch job the run was resumed from
+    token: str  # tags the new Batch job, so a second submitter finds it instead of submitting another
+    since: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime | None = None  # a submitter has been at work since then (None: nobody is)
+
+
 class RepositoryRun(Model):
     id: str = Field(default_factory=new_id)
     job_id: str
@@ -347,6 +356,8 @@ class RepositoryRun(Model):
     attempts: list[RunAttempt] = Field(default_factory=list)
     batch_job_id: str | None = None
     """The AWS Batch job (or array child, `ARRAY_ID:N`) running the current attempt."""
+    batch_submission: BatchSubmission | None = None
+    """Set by a resumption on a new Batch job until that job's id is recorded (server/aws/batch_resubmission.py)."""
     version: int = 0
 
     def as_attempt(self) -> RunAttempt:

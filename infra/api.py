@@ -22,6 +22,7 @@ from infra.data import Data
 from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
 from infra.worker import Worker, failed_jobs
+from server.aws.batch_resubmission import SWEEP_MINUTES
 from server.aws.deployment_secret import FUNCTION_SECRETS
 from server.aws.sent_cursors import STREAM_RECORD_MAX_AGE_SECONDS
 from store import dynamo_table
@@ -122,8 +123,9 @@ class Api(Construct):
         # mutations too), so both may submit and cancel worker jobs; the stream function only reads and pushes.
         worker.grant_submit(http)
         worker.grant_submit(websocket)
-        # It starts a new Batch job for a run it resumes, and never cancels one.
+        # It starts a new Batch job for a run it resumes, and never cancels one; it looks for one submitted before.
         worker.grant_submit(failures, cancel=False)
+        worker.grant_find(failures)
         # Both run refreshPullRequests and pullRequestAction; the stream function never talks to GitHub.
         github.grant_invoke(http)
         github.grant_invoke(websocket)
@@ -194,6 +196,15 @@ class Api(Construct):
             event_pattern=failed_jobs(worker.job_queue),
             # EventBridge retries a delivery Lambda refused (throttled); the handler is idempotent.
             targets=[targets.LambdaFunction(failures, retry_attempts=8, max_event_age=Duration.hours(2))],
+        )
+
+        # The same function, on a schedule: the resumptions whose new Batch job no delivery submitted.
+        self.resumption_sweep_rule = events.Rule(
+            self,
+            "ResumptionSweep",
+            description="Submit the Batch jobs of resumed Cody Batch runs that no delivery submitted",
+            schedule=events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
+            targets=[targets.LambdaFunction(failures, retry_attempts=0)],  # the next round is the retry
         )
 
         # Off when webhooks bring the changes, as the local poller is.

@@ -118,3 +118,9 @@ class Worker(Construct):
         job_arns = Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")
         job_actions = ["batch:TerminateJob", "batch:TagResource"] if cancel else ["batch:TagResource"]
         iam.Grant.add_to_principal(grantee=grantee, actions=job_actions, resource_arns=[job_arns])
+
+    def grant_find(self, grantee: iam.IGrantable) -> None:
+        """Let `grantee` list and describe Batch jobs: how a resumption's submitter finds one submitted before."""
+        # Neither action takes a resource: IAM accepts only "*" for them.
+        actions = ["batch:ListJobs", "batch:DescribeJobs"]
+        iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=["*"])

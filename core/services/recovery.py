@@ -34,7 +34,8 @@ class Settled:
         return {job: sorted([*self.resumed.get(job, []), *self.never_started.get(job, [])]) for job in sorted(jobs)}
 
 
-def _unfinished_job_ids(store: Store) -> list[str]:
+def unfinished_job_ids(store: Store) -> list[str]:
+    """Every job still queued or running, page by page."""
     ids: list[str] = []
     for status in (JobStatus.QUEUED, JobStatus.RUNNING):
         after: str | None = None
@@ -91,7 +92,7 @@ def settle_orphaned_runs(store: Store, max_resumes: int) -> Settled:
     """At the start of the one local server: no worker runs an unfinished run any more. One that never
     started is left to start; any other is resumed while it has resumptions left, else fails as INTERRUPTED."""
     settled = Settled()
-    for job_id in _unfinished_job_ids(store):
+    for job_id in unfinished_job_ids(store):
         never_started = [r.index for r in store.get_runs([job_id]).get(job_id, []) if _never_started(r)]
         if never_started:
             settled.never_started[job_id] = never_started

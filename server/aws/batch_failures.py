@@ -9,8 +9,11 @@ run that Batch job ran is resumed as the same attempt from its thread and checkp
 Batch child while it has resumptions left (CODY_BATCH_MAX_RESUMES); past that an unfinished run
 fails `WORKER_DIED` with Batch's reason. A cancelled or otherwise finished run is left alone.
 
-EventBridge delivers at least once: the decision is one conditional write that also clears the
-run's `batch_job_id`, so a second delivery of the same event finds no run of that Batch job.
+EventBridge delivers at least once: the decision is one conditional write that also replaces the
+run's `batch_job_id` with a pending submission (server/aws/batch_resubmission.py), so a second
+delivery of the same event resumes nothing again; it finds the run by that submission and submits
+the new child only if the first delivery did not. A scheduled event sweeps the submissions no
+delivery finished.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import RunErrorKind
-from core.models import RepositoryRun, RunError, RunStatus
-from core.ports import Dispatcher, Store
+from core.models import BatchSubmission, RepositoryRun, RunError, RunStatus
+from core.ports import Store
 from core.services.recovery import resume, resumes_left
 from core.services.updates import update_run
 from core.settings import Settings
 from server.aws.batch_dispatcher import JOB_NAME_PREFIX
+from server.aws.batch_resubmission import Resubmitter, awaiting_submission
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -41,6 +45,8 @@ logger = logging.getLogger(__name__)
 SOURCE = "aws.batch"
 DETAIL_TYPE = "Batch Job State Change"
 FAILED = "FAILED"
+SCHEDULE_SOURCE = "aws.events"
+SCHEDULE_DETAIL_TYPE = "Scheduled Event"
 
 
 def failed_jobs_pattern(job_queue_arn: str) -> dict[str, Any]:
@@ -128,26 +134,30 @@ def _same_queue(event_queue: str, configured: str | None) -> bool:
 class BatchFailures:
     """The handler of the worker queue's FAILED Batch jobs: resume or fail the run each one ran."""
 
-    def __init__(self, settings: Settings, store: Store, dispatcher: Dispatcher) -> None:
+    def __init__(self, settings: Settings, store: Store, batch: Any, resubmitter: Resubmitter | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.dispatcher = dispatcher
+        self.resubmitter = resubmitter or Resubmitter(settings, store, batch)
 
     @classmethod
     def from_clients(
         cls, settings: Settings, *, dynamodb: BaseClient, s3: BaseClient, batch: BaseClient
     ) -> BatchFailures:
         """The handler over the table, bucket and Batch queue the settings name, through these clients."""
-        from server.aws.batch_dispatcher import BatchDispatcher
         from server.aws.clients import required
         from store.dynamodb import DynamoStore
 
         table, bucket = required(settings, "table", "bucket")
-        store = DynamoStore(dynamodb, s3, table, bucket)
-        return cls(settings, store, BatchDispatcher(settings, store, batch))
+        return cls(settings, DynamoStore(dynamodb, s3, table, bucket), batch)
 
-    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, str | None]:
-        """One EventBridge delivery; a malformed or foreign event is logged and ignored, never raised."""
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """One EventBridge delivery; a malformed or foreign event is logged and ignored, never raised.
+        The schedule's event sweeps the resumptions whose Batch job no delivery submitted."""
+        if event.get("source") == SCHEDULE_SOURCE and event.get("detail-type") == SCHEDULE_DETAIL_TYPE:
+            swept = self.resubmitter.sweep()
+            for run_id, what in swept.items():
+                logger.warning("run %s: %s", run_id, what)
+            return {"outcome": "swept", "runs": swept}
         try:
             change = parse(event=dict(event), model=BatchJobStateChange)
         except (ValidationError, TypeError, ValueError) as err:
@@ -168,22 +178,39 @@ class BatchFailures:
         job_id = detail.job_name.removeprefix(JOB_NAME_PREFIX)
         if job_id == detail.job_name or not job_id:
             return Settled(Outcome.IGNORED, f"job name {detail.job_name!r} is not a Cody Batch job's")
-        run = next((r for r in self.store.get_runs([job_id]).get(job_id, []) if r.batch_job_id == detail.job_id), None)
+        runs = self.store.get_runs([job_id]).get(job_id, [])
+        run = next((r for r in runs if r.batch_job_id == detail.job_id), None)
         if run is None:
-            # An array job's parent, or a child whose run was already resumed on a new Batch job.
-            return Settled(Outcome.IGNORED, f"no run of job {job_id} is in Batch job {detail.job_id}")
-        outcome = self._decide(job_id, run, detail)
-        if outcome is Outcome.RESUMED:
-            self.dispatcher.dispatch(job_id, [run.index])
-            return Settled(outcome, f"resumed on a new Batch job after: {_ended(detail)}", run.id)
+            return self._redelivered(job_id, runs, detail)
+        outcome, submission = self._decide(job_id, run, detail)
+        if submission is not None:
+            # Raises when Batch refuses: the event comes again, and so does the schedule's sweep.
+            new_job = self.resubmitter.submit(run, submission)
+            return Settled(outcome, f"resumed on Batch job {new_job} after: {_ended(detail)}", run.id)
         if outcome is Outcome.FAILED:
             return Settled(outcome, f"no resumption left after: {_ended(detail)}", run.id)
         return Settled(outcome, "the run had finished, was cancelled or moved on", run.id)
 
-    def _decide(self, job_id: str, run: RepositoryRun, detail: BatchJobDetail) -> Outcome:
-        """One conditional write on the run as stored: resumed, failed or left as it is."""
+    def _redelivered(self, job_id: str, runs: list[RepositoryRun], detail: BatchJobDetail) -> Settled:
+        """An event whose run was already resumed: its new Batch job submitted now if no one did or is doing it."""
+        run = next((r for r in runs if r.batch_submission and r.batch_submission.replaces == detail.job_id), None)
+        if run is None:
+            # An array job's parent, or a child whose run was already resumed on a new Batch job.
+            return Settled(Outcome.IGNORED, f"no run of job {job_id} is in Batch job {detail.job_id}")
+        claimed = self.resubmitter.claim(job_id, run.id)
+        if claimed is None:
+            return Settled(Outcome.IGNORED, "already resumed; its new Batch job is being submitted", run.id)
+        new_job = self.resubmitter.submit(run, claimed)
+        return Settled(Outcome.RESUMED, f"already resumed; its new Batch job is {new_job}", run.id)
+
+    def _decide(
+        self, job_id: str, run: RepositoryRun, detail: BatchJobDetail
+    ) -> tuple[Outcome, BatchSubmission | None]:
+        """One conditional write on the run as stored: resumed (with the claim on its submission), failed
+        or left as it is."""
         decided = Outcome.IGNORED
         ended = _ended(detail)
+        now = self.resubmitter.clock()
 
         def mutate(current: RepositoryRun) -> RepositoryRun | None:
             nonlocal decided
@@ -192,8 +219,8 @@ class BatchFailures:
                 return None
             if resumes_left(current, self.settings.max_resumes):
                 decided = Outcome.RESUMED
-                # No batch_job_id until the new child's is recorded: a redelivered event finds no run.
-                return resume(self.store, current, ended).model_copy(update={"batch_job_id": None})
+                # The new child's submission pending, claimed by this invocation, until its id is recorded.
+                return awaiting_submission(resume(self.store, current, ended), detail.job_id, now)
             decided = Outcome.FAILED
             if current.status.finished:
                 return None  # FAILED TERMINATED already: the error its worker recorded is the one to keep
@@ -201,5 +228,5 @@ class BatchFailures:
             error = RunError(kind=RunErrorKind.WORKER_DIED, message=message)
             return current.model_copy(update={"status": RunStatus.FAILED, "error": error})
 
-        update_run(self.store, job_id, run.id, mutate)
-        return decided
+        written = update_run(self.store, job_id, run.id, mutate)
+        return decided, (written.batch_submission if decided is Outcome.RESUMED else None)

@@ -14,6 +14,7 @@ from core.ports import Store
 from core.services.progress import RunProgress
 from core.services.runs import find_run
 from core.settings import Settings
+from server.aws.batch_owner import owns_run
 from server.aws.batch_retry import attempt_to_run
 from server.runtime.backend import open_pacer, open_store
 from server.runtime.hardening import detach_terminal, make_undumpable
@@ -94,6 +95,9 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
     resumptions: int | None = None
     try:
         try:
+            if not owns_run(store, os.environ, job_id, index):
+                logger.info("run %s of job %s is another Batch job's: this child leaves it", index, job_id)
+                return 0
             attempt = attempt_to_run(store, os.environ, job_id, index, attempt, settings.max_resumes)
             # The resumption this child owns from here: if another child resumes the run while this one
             # is thought dead, every later write of this one (its SIGTERM record too) is refused.

@@ -8,6 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.functions import HANDLERS
+from server.aws.batch_resubmission import CLAIM
 from store import dynamo_table
 from tests.infra import cfn
 from tests.infra.conftest import ALLOWED, Assembly
@@ -25,6 +26,7 @@ SETTINGS = (
 
 
 SCHEDULED = {"ScheduleExpression": Match.any_value()}
+FIND_JOBS = ["batch:ListJobs", "batch:DescribeJobs"]
 
 
 def _ids(assembly: Assembly) -> dict[str, str]:
@@ -138,7 +140,9 @@ def test_functions_reach_only_the_table_the_artifacts_and_the_websocket_api(asse
     for name, handler in HANDLERS.items():
         _, fn = cfn.function(assembly.dev, handler)
         statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
-        assert all("*" not in cfn.resources(s) for s in statements), name
+        # Only the Batch failures function's ListJobs and DescribeJobs, which take no resource, are on "*".
+        wildcard = [a for s in statements if "*" in cfn.resources(s) for a in cfn.actions(s)]
+        assert sorted(wildcard) == (sorted(FIND_JOBS) if name == "batch" else []), name
         (table,) = cfn.statements_with(statements, "dynamodb:PutItem")
         assert cfn.resources(table) == _table_arns(ids["table"])
         (objects,) = cfn.statements_with(statements, "s3:GetObject*")
@@ -170,7 +174,7 @@ def test_a_failed_worker_job_of_this_queue_reaches_the_batch_failures_function(a
     ids = _ids(assembly)
     batch_id, _ = cfn.function(assembly.dev, HANDLERS["batch"])
     # GIVEN the stack WHEN Batch reports a job state change THEN a rule sends this queue's FAILED jobs to it
-    to_batch = {"Targets": [Match.object_like({"Arn": cfn.arn(batch_id)})]}
+    to_batch = {"EventPattern": Match.any_value(), "Targets": [Match.object_like({"Arn": cfn.arn(batch_id)})]}
     rule_id, rule = cfn.one(assembly.dev, "AWS::Events::Rule", to_batch)
     assert rule["Properties"]["State"] == "ENABLED"
     assert rule["Properties"]["EventPattern"] == {
@@ -180,13 +184,43 @@ def test_a_failed_worker_job_of_this_queue_reaches_the_batch_failures_function(a
     }
     (target,) = rule["Properties"]["Targets"]
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200}
-    # AND EventBridge may invoke it, from this rule only
-    (permission,) = cfn.find(
+    # AND EventBridge may invoke it, from this rule and the resumption sweep's only
+    permissions = cfn.find(
         assembly.dev,
         "AWS::Lambda::Permission",
         {"FunctionName": cfn.arn(batch_id), "Principal": "events.amazonaws.com"},
     ).values()
-    assert permission["Properties"]["SourceArn"] == cfn.arn(rule_id)
+    sweep_id, _ = cfn.one(
+        assembly.dev, "AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)", **to_sweep(batch_id)}
+    )
+    assert sorted(json.dumps(p["Properties"]["SourceArn"]) for p in permissions) == sorted(
+        json.dumps(cfn.arn(r)) for r in (rule_id, sweep_id)
+    )
+
+
+def to_sweep(batch_id: str) -> dict[str, object]:
+    """A rule whose one target is the Batch failures function."""
+    return {"Targets": [Match.object_like({"Arn": cfn.arn(batch_id)})]}
+
+
+def test_a_schedule_sweeps_the_resumptions_no_delivery_submitted_and_the_function_may_find_jobs(
+    assembly: Assembly,
+) -> None:
+    batch_id, fn = cfn.function(assembly.dev, HANDLERS["batch"])
+    # GIVEN the stack THEN a rule invokes the Batch failures function every 5 minutes, with no retry of its own
+    _, rule = cfn.one(
+        assembly.dev, "AWS::Events::Rule", {"ScheduleExpression": Match.any_value(), **to_sweep(batch_id)}
+    )
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    # AND the function may list and describe Batch jobs (to find a resumption's job submitted before), on "*"
+    # as IAM requires for these two actions, and its timeout is below the claim a submitter holds
+    statements = cfn.role_statements(assembly.dev, fn["Properties"]["Role"])
+    (find,) = cfn.statements_with(statements, "batch:ListJobs")
+    assert sorted(cfn.actions(find)) == sorted(FIND_JOBS) and cfn.resources(find) == ["*"]
+    assert fn["Properties"]["Timeout"] < CLAIM.total_seconds()
 
 
 def test_websocket_and_stream_functions_may_post_to_connections_of_this_api_only(assembly: Assembly) -> None:
@@ -240,7 +274,8 @@ def test_a_scheduled_rule_refreshes_pull_requests_through_the_github_function_un
 ) -> None:
     github_id, _ = cfn.function(assembly.dev, HANDLERS["github"])
     # dev, no webhook secret: every 5 minutes (the setting's 300 s), aimed at the GitHub function
-    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule", SCHEDULED)
+    github_rule = {**SCHEDULED, "Targets": [Match.object_like({"Arn": cfn.arn(github_id)})]}
+    _, rule = cfn.one(assembly.dev, "AWS::Events::Rule", github_rule)
     assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
@@ -248,5 +283,5 @@ def test_a_scheduled_rule_refreshes_pull_requests_through_the_github_function_un
     # AND EventBridge may invoke it (the only other function it may invoke is the Batch failures one)
     permissions = cfn.find(assembly.dev, "AWS::Lambda::Permission", {"Principal": "events.amazonaws.com"})
     batch_id, _ = cfn.function(assembly.dev, HANDLERS["batch"])
-    invoked = sorted(json.dumps(p["Properties"]["FunctionName"]) for p in permissions.values())
-    assert invoked == sorted(json.dumps(cfn.arn(f)) for f in (github_id, batch_id))
+    invoked = {json.dumps(p["Properties"]["FunctionName"]) for p in permissions.values()}
+    assert invoked == {json.dumps(cfn.arn(f)) for f in (github_id, batch_id)}

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from core.settings import SECRET_VARIABLES, Settings
 from server.aws.batch_failures import failed_jobs_pattern
+from server.aws.batch_resubmission import SWEEP_MINUTES
 from server.aws.deployment_secret import FUNCTION_SECRETS
 from server.aws.emulator.batch_events import EventRule
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
@@ -96,17 +97,20 @@ class Emulator:
     batch: LocalBatch
     failed_jobs: EventRule
     refresh: ScheduleRule | None = None  # the pull-request refresh rule, when on
+    resumptions: ScheduleRule | None = None  # the sweep of resumptions whose Batch job no delivery submitted
 
     def start(self) -> None:
         self.poller.start()
         self.batch.start()
-        if self.refresh is not None:
-            self.refresh.start()
+        for rule in (self.refresh, self.resumptions):
+            if rule is not None:
+                rule.start()
 
     def stop(self) -> None:
         """Stop the workers and the schedule first (they write to the endpoint), then the poller, then moto."""
-        if self.refresh is not None:
-            self.refresh.stop()
+        for rule in (self.refresh, self.resumptions):
+            if rule is not None:
+                rule.stop()
         self.batch.stop()
         self.failed_jobs.drain()
         self.poller.stop()
@@ -120,6 +124,7 @@ class Emulator:
             "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler, batch_handler;"
             " server.aws.github_lambda.github_handler",
             "  Batch children run here as `cody-batch worker run` processes; a failed one goes to batch_handler",
+            f"  batch_handler also sweeps resumptions not yet submitted every {SWEEP_MINUTES} minutes",
         ]
 
 
@@ -152,9 +157,10 @@ def build_emulator(
     poller = StreamPoller(client("dynamodbstreams"), stream_arn, stream.invoke)
     # The stack's rule: the queue's FAILED jobs, by the queue's ARN, to the Batch failures function.
     (queue,) = client("batch").describe_job_queues(jobQueues=[made.job_queue])["jobQueues"]
-    failed_jobs = EventRule(
-        "failed-worker-jobs", failed_jobs_pattern(queue["jobQueueArn"]), LambdaFunction("batch", batch_handler)
-    )
+    failures = LambdaFunction("batch", batch_handler)
+    failed_jobs = EventRule("failed-worker-jobs", failed_jobs_pattern(queue["jobQueueArn"]), failures)
+    # The stack's schedule: the same function sweeps the resumptions whose new Batch job no delivery submitted.
+    resumptions = ScheduleRule("resumption-sweep", failures, SWEEP_MINUTES * 60)
     batch = LocalBatch(
         client("batch"),
         made.job_queue,
@@ -165,7 +171,7 @@ def build_emulator(
     )
     interval = refresh_interval(settings)
     refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
-    return Emulator(settings, endpoint, made, gateway, poller, batch, failed_jobs, refresh)
+    return Emulator(settings, endpoint, made, gateway, poller, batch, failed_jobs, refresh, resumptions)
 
 
 def _load_before_threads() -> None:

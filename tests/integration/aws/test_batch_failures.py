@@ -150,7 +150,7 @@ def test_past_its_resumptions_an_unfinished_run_fails_as_worker_died_with_batchs
 ) -> None:
     # GIVEN resumption off, and a run in its agent step whose child hit the job's time limit
     settings = runtime.settings.model_copy(update={"max_resumes": 0})
-    failures = BatchFailures(settings, runtime.store, runtime.dispatcher)
+    failures = BatchFailures(settings, runtime.store, aws_client("batch"))
     job_id, (batch_job_id,) = _job_in_its_agent_step(runtime, make_repo)
     event = failed_event(job_id, batch_job_id, statusReason="Job attempt duration exceeded timeout")
     # WHEN the FAILED event arrives
@@ -171,7 +171,9 @@ def test_a_run_its_worker_recorded_as_terminated_is_resumed_and_kept_as_it_was_p
     for run in runtime.store.get_runs([job_id])[job_id]:
         RunProgress(runtime.store, run.id).fail(RunErrorKind.TERMINATED, "the worker was stopped (SIGTERM)")
     event = failed_event(job_id, batch_job_ids[0], statusReason="terminated by an operator")
-    none_left = BatchFailures(runtime.settings.model_copy(update={"max_resumes": 0}), runtime.store, runtime.dispatcher)
+    none_left = BatchFailures(
+        runtime.settings.model_copy(update={"max_resumes": 0}), runtime.store, aws_client("batch")
+    )
     # WHEN their FAILED events arrive
     resumed = failures.handle(event, None)
     kept = none_left.handle(failed_event(job_id, batch_job_ids[1]), None)

@@ -12,10 +12,14 @@ from typing import Any
 
 import pytest
 
+from core.ids import utcnow
 from core.models import Job, ResumeReason, RunStatus
 from core.services.jobs import JobRequest, cancel_job, create_job
 from core.services.progress import RunProgress
+from core.services.recovery import resume
+from core.services.updates import update_run
 from core.settings import Settings
+from server.aws.batch_resubmission import awaiting_submission
 from tests.fakes.anthropic_server import FakeAnthropic, slow, text_turn
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.worker.conftest import wait_for
@@ -196,3 +200,42 @@ def test_a_batch_retry_leaves_a_run_that_failed_for_its_own_reasons(
     (after,) = store.get_runs([job.id])[job.id]
     assert after.attempt == 1 and after.attempts == [] and after.error is not None
     assert after.error.message == "no key"
+
+
+def _named(store: Any, job: Job, batch_job_id: str | None) -> None:
+    (run,) = store.get_runs([job.id])[job.id]
+    update_run(store, job.id, run.id, lambda r: r.model_copy(update={"batch_job_id": batch_job_id}))
+
+
+def test_a_child_whose_run_names_another_batch_job_leaves_the_run_untouched(
+    settings: Settings, store: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a queued run that names its Batch job, at the attempt and resumption a second child was started for
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    _named(store, job, "0123-abcd")
+    (before,) = store.get_runs([job.id])[job.id]
+    # WHEN a duplicate child (another Batch job) starts for the same run and attempt, first on Batch
+    result = batch_retry(settings, job.id, attempt=1, AWS_BATCH_JOB_ID="4567-dup", AWS_BATCH_JOB_ATTEMPT="1")
+    # THEN it exits 0 without a single write: the attempt and resumption fences alone would have let it run
+    assert result.returncode == 0, result.stderr
+    (after,) = store.get_runs([job.id])[job.id]
+    assert after == before
+
+
+def test_a_child_started_before_its_resumption_was_recorded_names_itself_and_ends_the_wait(
+    settings: Settings, store: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run resumed after Batch job 0123-abcd failed, its new Batch job submitted but not recorded
+    job = create_job(store, RecordingDispatcher(), settings, JobRequest(prompt="fix", repositories=[str(make_repo())]))
+    (run,) = store.get_runs([job.id])[job.id]
+    RunProgress(store, run.id).advance(RunStatus.RUNNING_AGENT)
+    cause = "AWS Batch job 0123-abcd failed: Essential container in task exited"
+    update_run(store, job.id, run.id, lambda r: awaiting_submission(resume(store, r, cause), "0123-abcd", utcnow()))
+    # WHEN that new child starts
+    result = batch_retry(settings, job.id, attempt=1, AWS_BATCH_JOB_ID="89ab-new", AWS_BATCH_JOB_ATTEMPT="1")
+    # THEN it names itself on the run, which waits for no submission any more, and runs it (here: no model key)
+    assert result.returncode == 0, result.stderr
+    (after,) = store.get_runs([job.id])[job.id]
+    assert after.batch_job_id == "89ab-new" and after.batch_submission is None
+    assert len(after.resumptions) == 1
+    assert after.error is not None and after.error.kind == "CONFIGURATION"

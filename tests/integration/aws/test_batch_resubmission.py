@@ -1,0 +1,233 @@
+"""A resumed run's new Batch job when its submission fails or its submitter dies, on moto's Batch and DynamoDB:
+submitted by the redelivered event or the schedule's sweep, exactly once, even when two of them race."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from core.errors import RunErrorKind
+from core.ids import utcnow
+from core.models import RepositoryRun, RunStatus
+from core.services.jobs import cancel_job
+from core.services.recovery import resume
+from core.services.updates import update_run
+from core.settings import Settings
+from server.aws.batch_dispatcher import submit_job_request
+from server.aws.batch_failures import BatchFailures
+from server.aws.batch_resubmission import CLAIM, DEADLINE, TOKEN_TAG, Resubmitter, awaiting_submission
+from server.aws.emulator.schedule import scheduled_event
+from server.aws.lambda_runtime import AwsRuntime
+from tests.integration.aws.conftest import aws_client
+from tests.integration.aws.test_batch_failures import _job_in_its_agent_step, _submitted, failed_event
+
+MakeRepo = Callable[..., Path]
+LATER = "cody-batch-worker-later"
+"""A job definition registered only after the first delivery: Batch refuses that delivery's SubmitJob."""
+
+
+def _later(runtime: AwsRuntime) -> Settings:
+    return runtime.settings.model_copy(update={"job_definition": LATER})
+
+
+def _register_later(batch: Any) -> None:
+    batch.register_job_definition(
+        jobDefinitionName=LATER,
+        type="container",
+        containerProperties={"image": "cody-batch:latest", "vcpus": 1, "memory": 2048, "command": ["true"]},
+    )
+
+
+def _new_jobs(batch: Any, first: str) -> list[dict[str, Any]]:
+    """The Batch jobs submitted after the job's first one."""
+    return [job for job in _submitted(batch) if job["jobId"] != first]
+
+
+def _run(runtime: AwsRuntime, job_id: str) -> RepositoryRun:
+    (run,) = runtime.store.get_runs([job_id])[job_id]
+    return run
+
+
+def _died_after_resuming(runtime: AwsRuntime, job_id: str, first: str, at: dt.datetime) -> RepositoryRun:
+    """What an invocation that died right after its resume write (at `at`) leaves: the run resumed, its claim held."""
+    run = _run(runtime, job_id)
+    cause = f"AWS Batch job {first} failed: Essential container in task exited"
+    return update_run(
+        runtime.store, job_id, run.id, lambda r: awaiting_submission(resume(runtime.store, r, cause), first, at)
+    )
+
+
+def _resubmitter(
+    runtime: AwsRuntime, settings: Settings | None = None, after: dt.timedelta = dt.timedelta()
+) -> Resubmitter:
+    """A submitter whose clock is `after` ahead, with its own Batch client (as another invocation would be)."""
+    return Resubmitter(settings or runtime.settings, runtime.store, aws_client("batch"), clock=lambda: utcnow() + after)
+
+
+def test_a_submission_batch_refuses_is_made_once_by_the_redelivered_event(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run in its agent step whose child died, and a job definition Batch does not know yet
+    failures = BatchFailures(_later(runtime), runtime.store, batch)
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    event = failed_event(job_id, first)
+    # WHEN the FAILED event arrives and Batch refuses the new child
+    with pytest.raises(ClientError, match="SubmitJob"):
+        failures.handle(event, None)
+    # THEN the run was resumed once and waits for its Batch job, nobody holding its submission; nothing was submitted
+    run = _run(runtime, job_id)
+    assert run.status is RunStatus.PENDING and len(run.resumptions) == 1 and run.batch_job_id is None
+    assert run.batch_submission is not None and run.batch_submission.replaces == first
+    assert run.batch_submission.claimed_at is None
+    assert _new_jobs(batch, first) == []
+    # WHEN Batch knows the definition and EventBridge delivers the event again, and once more
+    _register_later(batch)
+    again, once_more = failures.handle(event, None), failures.handle(event, None)
+    # THEN exactly one new Batch job runs the resumed attempt, tagged with its resumption; the run names it
+    assert (again["outcome"], once_more["outcome"]) == ("resumed", "ignored")
+    (new,) = _new_jobs(batch, first)
+    run = _run(runtime, job_id)
+    assert run.batch_job_id == new["jobId"] and run.batch_submission is None and len(run.resumptions) == 1
+    assert new["tags"][TOKEN_TAG] == f"{run.id}/1/1"
+    assert new["container"]["command"] == ["cody-batch", "worker", "run", job_id, "--repo", "0", "--attempt", "1"]
+
+
+def test_a_submitter_that_died_after_resuming_is_replaced_by_the_sweep_once_its_claim_expires(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run resumed by an invocation that died before SubmitJob
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    _died_after_resuming(runtime, job_id, first, utcnow())
+    failures = BatchFailures(runtime.settings, runtime.store, batch)
+    # WHEN the event is delivered again and the schedule sweeps, while the dead invocation's claim could still live
+    redelivered = failures.handle(failed_event(job_id, first), None)
+    early = failures.handle(scheduled_event("resumption-sweep"), None)
+    # THEN neither submits anything: the claim's holder might still be at work
+    assert redelivered["outcome"] == "ignored" and early == {"outcome": "swept", "runs": {}}
+    assert _new_jobs(batch, first) == []
+    # WHEN the schedule sweeps after the claim expired, and again
+    later = _resubmitter(runtime, after=CLAIM + dt.timedelta(seconds=1))
+    swept, swept_again = later.sweep(), later.sweep()
+    # THEN one new Batch job was submitted and recorded, and nothing else
+    (new,) = _new_jobs(batch, first)
+    run = _run(runtime, job_id)
+    assert swept == {run.id: f"submitted as Batch job {new['jobId']}"} and swept_again == {}
+    assert run.batch_job_id == new["jobId"] and run.batch_submission is None and run.status is RunStatus.PENDING
+
+
+def test_a_submitter_that_died_after_submitting_leaves_its_job_to_be_found_not_submitted_again(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run resumed by an invocation that submitted its new Batch job and died before recording it
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    run = _died_after_resuming(runtime, job_id, first, utcnow())
+    assert run.batch_submission is not None
+    request = submit_job_request(runtime.settings, job_id, {0: 1})
+    orphan = batch.submit_job(**{**request, "tags": {**request["tags"], TOKEN_TAG: run.batch_submission.token}})
+    # WHEN the schedule sweeps after the claim expired
+    swept = _resubmitter(runtime, after=CLAIM * 2).sweep()
+    # THEN the run names that job, and no other was submitted
+    assert [job["jobId"] for job in _new_jobs(batch, first)] == [orphan["jobId"]]
+    after = _run(runtime, job_id)
+    assert after.batch_job_id == orphan["jobId"] and after.batch_submission is None
+    assert swept == {run.id: f"submitted as Batch job {orphan['jobId']}"}
+
+
+def test_two_concurrent_deliveries_of_the_event_start_one_child(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run whose child died, and two invocations of the function (clients of their own)
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    deliveries = [
+        BatchFailures.from_clients(
+            runtime.settings, dynamodb=aws_client("dynamodb"), s3=aws_client("s3"), batch=aws_client("batch")
+        )
+        for _ in range(2)
+    ]
+    event = failed_event(job_id, first)
+    start = threading.Barrier(2)
+    answers: list[str] = []
+
+    def deliver(failures: BatchFailures) -> None:
+        start.wait()
+        answers.append(str(failures.handle(event, None)["outcome"]))
+
+    # WHEN EventBridge delivers the same event to both at once
+    threads = [threading.Thread(target=deliver, args=(f,)) for f in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN one resumed the run and submitted one new child; the other left it
+    assert sorted(answers) == ["ignored", "resumed"]
+    (new,) = _new_jobs(batch, first)
+    run = _run(runtime, job_id)
+    assert run.batch_job_id == new["jobId"] and len(run.resumptions) == 1 and run.batch_submission is None
+
+
+def test_two_concurrent_sweeps_start_one_child(runtime: AwsRuntime, batch: Any, make_repo: MakeRepo) -> None:
+    # GIVEN a run resumed by an invocation that died before SubmitJob, its claim expired
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    _died_after_resuming(runtime, job_id, first, utcnow() - CLAIM * 2)
+    sweepers = [_resubmitter(runtime) for _ in range(2)]
+    start = threading.Barrier(2)
+    results: list[dict[str, str]] = []
+
+    def sweep(resubmitter: Resubmitter) -> None:
+        start.wait()
+        results.append(resubmitter.sweep())
+
+    # WHEN two sweeps run at once (a slow round and the next one)
+    threads = [threading.Thread(target=sweep, args=(s,)) for s in sweepers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN exactly one of them submitted, one child
+    (new,) = _new_jobs(batch, first)
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert _run(runtime, job_id).batch_job_id == new["jobId"]
+
+
+def test_a_submission_batch_keeps_refusing_fails_the_run_after_the_deadline(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run resumed by an invocation that died, and a job definition Batch does not know
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    _died_after_resuming(runtime, job_id, first, utcnow())
+    # WHEN the schedule sweeps before the deadline THEN the run waits on, for the next round
+    soon = _resubmitter(runtime, _later(runtime), after=CLAIM * 2).sweep()
+    run = _run(runtime, job_id)
+    assert "to be tried again" in soon[run.id]
+    assert run.status is RunStatus.PENDING and run.batch_submission is not None
+    assert run.batch_submission.claimed_at is None
+    # WHEN it sweeps past the deadline THEN the run fails as a refused first submission does, and stops waiting
+    late = _resubmitter(runtime, _later(runtime), after=DEADLINE + dt.timedelta(minutes=1)).sweep()
+    run = _run(runtime, job_id)
+    assert late[run.id].startswith("failed: AWS Batch did not accept the run")
+    assert run.status is RunStatus.FAILED and run.batch_submission is None
+    assert run.error is not None and run.error.kind == RunErrorKind.WORKER_START_FAILED
+    assert _new_jobs(batch, first) == []
+
+
+def test_a_run_cancelled_while_its_submission_waits_gets_no_child(
+    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run resumed by an invocation that died before SubmitJob, then cancelled by its user
+    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
+    _died_after_resuming(runtime, job_id, first, utcnow())
+    cancel_job(runtime.store, runtime.dispatcher, job_id)
+    # WHEN the event comes again after the claim expired
+    failures = BatchFailures(runtime.settings, runtime.store, batch, _resubmitter(runtime, after=CLAIM * 2))
+    answer = failures.handle(failed_event(job_id, first), None)
+    # THEN nothing is submitted; the run stays CANCELLED and no longer waits
+    assert answer["outcome"] == "ignored"
+    run = _run(runtime, job_id)
+    assert run.status is RunStatus.CANCELLED and run.batch_submission is None
+    assert _new_jobs(batch, first) == []
