@@ -64,7 +64,8 @@ def stream_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def batch_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """EventBridge "Batch Job State Change" (FAILED, the worker queue): resume or fail the child's run."""
+    """EventBridge "Batch Job State Change" (FAILED, the worker queue): resume or fail the child's run;
+    its Scheduled Event: submit the resumptions whose new Batch job no delivery submitted."""
     return _batch()(event, context)
 
 

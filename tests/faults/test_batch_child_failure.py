@@ -18,7 +18,7 @@ from core.services.progress import load_thread
 from core.settings import Settings
 from server.aws.batch_dispatcher import BatchDispatcher
 from server.aws.batch_failures import BatchFailures, failed_jobs_pattern
-from server.aws.emulator.batch_events import EventRule
+from server.aws.emulator.batch_events import EventRule, failed_child_event
 from server.aws.emulator.gateway import LambdaFunction
 from server.aws.emulator.local_batch import Child, LocalBatch
 from server.aws.emulator.moto_endpoint import MotoEndpoint
@@ -35,14 +35,23 @@ __all__ = ["endpoint"]  # the moto server fixture, lent to this module
 class EmulatedBatch:
     """The emulator's Batch and its FAILED-job rule around one job of a fresh queue."""
 
-    def __init__(self, endpoint: MotoEndpoint, settings: Settings, fake: FakeAnthropic, max_resumes: int) -> None:
+    def __init__(
+        self,
+        endpoint: MotoEndpoint,
+        settings: Settings,
+        fake: FakeAnthropic,
+        max_resumes: int,
+        definition: str | None = None,
+    ) -> None:
         self.settings = settings.model_copy(
             update=AWS.model_dump(include={"table", "bucket", "job_queue", "job_definition"})
         )
         self.store = DynamoStore(_client(endpoint, "dynamodb"), _client(endpoint, "s3"), TABLE, BUCKET)
         self.batch = _client(endpoint, "batch")
         self.dispatcher = BatchDispatcher(self.settings, self.store, self.batch)
-        handler_settings = self.settings.model_copy(update={"max_resumes": max_resumes})
+        # `definition`: the job definition the function submits resumptions with (default: the deployment's)
+        update = {"max_resumes": max_resumes, "job_definition": definition or self.settings.job_definition}
+        handler_settings = self.settings.model_copy(update=update)
         failures = BatchFailures.from_clients(
             handler_settings,
             dynamodb=_client(endpoint, "dynamodb"),
@@ -82,11 +91,11 @@ class EmulatedBatch:
 @pytest.fixture
 def emulated(
     endpoint: MotoEndpoint, settings: Settings, fake_model: FakeAnthropic
-) -> Iterator[Callable[[int], EmulatedBatch]]:
+) -> Iterator[Callable[..., EmulatedBatch]]:
     made: list[EmulatedBatch] = []
 
-    def make(max_resumes: int) -> EmulatedBatch:
-        made.append(EmulatedBatch(endpoint, settings, fake_model, max_resumes))
+    def make(max_resumes: int, definition: str | None = None) -> EmulatedBatch:
+        made.append(EmulatedBatch(endpoint, settings, fake_model, max_resumes, definition))
         return made[-1]
 
     yield make
@@ -167,3 +176,64 @@ def test_a_batch_child_killed_past_its_resumptions_fails_as_worker_died(
     # AND turn 1's thread is kept
     thread = load_thread(batch.store, after)
     assert thread is not None and thread.turns == 1
+
+
+LATER = "resume-worker-later"
+"""A job definition registered only after the function's first try: Batch refuses that SubmitJob."""
+
+
+def _register_later(emulated: EmulatedBatch) -> None:
+    """LATER, as the deployment's worker definition (its secrets too: the child's model key comes from them)."""
+    definitions = emulated.batch.describe_job_definitions(jobDefinitions=[str(AWS.job_definition)])["jobDefinitions"]
+    container = definitions[-1]["containerProperties"]
+    keys = ("image", "command", "environment", "secrets", "resourceRequirements", "vcpus", "memory")
+    properties = {key: container[key] for key in keys if container.get(key)}
+    emulated.batch.register_job_definition(jobDefinitionName=LATER, type="container", containerProperties=properties)
+
+
+def test_a_resumption_batch_refused_once_is_submitted_by_the_redelivered_event_and_succeeds(
+    emulated: Callable[..., EmulatedBatch],
+    fake_model: FakeAnthropic,
+    second_turn: SecondTurnHeld,
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a job on the emulated Batch, its child in its second turn, and a function whose SubmitJob
+    # Batch refuses for now (its job definition is not registered yet)
+    fake_model.script([second_turn.step] * 4)
+    batch = emulated(2, LATER)
+    request = JobRequest(prompt="Say hello instead of hi.", repositories=[str(make_repo("greeter"))])
+    job = create_job(batch.store, batch.dispatcher, batch.settings, request)
+    # WHEN the child is killed outright and its FAILED event reaches the function
+    first_id = _kill_in_turn_two(batch, fake_model, job.id)
+    second_turn.released.set()
+
+    def waiting_unclaimed() -> bool:
+        (run,) = batch.store.get_runs([job.id])[job.id]
+        return run.batch_submission is not None and run.batch_submission.claimed_at is None
+
+    batch.run_until(waiting_unclaimed)
+    batch.rule.drain()
+    # THEN the run is resumed and waits for its Batch job, and none was submitted
+    (waiting,) = batch.store.get_runs([job.id])[job.id]
+    assert waiting.status is RunStatus.PENDING and waiting.batch_job_id is None and len(waiting.resumptions) == 1
+    name = [{"name": "JOB_NAME", "values": [f"cody-batch-{job.id}"]}]
+    assert [s["jobId"] for s in batch.batch.list_jobs(jobQueue=AWS.job_queue, filters=name)["jobSummaryList"]] == [
+        first_id
+    ]
+    # WHEN Batch knows the definition and EventBridge delivers the event again
+    _register_later(batch)
+    (described,) = batch.batch.describe_jobs(jobs=[first_id])["jobs"]
+    assert batch.rule.put(failed_child_event(described, -signal.SIGKILL))
+    batch.run_until(lambda: batch.settled(job.id))
+    # THEN exactly one new Batch job ran the resumed attempt from turn 1, and the run SUCCEEDED
+    (after,) = batch.store.get_runs([job.id])[job.id]
+    assert after.status is RunStatus.SUCCEEDED, after.error
+    assert after.attempt == 1 and [(r.reason, r.from_turn) for r in after.resumptions] == [(ResumeReason.RESUMED, 1)]
+    jobs = {s["jobId"] for s in batch.batch.list_jobs(jobQueue=AWS.job_queue, filters=name)["jobSummaryList"]}
+    assert jobs == {first_id, after.batch_job_id} and batch.local.finished == {
+        first_id: -signal.SIGKILL,
+        str(after.batch_job_id): 0,
+    }
+    assert after.batch_submission is None
+    # AND turn 1 was asked once; only the cut-off turn 2 was sent again
+    assert sum(1 for r in fake_model.requests if not tool_results(r)) == 1
