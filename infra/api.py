@@ -198,24 +198,30 @@ class Api(Construct):
             targets=[targets.LambdaFunction(failures, retry_attempts=8, max_event_age=Duration.hours(2))],
         )
 
-        # The same function, on a schedule: the resumptions whose new Batch job no delivery submitted.
-        self.resumption_sweep_rule = events.Rule(
-            self,
-            "ResumptionSweep",
-            description="Submit the Batch jobs of resumed Cody Batch runs that no delivery submitted",
-            schedule=events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
-            targets=[targets.LambdaFunction(failures, retry_attempts=0)],  # the next round is the retry
-        )
+        def every(minutes: int, rule_id: str, description: str, target: lambda_.Function) -> events.Rule:
+            return events.Rule(
+                self,
+                rule_id,
+                description=description,
+                schedule=events.Schedule.rate(Duration.minutes(minutes)),
+                targets=[targets.LambdaFunction(target, retry_attempts=0)],  # the next round is the retry
+            )
 
+        # The same function, on a schedule: the resumptions whose new Batch job no delivery submitted.
+        self.resumption_sweep_rule = every(
+            SWEEP_MINUTES,
+            "ResumptionSweep",
+            "Submit the Batch jobs of resumed Cody Batch runs that no delivery submitted",
+            failures,
+        )
         # Off when webhooks bring the changes, as the local poller is.
         self.refresh_rule = None
         if refresh_minutes:
-            self.refresh_rule = events.Rule(
-                self,
+            self.refresh_rule = every(
+                refresh_minutes,
                 "PullRequestRefresh",
-                description="Refresh the open pull requests of the newest jobs from GitHub",
-                schedule=events.Schedule.rate(Duration.minutes(refresh_minutes)),
-                targets=[targets.LambdaFunction(github, retry_attempts=0)],  # the next round is the retry
+                "Refresh the open pull requests of the newest jobs from GitHub",
+                github,
             )
 
     @property

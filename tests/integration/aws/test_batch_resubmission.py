@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from botocore.exceptions import ClientError
@@ -28,6 +30,7 @@ from tests.integration.aws.conftest import aws_client
 from tests.integration.aws.test_batch_failures import _job_in_its_agent_step, _submitted, failed_event
 
 MakeRepo = Callable[..., Path]
+T = TypeVar("T")
 LATER = "cody-batch-worker-later"
 """A job definition registered only after the first delivery: Batch refuses that delivery's SubmitJob."""
 
@@ -68,6 +71,18 @@ def _resubmitter(
 ) -> Resubmitter:
     """A submitter whose clock is `after` ahead, with its own Batch client (as another invocation would be)."""
     return Resubmitter(settings or runtime.settings, runtime.store, aws_client("batch"), clock=lambda: utcnow() + after)
+
+
+def _at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """What each call returned, all started together on threads of their own (released by one barrier)."""
+    start = threading.Barrier(len(calls))
+
+    def together(call: Callable[[], T]) -> T:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(together, calls))
 
 
 def test_a_submission_batch_refuses_is_made_once_by_the_redelivered_event(
@@ -151,19 +166,8 @@ def test_two_concurrent_deliveries_of_the_event_start_one_child(
         for _ in range(2)
     ]
     event = failed_event(job_id, first)
-    start = threading.Barrier(2)
-    answers: list[str] = []
-
-    def deliver(failures: BatchFailures) -> None:
-        start.wait()
-        answers.append(str(failures.handle(event, None)["outcome"]))
-
     # WHEN EventBridge delivers the same event to both at once
-    threads = [threading.Thread(target=deliver, args=(f,)) for f in deliveries]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = [a["outcome"] for a in _at_once([partial(f.handle, event, None) for f in deliveries])]
     # THEN one resumed the run and submitted one new child; the other left it
     assert sorted(answers) == ["ignored", "resumed"]
     (new,) = _new_jobs(batch, first)
@@ -176,19 +180,8 @@ def test_two_concurrent_sweeps_start_one_child(runtime: AwsRuntime, batch: Any, 
     job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
     _died_after_resuming(runtime, job_id, first, utcnow() - CLAIM * 2)
     sweepers = [_resubmitter(runtime) for _ in range(2)]
-    start = threading.Barrier(2)
-    results: list[dict[str, str]] = []
-
-    def sweep(resubmitter: Resubmitter) -> None:
-        start.wait()
-        results.append(resubmitter.sweep())
-
     # WHEN two sweeps run at once (a slow round and the next one)
-    threads = [threading.Thread(target=sweep, args=(s,)) for s in sweepers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once([s.sweep for s in sweepers])
     # THEN exactly one of them submitted, one child
     (new,) = _new_jobs(batch, first)
     assert sorted(len(r) for r in results) == [0, 1]
