@@ -348,6 +348,8 @@ class RepositoryRun(Model):
     # How this attempt's commands ran; None when commands were off for it (or none could run yet).
     command_isolation: CommandIsolation | None = None
     usage: Usage = Field(default_factory=Usage)
+    # Claude's answers in the current attempt's stored thread, kept with it so a live update need not read it.
+    turns: int = 0
     checkpoint: Checkpoint | None = None  # the current attempt's workspace after its last turn that changed files
     budget: Budget | None = None  # limits raised for this attempt by continueRun (unset fields: the job's)
     resumptions: list[Resumption] = Field(default_factory=list)  # of the current attempt

@@ -219,6 +219,9 @@ class RepositoryRun:
     pull_request: PullRequest | None
     validation: Validation | None
     usage: Usage
+    turns: int = strawberry.field(
+        description="Claude's answers in the current attempt so far, as its thread holds them (without reading it)."
+    )
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     attempts: list[RunAttempt]
@@ -244,6 +247,7 @@ class RepositoryRun:
             pull_request=PullRequest.from_model(run.pull_request),
             validation=Validation.from_model(run.validation),
             usage=Usage.from_model(run.usage),
+            turns=run.turns,
             started_at=run.started_at,
             finished_at=run.finished_at,
             attempts=[RunAttempt.from_model(a, run) for a in run.attempts],

@@ -152,12 +152,12 @@ class RunProgress:
         return stored
 
     def save_thread(self, thread: Thread, workspace: WorkspaceState | None = None) -> RepositoryRun:
-        """Store the thread so far, its usage on the run, and a TURN event; with `workspace`, the
+        """Store the thread so far, its usage and turn count on the run, and a TURN event; with `workspace`, the
         checkpoint of this turn's files in the same write (or, when none could be taken, none)."""
         turns = thread.turns
         usage = thread.usage
         artifacts = {thread_key(thread.run_id, thread.attempt): thread.model_dump_json().encode()}
-        update: dict[str, Any] = {"usage": usage}
+        update: dict[str, Any] = {"usage": usage, "turns": turns}
         if workspace is not None:
             update["checkpoint"] = workspace.checkpoint
             if workspace.checkpoint is not None:

@@ -12,7 +12,7 @@ fragment RunFields on RepositoryRun {
   patch { filesChanged additions deletions downloadUrl }
   pullRequest { url number branch draft }
   usage { inputTokens outputTokens cacheReadTokens cacheWriteTokens costUsd }
-  thread { turns }
+  turns
   startedAt finishedAt
 }
 """

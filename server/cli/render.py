@@ -40,8 +40,8 @@ def cost(usage: dict[str, Any] | None) -> str:
 
 
 def turns(run: dict[str, Any]) -> str:
-    thread = run.get("thread")
-    return str(thread["turns"]) if thread else "0"
+    """The turns of the run's current attempt."""
+    return str(run.get("turns") or 0)
 
 
 def runs_table(job: JobData) -> Table:

@@ -89,11 +89,13 @@ class Api:
 
 
 class SubscribeTap:
-    """ASGI middleware in front of the app that records what clients subscribe to over WebSocket."""
+    """ASGI middleware in front of the app that records what clients subscribe to over WebSocket, and the
+    `next` payloads the server sends them."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.subscribes: list[dict[str, Any]] = []  # graphql-transport-ws `subscribe` payloads, in order
+        self.nexts: list[dict[str, Any]] = []  # graphql-transport-ws `next` payloads, in order
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
@@ -108,7 +110,14 @@ class SubscribeTap:
                     self.subscribes.append(data["payload"])
             return message
 
-        await self.app(scope, tapped, send)
+        async def sent(message: dict[str, Any]) -> None:
+            with contextlib.suppress(ValueError, TypeError):
+                data = json.loads(message.get("text") or "null")
+                if isinstance(data, dict) and data.get("type") == "next":
+                    self.nexts.append(data["payload"])
+            await send(message)
+
+        await self.app(scope, tapped, sent)
 
 
 def start_api(

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.models import RunStatus
+from core.models import Message, RunStatus, Thread
 from core.services.progress import RunProgress
+from core.settings import Settings
 from server.cli.follow import follow_job
 from server.cli.graphql_client import ConnectionLost, GraphQLClient
 from server.cli.queries import CREATE_JOB
@@ -144,3 +145,44 @@ async def test_following_gives_up_when_the_server_never_returns(api: Api, make_r
     # THEN it retried twice, then gave up naming the server
     assert len(retries) == 2
     assert f"cannot reach the Cody Batch server at {api.url}" in str(caught.value)
+
+
+def two_turns(progress: RunProgress) -> None:
+    """A worker whose run stores a thread of two answered turns, then succeeds."""
+    progress.advance(RunStatus.CLONING, step="clone")
+    progress.advance(RunStatus.RUNNING_AGENT, step="agent")
+    messages: list[Message] = []
+    for turn in range(2):
+        for role in ("user", "assistant"):
+            text = {"type": "text", "text": f"{role} {turn} " + "long words " * 200}
+            messages.append(Message(index=len(messages), role=role, content=[text]))
+        progress.save_thread(Thread(run_id=progress.run_id, model="claude-sonnet-5-5", messages=messages))
+    progress.advance(RunStatus.SUCCEEDED, step="done", summary="done")
+
+
+def test_wait_receives_each_runs_turn_count_but_never_its_thread(
+    settings: Settings, store: object, make_repo: MakeRepo
+) -> None:
+    # GIVEN a server whose frames are recorded, and a worker that stores a thread of two turns
+    served, dispatcher = start_api(settings, store, tap=True)
+    dispatcher.script = two_turns
+    try:
+        repo = make_repo("turns")
+        # WHEN the CLI follows the job to its end
+        cli = CliProcess("submit", "add type hints", str(repo), "--wait", "--url", served.url)
+        row = cli.wait_for(str(repo))
+        while "SUCCEEDED" not in row or "│" not in row:  # the final table's row, after the progress lines
+            row = cli.wait_for(str(repo))
+        code, _ = cli.finish()
+        dispatcher.join()
+    finally:
+        served.stop()
+    assert code == 0 and dispatcher.errors == []
+    # THEN no frame it received held a run's thread, only its turn count
+    assert isinstance(served.app, SubscribeTap)
+    runs = [run for frame in served.app.nexts for run in frame["data"]["jobUpdated"]["repositories"]]
+    assert runs, "the CLI received no frame"
+    assert all("thread" not in run for run in runs)
+    assert runs[-1]["turns"] == 2
+    # AND the table it printed at the end shows the two turns
+    assert row.split("│")[5].strip() == "2"

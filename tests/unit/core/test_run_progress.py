@@ -131,9 +131,10 @@ def test_a_saved_thread_is_stored_with_its_usage_and_a_turn_event(store: SqliteS
         ],
     )
     saved = progress.save_thread(thread)
-    # THEN it reads back, the run carries its usage, and a TURN event of this run says how many turns
+    # THEN it reads back, the run carries its usage and turn count, and a TURN event of this run says how many turns
     assert load_thread(store, saved) == thread
     assert saved.usage.cost_usd == 0.75
+    assert saved.turns == 2 and progress.run().turns == 2
     turns = [e for e in store.list_events(run.job_id) if e.kind is EventKind.TURN]
     assert [(e.run_id, e.new_value) for e in turns] == [(run.id, "2")]
 
