@@ -65,7 +65,7 @@ class Verdict(StrEnum):
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=False, extra="forbid")
+    model_config = ConfigDict(frozen=False, extra="forbid", defer_build=True)
 
 
 class Usage(Model):

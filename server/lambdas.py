@@ -30,6 +30,9 @@ def _websocket() -> handlers.Handler:
 
 @cache
 def _stream() -> handlers.Handler:
+    # The fan-out first: Powertools' batch utility builds pydantic models of every batch source
+    # (SQS, Kinesis, Kafka, DynamoDB) when pydantic is already loaded, which the runtime would have done.
+    import server.aws.stream  # noqa: F401
     from server.aws.lambda_runtime import runtime
 
     return handlers.stream_handler(runtime())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import InputError, NotFoundError
 from core.limits import MAX_COST_LIMIT_USD, MAX_TURNS_LIMIT
@@ -33,6 +33,8 @@ MAX_CHECK_COMMAND_BYTES = 10_000
 
 class JobRequest(BaseModel):
     """What a user asks for; validated by `create_job`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     prompt: str
     repositories: list[str]

@@ -51,21 +51,24 @@ def _delivery_key(delivery_id: str) -> str:
     return f"webhook-delivery/{delivery_id}"
 
 
-class _Payload(BaseModel):
+class _Part(BaseModel):
+    # Validators are built on the first delivery: most cold starts of the HTTP function never see one.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
+class _Payload(_Part):
     """The few fields of a delivery that name a pull request; GitHub sends many more."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    class Repository(BaseModel):
+    class Repository(_Part):
         full_name: str = Field(min_length=3)
 
-    class Numbered(BaseModel):
+    class Numbered(_Part):
         number: int
 
-    class Branch(BaseModel):
+    class Branch(_Part):
         name: str
 
-    class Suite(BaseModel):
+    class Suite(_Part):
         head_branch: str | None = None
         pull_requests: list[_Payload.Numbered] = Field(default_factory=list)
         check_suite: _Payload.Suite | None = None  # a check run's suite
