@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import shutil
 import subprocess
 import tempfile
@@ -132,7 +133,8 @@ MAX_REASON_CHARS = 500
 def _for_users(refusal: str) -> str:
     """A tool's refusal as a run may show it: the worker's home as `~`, cut to a sentence or two."""
     home = str(Path.home())
-    text = refusal.replace(home, "~") if home != "/" else refusal
+    # The home itself and paths under it, not a longer name that starts the same (/home/al in /home/alice).
+    text = re.sub(re.escape(home) + r"(?![\w.-])", "~", refusal) if home != "/" else refusal
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
