@@ -26,7 +26,7 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, edit, text_turn, tool_turn
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.stalled_sqlite import stalled_patch_writes, write_locked
-from tests.integration.worker.conftest import WorkerScene, applies_to_fresh_clone, submit, wait_for
+from tests.integration.worker.conftest import WorkerScene, applies_to_fresh_clone, run_pid, submit, wait_for
 from tests.security.processes import alive, descendants
 from tests.security.serve_process import PATIENCE
 from worker.patch import patch_key
@@ -102,7 +102,7 @@ def scene(
 def kill_9(dispatcher: SubprocessDispatcher, job_id: str) -> None:
     """SIGKILL the run's process group (it and the git and check processes it started), as a lost host or the
     OOM killer would; return once the run process is gone."""
-    [pid] = dispatcher.process_ids(job_id).values()
+    pid = run_pid(dispatcher, job_id)
     os.killpg(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid))
 
@@ -311,10 +311,12 @@ def test_kill_9_while_the_branch_is_pushed(
     # GIVEN a remote whose pre-receive hook waits on a FIFO
     fifo = fake_github.hold_pushes(REPO)
     dispatcher, job_id, _ = scene.start(pull_request_settings, [REPO], output=OutputMode.PULL_REQUEST)
-    # WHEN the run's process is killed while its push waits there
+    # WHEN the run's process is killed while its push waits there: the FIFO moved aside first (the waiting hook
+    # stays in the open() it began), so the push of the run resumed at once by a waiting process is not held
     wait_for(lambda: fake_github.push_held(REPO))
+    held = fifo.rename(fifo.with_name("held-push"))
     kill_9(dispatcher, job_id)
-    _release(fifo)
+    _release(held)
     run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn, pushed again and opened exactly one pull request
     assert_resumed_to_succeeded(run, from_turn=3)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from core.models import JobStatus, ResumeReason, RunStatus
@@ -19,7 +20,7 @@ from core.services.recovery import ORPHANED_CAUSE
 from tests.fakes.anthropic_server import FakeAnthropic, RecordedRequest, tool_results
 from tests.fakes.held_turn import SecondTurnHeld
 from tests.integration.worker.conftest import wait_for
-from tests.security.processes import alive, descendants
+from tests.security.processes import alive, connected_to, descendants
 from tests.security.serve_process import PATIENCE, ServeProcess, create_job, stored_job_status, stored_runs
 
 REPOSITORIES = 5
@@ -93,8 +94,11 @@ def test_one_run_process_killed_in_turn_two_is_resumed_and_the_job_succeeds(
 ) -> None:
     # GIVEN a server working a 5-repository job, every run waiting for the answer to its second turn
     served, job_id = in_turn_two.served, in_turn_two.job_id
-    # WHEN one run process (each leads its own process group) is killed outright, as the OOM killer would
-    [victim, *_] = sorted(pid for pid in descendants(served.proc.pid) if os.getpgid(pid) == pid)
+    # WHEN one run process is killed outright, as the OOM killer would: one holding a connection to the model
+    # (the processes forked ahead to wait for runs hold none; their pids need not be higher, as pids wrap)
+    model_port = httpx.URL(in_turn_two.model.url).port
+    assert model_port is not None
+    victim = min(connected_to(model_port) & descendants(served.proc.pid))
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: len(in_turn_two.turn_two()) == REPOSITORIES + 1)
     second_turn.released.set()

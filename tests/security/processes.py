@@ -1,4 +1,5 @@
-"""Process trees as /proc shows them: who descends from whom, and who is still alive."""
+"""Process trees and TCP connections as /proc shows them: who descends from whom, who is still alive,
+who is connected to a local port."""
 
 from __future__ import annotations
 
@@ -51,3 +52,35 @@ def kill_all(pids: set[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+# TCP states in /proc/net/tcp (include/net/tcp_states.h): a connection whose socket is still open.
+_OPEN_STATES = {"01", "02", "03", "04", "05", "08", "09", "0B"}  # all but TIME_WAIT, CLOSE and LISTEN
+
+
+def _tcp_sockets(port: int, end: int) -> set[int]:
+    """Inodes of open IPv4 TCP connections whose local (`end` 1) or remote (`end` 2) port is `port`."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[end].rsplit(":", 1)[1], 16) == port and fields[3] in _OPEN_STATES:
+            found.add(int(fields[9]))
+    return found
+
+
+def open_connections(port: int) -> int:
+    """How many connections accepted on local `port` are still open on the listening side (a server
+    closes one once it has read everything the client sent, up to its end)."""
+    return len(_tcp_sockets(port, 1) - {0})
+
+
+def connected_to(port: int) -> set[int]:
+    """Live processes holding an open TCP connection to local `port`."""
+    sockets = {f"socket:[{inode}]" for inode in _tcp_sockets(port, 2) - {0}}
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) in sockets for fd in (entry / "fd").iterdir()) and alive(int(entry.name)):
+                    found.add(int(entry.name))
+    return found

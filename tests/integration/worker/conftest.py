@@ -94,6 +94,13 @@ def applies_to_fresh_clone(origin: Path, diff: bytes, workdir: Path) -> Path:
     return fresh
 
 
+def run_pid(dispatcher: SubprocessDispatcher, job_id: str, index: int = 0) -> int:
+    """The pid of the process working run `index` of the job, once the dispatcher lists it: it does so just
+    after handing the run to a waiting process, which may already have sent its first model request."""
+    wait_for(lambda: index in dispatcher.process_ids(job_id))
+    return dispatcher.process_ids(job_id)[index]
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     """Poll until `condition` holds; fail the test after a generous `timeout`."""
     deadline = time.monotonic() + timeout

@@ -24,7 +24,7 @@ from tests.fakes.anthropic_server import (
     slow,
 )
 from tests.fakes.held_turn import greet
-from tests.integration.worker.conftest import submit, wait_for
+from tests.integration.worker.conftest import run_pid, submit, wait_for
 from tests.security.processes import alive
 
 WORKING = {RunStatus.CLONING, RunStatus.RUNNING_AGENT, RunStatus.VALIDATING, RunStatus.PUBLISHING}
@@ -46,6 +46,7 @@ def slow_runs(
         fake_model.script([step] * 2 * count)
         job = submit(model_settings, store, [make_repo(f"slow{i}") for i in range(count)], dispatcher)
         wait_for(lambda: len(fake_model.requests) == 1)
+        run_pid(dispatcher, job.id)  # listed by the dispatcher too
         return dispatcher, job
 
     return start
@@ -111,7 +112,7 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     dispatcher.dispatch(job.id, [0, 1])
     wait_for(lambda: len(fake_model.requests) == 2)
     # THEN they run in the processes that were waiting: no fork between the job and its first model calls
-    assert sorted(dispatcher.process_ids(job.id).values()) == sorted(waiting)
+    assert sorted(run_pid(dispatcher, job.id, index) for index in (0, 1)) == sorted(waiting)
     # AND two new processes take their place, and each of the job's runs still works to its end
     wait_for(lambda: len(dispatcher.waiting_process_ids()) == 2)
     assert not set(dispatcher.waiting_process_ids()) & set(waiting)
