@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
+from core.errors import RunErrorKind
 from core.models import CommandIsolation, Message, Patch, PatchFile, RunStatus, Thread, Usage
+from core.services.jobs import retry_runs
 from core.services.progress import RunProgress
 from tests.unit.api.conftest import GRAPHQL_RESPONSE
 
@@ -101,6 +103,29 @@ async def test_a_run_says_how_its_commands_ran_and_null_when_they_were_off(gql, 
     assert [r["commandIsolation"] for r in body["data"]["job"]["repositories"]] == [
         {"filesystem": False, "network": True, "reason": "bubblewrap: Operation not permitted"},
         None,
+    ]
+
+
+async def test_a_retried_runs_earlier_attempt_keeps_how_its_commands_ran(gql, seed_job, store, dispatcher) -> None:
+    # GIVEN a run whose commands ran isolated, which then failed and was retried
+    job = seed_job(1)
+    [run] = store.get_runs([job.id])[job.id]
+    progress = RunProgress(store, run.id)
+    progress.advance(RunStatus.CLONING)
+    progress.advance(RunStatus.RUNNING_AGENT, command_isolation=CommandIsolation(filesystem=True, network=True))
+    progress.fail(RunErrorKind.REFUSAL, "the model declined the change")
+    retry_runs(store, dispatcher, job.id)
+    # WHEN its run and attempts are asked for
+    _, body = await gql(
+        "query($id: ID!) { job(id: $id) { repositories { attempt commandIsolation { filesystem }"
+        " attempts { attempt commandIsolation { filesystem network reason } } } } }",
+        {"id": job.id},
+    )
+    # THEN attempt 1 says its commands ran isolated; attempt 2 has not recorded anything yet
+    [shown] = body["data"]["job"]["repositories"]
+    assert (shown["attempt"], shown["commandIsolation"]) == (2, None)
+    assert shown["attempts"] == [
+        {"attempt": 1, "commandIsolation": {"filesystem": True, "network": True, "reason": None}}
     ]
 
 
