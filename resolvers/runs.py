@@ -21,6 +21,16 @@ async def thread(ctx: Context, run: RepositoryRun) -> Thread | None:
     return await ctx.read(lambda rows: load_thread(rows, run))
 
 
+async def turns(ctx: Context, run: RepositoryRun) -> int:
+    """The turns of the run's current attempt, kept on the run; read from its thread for a run stored before."""
+    # Usage comes only with a saved turn, so a count of 0 beside some usage is a row written before runs
+    # kept their count: its thread is read once more rather than showing 0 turns.
+    if run.turns or run.usage.total_tokens == 0:
+        return run.turns
+    stored = await thread(ctx, run)
+    return 0 if stored is None else stored.turns
+
+
 async def patch_diff(ctx: Context, patch: Patch, max_bytes: int | None = None) -> str | None:
     """The diff text of a stored patch (empty when the artifact is missing); None when over `max_bytes`."""
     if max_bytes is not None and patch.size_bytes is not None and patch.size_bytes > max_bytes:

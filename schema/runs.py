@@ -219,9 +219,6 @@ class RepositoryRun:
     pull_request: PullRequest | None
     validation: Validation | None
     usage: Usage
-    turns: int = strawberry.field(
-        description="Claude's answers in the current attempt so far, as its thread holds them (without reading it)."
-    )
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     attempts: list[RunAttempt]
@@ -247,7 +244,6 @@ class RepositoryRun:
             pull_request=PullRequest.from_model(run.pull_request),
             validation=Validation.from_model(run.validation),
             usage=Usage.from_model(run.usage),
-            turns=run.turns,
             started_at=run.started_at,
             finished_at=run.finished_at,
             attempts=[RunAttempt.from_model(a, run) for a in run.attempts],
@@ -255,6 +251,10 @@ class RepositoryRun:
             command_isolation=CommandIsolation.from_model(run.command_isolation),
             _model=run,
         )
+
+    @strawberry.field(description="Claude's answers in the current attempt so far, as its thread holds them.")
+    async def turns(self, info: Info) -> int:
+        return await run_resolvers.turns(info.context, self._model)
 
     @strawberry.field(description="The exact messages exchanged with Claude; live while the run works.")
     async def thread(self, info: Info) -> Thread | None:

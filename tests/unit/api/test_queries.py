@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -284,3 +286,24 @@ async def test_a_run_is_readable_alone_with_its_thread(gql, seed_job, store) -> 
     assert [m["role"] for m in run["thread"]["messages"]] == ["user", "assistant", "user"]
     assert other["data"]["run"]["thread"] is None
     assert unknown == {"data": {"run": None}}
+
+
+async def test_a_runs_turns_come_from_the_run_and_from_its_thread_when_stored_before_it_kept_them(
+    gql, seed_job, store
+) -> None:
+    # GIVEN two finished runs of one turn each; the second's row written before runs kept their count
+    job = seed_job(2)
+    first, second = store.get_runs([job.id])[job.id]
+    finish_run(store, first.id)
+    finish_run(store, second.id)
+    with closing(sqlite3.connect(store.path)) as conn, conn:
+        conn.execute("UPDATE runs SET data = json_remove(data, '$.turns') WHERE id = ?", (second.id,))
+    assert store.get_run(second.id).turns == 0
+    # WHEN the job's runs are asked for their turns
+    _, body = await gql("query($id: ID!) { job(id: $id) { repositories { turns } } }", {"id": job.id})
+    # THEN both say one turn: the first as the run keeps it, the second as its thread holds it
+    assert [r["turns"] for r in body["data"]["job"]["repositories"]] == [1, 1]
+    # AND a run with no turn yet has none
+    fresh = seed_job(1)
+    _, body = await gql("query($id: ID!) { job(id: $id) { repositories { turns } } }", {"id": fresh.id})
+    assert body["data"]["job"]["repositories"] == [{"turns": 0}]
