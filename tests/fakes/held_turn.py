@@ -6,8 +6,7 @@ import threading
 from typing import Any
 
 from tests.fakes.anthropic_server import RecordedRequest, edit, text_turn, tool_results, tool_turn
-
-PATIENCE = 60  # seconds a held request waits at most: a guard against hanging, never a speed assertion
+from tests.patience import PATIENCE
 
 
 def greet(request: RecordedRequest) -> dict[str, Any]:

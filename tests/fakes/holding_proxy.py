@@ -17,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.patience import PATIENCE
+
 Rule = Callable[[dict[str, str], bytes], bool]
-PATIENCE = 120  # seconds a held request waits at most: a guard against hanging, never a speed assertion
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"})
 
 

@@ -216,12 +216,12 @@ def test_kill_9_in_validation(scene: Scene) -> None:
     settings = scene.settings.model_copy(update={"allow_commands": True, "workspace_dir": workspaces})
     dispatcher, job_id, _ = scene.start(settings, [scene.make_repo("validated")], check_command=check)
     # WHEN the run's process is killed while its check command runs
-    wait_for(lambda: held_checks(workspaces))
+    wait_for(lambda: bool(held_checks(workspaces)))
     killed = held_checks(workspaces)
     assert scene.store.get_runs([job_id])[job_id][0].step == "validate"
     kill_9(dispatcher, job_id)
     # (and the resumed run's check is let go once it holds too)
-    wait_for(lambda: held_checks(workspaces) - killed, timeout=PATIENCE)
+    wait_for(lambda: bool(held_checks(workspaces) - killed), timeout=PATIENCE)
     for fifo in held_checks(workspaces) - killed:
         _release(fifo)
     run = finished(scene.store, job_id)

@@ -19,9 +19,9 @@ from core.models import JobStatus, RepositoryRun
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from tests.integration.cli.live_server import free_port
+from tests.patience import PATIENCE
 from tests.security.processes import descendants, kill_all
 
-PATIENCE = 60  # seconds; a guard against hanging, never a speed assertion
 SERVE = [sys.executable, "-c", "from server.cli.main import main; main()", "serve"]
 CREATE = """mutation($input: CreateJobInput!) {
   createJob(input: $input) { ... on Job { id } ... on InputError { message } } }"""

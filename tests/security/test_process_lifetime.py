@@ -25,13 +25,13 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, tool_turn, view
 from tests.integration.cli.live_server import free_port
 from tests.integration.worker.conftest import submit, wait_for
+from tests.patience import PATIENCE
 from tests.security.processes import alive, descendants, kill_all
 from tests.security.serve_process import ServeProcess, start_serve
 from worker.agent.command import CommandTool
 from worker.agent.isolation import process_isolation_available
 from worker.agent.sandbox import ToolError
 
-PATIENCE = 30.0  # seconds to wait for processes to go; a guard against hanging, not a speed goal
 PID_NAMESPACE = pytest.mark.skipif(
     not process_isolation_available(), reason="only a PID namespace can reach processes that leave the session"
 )

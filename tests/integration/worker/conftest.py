@@ -20,6 +20,7 @@ from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
 from tests.fakes.dispatcher import RecordingDispatcher
+from tests.patience import PATIENCE
 from worker.pipeline import WorkerPorts, run_repository
 
 
@@ -101,7 +102,7 @@ def run_pid(dispatcher: SubprocessDispatcher, job_id: str, index: int = 0) -> in
     return dispatcher.process_ids(job_id)[index]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = PATIENCE) -> None:
     """Poll until `condition` holds; fail the test after a generous `timeout`."""
     deadline = time.monotonic() + timeout
     while not condition():
