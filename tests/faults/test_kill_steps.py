@@ -8,6 +8,7 @@ same attempt and ends SUCCEEDED: no finished turn asked again, the patch applies
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sqlite3
@@ -220,10 +221,10 @@ def test_kill_9_in_validation(scene: Scene) -> None:
     killed = held_checks(workspaces)
     assert scene.store.get_runs([job_id])[job_id][0].step == "validate"
     kill_9(dispatcher, job_id)
-    # (and the resumed run's check is let go once it holds too)
+    # (and the resumed run's check is let go once it reads its FIFO too)
     wait_for(lambda: bool(held_checks(workspaces) - killed), timeout=PATIENCE)
-    for fifo in held_checks(workspaces) - killed:
-        _release(fifo)
+    [resumed] = held_checks(workspaces) - killed
+    wait_for(lambda: _reader_let_go(resumed), timeout=PATIENCE)
     run = finished(scene.store, job_id)
     # THEN it was resumed after its last turn and succeeded, the check run again to its end
     assert_resumed_to_succeeded(run, from_turn=3)
@@ -237,6 +238,19 @@ def test_kill_9_in_validation(scene: Scene) -> None:
 def held_checks(workspaces: Path) -> set[Path]:
     """The FIFOs of the check commands under way in the runs' workspaces."""
     return {started.with_name("check.fifo") for started in workspaces.glob("*/*/check.started")}
+
+
+def _reader_let_go(fifo: Path) -> bool:
+    """Whether `fifo` had a reader (in its open() or read()), now let go: it was opened for writing and closed,
+    so the reader reads its end. False while no one reads it yet: then the check is only on its way to `cat`,
+    which would wait for ever on a FIFO replaced at that moment."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as err:
+        if err.errno != errno.ENXIO:
+            raise
+        return False
+    return True
 
 
 def _release(fifo: Path) -> None:
