@@ -124,6 +124,13 @@ def _stopped(run: RepositoryRun) -> bool:
     return not run.status.finished
 
 
+def _scheduled(event: object) -> bool:
+    """The schedule rule's Scheduled Event (anything else goes to the parser, which may refuse it)."""
+    if not isinstance(event, Mapping):
+        return False
+    return event.get("source") == SCHEDULE_SOURCE and event.get("detail-type") == SCHEDULE_DETAIL_TYPE
+
+
 def _same_queue(event_queue: str, configured: str | None) -> bool:
     """The event's queue ARN is the configured queue (given as its ARN or its name)."""
     if not configured:
@@ -153,7 +160,7 @@ class BatchFailures:
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """One EventBridge delivery; a malformed or foreign event is logged and ignored, never raised.
         The schedule's event sweeps the resumptions whose Batch job no delivery submitted."""
-        if event.get("source") == SCHEDULE_SOURCE and event.get("detail-type") == SCHEDULE_DETAIL_TYPE:
+        if _scheduled(event):
             swept = self.resubmitter.sweep()
             for run_id, what in swept.items():
                 logger.warning("run %s: %s", run_id, what)

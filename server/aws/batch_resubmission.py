@@ -106,15 +106,25 @@ class Resubmitter:
             for run in self.store.get_runs([job_id]).get(job_id, []):
                 if run.batch_submission is None:
                     continue
-                claimed = self.claim(job_id, run.id)
-                if claimed is None:
-                    continue
                 try:
-                    done[run.id] = f"submitted as Batch job {self.submit(run, claimed)}"
-                except SUBMIT_ERRORS as err:
-                    logger.exception("AWS Batch refused the resumption of run %s", run.id)
-                    done[run.id] = self._refused(run, claimed, err)
+                    what = self._sweep_one(run)
+                except Exception:  # one run's trouble (a store error) must not hold the others back
+                    logger.exception("could not sweep run %s; the next round tries again", run.id)
+                    continue
+                if what is not None:
+                    done[run.id] = what
         return done
+
+    def _sweep_one(self, run: RepositoryRun) -> str | None:
+        """Submit one run's pending submission if nobody holds it: what was done, or None."""
+        claimed = self.claim(run.job_id, run.id)
+        if claimed is None:
+            return None
+        try:
+            return f"submitted as Batch job {self.submit(run, claimed)}"
+        except SUBMIT_ERRORS as err:
+            logger.exception("AWS Batch refused the resumption of run %s", run.id)
+            return self._refused(run, claimed, err)
 
     def _submitted(self, job_id: str, token: str) -> str | None:
         """The Batch job already submitted for `token`, if one was (by a submitter that died before recording it)."""

@@ -227,9 +227,10 @@ def test_a_run_that_failed_for_its_own_reasons_is_left_alone(
         {**FAILED_EVENT, "detail": {**FAILED_EVENT["detail"], "jobId": 7}},
         {**FAILED_EVENT, "detail": {**FAILED_EVENT["detail"], "container": {"exitCode": "killed"}}},
         {**FAILED_EVENT, "time": "yesterday"},
+        ["not", "an object"],
     ],
     ids=["empty", "no detail", "other source", "other detail type", "detail not an object", "job id a number",
-         "exit code not a number", "bad time"],
+         "exit code not a number", "bad time", "not an object"],
 )  # fmt: skip
 def test_a_malformed_or_foreign_event_is_ignored_with_a_log_line(
     failures: BatchFailures, event: dict[str, Any], caplog: pytest.LogCaptureFixture
