@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -63,6 +64,42 @@ def function_packages(handler_module: str = HANDLER_MODULE) -> list[str]:
     return [package for package in project_packages() if package not in forbidden]
 
 
+def runtime_python() -> str | None:
+    """The real path of an interpreter of the Lambda runtime's Python version on this machine, or None."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == PYTHON_VERSION:
+        return sys.executable
+    found = shutil.which(f"python{PYTHON_VERSION}")
+    if found is None:
+        return None
+    # A pyenv shim runs the version PYENV_VERSION names; any other interpreter ignores it.
+    probe = subprocess.run(
+        [found, "-c", "import sys; print(sys.executable)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYENV_VERSION": PYTHON_VERSION},
+        check=False,
+    )
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def compile_bundle(output_dir: str) -> None:
+    """Compile every module of the bundle for the runtime's Python, valid whatever the files' times.
+
+    The asset's zip gives every file the same 1980 timestamp, so the timestamp-checked bytecode pip
+    writes never matches on Lambda, and /var/task is read-only: each cold start would compile every
+    module it imports, several times the import itself. Unchecked hash-based bytecode is used as is.
+    """
+    python = runtime_python()
+    if python is None:
+        print(
+            f"warning: no python{PYTHON_VERSION} here: the functions compile their modules on each cold start",
+            file=sys.stderr,
+        )
+        return
+    compile_all = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*compile_all, output_dir], check=True)
+
+
 @jsii.implements(ILocalBundling)
 class PipBundling:
     """Bundles on this machine: `pip install --platform ... --only-binary=:all: --target`, then a copy."""
@@ -77,7 +114,7 @@ class PipBundling:
         platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
                 *platforms, "--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION,
                 "--target", output_dir, *self.requirements,
             ],
@@ -85,6 +122,7 @@ class PipBundling:
         )  # fmt: skip
         for package in self.packages:
             shutil.copytree(self.source / package, Path(output_dir) / package, dirs_exist_ok=True)
+        compile_bundle(output_dir)
         return True
 
 

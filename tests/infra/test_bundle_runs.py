@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from infra.bundling import PYTHON_VERSION, PipBundling, function_packages, function_requirements
+from infra.bundling import PYTHON_VERSION, PipBundling, function_packages, function_requirements, runtime_python
 from infra.sources import ROOT
 
 INVOKE = Path(__file__).with_name("lambda_invoke.py")
@@ -42,21 +42,10 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def lambda_python() -> str:
     """The real path of an interpreter of the Lambda runtime's version, or the test is skipped."""
-    found = shutil.which(f"python{PYTHON_VERSION}")
-    # A pyenv shim runs the version PYENV_VERSION names; any other interpreter ignores it.
-    probe = (
-        subprocess.run(
-            [found, "-c", "import sys; print(sys.executable)"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYENV_VERSION": PYTHON_VERSION},
-        )
-        if found
-        else None
-    )
-    if probe is None or probe.returncode != 0:
+    python = runtime_python()
+    if python is None:
         pytest.skip(f"no python{PYTHON_VERSION} to run the Lambda bundle with")
-    return probe.stdout.strip()
+    return python
 
 
 def test_http_handler_answers_graphql_from_the_bundle_alone(bundle: Path, lambda_python: str, tmp_path: Path) -> None:
@@ -80,6 +69,35 @@ def test_http_handler_answers_graphql_from_the_bundle_alone(bundle: Path, lambda
     # AND no worker, Claude, git or GitHub code was loaded (nor is it in the bundle)
     assert json.loads(loaded_line) == []
     assert not any((bundle / name).exists() for name in ("worker", "anthropic", "git", "github"))
+
+
+# The time the asset's zip gives every file (CDK zips deterministically), as Lambda unpacks them.
+ZIP_EPOCH = datetime.datetime(1980, 1, 1).timestamp()
+
+
+def test_the_bundle_cold_start_compiles_no_module(bundle: Path, lambda_python: str, tmp_path: Path) -> None:
+    # GIVEN the bundle's files all dated as the asset's zip dates them
+    for path in bundle.rglob("*"):
+        os.utime(path, (ZIP_EPOCH, ZIP_EPOCH))
+    env = {"PATH": os.defpath, "HOME": str(tmp_path), **LAMBDA_ENVIRONMENT}
+    # WHEN http_handler answers a query in a fresh interpreter that writes no bytecode (/var/task is
+    # read-only) and reports where each module's code came from
+    result = subprocess.run(
+        [lambda_python, "-I", "-S", "-B", "-v", INVOKE, bundle, "{ settings { backend } }"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,  # a guard against a hang, never a speed limit
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[-2])["statusCode"] == 200
+    # THEN every module of the bundle it loaded came from the bundle's bytecode, none compiled from source
+    code_from = "# code object from "  # then the .pyc read (quoted), or the source compiled
+    lines = result.stderr.splitlines()
+    origins = [line.removeprefix(code_from).strip("'") for line in lines if line.startswith(code_from)]
+    from_bundle = [origin for origin in origins if origin.startswith(str(bundle))]
+    assert len(from_bundle) > 500  # the handler's whole stack: ours, Strawberry, boto3, pydantic, Starlette
+    assert [origin for origin in from_bundle if not origin.endswith(".pyc")] == []
 
 
 # Run inside the bundle: a valid FAILED event of another queue, answered before any AWS call.
