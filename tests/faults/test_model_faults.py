@@ -21,25 +21,37 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     EDITOR,
     FakeAnthropic,
+    RecordedRequest,
+    Step,
     cut_off,
     edit,
     overloaded,
     rate_limited,
     server_error,
-    slow,
     text_turn,
     tool_results,
     tool_turn,
     tool_use,
 )
-from tests.integration.worker.conftest import applies_to_fresh_clone, run_all, submit
+from tests.integration.worker.conftest import applies_to_fresh_clone, run_all, submit, wait_for
+from tests.patience import PATIENCE
+from tests.security.processes import hung_up
 from worker.agent.client import MAX_RETRIES
 from worker.pipeline import WorkerPorts
 
 EDIT = tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))
-# The SDK's request timeout for these rows (the product's is minutes): only the slow reply outlasts it,
-# any other answer comes well within it even on a loaded machine.
-TIMEOUT = 5.0
+# The SDK's request timeout for these rows (the product's is minutes): the reply kept back until the
+# client gives up outlasts it; any other answer, from this very process, comes well within it even on a
+# loaded machine.
+TIMEOUT = 15.0
+
+
+def too_late(request: RecordedRequest) -> dict[str, Any]:
+    """A reply the SDK times out on: kept back until the client has hung up (whatever the load, not for a
+    fixed time that a slow client might outwait), then sent to no one."""
+    port = int(request.headers["host"].rsplit(":", 1)[1])
+    wait_for(lambda: hung_up(port), timeout=PATIENCE)
+    return text_turn("Too late.")
 
 
 def impatient(settings: Settings, store: SqliteStore) -> WorkerPorts:
@@ -60,7 +72,7 @@ def work_one(
 ) -> Callable[..., RepositoryRun]:
     """Work one run over a fresh repository, the model scripted with `steps` (through `ports` when given)."""
 
-    def work(steps: list[dict[str, Any]], ports: Callable[..., WorkerPorts] | None = None) -> RepositoryRun:
+    def work(steps: list[Step], ports: Callable[..., WorkerPorts] | None = None) -> RepositoryRun:
         job = submit(model_settings, store, [make_repo("greeter")])
         fake_model.script(steps)
         [run] = run_all(model_settings, store, job, ports(model_settings, store) if ports else None)
@@ -95,7 +107,7 @@ def assert_kept_turn_one(store: SqliteStore, run: RepositoryRun) -> None:
         overloaded(),
         rate_limited(0.01),
         server_error(),
-        slow(text_turn("Too late."), 2 * TIMEOUT),
+        too_late,
         cut_off(text_turn("Changed the greeting.")),
         cut_off(overloaded()),
     ],
@@ -106,7 +118,7 @@ def test_a_transient_model_fault_before_turn_two_is_retried_and_nothing_is_lost(
     store: SqliteStore,
     fake_model: FakeAnthropic,
     tmp_path: Path,
-    fault: dict[str, Any],
+    fault: Step,
 ) -> None:
     # GIVEN a model that edits, then fails once, then ends its turn
     # WHEN the run is worked

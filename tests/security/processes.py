@@ -74,6 +74,16 @@ def open_connections(port: int) -> int:
     return len(_tcp_sockets(port, 1) - {0})
 
 
+def hung_up(port: int) -> bool:
+    """Whether a client has closed a connection accepted on local `port` that the server still holds open
+    (CLOSE_WAIT): it gave up waiting for the answer."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "08":
+            return True
+    return False
+
+
 def connected_to(port: int) -> set[int]:
     """Live processes holding an open TCP connection to local `port`."""
     sockets = {f"socket:[{inode}]" for inode in _tcp_sockets(port, 2) - {0}}
