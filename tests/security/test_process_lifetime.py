@@ -139,7 +139,7 @@ def command_settings(model_settings: Settings) -> Settings:
 
 @pytest.fixture
 def dispatcher(command_settings: Settings) -> Iterator[SubprocessDispatcher]:
-    made = SubprocessDispatcher(command_settings, grace_seconds=60)
+    made = SubprocessDispatcher(command_settings, grace_seconds=PATIENCE + 30)  # SIGKILL only after the waits below
     yield made
     made.close()
 
