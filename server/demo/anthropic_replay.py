@@ -192,6 +192,10 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length)
+            if len(raw) < length:
+                # The client went away mid-request (a killed worker): no request to answer, nor anyone to answer.
+                self.close_connection = True
+                return
             if self.path.split("?")[0] != MESSAGES_PATH:
                 self._send(error_reply(404, "not_found_error", f"no endpoint {self.path}"))
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -118,3 +119,19 @@ def test_start_demo_endpoint_points_workers_at_the_replay(monkeypatch: pytest.Mo
         assert reply.stop_reason == "tool_use"
     finally:
         stop_demo_endpoints()
+
+
+@pytest.mark.parametrize("body", [b"", b'{"model": "claude'], ids=["headers only", "half a body"])
+def test_a_request_cut_off_by_its_client_is_neither_recorded_nor_answered(body: bytes) -> None:
+    # GIVEN the replay endpoint
+    with ReplayServer(DemoReplay(pace=0)) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        # WHEN a client sends a request's headers (and part of its body) and goes away, as a killed worker does
+        with socket.create_connection((host, int(port))) as client:
+            head = f"POST /v1/messages HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n"
+            client.sendall(head.encode() + body)
+            client.shutdown(socket.SHUT_WR)
+            # THEN the endpoint closes the connection without an answer
+            assert client.recv(4096) == b""
+        # AND records no request (an empty one would be refused as a request without a model)
+        assert server.requests == []
