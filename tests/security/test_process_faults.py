@@ -75,7 +75,7 @@ def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
     # THEN every process it started is gone (waited for, not timed)
     wait_for(lambda: not any(alive(pid) for pid in workers), timeout=PATIENCE)
     # AND the model hears nothing more: no connection to it is left open (its side closes each one once
-    # it has read all the client sent, so a request sent just before the kill is counted by then)
+    # it has read all the client sent, so a request sent just before the kill has been read by then)
     model_port = httpx.URL(fake_model.url).port
     assert model_port is not None
     wait_for(lambda: open_connections(model_port) == 0, timeout=PATIENCE)
