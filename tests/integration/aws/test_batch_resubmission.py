@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -17,15 +17,18 @@ from botocore.exceptions import ClientError
 from core.errors import RunErrorKind
 from core.ids import utcnow
 from core.models import RepositoryRun, RunStatus
-from core.services.jobs import cancel_job
+from core.ports import Store
+from core.services.jobs import JobRequest, cancel_job, create_job
+from core.services.progress import RunProgress
 from core.services.recovery import resume
 from core.services.updates import update_run
 from core.settings import Settings
-from server.aws.batch_dispatcher import submit_job_request
+from server.aws.batch_dispatcher import BatchDispatcher, submit_job_request
 from server.aws.batch_failures import BatchFailures
 from server.aws.batch_resubmission import CLAIM, DEADLINE, TOKEN_TAG, Resubmitter, awaiting_submission
 from server.aws.emulator.schedule import scheduled_event
 from server.aws.lambda_runtime import AwsRuntime
+from store.sqlite import SqliteStore
 from tests.integration.aws.conftest import aws_client
 from tests.integration.aws.test_batch_failures import _job_in_its_agent_step, _submitted, failed_event
 
@@ -57,13 +60,11 @@ def _run(runtime: AwsRuntime, job_id: str) -> RepositoryRun:
     return run
 
 
-def _died_after_resuming(runtime: AwsRuntime, job_id: str, first: str, at: dt.datetime) -> RepositoryRun:
+def _died_after_resuming(store: Store, job_id: str, first: str, at: dt.datetime) -> RepositoryRun:
     """What an invocation that died right after its resume write (at `at`) leaves: the run resumed, its claim held."""
-    run = _run(runtime, job_id)
+    (run,) = store.get_runs([job_id])[job_id]
     cause = f"AWS Batch job {first} failed: Essential container in task exited"
-    return update_run(
-        runtime.store, job_id, run.id, lambda r: awaiting_submission(resume(runtime.store, r, cause), first, at)
-    )
+    return update_run(store, job_id, run.id, lambda r: awaiting_submission(resume(store, r, cause), first, at))
 
 
 def _resubmitter(
@@ -118,7 +119,7 @@ def test_a_submitter_that_died_after_resuming_is_replaced_by_the_sweep_once_its_
 ) -> None:
     # GIVEN a run resumed by an invocation that died before SubmitJob
     job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    _died_after_resuming(runtime, job_id, first, utcnow())
+    _died_after_resuming(runtime.store, job_id, first, utcnow())
     failures = BatchFailures(runtime.settings, runtime.store, batch)
     # WHEN the event is delivered again and the schedule sweeps, while the dead invocation's claim could still live
     redelivered = failures.handle(failed_event(job_id, first), None)
@@ -141,7 +142,7 @@ def test_a_submitter_that_died_after_submitting_leaves_its_job_to_be_found_not_s
 ) -> None:
     # GIVEN a run resumed by an invocation that submitted its new Batch job and died before recording it
     job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    run = _died_after_resuming(runtime, job_id, first, utcnow())
+    run = _died_after_resuming(runtime.store, job_id, first, utcnow())
     assert run.batch_submission is not None
     request = submit_job_request(runtime.settings, job_id, {0: 1})
     orphan = batch.submit_job(**{**request, "tags": {**request["tags"], TOKEN_TAG: run.batch_submission.token}})
@@ -154,38 +155,56 @@ def test_a_submitter_that_died_after_submitting_leaves_its_job_to_be_found_not_s
     assert swept == {run.id: f"submitted as Batch job {orphan['jobId']}"}
 
 
+@pytest.fixture
+def stores(aws_settings: Settings, store: Store) -> Iterator[list[SqliteStore]]:
+    """Two SQLite stores on one database, as two invocations have connections of their own. Races are
+    run on SQLite: moto's DynamoDB checks a transaction's conditions and applies it without a lock, so
+    two threads can both pass one version check, which DynamoDB itself never lets happen."""
+    opened = [SqliteStore(aws_settings.database_path) for _ in range(2)]
+    yield opened
+    for each in opened:
+        each.close()
+
+
+def _job_on_batch(settings: Settings, store: Store, batch: Any, make_repo: MakeRepo) -> tuple[str, str]:
+    """A one-run job submitted to Batch, its run in its agent step: (job id, its Batch job id)."""
+    request = JobRequest(prompt="fix", repositories=[str(make_repo("r0"))])
+    job = create_job(store, BatchDispatcher(settings, store, batch), settings, request)
+    (run,) = store.get_runs([job.id])[job.id]
+    RunProgress(store, run.id).advance(RunStatus.RUNNING_AGENT)
+    return job.id, str(run.batch_job_id)
+
+
 def test_two_concurrent_deliveries_of_the_event_start_one_child(
-    runtime: AwsRuntime, batch: Any, make_repo: MakeRepo
+    aws_settings: Settings, store: Store, stores: list[SqliteStore], batch: Any, make_repo: MakeRepo
 ) -> None:
-    # GIVEN a run whose child died, and two invocations of the function (clients of their own)
-    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    deliveries = [
-        BatchFailures.from_clients(
-            runtime.settings, dynamodb=aws_client("dynamodb"), s3=aws_client("s3"), batch=aws_client("batch")
-        )
-        for _ in range(2)
-    ]
+    # GIVEN a run whose child died, and two invocations of the function (store and Batch clients of their own)
+    job_id, first = _job_on_batch(aws_settings, store, batch, make_repo)
+    deliveries = [BatchFailures(aws_settings, each, aws_client("batch")) for each in stores]
     event = failed_event(job_id, first)
     # WHEN EventBridge delivers the same event to both at once
     answers = [a["outcome"] for a in _at_once([partial(f.handle, event, None) for f in deliveries])]
     # THEN one resumed the run and submitted one new child; the other left it
     assert sorted(answers) == ["ignored", "resumed"]
     (new,) = _new_jobs(batch, first)
-    run = _run(runtime, job_id)
+    (run,) = store.get_runs([job_id])[job_id]
     assert run.batch_job_id == new["jobId"] and len(run.resumptions) == 1 and run.batch_submission is None
 
 
-def test_two_concurrent_sweeps_start_one_child(runtime: AwsRuntime, batch: Any, make_repo: MakeRepo) -> None:
+def test_two_concurrent_sweeps_start_one_child(
+    aws_settings: Settings, store: Store, stores: list[SqliteStore], batch: Any, make_repo: MakeRepo
+) -> None:
     # GIVEN a run resumed by an invocation that died before SubmitJob, its claim expired
-    job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    _died_after_resuming(runtime, job_id, first, utcnow() - CLAIM * 2)
-    sweepers = [_resubmitter(runtime) for _ in range(2)]
+    job_id, first = _job_on_batch(aws_settings, store, batch, make_repo)
+    _died_after_resuming(store, job_id, first, utcnow() - CLAIM * 2)
+    sweepers = [Resubmitter(aws_settings, each, aws_client("batch")) for each in stores]
     # WHEN two sweeps run at once (a slow round and the next one)
     results = _at_once([s.sweep for s in sweepers])
     # THEN exactly one of them submitted, one child
     (new,) = _new_jobs(batch, first)
     assert sorted(len(r) for r in results) == [0, 1]
-    assert _run(runtime, job_id).batch_job_id == new["jobId"]
+    (run,) = store.get_runs([job_id])[job_id]
+    assert run.batch_job_id == new["jobId"]
 
 
 def test_a_submission_batch_keeps_refusing_fails_the_run_after_the_deadline(
@@ -193,7 +212,7 @@ def test_a_submission_batch_keeps_refusing_fails_the_run_after_the_deadline(
 ) -> None:
     # GIVEN a run resumed by an invocation that died, and a job definition Batch does not know
     job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    _died_after_resuming(runtime, job_id, first, utcnow())
+    _died_after_resuming(runtime.store, job_id, first, utcnow())
     # WHEN the schedule sweeps before the deadline THEN the run waits on, for the next round
     soon = _resubmitter(runtime, _later(runtime), after=CLAIM * 2).sweep()
     run = _run(runtime, job_id)
@@ -214,7 +233,7 @@ def test_a_run_cancelled_while_its_submission_waits_gets_no_child(
 ) -> None:
     # GIVEN a run resumed by an invocation that died before SubmitJob, then cancelled by its user
     job_id, (first,) = _job_in_its_agent_step(runtime, make_repo)
-    _died_after_resuming(runtime, job_id, first, utcnow())
+    _died_after_resuming(runtime.store, job_id, first, utcnow())
     cancel_job(runtime.store, runtime.dispatcher, job_id)
     # WHEN the event comes again after the claim expired
     failures = BatchFailures(runtime.settings, runtime.store, batch, _resubmitter(runtime, after=CLAIM * 2))
