@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ulid import ULID
-
 
 def new_id() -> str:
     """A sortable unique id (ULID)."""
+    from ulid import ULID  # loaded by the first write, not by every process that reads times or ids
+
     return str(ULID())
 
 

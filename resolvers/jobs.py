@@ -12,7 +12,6 @@ from core.ports import Page, PullRequestHost
 from core.services import continuation
 from core.services import jobs as job_service
 from core.services.jobs import JobRequest
-from core.services.pull_request_actions import act_on_pull_requests
 from core.services.pull_requests import refresh_pull_requests
 from resolvers.context import Context
 
@@ -112,5 +111,8 @@ async def pull_request_action(
     dry_run: bool,
 ) -> list[ActionResult]:
     """Apply one action to many pull requests of a job; a result for each."""
+    # Bulk actions are rare: the module stays out of every other request's cold start.
+    from core.services.pull_request_actions import act_on_pull_requests
+
     ids = None if run_ids is None else list(run_ids)
     return await asyncio.to_thread(act_on_pull_requests, ctx.store, _host(ctx), job_id, action, ids, comment, dry_run)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.settings import Settings
@@ -19,7 +19,6 @@ from server.runtime.container import Container
 from server.web.context import request_context
 from server.web.downloads import PatchDownload
 from server.web.http import GraphQLHTTP
-from server.web.webhooks import GitHubWebhook
 
 GRAPHQL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -53,6 +52,12 @@ def create_http_app(runtime: AwsRuntime) -> Starlette:
     )
     socket_url = websocket_url(runtime.settings)
 
+    async def github_webhook(request: Request) -> Response:
+        # Loaded by the first delivery: the webhook services are no part of a GraphQL request's cold start.
+        from server.web.webhooks import GitHubWebhook
+
+        return await GitHubWebhook(container).endpoint(request)
+
     def config(request: Request) -> JSONResponse:
         base = f"{request.url.scheme}://{request.url.netloc}"
         return JSONResponse({"graphqlUrl": f"{base}/graphql", "websocketUrl": socket_url})
@@ -62,6 +67,6 @@ def create_http_app(runtime: AwsRuntime) -> Starlette:
             Route("/graphql", http.endpoint, methods=GRAPHQL_METHODS),
             Route("/config.json", config),
             Route("/jobs/{job_id}/runs/{run_id}/patch", PatchDownload(container, guard).endpoint),
-            Route("/webhooks/github", GitHubWebhook(container).endpoint, methods=["POST"]),
+            Route("/webhooks/github", github_webhook, methods=["POST"]),
         ]
     )

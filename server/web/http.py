@@ -10,7 +10,6 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -98,6 +97,8 @@ class GraphQLHTTP:
     def _graphiql(self) -> Response:
         if self.graphiql_redirect:
             return RedirectResponse("/graphiql", status_code=302)
+        from strawberry.http.ides import get_graphql_ide_html  # a browser's page: no API call loads it
+
         return HTMLResponse(get_graphql_ide_html("graphiql"))
 
     async def _execute(self, params: GraphQLParams, allowed: set[OperationType], method: str) -> ExecutionResult:

@@ -37,6 +37,7 @@ NEVER = ("worker", "anthropic", "git", "github", "uvicorn", "httpx", "server.cli
 # Powertools' batch utility builds pydantic models of every batch source when pydantic is loaded first.
 PARSER_MODELS = "aws_lambda_powertools.utilities.parser"
 HTTP_ONLY = ("starlette", "mangum", "server.aws.http_app")
+RARE = ("core.services.webhooks", "core.services.pull_request_actions", "strawberry.http.ides", "ulid")
 
 
 def cold_invoke(handler: str, event: dict[str, Any], connections: FakeConnections) -> dict[str, Any]:
@@ -86,9 +87,12 @@ def test_the_http_function_answers_without_powertools_or_other_handlers_code(con
     # THEN it answers the query
     assert cold["answer"]["statusCode"] == 200
     assert json.loads(cold["answer"]["body"]) == {"data": {"settings": {"backend": "aws"}}}
-    # AND loaded neither Powertools nor the WebSocket and stream code, and built no domain model's validator
+    # AND loaded neither Powertools nor the WebSocket and stream code, nor what only some requests use
+    # (webhook deliveries, bulk pull-request actions, the GraphiQL page, new ids), and built no
+    # domain model's validator
     modules = cold["modules"]
     assert loaded(modules, (*NEVER, "aws_lambda_powertools", "server.aws.websocket", "server.aws.stream")) == []
+    assert loaded(modules, RARE) == []
     assert cold["built"] == []
 
 
