@@ -109,8 +109,8 @@ def main() -> None:
             "",
             f"Worst ratio {worst:.2f}: {verdict} the goal. The handlers import no worker, Claude, git or GitHub "
             "code (an import contract), and each function loads only its own handler's stack on its first "
-            "invocation; what they add to the baseline is the schema, pydantic settings, and per handler "
-            "Starlette and Mangum, or Powertools.",
+            "invocation; what they add to the baseline is pydantic, the schema's types, the settings, and per "
+            "handler Starlette and Mangum, or Powertools.",
             "",
             "Beside the goal, in the same rounds:",
             "",
