@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
 
-ROUNDS = 7
+ROUNDS = 11
 GOAL = 2.0
 BASELINE = "strawberry, boto3"
 # The handler module alone, then what each handler's first invocation imports on top of it (the runtime
