@@ -93,12 +93,15 @@ def test_nothing_a_command_leaves_behind_outlives_it(shape: str, token: str, tmp
 
 @PID_NAMESPACE
 def test_a_timed_out_command_takes_children_that_left_its_session(token: str, tmp_path: Path) -> None:
-    # GIVEN a command that starts a process in a session of its own, then hangs
-    command = f"setsid -f bash -c '{sleeper(token)}' > /dev/null 2>&1; sleep 300"
+    # GIVEN a command that starts a process in a session of its own, notes once it runs, then hangs
+    started = tmp_path / "escaped-runs"
+    escape = f"setsid -f bash -c '{sleeper(token)}' > /dev/null 2>&1"
+    command = f"{escape}; {until_running(token)}; touch {started}; sleep 300"
     # WHEN it times out
     with pytest.raises(ToolError, match="timed out"):
-        CommandTool(tmp_path, timeout=1)({"command": command})
-    # THEN the escaped process is gone as well
+        CommandTool(tmp_path, timeout=5)({"command": command})
+    # THEN the escaped process had started before the timeout (else there was nothing to take), and is gone
+    assert started.exists()
     wait_for(lambda: not token_pids(token), timeout=PATIENCE)
 
 
