@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from core.errors import ConflictError, NotFoundError
@@ -10,6 +11,7 @@ from core.models import EventKind, Job, NewEvent, RepositoryRun, Usage
 from core.ports import Change, Store
 from core.state import derive_job_status
 
+MILLISECOND = dt.timedelta(milliseconds=1)  # the stored times' resolution (core.ids.utcnow)
 RunMutation = Callable[[RepositoryRun], RepositoryRun | None]
 MAX_RACE_RETRIES = 50
 
@@ -46,7 +48,10 @@ def run_events(old: RepositoryRun, new: RepositoryRun) -> list[NewEvent]:
 def refresh_job(job: Job, runs: list[RepositoryRun]) -> tuple[Job, list[NewEvent]]:
     """The job with status and usage derived from its runs, and the job-level event."""
     status = derive_job_status(r.status for r in runs)
-    updated = job.model_copy(update={"status": status, "usage": job_usage(runs), "updated_at": utcnow()})
+    # Strictly later than the job's last change, even within the clock's millisecond: a client that
+    # keeps the newest `updatedAt` it has seen must never take a change for one it already has.
+    updated_at = max(utcnow(), job.updated_at + MILLISECOND)
+    updated = job.model_copy(update={"status": status, "usage": job_usage(runs), "updated_at": updated_at})
     events = []
     if status != job.status:
         events.append(NewEvent(kind=EventKind.STATUS, old_value=job.status, new_value=status))

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import ConflictError, NotFoundError
 from core.models import EventKind, Job, JobStatus, NewEvent, RepositoryRun, RunAttempt, RunStatus, Usage
-from core.services.updates import MAX_RACE_RETRIES, update_run, update_runs
+from core.services.updates import MAX_RACE_RETRIES, MILLISECOND, refresh_job, update_run, update_runs
 from store.sqlite import SqliteStore
 from tests.unit.core.pull_request_runs import store_job
 
@@ -179,3 +179,15 @@ def test_a_run_mutation_that_changes_nothing_writes_nothing_and_artifacts_go_wit
     # WHEN a many-run update brings only an artifact THEN the artifact is stored
     update_runs(store, job.id, lambda _: {}, artifacts={"notes/b": b"y"})
     assert store.get_artifact("notes/b") == b"y"
+
+
+def test_a_jobs_updated_at_moves_forward_with_each_change_even_within_the_clocks_millisecond() -> None:
+    # GIVEN a job last changed at a time the clock has not passed yet (the same millisecond, or a clock set back)
+    later = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    job = Job(title="t", prompt="p", model="claude-test", updated_at=later)
+    run = RepositoryRun(job_id=job.id, index=0, location="/srv/r0", status=RunStatus.RUNNING_AGENT)
+    # WHEN a change of its run refreshes it, twice
+    once, _ = refresh_job(job, [run])
+    twice, _ = refresh_job(once, [run])
+    # THEN each refresh is one millisecond (the stored times' resolution) after the one before
+    assert (once.updated_at, twice.updated_at) == (later + MILLISECOND, later + 2 * MILLISECOND)
