@@ -103,16 +103,17 @@ def test_runs_of_one_job_finishing_at_once_lose_no_write(
         assert changes[-1][1] == RunStatus.SUCCEEDED
 
 
-def test_a_cancel_racing_the_runs_writes_leaves_every_run_cancelled(
+def test_a_cancel_landing_while_the_runs_wait_leaves_every_run_cancelled(
     store: SqliteStore, five_runs: Callable[[bool], Started]
 ) -> None:
-    # GIVEN five runs in five processes, each waiting for the answer to its second turn
+    # GIVEN five runs in five processes, each waiting for the answer to its second turn, each holding the
+    # version of its run it read before
     dispatcher, job_id, model = five_runs(True)
     model.arrived.wait()
-    # WHEN the answers go out and, at the same moment, a user cancels the job (its processes not signalled:
-    # only the store decides between the two writers)
-    model.release.set()
+    # WHEN a user cancels the job (its processes not signalled: only the store decides between the two
+    # writers) and then the answers go out
     cancel_job(store, RecordingDispatcher(), job_id)
+    model.release.set()
     # THEN each worker, its next write refused, ends on its own
     wait_for(lambda: dispatcher.running == 0, timeout=PATIENCE)
     # AND every run is CANCELLED, nothing written after the cancel: no patch, no later status
@@ -125,4 +126,35 @@ def test_a_cancel_racing_the_runs_writes_leaves_every_run_cancelled(
         assert statuses[-1] == RunStatus.CANCELLED and statuses.count(RunStatus.CANCELLED) == 1
     stored = store.get_job(job_id)
     assert stored is not None and stored.status is JobStatus.CANCELLED
+    assert stored.usage == job_usage(runs)
+
+
+def test_a_cancel_racing_the_runs_writes_leaves_each_run_with_one_result(
+    store: SqliteStore, five_runs: Callable[[bool], Started]
+) -> None:
+    # GIVEN five runs in five processes, each waiting for the answer to its second turn
+    dispatcher, job_id, model = five_runs(True)
+    model.arrived.wait()
+    # WHEN the answers go out and, at the same moment, a user cancels the job (which writer wins each run is
+    # up to the machine: a fast worker may finish before the cancel reaches the store)
+    model.release.set()
+    cancel_job(store, RecordingDispatcher(), job_id)
+    wait_for(lambda: dispatcher.running == 0, timeout=PATIENCE)
+    # THEN each run has exactly one result: CANCELLED with nothing written after it, or SUCCEEDED with its patch
+    # and never cancelled
+    runs = _runs(store, job_id)
+    events = store.list_events(job_id, limit=1000)
+    for run in runs:
+        statuses = [e.new_value for e in events if e.run_id == run.id and e.kind is EventKind.STATUS]
+        assert statuses[-1] == run.status, statuses
+        if run.status is RunStatus.CANCELLED:
+            assert run.patch is None and run.error is None and statuses.count(RunStatus.CANCELLED) == 1
+        else:
+            assert run.status is RunStatus.SUCCEEDED and RunStatus.CANCELLED not in statuses
+            assert run.patch is not None and store.get_artifact(run.patch.artifact_key)
+    # AND the job's row agrees with its runs
+    stored = store.get_job(job_id)
+    cancelled = sum(1 for r in runs if r.status is RunStatus.CANCELLED)
+    expected = {0: JobStatus.SUCCEEDED, RUNS: JobStatus.CANCELLED}.get(cancelled, JobStatus.PARTIAL)
+    assert stored is not None and stored.status is expected
     assert stored.usage == job_usage(runs)
