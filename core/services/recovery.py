@@ -21,17 +21,17 @@ _PAGE = 100
 
 @dataclass
 class Settled:
-    """What settling a stopped server's runs did: the runs put back to go on and those that never started
-    (both by job, to dispatch), and how many runs failed."""
+    """What settling a stopped server's runs did: the runs put back to go on and those left pending (both
+    by job, to dispatch), and how many runs failed."""
 
     resumed: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    never_started: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    pending: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     interrupted: int = 0
 
     def to_dispatch(self) -> dict[str, list[int]]:
         """Run indexes to start again, by job, in index order."""
-        jobs = {*self.resumed, *self.never_started}
-        return {job: sorted([*self.resumed.get(job, []), *self.never_started.get(job, [])]) for job in sorted(jobs)}
+        jobs = {*self.resumed, *self.pending}
+        return {job: sorted([*self.resumed.get(job, []), *self.pending.get(job, [])]) for job in sorted(jobs)}
 
 
 def unfinished_job_ids(store: Store) -> list[str]:
@@ -89,13 +89,13 @@ def resume_run(
 
 
 def settle_orphaned_runs(store: Store, max_resumes: int) -> Settled:
-    """At the start of the one local server: no worker runs an unfinished run any more. One that never
-    started is left to start; any other is resumed while it has resumptions left, else fails as INTERRUPTED."""
+    """At the start of the one local server: no worker runs an unfinished run any more. One still pending
+    is left to start as it is; any other is resumed while it has resumptions left, else fails as INTERRUPTED."""
     settled = Settled()
     for job_id in unfinished_job_ids(store):
-        never_started = [r.index for r in store.get_runs([job_id]).get(job_id, []) if _never_started(r)]
-        if never_started:
-            settled.never_started[job_id] = never_started
+        pending = [r.index for r in store.get_runs([job_id]).get(job_id, []) if _pending(r)]
+        if pending:
+            settled.pending[job_id] = pending
         resumed_now, failed_now = _settle_job(store, job_id, max_resumes)
         if resumed_now:
             settled.resumed[job_id] = resumed_now
@@ -103,9 +103,11 @@ def settle_orphaned_runs(store: Store, max_resumes: int) -> Settled:
     return settled
 
 
-def _never_started(run: RepositoryRun) -> bool:
-    """Queued when the server stopped, and never run: it has nothing to resume, so it only starts."""
-    return run.status is RunStatus.PENDING and run.started_at is None
+def _pending(run: RepositoryRun) -> bool:
+    """Waiting for a process when the server stopped: new, continued or resumed, its current attempt or
+    resumption has not begun (a worker's first write moves it on), so there is nothing to resume: it only
+    starts. Resuming it would spend a resumption for nothing, or fail it once none is left."""
+    return run.status is RunStatus.PENDING
 
 
 def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int], int]:
@@ -119,7 +121,7 @@ def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int],
         failed_now.clear()
         out: dict[str, RepositoryRun] = {}
         for run in runs:
-            if run.status.finished or _never_started(run):
+            if run.status.finished or _pending(run):
                 continue
             if resumes_left(run, max_resumes):
                 out[run.id] = resume(store, run, ORPHANED_CAUSE)

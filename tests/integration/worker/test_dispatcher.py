@@ -205,5 +205,5 @@ def test_close_stops_running_runs_and_leaves_them_and_queued_ones_to_resume(
     # AND the next start puts both back to go on as the same attempt: the working one resumed, the
     # queued one (nothing of it ran) simply started
     settled = settle_orphaned_runs(store, 1)
-    assert dict(settled.resumed) == {job.id: [0]} and dict(settled.never_started) == {job.id: [1]}
+    assert dict(settled.resumed) == {job.id: [0]} and dict(settled.pending) == {job.id: [1]}
     assert settled.interrupted == 0

@@ -105,7 +105,7 @@ def test_unfinished_runs_are_resumed_from_their_turn_until_resumptions_run_out(
     settled = settle_orphaned_runs(store, 1)
     # THEN both go on as the same attempt: the working one resumed from turn 2, the queued one simply
     # started (nothing of it ran, so it uses no resumption)
-    assert dict(settled.resumed) == {job.id: [0]} and dict(settled.never_started) == {job.id: [1]}
+    assert dict(settled.resumed) == {job.id: [0]} and dict(settled.pending) == {job.id: [1]}
     assert settled.to_dispatch() == {job.id: [0, 1]} and settled.interrupted == 0
     runs = _runs(store, job.id)
     assert [r.status for r in runs] == [RunStatus.PENDING, RunStatus.PENDING]

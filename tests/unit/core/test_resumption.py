@@ -8,7 +8,7 @@ from core.errors import InputError, NotFoundError, RunErrorKind, RunSuperseded
 from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread
 from core.services.continuation import continue_run
 from core.services.progress import RunProgress
-from core.services.recovery import ORPHANED_CAUSE, resume_run, settle_orphaned_runs
+from core.services.recovery import resume_run, settle_orphaned_runs
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.unit.core.pull_request_runs import store_job
@@ -219,19 +219,21 @@ def test_settling_a_stopped_server_passes_over_finished_runs_to_the_unfinished_a
     assert _run(store, failed.id).error.kind is RunErrorKind.AGENT_ERROR  # type: ignore[union-attr]
 
 
-def test_a_run_resumed_before_is_resumed_again_with_the_servers_cause_not_started_as_new(store: SqliteStore) -> None:
-    # GIVEN a run resumed once after its worker died (pending again, but it had started), when the server stops
+@pytest.mark.parametrize("max_resumes", [1, 3])
+def test_a_run_pending_again_when_the_server_stops_is_started_as_it_is(store: SqliteStore, max_resumes: int) -> None:
+    # GIVEN a run resumed once after its worker died, still pending (no process has taken it up) when the
+    # server stops: with that resumption its last one, or with more left
     job, [run] = _job(store, 1)
     _working(store, run.id, 2)
-    assert resume_run(store, run.id, 1, 3, "worker died") is True
+    assert resume_run(store, run.id, 1, max_resumes, "worker died") is True
     # WHEN the next server settles it
-    settled = settle_orphaned_runs(store, 3)
-    # THEN it is resumed from its turn with the server's cause, once, and not counted as never started
-    assert dict(settled.never_started) == {} and settled.to_dispatch() == {job.id: [0]}
-    assert [(r.from_turn, r.cause) for r in _run(store, run.id).resumptions] == [
-        (2, "worker died"),
-        (2, ORPHANED_CAUSE),
-    ]
+    settled = settle_orphaned_runs(store, max_resumes)
+    # THEN it is only started again: not failed, and no resumption spent on it, since it had not begun
+    assert dict(settled.pending) == {job.id: [0]} and dict(settled.resumed) == {}
+    assert settled.to_dispatch() == {job.id: [0]} and settled.interrupted == 0
+    stored = _run(store, run.id)
+    assert stored.status is RunStatus.PENDING and stored.error is None
+    assert [(r.from_turn, r.cause) for r in stored.resumptions] == [(2, "worker died")]
 
 
 def test_a_worker_of_an_attempt_resumed_past_it_can_write_nothing(store: SqliteStore) -> None:
