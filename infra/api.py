@@ -24,7 +24,7 @@ from infra.sources import staged_sources
 from infra.worker import Worker, failed_jobs
 from server.aws.batch_resubmission import SWEEP_MINUTES
 from server.aws.deployment_secret import FUNCTION_SECRETS
-from server.aws.sent_cursors import STREAM_RECORD_MAX_AGE_SECONDS
+from server.aws.sent_cursors import STREAM_RECORD_MAX_AGE_SECONDS, WEBSOCKET_TIMEOUT_SECONDS
 from store import dynamo_table
 
 WEBSOCKET_STAGE = "live"
@@ -106,7 +106,7 @@ class Api(Construct):
         environment = {**environment, setting("github_function"): github.function_name}
         # API Gateway answers an HTTP API request after 30 s at most.
         http = function("http", Duration.seconds(29))
-        websocket = function("websocket", Duration.seconds(29))
+        websocket = function("websocket", Duration.seconds(WEBSOCKET_TIMEOUT_SECONDS))
         stream = function("stream", Duration.minutes(1))
         failures = function("batch", Duration.minutes(1))
         self.functions = {"http": http, "websocket": websocket, "stream": stream, "github": github, "batch": failures}

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from core.errors import CodyBatchError
-from server.aws.sent_cursors import SentCursors
+from server.aws.sent_cursors import HANDOVER_DEADLINE_SECONDS, SentCursors
 from store.dynamo_table import ITEM_TYPE, PK, SK, TTL_ATTRIBUTE, ItemType
 
 # API Gateway closes a WebSocket after two hours at most; items outlive that a little, and TTL
@@ -95,14 +95,17 @@ def _s(key: dict[str, str]) -> dict[str, Any]:
 class SubscriptionRegistry:
     """Connection and subscription items in the shared table (boto3 DynamoDB client handed in)."""
 
-    def __init__(self, dynamodb: Any, table_name: str, max_subscriptions: int) -> None:
+    def __init__(
+        self, dynamodb: Any, table_name: str, max_subscriptions: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
         self.max_subscriptions = max_subscriptions
-        self.sent = SentCursors(dynamodb, table_name)
+        self.clock = clock
+        self.sent = SentCursors(dynamodb, table_name, clock)
 
     def _expires(self) -> int:
-        return int(time.time()) + CONNECTION_TTL_SECONDS
+        return int(self.clock()) + CONNECTION_TTL_SECONDS
 
     # -- connections ---------------------------------------------------------------------
 
@@ -158,7 +161,8 @@ class SubscriptionRegistry:
     # -- subscriptions -------------------------------------------------------------------
 
     def add(self, subscription: StoredSubscription, live: bool = True) -> None:
-        """Store a subscription (`live`: the stream handler may push to it at once); SubscriptionRefused
+        """Store a subscription (`live`: the stream handler may push to it at once, else from its
+        `live_by` on if its subscribe path has not handed it over by then); SubscriptionRefused
         when the connection is not acknowledged, the id is taken, or the connection is at its limit.
         All three items or none."""
         connection_id, subscription_id = subscription.connection_id, subscription.subscription_id
@@ -180,6 +184,7 @@ class SubscriptionRegistry:
             "operation_name": subscription.operation_name,
             "sent": {},
             "live": live,
+            "live_by": int(self.clock()) + HANDOVER_DEADLINE_SECONDS,
             TTL_ATTRIBUTE: expires,
         }
         absent = "attribute_not_exists(pk)"

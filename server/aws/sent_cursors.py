@@ -11,6 +11,10 @@ subscription item settle who sends what (docs/DESIGN.md, "Live updates on AWS"):
   stream handler. The subscribe path sets it in one transaction with a check that the job is
   still at the state it sent, so no change falls between the two senders and none of the
   snapshot's frames can arrive after a pushed one.
+- `live_by`: when the stream handler takes over a subscription still not live. Past it the
+  function that stored the subscription has certainly ended (killed at its timeout, or crashed),
+  so no snapshot of its can still arrive: the stream handler's first claim sets `live` and its
+  frame, the job's whole state, is the client's snapshot.
 
 A subscription to every job claims a `sent` entry per job it ever showed; next to each, `sent.at#<job
 id>` holds when it was claimed, so entries no record can still need are dropped (`_prune`).
@@ -29,7 +33,12 @@ if TYPE_CHECKING:
     from server.aws.registry import StoredSubscription
 
 # Items stored before `live` existed carry no such attribute: they were live from the start.
-_LIVE = "(attribute_not_exists(live) OR live = :yes)"
+_LIVE = "(attribute_not_exists(live) OR live = :yes OR live_by < :now)"
+# The WebSocket function's timeout (infra/api.py): Lambda stops an invocation by then.
+WEBSOCKET_TIMEOUT_SECONDS = 29
+# A subscription not live this long after it was stored lost its subscribe path: past the timeout,
+# with as much again for clock skew between functions and the item's write.
+HANDOVER_DEADLINE_SECONDS = 2 * WEBSOCKET_TIMEOUT_SECONDS + 2
 _NEWER = "(attribute_not_exists(sent.#job) OR sent.#job < :seq)"
 # The stream's event source mapping hands a function no record older than this (infra/api.py).
 STREAM_RECORD_MAX_AGE_SECONDS = 600
@@ -77,13 +86,13 @@ class SentCursors:
         """Record that the job's state at `seq` goes out on this live subscription: the cursor sent
         before it (0 for none), or None when a state as new or newer already went (a redelivered
         or reordered record), the subscription is not live yet (its snapshot covers the change)
-        or it is gone."""
+        or it is gone. A subscription past its `live_by` goes live with this claim."""
         now = int(self.clock())
         try:
             answer = self.dynamodb.update_item(
                 TableName=self.table_name,
                 Key=self._key(subscription),
-                UpdateExpression="SET sent.#job = :seq, sent.#at = :now",
+                UpdateExpression="SET sent.#job = :seq, sent.#at = :now, live = :yes",
                 ConditionExpression=f"attribute_exists(pk) AND {_LIVE} AND {_NEWER}",
                 ExpressionAttributeNames={"#job": job_id, "#at": _STAMP + job_id},
                 ExpressionAttributeValues={":seq": {"N": str(seq)}, ":yes": {"BOOL": True}, ":now": {"N": str(now)}},

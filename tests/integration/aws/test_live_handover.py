@@ -5,7 +5,9 @@ stand-in, on moto."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,11 @@ from core.ports import Change
 from core.services.progress import RunProgress
 from core.settings import Settings
 from server.aws.clients import connections_client
-from server.aws.lambda_runtime import AwsRuntime
+from server.aws.lambda_runtime import MAX_SUBSCRIPTIONS_PER_CONNECTION, AwsRuntime
+from server.aws.registry import SubscriptionRegistry
+from server.aws.sent_cursors import HANDOVER_DEADLINE_SECONDS
 from server.aws.stream import StreamFanout
+from server.aws.websocket import Registration
 from tests.fakes.connections_server import FakeConnections
 from tests.integration.aws.conftest import REGION, TABLE, aws_client
 from tests.integration.aws.socket_client import SocketClient
@@ -225,3 +230,41 @@ async def test_a_snapshot_that_could_not_be_sent_leaves_the_subscription_to_the_
     assert await _push(runtime, events_only(reader.read())) == {"batchItemFailures": []}
     # THEN the stream handler pushed the change to it
     assert [s["status"] for s in _states(client)] == ["RUNNING"]
+
+
+async def test_a_subscription_whose_function_died_before_its_snapshot_is_taken_over_after_the_deadline(
+    runtime: AwsRuntime, scene: Scene
+) -> None:
+    # GIVEN a subscription its WebSocket function stored and then died before sending any snapshot
+    job, reader, client = scene.job, scene.reader, scene.client
+    message = {"id": "s1", "type": "subscribe", "payload": {"query": JOB_UPDATED, "variables": {"id": job.id}}}
+    Registration(runtime, client.connection_id, message)(job.id)
+    # WHEN the job changes before the handover deadline
+    _advance(runtime, job, 0, RunStatus.CLONING)
+    early = events_only(reader.read())
+    assert await _push(runtime, early) == {"batchItemFailures": []}
+    # THEN the stream handler still leaves it to its subscribe path
+    assert _states(client) == []
+    # WHEN the job changes again once the deadline has passed, and the stream delivers that record twice
+    later = _stream_side(runtime, clock=lambda: time.time() + HANDOVER_DEADLINE_SECONDS + 1)
+    _advance(runtime, job, 1, RunStatus.CLONING)
+    records = events_only(reader.read())
+    for _ in range(2):
+        assert await _push(later, records) == {"batchItemFailures": []}
+    # THEN the client got the job's whole state as its snapshot, once, with the change the stream skipped
+    states = _states(client)
+    assert [s["cursor"] for s in states] == [runtime.store.get_job(job.id).cursor]  # type: ignore[union-attr]
+    assert [r["status"] for r in states[0]["repositories"]] == ["CLONING", "CLONING"]
+    # AND the next change goes out as an update, and the older record delivered again sends nothing
+    _advance(runtime, job, 0, RunStatus.RUNNING_AGENT)
+    assert await _push(later, events_only(reader.read())) == {"batchItemFailures": []}
+    assert await _push(later, early) == {"batchItemFailures": []}
+    cursors = [s["cursor"] for s in _states(client)]
+    assert len(cursors) == 2 and cursors == sorted(set(cursors))
+    assert cursors[-1] == runtime.store.get_job(job.id).cursor  # type: ignore[union-attr]
+
+
+def _stream_side(runtime: AwsRuntime, clock: Callable[[], float]) -> AwsRuntime:
+    """The stream handler's runtime on the same table, reading the time from `clock`."""
+    registry = SubscriptionRegistry(runtime.registry.dynamodb, TABLE, MAX_SUBSCRIPTIONS_PER_CONNECTION, clock)
+    return dataclasses.replace(runtime, registry=registry)
