@@ -68,7 +68,8 @@ class RunErrorKind(StrEnum):
     REPOSITORY_TOO_LARGE = "REPOSITORY_TOO_LARGE"
     # agent
     AGENT_ERROR = "AGENT_ERROR"
-    BUDGET = "BUDGET"
+    BUDGET = "BUDGET"  # the run's own token or cost limit
+    JOB_BUDGET = "JOB_BUDGET"  # the job's cost limit, shared by all its runs
     TURN_LIMIT = "TURN_LIMIT"
     TIMEOUT = "TIMEOUT"
     REFUSAL = "REFUSAL"

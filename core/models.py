@@ -390,6 +390,9 @@ class Job(Model):
     strategy: Strategy = Strategy.GENERIC
     model: str
     budget: Budget = Field(default_factory=Budget)
+    # What all its runs together may cost; None: the server's max_job_cost_usd. Set when a run the
+    # limit stopped is continued with a higher one.
+    max_job_cost_usd: float | None = None
     check_command: str | None = None
     status: JobStatus = JobStatus.QUEUED
     created_at: dt.datetime = Field(default_factory=utcnow)

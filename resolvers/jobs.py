@@ -86,9 +86,11 @@ async def retry_runs(ctx: Context, job_id: str, run_ids: Sequence[str] | None, r
     )
 
 
-async def continue_run(ctx: Context, run_id: str, budget: Budget) -> Job:
+async def continue_run(ctx: Context, run_id: str, budget: Budget, max_job_cost_usd: float | None = None) -> Job:
     """Continue a run a limit stopped, with raised limits, from its stored thread and checkpoint."""
-    return await asyncio.to_thread(continuation.continue_run, ctx.store, ctx.dispatcher, run_id, budget)
+    return await asyncio.to_thread(
+        continuation.continue_run, ctx.store, ctx.dispatcher, run_id, budget, max_job_cost_usd
+    )
 
 
 async def refresh_job_pull_requests(ctx: Context, job_id: str) -> Job:

@@ -32,6 +32,10 @@ class Job:
     strategy: Strategy
     model: str
     budget: Budget
+    max_job_cost_usd: float | None = strawberry.field(
+        description="What all the job's runs together may cost, in USD, once raised by continuing a run that "
+        "limit stopped; null: the server's limit."
+    )
     check_command: str | None
     status: JobStatus
     cursor: str = strawberry.field(description="Marks the job's latest event (see jobUpdated's `after`).")
@@ -56,6 +60,7 @@ class Job:
                 max_tokens=job.budget.max_tokens,
                 max_cost_usd=job.budget.max_cost_usd,
             ),
+            max_job_cost_usd=job.max_job_cost_usd,
             check_command=job.check_command,
             status=job.status,
             cursor=job.cursor,

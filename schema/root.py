@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -92,13 +93,24 @@ class Mutation:
         return Job.from_model(job, info.context.loaders())
 
     @strawberry.mutation(
-        description="Continue a run that its budget, turn limit or time limit stopped, with `budget`'s limits "
-        "raised: the same attempt goes on from its stored thread and workspace checkpoint (answered turns are "
-        "not asked again; usage adds up). Any other run is an InputError."
+        description="Continue a run that its budget (BUDGET), its job's cost limit (JOB_BUDGET), its turn limit or "
+        "its time limit stopped, with `budget`'s limits raised: the same attempt goes on from its stored thread and "
+        "workspace checkpoint (answered turns are not asked again; usage adds up). A JOB_BUDGET run needs "
+        "`maxJobCostUsd`, the job's new cost limit for all its runs together, above what the job has spent (the "
+        "job keeps it); without it that run is an InputError, as is any other run."
     )
-    async def continue_run(self, info: Info, run_id: strawberry.ID, budget: BudgetInput) -> ContinueRunPayload:
+    async def continue_run(
+        self,
+        info: Info,
+        run_id: strawberry.ID,
+        budget: BudgetInput,
+        max_job_cost_usd: Annotated[
+            float | None,
+            strawberry.argument(description="The job's new cost limit in USD (all its runs together)."),
+        ] = None,
+    ) -> ContinueRunPayload:
         try:
-            job = await job_resolvers.continue_run(info.context, str(run_id), budget.to_model())
+            job = await job_resolvers.continue_run(info.context, str(run_id), budget.to_model(), max_job_cost_usd)
         except errors.InputError as err:
             return InputError.from_error(err)
         return Job.from_model(job, info.context.loaders())

@@ -239,7 +239,7 @@ def _agent(
         read_only=job.kind is JobKind.ANALYZE,
         command_timeout=limits.command_timeout,
         spent_before_usd=spent_before,
-        max_job_cost_usd=limits.max_job_cost_usd,
+        max_job_cost_usd=job.max_job_cost_usd or limits.max_job_cost_usd,
         secrets=run_config.secret_values(),
         command_sandbox=run_config.command_sandbox,
     )

@@ -1,16 +1,23 @@
-"""Continue a run that a limit stopped: same attempt, raised limits, from its stored thread and checkpoint."""
+"""Continue a run that a limit stopped: same attempt, raised limits, from its stored thread and checkpoint.
+
+A run stopped by its job's cost limit (JOB_BUDGET) is shared with the job's other runs: raising the
+run's own limits cannot take it past it, so it is continued only with a job limit above what the
+job has spent, which the job then keeps (its other runs go on under it too).
+"""
 
 from __future__ import annotations
 
 from core.errors import InputError, NotFoundError, RunErrorKind
+from core.limits import MAX_COST_LIMIT_USD
 from core.models import Budget, Job, RepositoryRun, ResumeReason, Resumption, RunStatus
 from core.ports import Dispatcher, Store
 from core.services.jobs import check_budget
 from core.services.progress import load_thread
-from core.services.updates import update_runs
+from core.services.updates import job_usage, update_runs
 
 STOPPED_BY = {
     RunErrorKind.BUDGET: "its budget",
+    RunErrorKind.JOB_BUDGET: "its job's cost limit",
     RunErrorKind.TURN_LIMIT: "its turn limit",
     RunErrorKind.TIMEOUT: "its time limit",
 }
@@ -38,8 +45,30 @@ def _limits(budget: Budget) -> str:
     return ", ".join(given) or "the server's limits"
 
 
-def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budget) -> Job:
-    """Continue a run that ended BUDGET, TURN_LIMIT or TIMEOUT with a raised `budget`; InputError otherwise."""
+def job_limit(spent: float, kind: RunErrorKind | None, max_job_cost_usd: float | None) -> dict[str, object]:
+    """The job's fields a continuation sets: a job cost limit above the `spent` USD, required for a
+    run that limit stopped; InputError naming `maxJobCostUsd` otherwise."""
+    if max_job_cost_usd is None:
+        if kind is RunErrorKind.JOB_BUDGET:
+            raise InputError(
+                f"the run was stopped by its job's cost limit (all its runs together; ${spent:.2f} spent): "
+                "continue it with maxJobCostUsd above that",
+                "maxJobCostUsd",
+            )
+        return {}
+    if not spent < max_job_cost_usd <= MAX_COST_LIMIT_USD:
+        raise InputError(
+            f"maxJobCostUsd must be above the ${spent:.2f} the job has spent and at most {MAX_COST_LIMIT_USD:g}",
+            "maxJobCostUsd",
+        )
+    return {"max_job_cost_usd": max_job_cost_usd}
+
+
+def continue_run(
+    store: Store, dispatcher: Dispatcher, run_id: str, budget: Budget, max_job_cost_usd: float | None = None
+) -> Job:
+    """Continue a run that ended BUDGET, JOB_BUDGET, TURN_LIMIT or TIMEOUT with a raised `budget` (and,
+    for JOB_BUDGET, a raised `max_job_cost_usd`); InputError otherwise."""
     found = store.get_run(run_id)
     job = store.get_job(found.job_id) if found is not None else None
     if found is None or job is None:
@@ -48,6 +77,7 @@ def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budg
     if thread is None:
         raise InputError(f"run {run_id} has no stored thread to continue from", "runId")
     from_turn = thread.turns
+    job_fields: dict[str, object] = {}
 
     def mutate(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
         run = next(r for r in runs if r.id == run_id)
@@ -55,15 +85,18 @@ def continue_run(store: Store, dispatcher: Dispatcher, run_id: str, budget: Budg
         if run.status is not RunStatus.FAILED or kind not in CONTINUABLE:
             raise InputError(
                 f"run {run_id} is {run.status}{f' ({kind})' if kind else ''}; only a run stopped by its budget, "
-                "turn limit or time limit can be continued",
+                "its job's cost limit, its turn limit or its time limit can be continued",
                 "runId",
             )
+        # Filled here, on the rows of this try, and read by update_runs when it writes the job.
+        job_fields.update(job_limit(job_usage(runs).cost_usd, kind, max_job_cost_usd))
         raised = raised_budget(job, run, budget)
         if kind is RunErrorKind.TURN_LIMIT and raised.max_turns is not None and raised.max_turns <= from_turn:
             raise InputError(f"maxTurns must be above the {from_turn} turns the run already took", "budget.maxTurns")
-        cause = f"continued by the user after {STOPPED_BY[kind]}, with {_limits(raised)}"
+        limits = _limits(raised) + (f", the job at most ${max_job_cost_usd}" if job_fields else "")
+        cause = f"continued by the user after {STOPPED_BY[kind]}, with {limits}"
         return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, cause, budget=raised)}
 
-    updated = update_runs(store, job.id, mutate)
+    updated = update_runs(store, job.id, mutate, job_fields=job_fields)
     dispatcher.dispatch(job.id, [found.index])
     return updated

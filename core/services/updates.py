@@ -65,13 +65,15 @@ def update_runs(
     *,
     extra_events: Callable[[dict[str, RepositoryRun]], list[NewEvent]] | None = None,
     artifacts: dict[str, bytes] | None = None,
+    job_fields: dict[str, object] | None = None,
 ) -> Job:
-    """Read a job's runs, let `mutate` return replacements by id, write all atomically.
+    """Read a job's runs, let `mutate` return replacements by id, write all atomically (with
+    `job_fields` set on the job when it replaced any).
 
     Lost races (another writer bumped a version) are retried on fresh rows, so `mutate`
     always decides on the current state: a cancelled run stays cancelled.
     """
-    job, _ = _update(store, job_id, mutate, extra_events, artifacts)
+    job, _ = _update(store, job_id, mutate, extra_events, artifacts, job_fields)
     return job
 
 
@@ -81,6 +83,7 @@ def _update(
     mutate: Callable[[list[RepositoryRun]], dict[str, RepositoryRun]],
     extra_events: Callable[[dict[str, RepositoryRun]], list[NewEvent]] | None,
     artifacts: dict[str, bytes] | None,
+    job_fields: dict[str, object] | None = None,
 ) -> tuple[Job, list[RepositoryRun]]:
     """update_runs, returning the job and its runs as written (no re-read: a successful
     commit bumps each written version by one and numbers the events after the job's)."""
@@ -109,7 +112,7 @@ def _update(
             merged.append(new.model_copy(update={"version": run.version + 1}))
         if extra_events is not None:
             events.extend(extra_events(replaced))
-        new_job, job_events = refresh_job(job, merged)
+        new_job, job_events = refresh_job(job.model_copy(update=job_fields or {}), merged)
         events += job_events
         try:
             store.commit(

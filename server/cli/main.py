@@ -251,6 +251,12 @@ def submit(
 @click.option(
     "--max-cost-usd", type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD), default=None, help="The run's new cost limit."
 )
+@click.option(
+    "--max-job-cost-usd",
+    type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD),
+    default=None,
+    help="The job's new cost limit, all its runs together (needed when that limit stopped the run).",
+)
 @click.option("--wait", is_flag=True, help="Follow the job live; exit 0 only if it succeeds.")
 @json_option
 @url_option
@@ -260,11 +266,13 @@ def continue_run(
     max_turns: int | None,
     max_tokens: int | None,
     max_cost_usd: float | None,
+    max_job_cost_usd: float | None,
     wait: bool,
     as_json: bool,
     url: str | None,
 ) -> None:
-    """Continue repository INDEX of JOB_ID, stopped by its turn, token, cost or time limit, with the limits given.
+    """Continue repository INDEX of JOB_ID, stopped by its turn, token, cost or time limit or its job's cost limit,
+    with the limits given.
 
     It goes on from its stored conversation and workspace as the same attempt; `cody-batch show` lists the indexes."""
     from server.cli.render import runs_table
@@ -277,7 +285,8 @@ def continue_run(
         run = next((r for r in (job or {}).get("repositories", []) if r["index"] == index), None)
         if job is None or run is None:
             raise fail(f"no job with id {job_id}" if job is None else f"job {job_id} has no repository #{index}")
-        payload = client.execute(q.CONTINUE_RUN, {"runId": run["id"], "budget": budget})["continueRun"]
+        variables = {"runId": run["id"], "budget": budget, "maxJobCostUsd": max_job_cost_usd}
+        payload = client.execute(q.CONTINUE_RUN, variables)["continueRun"]
     if payload.get("__typename") == "InputError":
         if as_json:
             print_json(payload)

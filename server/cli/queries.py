@@ -43,8 +43,8 @@ mutation CreateJob($input: CreateJobInput!) {
 
 CONTINUE_RUN = (
     """
-mutation ContinueRun($runId: ID!, $budget: BudgetInput!) {
-  continueRun(runId: $runId, budget: $budget) {
+mutation ContinueRun($runId: ID!, $budget: BudgetInput!, $maxJobCostUsd: Float) {
+  continueRun(runId: $runId, budget: $budget, maxJobCostUsd: $maxJobCostUsd) {
     __typename
     ... on Job { ...JobFields }
     ... on InputError { message field }

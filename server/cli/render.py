@@ -89,7 +89,12 @@ def jobs_table(nodes: list[JobData]) -> Table:
 
 
 # The errors `cody-batch continue` can take a run past (the server's continueRun says the same).
-CONTINUABLE = {"TURN_LIMIT": " --max-turns N", "BUDGET": " --max-cost-usd N", "TIMEOUT": ""}
+CONTINUABLE = {
+    "TURN_LIMIT": " --max-turns N",
+    "BUDGET": " --max-cost-usd N",
+    "JOB_BUDGET": " --max-job-cost-usd N",  # the job's limit: the run's own would stop it again at once
+    "TIMEOUT": "",
+}
 
 
 def _run_detail(job_id: str, run: dict[str, Any], origin: str) -> Group:

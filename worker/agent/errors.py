@@ -17,6 +17,12 @@ class BudgetExceeded(AgentError):
     kind = RunErrorKind.BUDGET
 
 
+class JobBudgetExceeded(BudgetExceeded):
+    """The job's runs together spent its cost limit."""
+
+    kind = RunErrorKind.JOB_BUDGET
+
+
 class TurnLimitReached(AgentError):
     """Claude took the maximum number of turns without finishing."""
 

@@ -18,6 +18,7 @@ from worker.agent.errors import (
     AgentError,
     BudgetExceeded,
     ContextOverflow,
+    JobBudgetExceeded,
     ModelRefused,
     OutputTruncated,
     TurnLimitReached,
@@ -260,7 +261,10 @@ class Agent:
             raise BudgetExceeded(f"The run cost ${usage.cost_usd:.4f} (limit ${self.config.max_cost_usd:.2f}).")
         if job_limit is not None and self.config.spent_before_usd + usage.cost_usd > job_limit:
             spent = self.config.spent_before_usd + usage.cost_usd
-            raise BudgetExceeded(f"The job cost ${spent:.4f} (limit ${job_limit:.2f}).")
+            raise JobBudgetExceeded(
+                f"The job cost ${spent:.4f} (its limit ${job_limit:.2f}, all its runs together); "
+                "continue the run with a higher job cost limit to let it go on from here."
+            )
 
     def _time_left(self) -> float:
         started = self._started if self._started is not None else time.monotonic()

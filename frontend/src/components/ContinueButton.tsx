@@ -3,12 +3,23 @@ import { useMutation } from "@apollo/client/react";
 import { CONTINUE_RUN } from "../graphql/documents";
 import { ErrorNotice } from "./ErrorNotice";
 
-/** The limit a stopped run's error names, and the budget field that raises it (TIMEOUT needs none). */
-const LIMITS: Record<string, { field: "maxTurns" | "maxCostUsd"; label: string } | null> = {
+type LimitField = "maxTurns" | "maxCostUsd" | "maxJobCostUsd";
+
+/** The limit a stopped run's error names, and the field that raises it (TIMEOUT needs none). The job's
+ * cost limit is shared by all its runs: raising the run's own would stop it again at once. */
+const LIMITS: Record<string, { field: LimitField; label: string } | null> = {
   TURN_LIMIT: { field: "maxTurns", label: "Max turns" },
   BUDGET: { field: "maxCostUsd", label: "Max cost (USD)" },
+  JOB_BUDGET: { field: "maxJobCostUsd", label: "Job cost limit (USD, all its runs)" },
   TIMEOUT: null,
 };
+
+/** The mutation's variables: the job's limit is an argument of its own, the run's limits go in `budget`. */
+function continueVariables(runId: string, field: LimitField | undefined, value: string) {
+  if (field === undefined || !value.trim()) return { runId, budget: {} };
+  if (field === "maxJobCostUsd") return { runId, budget: {}, maxJobCostUsd: Number(value) };
+  return { runId, budget: { [field]: Number(value) } };
+}
 
 /** Whether a run's error is a limit it can be continued past. */
 export function isContinuable(kind: string | undefined): boolean {
@@ -21,7 +32,7 @@ export function ContinueButton({ runId, kind }: { runId: string; kind: string })
   const [value, setValue] = useState("");
   const [continueRun, state] = useMutation(CONTINUE_RUN);
   const refused = state.data?.continueRun.__typename === "InputError" ? state.data.continueRun.message : null;
-  const budget = limit && value.trim() ? { [limit.field]: Number(value) } : {};
+  const variables = continueVariables(runId, limit?.field, value);
   return (
     <span className="continue-run">
       {limit && (
@@ -39,7 +50,7 @@ export function ContinueButton({ runId, kind }: { runId: string; kind: string })
       <button
         type="button"
         disabled={state.loading || (limit !== null && !value.trim())}
-        onClick={() => void continueRun({ variables: { runId, budget } }).catch(() => null)}
+        onClick={() => void continueRun({ variables }).catch(() => null)}
       >
         Continue
       </button>

@@ -284,8 +284,8 @@ export const CANCEL_JOB = graphql(`
 `);
 
 export const CONTINUE_RUN = graphql(`
-  mutation ContinueRun($runId: ID!, $budget: BudgetInput!) {
-    continueRun(runId: $runId, budget: $budget) {
+  mutation ContinueRun($runId: ID!, $budget: BudgetInput!, $maxJobCostUsd: Float) {
+    continueRun(runId: $runId, budget: $budget, maxJobCostUsd: $maxJobCostUsd) {
       __typename
       ... on InputError {
         message

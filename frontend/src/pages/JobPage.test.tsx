@@ -18,6 +18,13 @@ const quietUpdates = {
   delay: 1e9,
 };
 
+/** A failed job whose first run a limit stopped, the error naming it. */
+function stoppedBy(kind: string, message: string) {
+  const stopped = jobDetail("FAILED", "FAILED");
+  stopped.repositories[0].error = { __typename: "RunError", kind: kind as never, message };
+  return stopped;
+}
+
 function renderJob(mocks: object[]) {
   return renderWithApollo(
     <Routes>
@@ -106,12 +113,7 @@ describe("JobPage", () => {
   });
 
   it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and, in its history, continued from its turn and why", async () => {
-    const stopped = jobDetail("FAILED", "FAILED");
-    stopped.repositories[0].error = {
-      __typename: "RunError",
-      kind: "TURN_LIMIT",
-      message: "Claude used its 2 turns without finishing",
-    };
+    const stopped = stoppedBy("TURN_LIMIT", "Claude used its 2 turns without finishing");
     const going = jobDetail("QUEUED", "PENDING", "e0000000002");
     going.repositories[0].resumptions = [
       {
@@ -138,6 +140,24 @@ describe("JobPage", () => {
     expect(history).toHaveTextContent("Continued from turn 2 at");
     expect(history).toHaveTextContent("after its turn limit, with at most 6 turns");
     expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
+  });
+
+  it("GIVEN a run stopped by its job's cost limit WHEN it is continued THEN the dialog asks for the job's limit, not the run's, and sends it as maxJobCostUsd", async () => {
+    const stopped = stoppedBy("JOB_BUDGET", "The job cost $20.0100 (its limit $20.00, all its runs together)");
+    const going = jobDetail("QUEUED", "PENDING", "e0000000002");
+    renderJob([
+      { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: stopped } } },
+      quietUpdates,
+      {
+        request: { query: CONTINUE_RUN, variables: { runId: "run-1", budget: {}, maxJobCostUsd: 40 } },
+        result: { data: { continueRun: going } },
+      },
+    ]);
+    const button = await screen.findByRole("button", { name: "Continue" });
+    expect(screen.queryByLabelText("Max cost (USD)")).not.toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Job cost limit (USD, all its runs)"), "40");
+    await userEvent.click(button);
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument());
   });
 
   it("GIVEN an unknown id WHEN shown THEN the page says so", async () => {

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.errors import RunErrorKind
-from core.models import CommandIsolation, Message, Patch, PatchFile, RunStatus, Thread
+from core.models import CommandIsolation, Message, Patch, PatchFile, RunStatus, Thread, Usage
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from server.cli.main import app
@@ -237,20 +237,28 @@ def test_show_of_an_unknown_job_is_one_line_and_exit_1(api: Api) -> None:
     assert "no job with id 01NOSUCHJOB" in err
 
 
-def _turn_limited_then_done(progress: RunProgress) -> None:
-    """A run that stops at its turn limit after one turn, and succeeds once continued."""
-    run = progress.run()
-    progress.advance(RunStatus.RUNNING_AGENT)
-    if run.resumptions:
-        progress.advance(RunStatus.SUCCEEDED)
-        return
-    thread = Thread(run_id=run.id, model="claude-test")
-    thread.messages = [
-        Message(index=0, role="user", content=[{"type": "text", "text": "greet"}]),
-        Message(index=1, role="assistant", content=[{"type": "text", "text": "hello"}], stop_reason="end_turn"),
-    ]
-    progress.save_thread(thread)
-    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used its 1 turn without finishing.")
+def _stopped_then_done(kind: RunErrorKind, message: str, cost_usd: float = 0.0) -> Callable[[RunProgress], None]:
+    """A worker whose run a limit (`kind`) stops after one turn costing `cost_usd`, and succeeds once continued."""
+
+    def work(progress: RunProgress) -> None:
+        run = progress.run()
+        progress.advance(RunStatus.RUNNING_AGENT)
+        if run.resumptions:
+            progress.advance(RunStatus.SUCCEEDED)
+            return
+        thread = Thread(run_id=run.id, model="claude-test")
+        greet = [{"type": "text", "text": "greet"}]
+        thread.messages = [
+            Message(index=0, role="user", content=greet, usage=Usage(cost_usd=cost_usd)),
+            Message(index=1, role="assistant", content=[{"type": "text", "text": "hello"}], stop_reason="end_turn"),
+        ]
+        progress.save_thread(thread)
+        progress.fail(kind, message)
+
+    return work
+
+
+_turn_limited_then_done = _stopped_then_done(RunErrorKind.TURN_LIMIT, "Claude used its 1 turn without finishing.")
 
 
 def test_a_turn_limited_run_is_continued_from_the_command_line(api: Api, make_repo: MakeRepo) -> None:
@@ -271,6 +279,27 @@ def test_a_turn_limited_run_is_continued_from_the_command_line(api: Api, make_re
     run = json.loads(out)["repositories"][0]
     assert json.loads(out)["status"] == "SUCCEEDED" and run["attempt"] == 1
     assert [(r["reason"], r["fromTurn"]) for r in run["resumptions"]] == [("CONTINUED", 1)]
+
+
+def test_a_run_the_jobs_cost_limit_stopped_is_continued_with_a_higher_job_limit(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a job whose run its job's cost limit stopped; show offers the job's limit, not the run's
+    api.dispatcher.script = _stopped_then_done(
+        RunErrorKind.JOB_BUDGET, "The job cost $0.5000 (its limit $0.40, all its runs together).", cost_usd=0.5
+    )
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--wait", "--json")
+    job_id = json.loads(created)["id"]
+    _, shown, _ = cli(api, "show", job_id)
+    assert f"continue it with: cody-batch continue {job_id} 0 --max-job-cost-usd N" in shown
+    # WHEN only the run's cost limit is raised, THEN the server's reason, exit 2, and the run stays as it was
+    code, _, err = cli(api, "continue", job_id, "0", "--max-cost-usd", "5")
+    assert code == 2 and "stopped by its job's cost limit" in err and "maxJobCostUsd" in err
+    assert api.store.get_runs([job_id])[job_id][0].status is RunStatus.FAILED
+    # WHEN it is continued with a higher job limit and followed
+    code, out, _ = cli(api, "continue", job_id, "0", "--max-job-cost-usd", "2", "--wait", "--json")
+    # THEN it went on as the same attempt and the job succeeded, keeping its new limit
+    assert code == 0 and json.loads(out)["status"] == "SUCCEEDED"
+    stored = api.store.get_job(job_id)
+    assert stored is not None and stored.max_job_cost_usd == 2.0
 
 
 def test_continue_names_a_missing_repository_and_exits_1(api: Api, make_repo: MakeRepo) -> None:

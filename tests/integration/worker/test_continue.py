@@ -90,6 +90,35 @@ def test_a_run_stopped_by_its_budget_runs_the_tools_of_its_last_reply_first(
     assert len(fake_model.requests) == 2
 
 
+def test_a_run_stopped_by_its_jobs_cost_limit_goes_on_only_under_a_higher_job_limit(
+    model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
+) -> None:
+    # GIVEN a server whose job cost limit the run's first reply already goes over
+    tight = model_settings.model_copy(update={"max_job_cost_usd": 0.001})
+    job = submit(tight, store, [make_repo("shared")])
+    fake_model.script([tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')"))])
+    [stopped] = run_all(tight, store, job)
+    # THEN the run says the job's limit stopped it, not its own
+    assert stopped.error is not None and stopped.error.kind is RunErrorKind.JOB_BUDGET
+    assert "The job cost" in stopped.error.message
+    # WHEN it is continued with only a higher run limit THEN that is refused, naming the job's limit; nothing changes
+    dispatcher = RecordingDispatcher()
+    with pytest.raises(InputError, match="stopped by its job's cost limit") as refused:
+        continue_run(store, dispatcher, stopped.id, Budget(max_cost_usd=1.0))
+    assert refused.value.field == "maxJobCostUsd"
+    assert store.get_run(stopped.id) == stopped and dispatcher.dispatched == []
+    # WHEN it is continued with a higher job limit and worked again under the same server settings
+    continue_run(store, dispatcher, stopped.id, Budget(), max_job_cost_usd=1.0)
+    fake_model.script([text_turn("Changed the greeting.")])
+    [run] = run_all(tight, store, job)
+    # THEN it went on to SUCCEEDED, the job keeping its new limit
+    assert run.status is RunStatus.SUCCEEDED and run.error is None
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.CONTINUED, 1)]
+    stored = store.get_job(job.id)
+    assert stored is not None and stored.max_job_cost_usd == 1.0
+    assert len(fake_model.requests) == 2
+
+
 def test_only_a_run_stopped_by_a_limit_can_be_continued(
     model_settings: Settings, store: SqliteStore, fake_model: FakeAnthropic, make_repo: Callable[..., Path]
 ) -> None:

@@ -191,9 +191,9 @@ def test_per_job_budget_counts_what_other_runs_spent(
     tight = model_settings.model_copy(update={"max_job_cost_usd": spent / 2})
     requests_before = len(fake_model.requests)
     run_repository(worker_ports(tight, store), job.id, 1)
-    # THEN it fails as BUDGET without calling the model, and the first run keeps its result
+    # THEN it fails as JOB_BUDGET without calling the model, and the first run keeps its result
     first, second = store.get_runs([job.id])[job.id]
     assert first.status is RunStatus.SUCCEEDED
     assert second.status is RunStatus.FAILED
-    assert second.error is not None and second.error.kind == "BUDGET" and "job" in second.error.message
+    assert second.error is not None and second.error.kind == "JOB_BUDGET" and "job" in second.error.message
     assert len(fake_model.requests) == requests_before

@@ -11,7 +11,9 @@ CONTINUE = """mutation($run: ID!, $budget: BudgetInput!) { continueRun(runId: $r
   ... on Job { status repositories { status attempt error { kind } resumptions { reason fromTurn } } } } }"""
 
 
-def _stopped_at_turn_limit(store, run_id: str) -> None:
+def _stopped_at_turn_limit(
+    store, run_id: str, kind: RunErrorKind = RunErrorKind.TURN_LIMIT, message: str = "Claude used its 1 turn."
+) -> None:
     progress = RunProgress(store, run_id)
     progress.advance(status=RunStatus.RUNNING_AGENT)
     thread = Thread(run_id=run_id, model="claude-test")
@@ -20,7 +22,7 @@ def _stopped_at_turn_limit(store, run_id: str) -> None:
         Message(index=1, role="assistant", content=[{"type": "text", "text": "thinking"}], stop_reason="end_turn"),
     ]
     progress.save_thread(thread)
-    progress.fail(RunErrorKind.TURN_LIMIT, "Claude used its 1 turn without finishing.")
+    progress.fail(kind, message)
 
 
 async def test_continue_run_resumes_the_same_attempt_and_dispatches_it(gql, seed_job, store, dispatcher) -> None:
@@ -86,3 +88,35 @@ async def test_continue_run_with_no_more_turns_than_taken_is_an_input_error(gql,
     }
     assert store.get_run(run_id) == before
     assert dispatcher.dispatched == dispatched
+
+
+CONTINUE_JOB = """mutation($run: ID!, $limit: Float) { continueRun(runId: $run, budget: {}, maxJobCostUsd: $limit) {
+  __typename ... on InputError { message field } ... on Job { maxJobCostUsd repositories { status } } } }"""
+
+
+async def test_a_run_the_jobs_cost_limit_stopped_goes_on_only_with_a_higher_job_limit(
+    gql, seed_job, store, dispatcher
+) -> None:
+    # GIVEN a run stopped by its job's cost limit, its error saying so
+    job = seed_job(1)
+    run_id = store.get_runs([job.id])[job.id][0].id
+    _stopped_at_turn_limit(store, run_id, RunErrorKind.JOB_BUDGET, "The job cost $20.0001 (its limit $20.00).")
+    _, shown = await gql(
+        "query($id: ID!) { job(id: $id) { maxJobCostUsd repositories { error { kind } } } }", {"id": job.id}
+    )
+    assert shown["data"]["job"] == {"maxJobCostUsd": None, "repositories": [{"error": {"kind": "JOB_BUDGET"}}]}
+    before, dispatched = store.get_run(run_id), list(dispatcher.dispatched)
+    # WHEN it is continued without a job limit THEN that is an InputError naming maxJobCostUsd, and nothing changed
+    _, body = await gql(CONTINUE_JOB, {"run": run_id, "limit": None})
+    assert body["data"]["continueRun"]["__typename"] == "InputError"
+    assert body["data"]["continueRun"]["field"] == "maxJobCostUsd"
+    assert "stopped by its job's cost limit" in body["data"]["continueRun"]["message"]
+    assert store.get_run(run_id) == before and dispatcher.dispatched == dispatched
+    # WHEN it is continued with a higher job limit THEN it is pending again and the job shows its new limit
+    _, body = await gql(CONTINUE_JOB, {"run": run_id, "limit": 40.0})
+    assert body["data"]["continueRun"] == {
+        "__typename": "Job",
+        "maxJobCostUsd": 40.0,
+        "repositories": [{"status": "PENDING"}],
+    }
+    assert dispatcher.dispatched[-1] == (job.id, [0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InputError, NotFoundError, RunErrorKind, RunSuperseded
-from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread
+from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeReason, RunStatus, Thread, Usage
 from core.services.continuation import continue_run
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run, settle_orphaned_runs
@@ -22,13 +22,14 @@ def _job(store: SqliteStore, count: int = 1) -> tuple[Job, list[RepositoryRun]]:
     return job, store.get_runs([job.id])[job.id]
 
 
-def _working(store: SqliteStore, run_id: str, turns: int | None) -> RunProgress:
-    """The run in its agent step, with a stored thread of `turns` turns (none when None)."""
+def _working(store: SqliteStore, run_id: str, turns: int | None, spent_usd: float = 0.0) -> RunProgress:
+    """The run in its agent step, with a stored thread of `turns` turns (none when None) that cost `spent_usd`."""
     progress = RunProgress(store, run_id)
     progress.advance(status=RunStatus.RUNNING_AGENT, step="agent")
     if turns is not None:
         thread = Thread(run_id=run_id, model="claude-test")
-        thread.messages = [Message(index=0, role="user", content=[{"type": "text", "text": "go"}])]
+        go = [{"type": "text", "text": "go"}]
+        thread.messages = [Message(index=0, role="user", content=go, usage=Usage(cost_usd=spent_usd))]
         for _ in range(turns):
             for role in ("assistant", "user"):
                 thread.messages.append(
@@ -77,6 +78,50 @@ def test_a_continued_run_keeps_every_limit_it_was_not_given_and_goes_on_from_its
     ]
 
 
+def test_a_run_stopped_by_its_jobs_cost_limit_needs_a_job_limit_above_what_the_job_spent(store: SqliteStore) -> None:
+    # GIVEN a job whose runs together spent $2.10, the second stopped by the job's cost limit
+    job, runs = _job(store, 2)
+    _working(store, runs[0].id, 1, spent_usd=1.5)
+    _working(store, runs[1].id, 1, spent_usd=0.6).fail(RunErrorKind.JOB_BUDGET, "The job cost $2.1 (its limit $2.00).")
+    before, dispatcher = _run(store, runs[1].id), RecordingDispatcher()
+    # WHEN it is continued with only a higher run limit THEN it is refused, naming the job's limit
+    with pytest.raises(InputError) as err:
+        continue_run(store, dispatcher, runs[1].id, Budget(max_cost_usd=5.0))
+    assert (err.value.field, err.value.message) == (
+        "maxJobCostUsd",
+        "the run was stopped by its job's cost limit (all its runs together; $2.10 spent): "
+        "continue it with maxJobCostUsd above that",
+    )
+    # AND a job limit not above what was spent, or above the largest, is refused too
+    for refused in (2.1, 1.0, 1000.5, float("nan")):
+        with pytest.raises(InputError) as low:
+            continue_run(store, dispatcher, runs[1].id, Budget(), max_job_cost_usd=refused)
+        assert low.value.field == "maxJobCostUsd" and "above the $2.10 the job has spent" in low.value.message
+    # AND nothing changed meanwhile
+    assert _run(store, runs[1].id) == before and dispatcher.dispatched == []
+    assert store.get_job(job.id).max_job_cost_usd is None  # type: ignore[union-attr]
+    # WHEN it is continued with a job limit above that
+    continued = continue_run(store, dispatcher, runs[1].id, Budget(), max_job_cost_usd=3.0)
+    # THEN it is pending again, the job keeps its new limit, and the cause says both
+    run = _run(store, runs[1].id)
+    assert run.status is RunStatus.PENDING and continued.max_job_cost_usd == 3.0
+    assert store.get_job(job.id) == continued and dispatcher.dispatched == [(job.id, [1])]
+    assert [r.cause for r in run.resumptions] == [
+        "continued by the user after its job's cost limit, with at most 3 turns, at most 50000 tokens, "
+        "at most $2.0, the job at most $3.0"
+    ]
+
+
+def test_a_run_stopped_by_its_own_budget_may_raise_the_jobs_limit_too(store: SqliteStore) -> None:
+    # GIVEN a run stopped by its own budget
+    job, [run] = _job(store)
+    _working(store, run.id, 1, spent_usd=2.5).fail(RunErrorKind.BUDGET, "The run cost $2.5 (limit $2.00).")
+    # WHEN it is continued with more money for itself and for the job THEN both are kept
+    continue_run(store, RecordingDispatcher(), run.id, Budget(max_cost_usd=4.0), max_job_cost_usd=10.0)
+    assert _run(store, run.id).budget.max_cost_usd == 4.0  # type: ignore[union-attr]
+    assert store.get_job(job.id).max_job_cost_usd == 10.0  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("kind", [RunErrorKind.BUDGET, RunErrorKind.TIMEOUT])
 def test_only_a_turn_limit_needs_more_turns_than_were_taken(store: SqliteStore, kind: RunErrorKind) -> None:
     # GIVEN a run stopped by its budget or time after two turns
@@ -118,9 +163,15 @@ def test_a_turn_limit_run_continued_without_a_turn_limit_keeps_the_one_it_had(st
         (
             RunStatus.FAILED,
             RunErrorKind.AGENT_ERROR,
-            "is FAILED (AGENT_ERROR); only a run stopped by its budget, turn limit or time limit",
+            "is FAILED (AGENT_ERROR); only a run stopped by its budget, its job's cost limit, its turn limit or "
+            "its time limit",
         ),
-        (RunStatus.RUNNING_AGENT, None, "is RUNNING_AGENT; only a run stopped by its budget, turn limit or time limit"),
+        (
+            RunStatus.RUNNING_AGENT,
+            None,
+            "is RUNNING_AGENT; only a run stopped by its budget, its job's cost limit, its turn limit or "
+            "its time limit",
+        ),
     ],
 )
 def test_a_run_no_limit_stopped_cannot_be_continued(
