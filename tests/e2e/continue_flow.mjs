@@ -1,9 +1,11 @@
-// A run stopped by its turn limit, continued from its page: the run's Continue with more turns.
-// Prints "RUNNING_SEEN" once the page shows the continued run working again (the test then lets the
-// fake model answer), and finally "RESULT <json>" with what it observed.
+// A run stopped by a limit, continued from its page: the run's Continue with the limit its dialog
+// offers (by default "Max turns", 4) raised. Prints "RUNNING_SEEN" once the page shows the continued
+// run working again (the test then lets the fake model answer), and finally "RESULT <json>" with what
+// it observed.
 import { recordStatuses, runFlow, shot as saveShot } from "./browser.mjs";
 
-const [baseUrl, jobId, outDir] = process.argv.slice(2);
+const [baseUrl, jobId, outDir, limitLabel = "Max turns", limitValue = "4"] =
+  process.argv.slice(2);
 const shot = (page, name) => saveShot(page, outDir, name);
 const ACTIVE = ["PENDING", "CLONING", "RUNNING_AGENT", "VALIDATING"];
 
@@ -20,7 +22,10 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   // Every status the run's badge shows from here, recorded in the page as it changes.
   await page.evaluate(() => (window.__sameDocument = true));
   await recordStatuses(page, ".run-head .badge");
-  await page.getByLabel("Max turns").fill("4");
+  result.limitsOffered = await page
+    .locator(".continue-run label")
+    .allTextContents();
+  await page.getByLabel(limitLabel).fill(limitValue);
   await button.click();
   await page
     .locator(

@@ -213,3 +213,53 @@ def test_a_run_stopped_by_its_turn_limit_is_continued_from_its_page_to_succeeded
     assert any("print('hello')" in line for line in result["diffAdded"])
     assert len(requests) == 3
     assert result["offOrigin"] == [] and result["pageErrors"] == []
+
+
+def test_a_run_stopped_by_its_jobs_cost_limit_is_continued_from_its_page_with_a_higher_job_limit(
+    serve: Callable[..., Server], make_repo: Callable[..., Path], output_dir: Path
+) -> None:
+    # GIVEN a server whose job cost limit the run's first reply (an edit) goes over; the reply after
+    # it is held until the browser shows the continued run working
+    repo = make_repo("greeter")
+    seen_running = threading.Event()
+
+    def second_turn(request: object) -> dict[str, Any]:
+        seen_running.wait(timeout=120)
+        return text_turn("Changed the greeting to hello.")
+
+    with FakeAnthropic() as fake:
+        fake.script(
+            [tool_turn(edit("str_replace", "app.py", old_str="print('hi')", new_str="print('hello')")), second_turn]
+        )
+        environment = {"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url}
+        server = serve({**environment, "CODY_BATCH_MAX_JOB_COST_USD": "0.000001"})
+        created = server.graphql(
+            "mutation($input: CreateJobInput!) { createJob(input: $input) { ... on Job { id } } }",
+            {"input": {"prompt": "Say hello", "repositories": [str(repo)]}},
+        )
+        job_id = created["createJob"]["id"]
+
+        # WHEN a person opens its page, sets the job's limit to $1 and presses Continue
+        def progress(line: str) -> None:
+            if line == "RUNNING_SEEN":
+                seen_running.set()
+
+        label = "Job cost limit (USD, all its runs)"
+        result = run_browser("continue_flow.mjs", [server.url, job_id, str(output_dir), label, "1"], progress)
+        seen_running.set()
+        requests = fake.requests
+
+    assert "error" not in result, result["error"] + "\n" + server.log.read_text()[-3000:]
+    # THEN the page named the job's limit as what stopped the run, and offered only that limit to raise
+    assert "Job budget" in result["errorBefore"] and "The job cost" in result["errorBefore"]
+    assert result["limitsOffered"] == [label + " "] and result["disabledBeforeLimit"] is True
+    # AND the run went on to SUCCEEDED live, its history naming the job's new limit
+    assert result["statuses"][0] == "FAILED" and result["statuses"][-1] == "SUCCEEDED"
+    assert result["jobStatus"] == "SUCCEEDED" and result["errorAfter"] == 0
+    [entry] = result["history"]
+    assert entry.startswith("Continued from turn 1 at") and "after its job's cost limit" in entry
+    assert "the job at most $1.0" in entry
+    # AND the edit of the reply that went over the limit is in the patch, and one request was added
+    assert any("print('hello')" in line for line in result["diffAdded"])
+    assert len(requests) == 2
+    assert result["offOrigin"] == [] and result["pageErrors"] == []
