@@ -291,7 +291,7 @@ class Thread(Model):
 class ResumeReason(StrEnum):
     """Why a run went on from its thread and checkpoint instead of starting over."""
 
-    CONTINUED = "CONTINUED"  # the user raised the budget of a run a limit stopped
+    CONTINUED = "CONTINUED"  # the user went on with a run a limit stopped, or one failed past its resumptions
     RESUMED = "RESUMED"  # its worker or server died mid-run
 
 

@@ -94,10 +94,12 @@ class Mutation:
 
     @strawberry.mutation(
         description="Continue a run that its budget (BUDGET), its job's cost limit (JOB_BUDGET), its turn limit or "
-        "its time limit stopped, with `budget`'s limits raised: the same attempt goes on from its stored thread and "
-        "workspace checkpoint (answered turns are not asked again; usage adds up). A JOB_BUDGET run needs "
-        "`maxJobCostUsd`, the job's new cost limit for all its runs together, above what the job has spent (the "
-        "job keeps it); without it that run is an InputError, as is any other run."
+        "its time limit stopped, with `budget`'s limits raised, or one that failed INTERRUPTED or WORKER_DIED once "
+        "the server's own resumptions were used up, with `budget`'s limits (if any; `{}` keeps the run's) over its "
+        "own: the same attempt goes on from its stored thread and workspace checkpoint (answered turns are not "
+        "asked again; usage adds up). A JOB_BUDGET run needs `maxJobCostUsd`, the job's new cost limit for all its "
+        "runs together, above what the job has spent (the job keeps it); without it that run is an InputError, as "
+        "is any other run or one with no stored thread."
     )
     async def continue_run(
         self,

@@ -1,4 +1,5 @@
-"""Continue a run that a limit stopped: same attempt, raised limits, from its stored thread and checkpoint.
+"""Continue a run that a limit stopped (with raised limits), or whose worker or server died once its resumptions
+were used up: the same attempt, from its stored thread and checkpoint.
 
 A run stopped by its job's cost limit (JOB_BUDGET) is shared with the job's other runs: raising the
 run's own limits cannot take it past it, so it is continued only with a job limit above what the
@@ -20,6 +21,10 @@ STOPPED_BY = {
     RunErrorKind.JOB_BUDGET: "its job's cost limit",
     RunErrorKind.TURN_LIMIT: "its turn limit",
     RunErrorKind.TIMEOUT: "its time limit",
+    # Failed once the resumptions the server makes on its own were used up: the user may go on by hand,
+    # with the same limits or raised ones, instead of a retry that clones again and pays every turn again.
+    RunErrorKind.INTERRUPTED: "the server stopped",
+    RunErrorKind.WORKER_DIED: "its worker died",
 }
 CONTINUABLE = frozenset(STOPPED_BY)
 
@@ -34,7 +39,9 @@ def raised_budget(job: Job, run: RepositoryRun, budget: Budget) -> Budget:
 def resumed(run: RepositoryRun, reason: ResumeReason, from_turn: int, cause: str, **update: object) -> RepositoryRun:
     """The run back to PENDING at the same attempt, recording that it goes on from `from_turn` and why."""
     record = Resumption(reason=reason, from_turn=from_turn, cause=cause)
-    fields = {"status": RunStatus.PENDING, "error": None, "step": None, "finished_at": None}
+    # It names no Batch job until its next one is recorded: the one it named ran what stopped it, and a late
+    # FAILED event of that job (EventBridge delivers at least once, in any order) must find no run to resume.
+    fields = {"status": RunStatus.PENDING, "error": None, "step": None, "finished_at": None, "batch_job_id": None}
     return run.model_copy(update={**fields, **update, "resumptions": [*run.resumptions, record]})
 
 
@@ -68,14 +75,15 @@ def continue_run(
     store: Store, dispatcher: Dispatcher, run_id: str, budget: Budget, max_job_cost_usd: float | None = None
 ) -> Job:
     """Continue a run that ended BUDGET, JOB_BUDGET, TURN_LIMIT or TIMEOUT with a raised `budget` (and,
-    for JOB_BUDGET, a raised `max_job_cost_usd`); InputError otherwise."""
+    for JOB_BUDGET, a raised `max_job_cost_usd`), or INTERRUPTED or WORKER_DIED with `budget`'s limits (if
+    any) over its own; InputError otherwise."""
     found = store.get_run(run_id)
     job = store.get_job(found.job_id) if found is not None else None
     if found is None or job is None:
         raise NotFoundError(f"no run with id {run_id}")
     thread = load_thread(store, found)
     if thread is None:
-        raise InputError(f"run {run_id} has no stored thread to continue from", "runId")
+        raise InputError(f"run {run_id} has no stored thread to continue from; retry it instead", "runId")
     from_turn = thread.turns
     job_fields: dict[str, object] = {}
 
@@ -85,7 +93,8 @@ def continue_run(
         if run.status is not RunStatus.FAILED or kind not in CONTINUABLE:
             raise InputError(
                 f"run {run_id} is {run.status}{f' ({kind})' if kind else ''}; only a run stopped by its budget, "
-                "its job's cost limit, its turn limit or its time limit can be continued",
+                "its job's cost limit, its turn limit or its time limit, or failed INTERRUPTED or WORKER_DIED, "
+                "can be continued",
                 "runId",
             )
         # Filled here, on the rows of this try, and read by update_runs when it writes the job.

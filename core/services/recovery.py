@@ -49,8 +49,12 @@ def unfinished_job_ids(store: Store) -> list[str]:
 
 
 def resumes_left(run: RepositoryRun, max_resumes: int) -> bool:
-    """Whether the run's current attempt may be resumed once more after its worker died."""
-    return sum(1 for r in run.resumptions if r.reason is ResumeReason.RESUMED) < max_resumes
+    """Whether the run's current attempt may be resumed once more after its worker died: `max_resumes` times
+    since it started or since the user last continued it (which may follow a failure past them)."""
+    resumed = 0
+    for record in run.resumptions:
+        resumed = resumed + 1 if record.reason is ResumeReason.RESUMED else 0
+    return resumed < max_resumes
 
 
 def resume(store: Store, run: RepositoryRun, cause: str) -> RepositoryRun:

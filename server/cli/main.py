@@ -272,7 +272,8 @@ def continue_run(
     url: str | None,
 ) -> None:
     """Continue repository INDEX of JOB_ID, stopped by its turn, token, cost or time limit or its job's cost limit,
-    with the limits given.
+    with the limits given, or failed INTERRUPTED or WORKER_DIED once the server stopped resuming it (no limit
+    needed).
 
     It goes on from its stored conversation and workspace as the same attempt; `cody-batch show` lists the indexes."""
     from server.cli.render import runs_table

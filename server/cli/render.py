@@ -94,6 +94,8 @@ CONTINUABLE = {
     "BUDGET": " --max-cost-usd N",
     "JOB_BUDGET": " --max-job-cost-usd N",  # the job's limit: the run's own would stop it again at once
     "TIMEOUT": "",
+    "INTERRUPTED": "",  # failed once the server's own resumptions were used up: it goes on with its limits
+    "WORKER_DIED": "",
 }
 
 

@@ -25,6 +25,15 @@ function stoppedBy(kind: string, message: string) {
   return stopped;
 }
 
+/** The job once its run was continued from `fromTurn`, pending again. */
+function continuedFrom(fromTurn: number, cause: string) {
+  const job = jobDetail("QUEUED", "PENDING", "e0000000002");
+  job.repositories[0].resumptions = [
+    { __typename: "Resumption", reason: "CONTINUED", fromTurn, at: "2025-01-31T12:05:00.000Z", cause },
+  ] as never;
+  return job;
+}
+
 function renderJob(mocks: object[]) {
   return renderWithApollo(
     <Routes>
@@ -114,16 +123,7 @@ describe("JobPage", () => {
 
   it("GIVEN a run stopped by its turn limit WHEN it is continued with more turns THEN it shows pending and, in its history, continued from its turn and why", async () => {
     const stopped = stoppedBy("TURN_LIMIT", "Claude used its 2 turns without finishing");
-    const going = jobDetail("QUEUED", "PENDING", "e0000000002");
-    going.repositories[0].resumptions = [
-      {
-        __typename: "Resumption",
-        reason: "CONTINUED",
-        fromTurn: 2,
-        at: "2025-01-31T12:05:00.000Z",
-        cause: "continued by the user after its turn limit, with at most 6 turns",
-      },
-    ] as never;
+    const going = continuedFrom(2, "continued by the user after its turn limit, with at most 6 turns");
     renderJob([
       { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: stopped } } },
       quietUpdates,
@@ -158,6 +158,27 @@ describe("JobPage", () => {
     await userEvent.type(screen.getByLabelText("Job cost limit (USD, all its runs)"), "40");
     await userEvent.click(button);
     await waitFor(() => expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument());
+  });
+
+  it("GIVEN a run failed WORKER_DIED past its resumptions WHEN it is continued THEN it goes on with its limits and its history says why", async () => {
+    const died = stoppedBy("WORKER_DIED", "the worker process was killed by SIGKILL before finishing the run");
+    const going = continuedFrom(3, "continued by the user after its worker died, with at most 40 turns");
+    renderJob([
+      { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: died } } },
+      quietUpdates,
+      {
+        request: { query: CONTINUE_RUN, variables: { runId: "run-1", budget: {} } },
+        result: { data: { continueRun: going } },
+      },
+    ]);
+    const button = await screen.findByRole("button", { name: "Continue" });
+    expect(button).toBeEnabled();
+    expect(screen.queryByLabelText("Max turns")).not.toBeInTheDocument();
+    await userEvent.click(button);
+    const history = await screen.findByRole("region", { name: "History of github.com/acme/widgets" });
+    expect(history).toHaveTextContent("Continued from turn 3 at");
+    expect(history).toHaveTextContent("after its worker died");
+    expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
   });
 
   it("GIVEN an unknown id WHEN shown THEN the page says so", async () => {

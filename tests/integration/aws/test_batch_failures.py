@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 
 from core.errors import RunErrorKind
-from core.models import ResumeReason, RunStatus
+from core.models import Budget, Message, ResumeReason, RunStatus, Thread
+from core.services.continuation import continue_run
 from core.services.jobs import JobRequest, cancel_job, create_job
 from core.services.progress import RunProgress
 from server.aws.batch_failures import BatchFailures
+from server.aws.batch_owner import owns_run
 from server.aws.lambda_runtime import AwsRuntime
+from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.aws.conftest import aws_client
 
 MakeRepo = Callable[..., Path]
@@ -272,3 +275,61 @@ def test_an_event_of_another_job_changes_nothing(
     assert answer["outcome"] == "ignored" and "ignored" in caplog.text
     (run,) = runtime.store.get_runs([job_id])[job_id]
     assert run.status is RunStatus.RUNNING_AGENT and run.resumptions == [] and run.batch_job_id == batch_job_id
+
+
+def _died_after_a_turn(runtime: AwsRuntime, make_repo: MakeRepo) -> tuple[str, str, dict[str, Any]]:
+    """A run that saved a turn, then whose Batch child was killed with resumption off, so it failed
+    WORKER_DIED: (job id, its run's id, the FAILED event of that child)."""
+    job_id, (batch_job_id,) = _job_in_its_agent_step(runtime, make_repo)
+    (run,) = runtime.store.get_runs([job_id])[job_id]
+    thread = Thread(run_id=run.id, model="claude-test")
+    thread.messages = [
+        Message(index=0, role="user", content=[{"type": "text", "text": "fix"}]),
+        Message(index=1, role="assistant", content=[], stop_reason="tool_use"),
+        Message(index=2, role="user", content=[], stop_reason="tool_use"),
+    ]
+    RunProgress(runtime.store, run.id).save_thread(thread)
+    event = failed_event(job_id, batch_job_id)
+    none_left = BatchFailures(runtime.settings.model_copy(update={"max_resumes": 0}), runtime.store, aws_client("batch"))
+    assert none_left.handle(event, None)["outcome"] == "failed"
+    return job_id, run.id, event
+
+
+def test_a_late_failed_event_of_a_continued_runs_old_batch_job_changes_nothing(
+    runtime: AwsRuntime, failures: BatchFailures, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run failed WORKER_DIED past its resumptions, continued by its user on a new Batch job
+    job_id, run_id, event = _died_after_a_turn(runtime, make_repo)
+    continue_run(runtime.store, runtime.dispatcher, run_id, Budget())
+    (continued,) = runtime.store.get_runs([job_id])[job_id]
+    submitted = _submitted(batch)
+    assert continued.batch_job_id in {job["jobId"] for job in submitted}
+    # WHEN EventBridge delivers the old child's FAILED event again, late, resumptions now allowed
+    answer = failures.handle(event, None)
+    # THEN it changes nothing: the run names the continuation's Batch job, and nothing more is submitted
+    assert answer["outcome"] == "ignored"
+    (after,) = runtime.store.get_runs([job_id])[job_id]
+    assert after == continued and [r.reason for r in after.resumptions] == [ResumeReason.CONTINUED]
+    assert len(_submitted(batch)) == len(submitted)
+
+
+def test_a_late_failed_event_before_the_continuations_batch_job_is_recorded_changes_nothing(
+    runtime: AwsRuntime, failures: BatchFailures, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run failed WORKER_DIED past its resumptions, continued by its user, its new Batch job not yet
+    # recorded (its submitter slow, or gone)
+    job_id, run_id, event = _died_after_a_turn(runtime, make_repo)
+    continue_run(runtime.store, RecordingDispatcher(), run_id, Budget())
+    (continued,) = runtime.store.get_runs([job_id])[job_id]
+    submitted = len(_submitted(batch))
+    # WHEN EventBridge delivers the old child's FAILED event again, late, resumptions now allowed
+    answer = failures.handle(event, None)
+    # THEN it changes nothing: the continued run names no Batch job, so none of its events can touch it
+    assert answer["outcome"] == "ignored"
+    (after,) = runtime.store.get_runs([job_id])[job_id]
+    assert after == continued and after.batch_job_id is None and after.batch_submission is None
+    assert [r.reason for r in after.resumptions] == [ResumeReason.CONTINUED] and len(_submitted(batch)) == submitted
+    # AND the continuation's child, once it starts, takes the run as its own
+    assert owns_run(runtime.store, {"AWS_BATCH_JOB_ID": "continuation-child"}, job_id, 0) is True
+    (taken,) = runtime.store.get_runs([job_id])[job_id]
+    assert taken.batch_job_id == "continuation-child"

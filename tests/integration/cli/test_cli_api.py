@@ -302,6 +302,24 @@ def test_a_run_the_jobs_cost_limit_stopped_is_continued_with_a_higher_job_limit(
     assert stored is not None and stored.max_job_cost_usd == 2.0
 
 
+def test_a_run_whose_worker_died_past_its_resumptions_is_continued_without_a_limit(
+    api: Api, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job whose run failed WORKER_DIED after a turn; show says how to continue it, with no limit to raise
+    api.dispatcher.script = _stopped_then_done(RunErrorKind.WORKER_DIED, "the worker process was killed")
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--wait", "--json")
+    job_id = json.loads(created)["id"]
+    _, shown, _ = cli(api, "show", job_id)
+    assert f"continue it with: cody-batch continue {job_id} 0\n" in shown
+    # WHEN it is continued with no option and followed
+    code, out, _ = cli(api, "continue", job_id, "0", "--wait", "--json")
+    # THEN it went on as the same attempt from turn 1 and the job succeeded
+    assert code == 0
+    run = json.loads(out)["repositories"][0]
+    assert json.loads(out)["status"] == "SUCCEEDED" and run["attempt"] == 1
+    assert [(r["reason"], r["fromTurn"]) for r in run["resumptions"]] == [("CONTINUED", 1)]
+
+
 def test_continue_names_a_missing_repository_and_exits_1(api: Api, make_repo: MakeRepo) -> None:
     # GIVEN a one-repository job
     _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--json")

@@ -9,6 +9,7 @@ from core.models import Budget, EventKind, Job, Message, RepositoryRun, ResumeRe
 from core.services.continuation import continue_run
 from core.services.progress import RunProgress
 from core.services.recovery import resume_run, settle_orphaned_runs
+from core.services.updates import update_run
 from store.sqlite import SqliteStore
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.unit.core.pull_request_runs import store_job
@@ -164,13 +165,13 @@ def test_a_turn_limit_run_continued_without_a_turn_limit_keeps_the_one_it_had(st
             RunStatus.FAILED,
             RunErrorKind.AGENT_ERROR,
             "is FAILED (AGENT_ERROR); only a run stopped by its budget, its job's cost limit, its turn limit or "
-            "its time limit",
+            "its time limit, or failed INTERRUPTED or WORKER_DIED,",
         ),
         (
             RunStatus.RUNNING_AGENT,
             None,
             "is RUNNING_AGENT; only a run stopped by its budget, its job's cost limit, its turn limit or "
-            "its time limit",
+            "its time limit, or failed INTERRUPTED or WORKER_DIED,",
         ),
     ],
 )
@@ -197,11 +198,60 @@ def test_a_run_without_a_stored_thread_or_an_unknown_run_cannot_be_continued(sto
     # WHEN continued THEN it is refused: there is nothing to go on from
     with pytest.raises(InputError) as err:
         continue_run(store, RecordingDispatcher(), run.id, Budget(max_turns=10))
-    assert (err.value.field, err.value.message) == ("runId", f"run {run.id} has no stored thread to continue from")
+    assert (err.value.field, err.value.message) == (
+        "runId",
+        f"run {run.id} has no stored thread to continue from; retry it instead",
+    )
     # AND an unknown run is not found
     with pytest.raises(NotFoundError) as missing:
         continue_run(store, RecordingDispatcher(), "nope", Budget(max_turns=10))
     assert str(missing.value) == "no run with id nope"
+
+
+@pytest.mark.parametrize(
+    ("kind", "after"), [(RunErrorKind.WORKER_DIED, "its worker died"), (RunErrorKind.INTERRUPTED, "the server stopped")]
+)
+def test_a_run_failed_past_its_resumptions_is_continued_with_its_limits_and_may_be_resumed_again(
+    store: SqliteStore, kind: RunErrorKind, after: str
+) -> None:
+    # GIVEN a run whose worker died in turn 3 once its one resumption was used, so it failed
+    job, [run] = _job(store)
+    _working(store, run.id, 1)
+    assert resume_run(store, run.id, 1, 1, "worker died") is True
+    _working(store, run.id, 2).fail(kind, "Gone.")
+    assert resume_run(store, run.id, 1, 1, "worker died") is False
+    dispatcher = RecordingDispatcher()
+    # WHEN the user continues it, raising no limit
+    continue_run(store, dispatcher, run.id, Budget())
+    # THEN it is pending again as the same attempt, from turn 2, with the limits it had, and dispatched
+    stored = _run(store, run.id)
+    assert (stored.status, stored.attempt, stored.error) == (RunStatus.PENDING, 1, None)
+    assert [(r.reason, r.from_turn, r.cause) for r in stored.resumptions][-1] == (
+        ResumeReason.CONTINUED,
+        2,
+        f"continued by the user after {after}, with at most 3 turns, at most 50000 tokens, at most $2.0",
+    )
+    assert stored.budget == JOB_BUDGET and dispatcher.dispatched == [(job.id, [0])]
+    # AND should its worker die again, the server resumes it once more on its own: the user's continuation
+    # gave it its resumptions back
+    _working(store, run.id, 3)
+    assert resume_run(store, run.id, 1, 1, "worker died") is True
+    assert [r.reason for r in _run(store, run.id).resumptions] == [
+        ResumeReason.RESUMED,
+        ResumeReason.CONTINUED,
+        ResumeReason.RESUMED,
+    ]
+
+
+def test_a_continued_run_names_no_batch_job_until_its_next_one_is_recorded(store: SqliteStore) -> None:
+    # GIVEN a run whose Batch child recorded its turn limit
+    _, [run] = _job(store)
+    progress = _working(store, run.id, 1)
+    update_run(store, run.job_id, run.id, lambda r: r.model_copy(update={"batch_job_id": "batch-old"}))
+    progress.fail(RunErrorKind.TURN_LIMIT, "Used all turns.")
+    # WHEN it is continued THEN it no longer names that Batch job, whose late events must not touch it
+    continue_run(store, RecordingDispatcher(), run.id, Budget(max_turns=5))
+    assert _run(store, run.id).batch_job_id is None
 
 
 def test_a_run_whose_worker_died_is_resumed_from_its_turn_while_it_has_resumptions_left(store: SqliteStore) -> None:
