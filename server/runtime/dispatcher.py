@@ -22,6 +22,7 @@ from core.services.progress import RunProgress
 from core.services.recovery import resume_run
 from core.services.runs import find_run
 from core.settings import Settings
+from server.runtime.process_group import RunProcessGroup
 from server.runtime.run_process import GRACE_SECONDS, RunOrder
 from server.runtime.warm_processes import WarmRunProcesses
 
@@ -51,6 +52,7 @@ class RunProcess:
     """A started run process and the attempt it owns: its death can fail that attempt only."""
 
     process: BaseProcess
+    group: RunProcessGroup  # signalled through its leader's pidfd: never a process that took its id since
     attempt: int
     resumptions: int  # of that attempt when the process started: resuming it again fences this one out
     run_id: str
@@ -80,17 +82,6 @@ def _start_from_forkserver(process: BaseProcess) -> None:
 
 def _noop() -> None:
     return None
-
-
-def _signal_group(process: BaseProcess, signum: int) -> None:
-    if process.pid is None:
-        return
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        # Not yet in its own process group (or already gone): signal the process itself.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signum)
 
 
 def exit_description(exitcode: int | None) -> str:
@@ -161,9 +152,9 @@ class SubprocessDispatcher:
         wanted = {(job_id, i) for i in indexes}
         with self._lock:
             self._queue = deque(item for item in self._queue if item[0] not in wanted)
-            processes = [r.process for key, r in self._running.items() if key in wanted]
-        for process in processes:
-            self._terminate(process)
+            groups = [r.group for key, r in self._running.items() if key in wanted]
+        for group in groups:
+            group.terminate(self.grace_seconds)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -227,13 +218,6 @@ class SubprocessDispatcher:
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
 
-    def _terminate(self, process: BaseProcess) -> None:
-        _signal_group(process, signal.SIGTERM)
-        # SIGKILL the whole group later even if the leader is gone: commands it started may linger.
-        timer = threading.Timer(self.grace_seconds, _signal_group, (process, signal.SIGKILL))
-        timer.daemon = True
-        timer.start()
-
     # -- the scheduler thread -------------------------------------------------------------------
 
     def _schedule(self) -> None:
@@ -259,7 +243,8 @@ class SubprocessDispatcher:
                 if self._closed and not stopping:
                     stopping = True
                     for run in self._running.values():
-                        self._terminate(run.process)
+                        # SIGKILL follows even if the leader is gone by then: commands it started may linger.
+                        run.group.terminate(self.grace_seconds)
                 running = bool(self._running)
                 sentinels = {r.process.sentinel: key for key, r in self._running.items()}
             if stopping:
@@ -300,7 +285,7 @@ class SubprocessDispatcher:
             return  # cancelled while it waited, or already run by an earlier process
         order = RunOrder(job_id, index, run.attempt, len(run.resumptions), env)
         try:
-            process = self._hand_over(order)
+            process, group = self._hand_over(order)
         except Exception as err:  # e.g. out of processes: the run must not stay pending forever
             logger.exception("could not start the worker for %s/%s", job_id, index)
             self._fail_run(
@@ -308,26 +293,25 @@ class SubprocessDispatcher:
             )
             return
         with self._lock:
-            self._running[key] = RunProcess(process, run.attempt, len(run.resumptions), run.id, env)
+            self._running[key] = RunProcess(process, group, run.attempt, len(run.resumptions), run.id, env)
             self.started += 1
 
-    def _hand_over(self, order: RunOrder) -> BaseProcess:
+    def _hand_over(self, order: RunOrder) -> tuple[BaseProcess, RunProcessGroup]:
         """Send `order` to a waiting run process, or to one forked now when none is waiting."""
         waiting = self._warm.take()
         if waiting is not None:
             try:
-                waiting.send(order)
-                return waiting.process
+                return waiting.process, waiting.send(order)
             except OSError:  # it died since it was checked: reap it and fork another
                 waiting.dismiss(0)
         started = self._warm.start(f"run-{order.job_id}-{order.index}")
-        started.send(order)
-        return started.process
+        return started.process, started.send(order)
 
     def _reap(self, key: RunKey) -> None:
         with self._lock:
             run = self._running.pop(key)
         run.process.join()
+        run.group.release()
         if self._closed:
             # A graceful stop leaves the run as a kill -9 of the server would: the next start finds it
             # unfinished and resumes it from its last finished turn (or fails it INTERRUPTED once its

@@ -14,6 +14,7 @@ from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 
 from core.settings import Settings
+from server.runtime.process_group import RunProcessGroup
 from server.runtime.run_process import RunOrder, serve_one_run
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,20 @@ class RunProcessStart:
     process: BaseProcess
     orders: Connection
 
-    def send(self, order: RunOrder) -> None:
-        """Hand the process its run (BrokenPipeError when it died meanwhile); the pipe is closed after."""
+    def send(self, order: RunOrder) -> RunProcessGroup:
+        """Hand the process its run (an OSError when it died meanwhile); the pipe is closed after. Its group."""
         try:
-            self.orders.send(order)
+            if self.process.pid is None:
+                raise ProcessLookupError("the run process was never started")
+            # Opened before the order goes: the order can only be written while the process holds the pipe's
+            # other end, so a sent order proves the pidfd names this process, not one that took its id since.
+            group = RunProcessGroup(self.process.pid)
+            try:
+                self.orders.send(order)
+            except BaseException:
+                group.release()
+                raise
+            return group
         finally:
             self.orders.close()
 

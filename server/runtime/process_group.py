@@ -1,0 +1,87 @@
+"""RunProcessGroup: a run process's group, signalled through a pidfd of its leader, never a process reusing its id.
+
+A run process makes itself a process group (server/runtime/run_process.py); cancel and shutdown
+signal the whole group, so commands it started stop too, and SIGKILL it again after a grace period,
+even once the leader is gone, for those that linger. Signalling by number (`killpg(pid)`) is unsafe
+then: once the leader is reaped and its group empty, the number can belong to a new, unrelated
+process, even the leader of a new group of that number. A pidfd names the leader's `struct pid`,
+not its number, and Linux (6.9 and later) signals the group of that very `struct pid`: members of
+the group still alive get the signal; a new process of the same number does not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import threading
+
+PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2
+"""From <linux/pidfd.h> (Linux 6.9): `pidfd_send_signal` signals the process group of the pidfd's process."""
+
+
+class RunProcessGroup:
+    """The group of one run process, through a pidfd opened while the process was known to be alive."""
+
+    def __init__(self, pid: int) -> None:
+        # ProcessLookupError when no process has this id: the caller knows the process is alive.
+        self._fd: int | None = os.pidfd_open(pid)
+        self._pid = pid
+        self._lock = threading.Lock()  # the scheduler thread and the kill timer share the descriptor
+        self._kill_pending = False
+
+    def signal(self, signum: int) -> None:
+        """Send `signum` to the group's members; to the leader alone while it has no group of its own yet."""
+        with self._lock:
+            if self._fd is not None:
+                self._signal(self._fd, signum)
+
+    def terminate(self, grace_seconds: float) -> None:
+        """SIGTERM the group now and SIGKILL it after `grace_seconds`, then let the descriptor go."""
+        with self._lock:
+            self._kill_pending = True
+        self.signal(signal.SIGTERM)
+        timer = threading.Timer(grace_seconds, self._kill_and_close)
+        timer.daemon = True
+        timer.start()
+
+    def release(self) -> None:
+        """The leader was reaped: let the descriptor go, unless a SIGKILL of the group is still to come."""
+        with self._lock:
+            if not self._kill_pending:
+                self._close()
+
+    def _kill_and_close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                self._signal(self._fd, signal.SIGKILL)
+            self._close()
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _signal(self, fd: int, signum: int) -> None:
+        try:
+            signal.pidfd_send_signal(fd, signum, None, PIDFD_SIGNAL_PROCESS_GROUP)
+        except ProcessLookupError:
+            # No member left, or the leader has not made its group yet (its first act): the leader itself,
+            # if it is still there; its pidfd cannot reach another process.
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signum)
+        except OSError as err:
+            if err.errno != errno.EINVAL:
+                raise
+            self._signal_by_number(fd, signum)
+
+    def _signal_by_number(self, fd: int, signum: int) -> None:
+        """Before Linux 6.9 (no group flag): the group by number, only while its leader is not yet reaped, as
+        then the number is still its own; the members of a group whose leader is gone are left to end."""
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(fd, 0)  # raises once the leader has been reaped
+            try:
+                os.killpg(self._pid, signum)
+            except ProcessLookupError:
+                signal.pidfd_send_signal(fd, signum)
