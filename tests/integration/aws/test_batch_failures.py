@@ -290,7 +290,9 @@ def _died_after_a_turn(runtime: AwsRuntime, make_repo: MakeRepo) -> tuple[str, s
     ]
     RunProgress(runtime.store, run.id).save_thread(thread)
     event = failed_event(job_id, batch_job_id)
-    none_left = BatchFailures(runtime.settings.model_copy(update={"max_resumes": 0}), runtime.store, aws_client("batch"))
+    none_left = BatchFailures(
+        runtime.settings.model_copy(update={"max_resumes": 0}), runtime.store, aws_client("batch")
+    )
     assert none_left.handle(event, None)["outcome"] == "failed"
     return job_id, run.id, event
 
