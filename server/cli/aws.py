@@ -11,6 +11,7 @@ from rich.console import Console
 from core.errors import ConfigurationError
 from core.settings import Settings
 from server.aws.provision import Provisioned
+from server.cli.listen_address import ensure_port_free
 from server.cli.serve import banner, base_url, start_demo
 from server.demo.samples import ensure_sample_repository
 
@@ -45,6 +46,7 @@ def run_emulator(settings: Settings, console: Console) -> None:
     # The stand-ins say what they do (Batch children started, stream records dropped).
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("cody_batch.emulator").setLevel(logging.INFO)
+    ensure_port_free(settings.host, settings.port)  # before moto, the Batch children or the banner start
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     sample = ensure_sample_repository(settings)
     if settings.demo:

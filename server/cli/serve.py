@@ -8,6 +8,7 @@ from types import FrameType
 from rich.console import Console
 
 from core.settings import Settings
+from server.cli.listen_address import ensure_port_free
 from server.cli.render import DEMO_NOTICE
 from server.demo.samples import ensure_sample_repository
 from server.web.allowed_hosts import allowed_host_names
@@ -66,6 +67,7 @@ def run_server(settings: Settings, console: Console) -> None:
     make_undumpable()  # the server (and the forkserver it starts) hold the keys
     container = bootstrap(settings)  # first: it locks the data dir, so a second server changes nothing
     try:
+        ensure_port_free(settings.host, settings.port)  # before any run is resumed or the banner shown
         sample = ensure_sample_repository(settings)
         if settings.demo:
             start_demo(settings)  # settings are shared with the container: its workers see the endpoint

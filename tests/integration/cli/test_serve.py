@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +17,10 @@ from server.cli.main import app
 from server.cli.serve import DEMO_NOTICE
 from server.demo.samples import SAMPLE_NAME
 from tests.integration.cli.live_server import free_port
-from tests.security.serve_process import ServeProcess, start_serve
+from tests.patience import PATIENCE
+from tests.security.serve_process import ServeProcess, serve_env, start_serve
+
+CLI = [sys.executable, "-c", "from server.cli.main import main; main()"]
 
 
 @pytest.fixture
@@ -46,3 +52,28 @@ def test_serve_demo_runs_a_first_job_on_the_sample_end_to_end(served: ServeProce
     assert f"http://127.0.0.1:{served.port}/graphql" in banner
     assert f"{served.data_dir.resolve()}/samples/*" in banner
     assert DEMO_NOTICE in banner
+
+
+@pytest.mark.parametrize("command", [["serve"], ["aws", "emulate"]], ids=" ".join)
+def test_a_server_whose_port_is_taken_says_so_before_it_starts_anything(tmp_path: Path, command: list[str]) -> None:
+    # GIVEN another process listening on the port (as `make run` does when `make run-aws` starts)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # WHEN a server is started on that port
+        started = subprocess.run(
+            [*CLI, *command, "--port", str(port)],
+            env=serve_env(tmp_path / "data"),
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+        )
+    # THEN it exits 1 saying which port is taken and what to do, before its banner or anything else
+    assert started.returncode == 1, started.stdout + started.stderr
+    said = " ".join(started.stderr.split())
+    assert f"port {port} on 127.0.0.1 is in use" in said
+    assert "--port or CODY_BATCH_PORT" in said
+    assert "Traceback" not in started.stderr
+    assert "Cody Batch on" not in started.stdout
+    assert not (tmp_path / "data" / "samples").exists()
