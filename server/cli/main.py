@@ -43,7 +43,7 @@ def worker_app() -> None:
 
 @app.group("aws", no_args_is_help=True)
 def aws_app() -> None:
-    """The AWS backend on an emulator (moto server), no AWS account needed."""
+    """The AWS backend: run it on an emulator (moto server, no AWS account), or fill a deployed stack's secret."""
 
 
 EXIT_FAILED = 1
@@ -191,15 +191,37 @@ def aws_emulate(host: str | None, port: int | None, demo: bool) -> None:
 @app.command()
 @click.argument("prompt")
 @click.argument("repositories", nargs=-1, required=True)
-@click.option("--title", default=None)
-@click.option("--kind", type=click.Choice(JobKind, case_sensitive=False), default=None)
-@click.option("--output", type=click.Choice(OutputMode, case_sensitive=False), default=None)
-@click.option("--strategy", type=click.Choice(Strategy, case_sensitive=False), default=None)
-@click.option("--model", default=None)
+@click.option("--title", default=None, help="The job's title [default: from the instruction].")
+@click.option(
+    "--kind",
+    type=click.Choice(JobKind, case_sensitive=False),
+    default=None,
+    help="Change the code, or only analyze it.",
+)
+@click.option(
+    "--output",
+    type=click.Choice(OutputMode, case_sensitive=False),
+    default=None,
+    help="A patch per repository, or a (draft) pull request on GitHub.",
+)
+@click.option(
+    "--strategy", type=click.Choice(Strategy, case_sensitive=False), default=None, help="The kind of change it is."
+)
+@click.option("--model", default=None, help="Claude model [default: the server's CODY_BATCH_MODEL].")
 @click.option("--check-command", default=None, help="Run before and after the change.")
 # The server's limits, so an out-of-range value (inf, nan, 10**20) is a usage error here.
-@click.option("--max-turns", type=click.IntRange(1, MAX_TURNS_LIMIT), default=None)
-@click.option("--max-cost-usd", type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD), default=None)
+@click.option(
+    "--max-turns",
+    type=click.IntRange(1, MAX_TURNS_LIMIT),
+    default=None,
+    help="Turns per run [default: the server's CODY_BATCH_MAX_TURNS].",
+)
+@click.option(
+    "--max-cost-usd",
+    type=FiniteFloatRange(0.0, MAX_COST_LIMIT_USD),
+    default=None,
+    help="Cost limit per run in USD [default: the server's CODY_BATCH_MAX_COST_USD].",
+)
 @click.option("--wait", is_flag=True, help="Follow the job live; exit 0 only if it succeeds.")
 @json_option
 @url_option

@@ -1,12 +1,16 @@
-"""The README's settings table names every setting the code reads."""
+"""The README's settings table names every setting the code reads; its command table, every command."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import click
 
 from pydantic import AliasChoices
 
 from core.settings import Settings
+from server.cli.main import app
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -25,3 +29,40 @@ def test_every_setting_is_in_the_readme_table() -> None:
         _env_name(field) for field in Settings.model_fields if not any(f"`{_env_name(field)}`" in r for r in rows)
     ]
     assert missing == []
+
+
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, click.Command]:
+    """Every runnable command under `group`, by its words after `cody-batch`."""
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        words = (*prefix, name)
+        if isinstance(command, click.Group):
+            found |= _leaf_commands(command, words)
+        else:
+            found[" ".join(words)] = command
+    return found
+
+
+def _command_rows() -> list[str]:
+    """The usage cell of each row of the README's command-line table."""
+    text = README.read_text()
+    table = text[text.index("## The command line") :].split("\n\n")[1]
+    return [row.split("|")[1].strip().strip("`") for row in table.splitlines() if row.startswith("| `cody-batch ")]
+
+
+def test_every_command_has_a_row_in_the_readme_and_every_option_it_names_exists() -> None:
+    # GIVEN the CLI's commands and the README's command-line table
+    commands = _leaf_commands(app)
+    rows = _command_rows()
+    # WHEN each command is looked up by its words, and each row's options in its command
+    words_of = {name: [row for row in rows if row.removeprefix("cody-batch ").startswith(name)] for name in commands}
+    unknown = [
+        (name, option)
+        for name, command in commands.items()
+        for row in words_of[name]
+        for option in re.findall(r"--[a-z][a-z-]*", row)
+        if option not in {o for p in command.params for o in p.opts}
+    ]
+    # THEN every command has a row, and no row names an option its command lacks
+    assert [name for name, found in words_of.items() if not found] == []
+    assert unknown == []
