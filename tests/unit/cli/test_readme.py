@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import click
-
 from pydantic import AliasChoices
 
 from core.settings import Settings
