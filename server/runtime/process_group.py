@@ -24,10 +24,11 @@ PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2
 class RunProcessGroup:
     """The group of one run process, through a pidfd opened while the process was known to be alive."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, group_flag: bool = True) -> None:
         # ProcessLookupError when no process has this id: the caller knows the process is alive.
         self._fd: int | None = os.pidfd_open(pid)
         self._pid = pid
+        self._group_flag = group_flag  # False: the kernel has no PIDFD_SIGNAL_PROCESS_GROUP (before 6.9)
         self._lock = threading.Lock()  # the scheduler thread and the kill timer share the descriptor
         self._kill_pending = False
 
@@ -64,6 +65,9 @@ class RunProcessGroup:
             self._fd = None
 
     def _signal(self, fd: int, signum: int) -> None:
+        if not self._group_flag:
+            self._signal_by_number(fd, signum)
+            return
         try:
             signal.pidfd_send_signal(fd, signum, None, PIDFD_SIGNAL_PROCESS_GROUP)
         except ProcessLookupError:
@@ -74,14 +78,25 @@ class RunProcessGroup:
         except OSError as err:
             if err.errno != errno.EINVAL:
                 raise
+            self._group_flag = False
             self._signal_by_number(fd, signum)
 
     def _signal_by_number(self, fd: int, signum: int) -> None:
-        """Before Linux 6.9 (no group flag): the group by number, only while its leader is not yet reaped, as
-        then the number is still its own; the members of a group whose leader is gone are left to end."""
-        with contextlib.suppress(ProcessLookupError):
+        """Before Linux 6.9 (no group flag): the group by its number, while the number is still the group's.
+
+        It is while the leader is not yet reaped. Once it is, Linux keeps the number from reuse while any
+        member of the group lives; when none does it may go to a new process, and a new group of that number
+        needs a leader of that number. So a number no process holds as its own (no `/proc/N`) names the old
+        group or nothing, and a number some process holds means the members are gone.
+        """
+        try:
             signal.pidfd_send_signal(fd, 0)  # raises once the leader has been reaped
-            try:
-                os.killpg(self._pid, signum)
-            except ProcessLookupError:
+        except ProcessLookupError:
+            if os.path.exists(f"/proc/{self._pid}"):
+                return  # the number is a new process's: the group it named has no member left
+        try:
+            os.killpg(self._pid, signum)
+        except ProcessLookupError:
+            # No group of that number (the leader has not made its own yet): the leader itself, through its pidfd.
+            with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(fd, signum)

@@ -27,10 +27,10 @@ def _leader() -> subprocess.Popen[str]:
     return process
 
 
-def main() -> None:
+def main(group_flag: bool) -> None:
     """Reap a group leader, start a new one under its number, signal the old group: did it reach the new one?"""
     first = _leader()
-    group = RunProcessGroup(first.pid)
+    group = RunProcessGroup(first.pid, group_flag)
     assert first.stdin is not None
     first.stdin.close()
     first.wait()
@@ -45,4 +45,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(group_flag=sys.argv[1:] != ["--by-number"])

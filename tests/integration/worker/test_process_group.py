@@ -29,12 +29,18 @@ sys.stdin.readline()
 NAMESPACE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
 
 
-def test_the_members_a_reaped_leader_left_in_its_group_are_killed() -> None:
+# Linux 6.9 and later signal a pidfd's group; before, the group is signalled by number, guarded (both paths run
+# on any kernel: the second is the one an older kernel takes).
+KERNELS = pytest.mark.parametrize("group_flag", [True, False], ids=["pidfd-group", "by-number"])
+
+
+@KERNELS
+def test_the_members_a_reaped_leader_left_in_its_group_are_killed(group_flag: bool) -> None:
     # GIVEN a run process's group, and a command it started still running after the leader was reaped
     leader = subprocess.Popen([sys.executable, "-c", LEAVES_A_MEMBER], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert leader.stdin is not None and leader.stdout is not None
     member = int(leader.stdout.readline())
-    group = RunProcessGroup(leader.pid)
+    group = RunProcessGroup(leader.pid, group_flag)
     leader.stdin.close()
     assert leader.wait(timeout=PATIENCE) == 0
     assert alive(member)
@@ -46,14 +52,21 @@ def test_the_members_a_reaped_leader_left_in_its_group_are_killed() -> None:
     group.release()
 
 
-def test_a_signal_for_a_reaped_leaders_group_never_reaches_a_new_group_of_the_same_number() -> None:
+@KERNELS
+def test_a_signal_for_a_reaped_leaders_group_never_reaches_a_new_group_of_the_same_number(group_flag: bool) -> None:
     # GIVEN a PID namespace of the test's own, where the next pid can be chosen
     if shutil.which("unshare") is None or subprocess.run([*NAMESPACE, "true"], check=False).returncode != 0:
         pytest.skip("no unprivileged PID namespace here (util-linux unshare, user namespaces)")
     # WHEN a group's leader is reaped, a new process takes its number as its own group's, and the old group is
     # sent SIGKILL (tests/integration/worker/pid_reuse.py)
     done = subprocess.run(
-        [*NAMESPACE, sys.executable, "-m", "tests.integration.worker.pid_reuse"],
+        [
+            *NAMESPACE,
+            sys.executable,
+            "-m",
+            "tests.integration.worker.pid_reuse",
+            *([] if group_flag else ["--by-number"]),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
