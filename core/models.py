@@ -322,10 +322,12 @@ class RunAttempt(Model):
 
 
 class BatchSubmission(Model):
-    """A resumed run's new AWS Batch job, not yet recorded: the job it replaces, its tag, who submits it."""
+    """A run's AWS Batch job, not yet recorded: its tag, the runs submitted with it, who submits it."""
 
-    replaces: str  # the failed Batch job the run was resumed from
-    token: str  # tags the new Batch job, so a second submitter finds it instead of submitting another
+    token: str  # tags the Batch job, so a second submitter finds it instead of submitting another
+    # Run index -> attempt of every run of the one Batch job (an array job for two or more); empty: this run alone.
+    runs: dict[int, int] = Field(default_factory=dict)
+    replaces: str | None = None  # the failed Batch job the run was resumed from (None: not a resumption)
     since: dt.datetime = Field(default_factory=utcnow)
     claimed_at: dt.datetime | None = None  # a submitter has been at work since then (None: nobody is)
 
@@ -359,7 +361,7 @@ class RepositoryRun(Model):
     batch_job_id: str | None = None
     """The AWS Batch job (or array child, `ARRAY_ID:N`) running the current attempt."""
     batch_submission: BatchSubmission | None = None
-    """Set by a resumption on a new Batch job until that job's id is recorded (server/aws/batch_resubmission.py)."""
+    """Set by every Batch submission until its job's id is recorded (server/aws/batch_submission.py)."""
     version: int = 0
 
     def as_attempt(self) -> RunAttempt:

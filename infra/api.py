@@ -22,7 +22,7 @@ from infra.data import Data
 from infra.functions import BackendFunction, setting
 from infra.sources import staged_sources
 from infra.worker import Worker, failed_jobs
-from server.aws.batch_resubmission import SWEEP_MINUTES
+from server.aws.batch_submission import SWEEP_MINUTES
 from server.aws.deployment_secret import FUNCTION_SECRETS
 from server.aws.sent_cursors import STREAM_RECORD_MAX_AGE_SECONDS, WEBSOCKET_TIMEOUT_SECONDS
 from store import dynamo_table
@@ -207,11 +207,12 @@ class Api(Construct):
                 targets=[targets.LambdaFunction(target, retry_attempts=0)],  # the next round is the retry
             )
 
-        # The same function, on a schedule: the resumptions whose new Batch job no delivery submitted.
+        # The same function, on a schedule: the Batch submissions (a job's first, a retry's, a continued or
+        # resumed run's) whose submitter died, or Batch throttled, before their Batch job was recorded.
         self.resumption_sweep_rule = every(
             SWEEP_MINUTES,
             "ResumptionSweep",
-            "Submit the Batch jobs of resumed Cody Batch runs that no delivery submitted",
+            "Submit the Batch jobs of Cody Batch runs that no submitter submitted and recorded",
             failures,
         )
         # Off when webhooks bring the changes, as the local poller is.

@@ -211,7 +211,10 @@ class RepositoryRun:
     index: int
     location: str
     status: RunStatus
-    step: str | None
+    step: str | None = strawberry.field(
+        description="What the unfinished run is doing now; on AWS, a PENDING run whose Batch submission was "
+        "throttled says here that it waits for AWS Batch to accept it."
+    )
     attempt: int
     error: RunError | None
     summary: str | None

@@ -10,7 +10,7 @@ Batch child while it has resumptions left (CODY_BATCH_MAX_RESUMES); past that an
 fails `WORKER_DIED` with Batch's reason. A cancelled or otherwise finished run is left alone.
 
 EventBridge delivers at least once: the decision is one conditional write that also replaces the
-run's `batch_job_id` with a pending submission (server/aws/batch_resubmission.py), so a second
+run's `batch_job_id` with a pending submission (server/aws/batch_submission.py), so a second
 delivery of the same event resumes nothing again; it finds the run by that submission and submits
 the new child only if the first delivery did not. A scheduled event sweeps the submissions no
 delivery finished.
@@ -34,8 +34,9 @@ from core.ports import Store
 from core.services.recovery import resume, resumes_left
 from core.services.updates import update_run
 from core.settings import Settings
-from server.aws.batch_dispatcher import JOB_NAME_PREFIX
-from server.aws.batch_resubmission import Resubmitter, awaiting_submission
+from server.aws.batch_request import JOB_NAME_PREFIX
+from server.aws.batch_submission import Submitter, awaiting_submission
+from server.aws.batch_sweep import sweep
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -141,10 +142,10 @@ def _same_queue(event_queue: str, configured: str | None) -> bool:
 class BatchFailures:
     """The handler of the worker queue's FAILED Batch jobs: resume or fail the run each one ran."""
 
-    def __init__(self, settings: Settings, store: Store, batch: Any, resubmitter: Resubmitter | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, batch: Any, submitter: Submitter | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.resubmitter = resubmitter or Resubmitter(settings, store, batch)
+        self.submitter = submitter or Submitter(settings, store, batch)
 
     @classmethod
     def from_clients(
@@ -159,9 +160,9 @@ class BatchFailures:
 
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """One EventBridge delivery; a malformed or foreign event is logged and ignored, never raised.
-        The schedule's event sweeps the resumptions whose Batch job no delivery submitted."""
+        The schedule's event sweeps the submissions whose Batch job nobody submitted or recorded."""
         if _scheduled(event):
-            swept = self.resubmitter.sweep()
+            swept = sweep(self.submitter)
             for run_id, what in swept.items():
                 logger.warning("run %s: %s", run_id, what)
             return {"outcome": "swept", "runs": swept}
@@ -192,7 +193,7 @@ class BatchFailures:
         outcome, submission = self._decide(job_id, run, detail)
         if submission is not None:
             # Raises when Batch refuses: the event comes again, and so does the schedule's sweep.
-            new_job = self.resubmitter.submit(run, submission)
+            new_job = self.submitter.submit(job_id, submission, fresh=True)
             return Settled(outcome, f"resumed on Batch job {new_job} after: {_ended(detail)}", run.id)
         if outcome is Outcome.FAILED:
             return Settled(outcome, f"no resumption left after: {_ended(detail)}", run.id)
@@ -200,14 +201,15 @@ class BatchFailures:
 
     def _redelivered(self, job_id: str, runs: list[RepositoryRun], detail: BatchJobDetail) -> Settled:
         """An event whose run was already resumed: its new Batch job submitted now if no one did or is doing it."""
-        run = next((r for r in runs if r.batch_submission and r.batch_submission.replaces == detail.job_id), None)
-        if run is None:
+        pending = [(r, r.batch_submission) for r in runs if r.batch_submission]
+        run, submission = next(((r, s) for r, s in pending if s.replaces == detail.job_id), (None, None))
+        if run is None or submission is None:
             # An array job's parent, or a child whose run was already resumed on a new Batch job.
             return Settled(Outcome.IGNORED, f"no run of job {job_id} is in Batch job {detail.job_id}")
-        claimed = self.resubmitter.claim(job_id, run.id)
+        claimed = self.submitter.claim(job_id, submission.token)
         if claimed is None:
             return Settled(Outcome.IGNORED, "already resumed; its new Batch job is being submitted", run.id)
-        new_job = self.resubmitter.submit(run, claimed)
+        new_job = self.submitter.submit(job_id, claimed)
         return Settled(Outcome.RESUMED, f"already resumed; its new Batch job is {new_job}", run.id)
 
     def _decide(
@@ -217,7 +219,7 @@ class BatchFailures:
         or left as it is."""
         decided = Outcome.IGNORED
         ended = _ended(detail)
-        now = self.resubmitter.clock()
+        now = self.submitter.clock()
 
         def mutate(current: RepositoryRun) -> RepositoryRun | None:
             nonlocal decided

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.models import RepositoryRun
+from core.models import RepositoryRun, RunStatus
 from core.ports import Store
 from core.services.runs import find_run
 from core.services.updates import update_run
@@ -35,7 +35,9 @@ def owns_run(store: Store, env: Mapping[str, str], job_id: str, index: int) -> b
         owned = current.batch_job_id in (None, own)
         if current.batch_job_id == own or not owned or current.status.finished:
             return None
-        return current.model_copy(update={"batch_job_id": own, "batch_submission": None})
+        # A PENDING run's step can only say it waited for Batch to accept it: it no longer does.
+        step = None if current.status is RunStatus.PENDING else current.step
+        return current.model_copy(update={"batch_job_id": own, "batch_submission": None, "step": step})
 
     update_run(store, job_id, run.id, mutate)
     return owned

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.functions import HANDLERS
-from server.aws.batch_resubmission import CLAIM
+from server.aws.batch_submission import CLAIM
 from store import dynamo_table
 from tests.infra import cfn
 from tests.infra.conftest import ALLOWED, Assembly
@@ -203,7 +203,7 @@ def to_sweep(batch_id: str) -> dict[str, object]:
     return {"Targets": [Match.object_like({"Arn": cfn.arn(batch_id)})]}
 
 
-def test_a_schedule_sweeps_the_resumptions_no_delivery_submitted_and_the_function_may_find_jobs(
+def test_a_schedule_sweeps_the_submissions_nobody_finished_and_the_function_may_find_jobs(
     assembly: Assembly,
 ) -> None:
     batch_id, fn = cfn.function(assembly.dev, HANDLERS["batch"])
@@ -221,6 +221,10 @@ def test_a_schedule_sweeps_the_resumptions_no_delivery_submitted_and_the_functio
     (find,) = cfn.statements_with(statements, "batch:ListJobs")
     assert sorted(cfn.actions(find)) == sorted(FIND_JOBS) and cfn.resources(find) == ["*"]
     assert fn["Properties"]["Timeout"] < CLAIM.total_seconds()
+    # AND so is every other function that submits to Batch (the HTTP and WebSocket functions' dispatch)
+    for name in ("http", "websocket"):
+        _, submitter = cfn.function(assembly.dev, HANDLERS[name])
+        assert 0 < submitter["Properties"]["Timeout"] < CLAIM.total_seconds()
 
 
 def test_websocket_and_stream_functions_may_post_to_connections_of_this_api_only(assembly: Assembly) -> None:

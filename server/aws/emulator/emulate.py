@@ -18,7 +18,7 @@ from botocore.config import Config
 
 from core.settings import SECRET_VARIABLES, Settings
 from server.aws.batch_failures import failed_jobs_pattern
-from server.aws.batch_resubmission import SWEEP_MINUTES
+from server.aws.batch_submission import SWEEP_MINUTES
 from server.aws.deployment_secret import FUNCTION_SECRETS
 from server.aws.emulator.batch_events import EventRule
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
@@ -124,7 +124,7 @@ class Emulator:
             "  Lambda handlers: server.lambdas.http_handler, websocket_handler, stream_handler, batch_handler;"
             " server.aws.github_lambda.github_handler",
             "  Batch children run here as `cody-batch worker run` processes; a failed one goes to batch_handler",
-            f"  batch_handler also sweeps resumptions not yet submitted every {SWEEP_MINUTES} minutes",
+            f"  batch_handler also sweeps Batch submissions not yet made or recorded every {SWEEP_MINUTES} minutes",
         ]
 
 

@@ -19,7 +19,7 @@ from core.services.progress import RunProgress
 from core.services.recovery import resume
 from core.services.updates import update_run
 from core.settings import Settings
-from server.aws.batch_resubmission import awaiting_submission
+from server.aws.batch_submission import awaiting_submission
 from tests.fakes.anthropic_server import FakeAnthropic, slow, text_turn
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.worker.conftest import wait_for

@@ -1,0 +1,266 @@
+"""Every Batch submission of a job, a retry or a continue survives a throttle and a submitter that dies, on
+moto's Batch: the runs wait (saying so) and the schedule's sweep submits one Batch job, found by its tag
+when a dead submitter had made it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from core.errors import RunErrorKind
+from core.ids import utcnow
+from core.models import RepositoryRun, RunStatus
+from core.ports import Store
+from core.services.jobs import JobRequest, create_job, retry_runs
+from core.services.progress import RunProgress
+from core.settings import Settings
+from server.aws.batch_dispatcher import BatchDispatcher
+from server.aws.batch_owner import owns_run
+from server.aws.batch_request import submit_job_request
+from server.aws.batch_submission import CLAIM, TOKEN_TAG, Submitter
+from server.aws.batch_sweep import sweep
+from server.aws.emulator.local_batch import children, local_command
+from store.sqlite import SqliteStore
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.dispatcher import RecordingDispatcher
+from tests.integration.aws.batch_throttle import UNAVAILABLE, refusing_batch
+from tests.integration.aws.conftest import REGION, aws_client
+from tests.integration.aws.test_batch_failures import _submitted
+from tests.integration.aws.test_batch_resubmission import _at_once
+from tests.integration.aws.test_batch_resubmission import stores as stores  # a fixture
+from tests.integration.worker.conftest import greeting_edit
+
+MakeRepo = Callable[..., Path]
+WAITING = "waiting for AWS Batch to accept the run"
+
+
+@pytest.fixture
+def aws(aws_settings: Settings, store: Store) -> Settings:
+    """Settings of the AWS queue over the SQLite store the workers run on."""
+    return aws_settings
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+def _job(settings: Settings, store: Store, dispatcher: Any, make_repo: MakeRepo, repos: int = 2) -> str:
+    request = JobRequest(
+        prompt="Say hello instead of hi.", repositories=[str(make_repo(f"r{i}")) for i in range(repos)]
+    )
+    return create_job(store, dispatcher, settings, request).id
+
+
+def _runs(store: Store, job_id: str) -> list[RepositoryRun]:
+    return store.get_runs([job_id])[job_id]
+
+
+def _later(settings: Settings, store: Store, after: dt.timedelta) -> Submitter:
+    """A sweeping invocation whose clock is `after` ahead, with its own Batch client."""
+    return Submitter(settings, store, aws_client("batch"), clock=lambda: utcnow() + after)
+
+
+def _unreachable_batch() -> Any:
+    """A Batch client whose endpoint refuses connections, tried once."""
+    return boto3.client(
+        "batch",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2),
+    )
+
+
+def _assert_named_by_one_array_job(batch: Any, runs: list[RepositoryRun]) -> dict[str, Any]:
+    """The one Batch job submitted, whose children the runs name in order, none waiting any more."""
+    (job,) = _submitted(batch)
+    assert [run.batch_job_id for run in runs] == [f"{job['jobId']}:{i}" for i in range(len(runs))]
+    assert all(run.batch_submission is None and run.step is None for run in runs)
+    assert job["arrayProperties"]["size"] == len(runs)
+    return job
+
+
+@pytest.mark.parametrize("refusal", ["throttled", "server error", "no connection"])
+def test_a_job_batch_throttles_waits_and_the_sweep_submits_it_once_to_succeeded(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo, fake_model: FakeAnthropic, refusal: str
+) -> None:
+    # GIVEN a Batch that refuses the first SubmitJob for a reason that passes
+    clients: dict[str, Callable[[], Any]] = {
+        "throttled": refusing_batch,
+        "server error": partial(refusing_batch, UNAVAILABLE),
+        "no connection": _unreachable_batch,
+    }
+    refusing = clients[refusal]()
+    # WHEN a job of two repositories is created
+    job_id = _job(aws, store, BatchDispatcher(aws, store, refusing), make_repo)
+    # THEN its runs are PENDING, saying they wait for Batch, their submission pending for anyone to take
+    runs = _runs(store, job_id)
+    assert [run.status for run in runs] == [RunStatus.PENDING] * 2
+    assert all(run.step is not None and run.step.startswith(WAITING) for run in runs)
+    assert ("(throttled)" in str(runs[0].step)) is (refusal == "throttled")
+    assert all(run.batch_job_id is None and run.batch_submission is not None for run in runs)
+    assert all(run.batch_submission and run.batch_submission.claimed_at is None for run in runs)
+    assert _submitted(batch) == []
+    # WHEN the schedule sweeps, and sweeps again
+    first, again = sweep(Submitter(aws, store, batch)), sweep(Submitter(aws, store, batch))
+    # THEN one array job was submitted for both runs, tagged with their submission, and the runs name its children
+    runs = _runs(store, job_id)
+    job = _assert_named_by_one_array_job(batch, runs)
+    assert job["tags"][TOKEN_TAG] and first == {run.id: f"submitted as Batch job {job['jobId']}" for run in runs}
+    assert again == {}
+    # WHEN Batch runs the children (the worker command, as the container would)
+    fake_model.script(greeting_edit() + greeting_edit())
+    for child in children(job):
+        environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CODY_BATCH_", "ANTHROPIC_"))},
+            **child.environment,
+            "CODY_BATCH_DATA_DIR": str(aws.data_dir),
+            "CODY_BATCH_ALLOWED_REPOS": ",".join(aws.allowed_repos),
+            "ANTHROPIC_API_KEY": fake_model.api_key,
+            "ANTHROPIC_BASE_URL": fake_model.url,
+        }
+        done = subprocess.run(local_command(child.command), env=environment, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    # THEN both runs SUCCEEDED with the edit
+    runs = _runs(store, job_id)
+    assert [run.status for run in runs] == [RunStatus.SUCCEEDED] * 2, [run.error for run in runs]
+    assert all(run.patch is not None for run in runs)
+
+
+def test_a_dispatch_that_died_before_its_first_write_is_submitted_once_by_the_sweep(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job written and its dispatcher's process killed before it wrote anything (runs PENDING, nothing else)
+    job_id = _job(aws, store, RecordingDispatcher(), make_repo)
+    assert all(run.batch_job_id is None and run.batch_submission is None for run in _runs(store, job_id))
+    # WHEN the schedule sweeps, and again later
+    swept = sweep(Submitter(aws, store, batch))
+    later = sweep(_later(aws, store, CLAIM * 2))
+    # THEN exactly one Batch job runs the two runs, and they name its children
+    _assert_named_by_one_array_job(batch, _runs(store, job_id))
+    assert len(swept) == 2 and later == {}
+
+
+def test_a_dispatcher_that_finds_the_sweep_took_its_runs_submits_nothing(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job whose runs the sweep took over and submitted between the job write and its dispatch
+    dispatcher = RecordingDispatcher()
+    job_id = _job(aws, store, dispatcher, make_repo)
+    sweep(Submitter(aws, store, batch))
+    # WHEN the (slow) dispatcher goes on with its dispatch
+    BatchDispatcher(aws, store, aws_client("batch")).dispatch(*dispatcher.dispatched[0])
+    # THEN there is still one Batch job, the one the runs name
+    _assert_named_by_one_array_job(batch, _runs(store, job_id))
+
+
+def test_a_dispatcher_that_died_before_submitjob_is_replaced_by_the_sweep_once_its_claim_expires(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job whose dispatcher wrote its pending submission (holding the claim) and died before SubmitJob
+    job_id = _job(aws, store, RecordingDispatcher(), make_repo)
+    assert Submitter(aws, store, batch).hold(job_id, [0, 1]) is not None
+    # WHEN the schedule sweeps while the claim could still live THEN nothing is submitted
+    assert sweep(Submitter(aws, store, batch)) == {}
+    assert _submitted(batch) == []
+    # WHEN it sweeps after the claim expired, and again
+    swept, again = sweep(_later(aws, store, CLAIM * 2)), sweep(_later(aws, store, CLAIM * 2))
+    # THEN exactly one Batch job runs both runs
+    _assert_named_by_one_array_job(batch, _runs(store, job_id))
+    assert len(swept) == 2 and again == {}
+
+
+def test_a_dispatcher_that_died_after_submitjob_leaves_its_job_to_be_found_not_submitted_again(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job whose dispatcher submitted its array job (tagged) and died before recording it
+    job_id = _job(aws, store, RecordingDispatcher(), make_repo)
+    held = Submitter(aws, store, batch).hold(job_id, [0, 1])
+    assert held is not None
+    request = submit_job_request(aws, job_id, held.runs)
+    orphan = batch.submit_job(**{**request, "tags": {**request["tags"], TOKEN_TAG: held.token}})
+    # WHEN the schedule sweeps after the claim expired
+    swept = sweep(_later(aws, store, CLAIM * 2))
+    # THEN the runs name that job's children, and nothing was submitted again
+    runs = _runs(store, job_id)
+    job = _assert_named_by_one_array_job(batch, runs)
+    assert job["jobId"] == orphan["jobId"]
+    assert swept == {run.id: f"submitted as Batch job {orphan['jobId']}" for run in runs}
+
+
+def test_two_concurrent_sweeps_submit_stranded_runs_once(
+    aws: Settings, store: Store, stores: list[SqliteStore], batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job whose dispatcher died before its first write
+    job_id = _job(aws, store, RecordingDispatcher(), make_repo)
+    sweepers = [Submitter(aws, each, aws_client("batch")) for each in stores]
+    # WHEN two sweeps run at once (a slow round and the next one)
+    results = _at_once([partial(sweep, s) for s in sweepers])
+    # THEN exactly one of them submitted, one Batch job
+    assert sorted(len(r) for r in results) == [0, 2]
+    _assert_named_by_one_array_job(batch, _runs(store, job_id))
+
+
+def test_a_retry_batch_throttles_waits_and_the_sweep_submits_it(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job of one run, submitted, that failed
+    job_id = _job(aws, store, BatchDispatcher(aws, store, batch), make_repo, repos=1)
+    (run,) = _runs(store, job_id)
+    RunProgress(store, run.id).fail(RunErrorKind.INTERNAL, "boom")
+    (first,) = _submitted(batch)
+    # WHEN it is retried and Batch throttles the retry's SubmitJob
+    retry_runs(store, BatchDispatcher(aws, store, refusing_batch()), job_id)
+    # THEN the new attempt waits for Batch, naming no Batch job (not the first attempt's)
+    (run,) = _runs(store, job_id)
+    assert run.attempt == 2 and run.status is RunStatus.PENDING and run.batch_job_id is None
+    assert run.step is not None and run.step.startswith(WAITING)
+    # WHEN the schedule sweeps THEN one Batch job runs attempt 2
+    sweep(Submitter(aws, store, batch))
+    (run,) = _runs(store, job_id)
+    (second,) = [job for job in _submitted(batch) if job["jobId"] != first["jobId"]]
+    assert run.batch_job_id == second["jobId"] and run.step is None
+    assert second["container"]["command"][-2:] == ["--attempt", "2"]
+
+
+def test_a_job_batch_refuses_for_good_fails_at_once_and_is_not_swept(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a job definition Batch does not know (ClientException)
+    unknown = aws.model_copy(update={"job_definition": "no-such-definition"})
+    # WHEN a job is created
+    job_id = _job(unknown, store, BatchDispatcher(unknown, store, batch), make_repo)
+    # THEN its runs failed WORKER_START_FAILED at once with Batch's reason, and the sweep leaves them
+    runs = _runs(store, job_id)
+    assert [run.status for run in runs] == [RunStatus.FAILED] * 2
+    assert all(run.error and run.error.kind == RunErrorKind.WORKER_START_FAILED for run in runs)
+    assert all(run.error and "ClientException" in run.error.message for run in runs)
+    assert all(run.batch_submission is None for run in runs)
+    assert sweep(_later(unknown, store, CLAIM * 2)) == {}
+    assert _submitted(batch) == []
+
+
+def test_a_child_that_starts_before_its_submission_is_recorded_ends_the_wait(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a one-run job whose SubmitJob was throttled, so the run waits for Batch
+    job_id = _job(aws, store, BatchDispatcher(aws, store, refusing_batch()), make_repo, repos=1)
+    # WHEN a child of that submission starts before anyone recorded it (Batch accepted it after all)
+    assert owns_run(store, {"AWS_BATCH_JOB_ID": "0123-abcd"}, job_id, 0)
+    # THEN the run names that child and no longer says it waits; the sweep submits nothing more
+    (run,) = _runs(store, job_id)
+    assert run.batch_job_id == "0123-abcd" and run.batch_submission is None and run.step is None
+    assert sweep(_later(aws, store, CLAIM * 2)) == {}
+    assert _submitted(batch) == []
