@@ -26,6 +26,7 @@ from server.aws.provision import provision
 from store.dynamodb import DynamoStore
 from tests.fakes.anthropic_server import FakeAnthropic, tool_results
 from tests.fakes.held_turn import PATIENCE, SecondTurnHeld
+from tests.fakes.stubbed_batch import refuse_submissions
 from tests.faults.test_batch_child_resume import AWS, BUCKET, TABLE, _child_environment, _client, endpoint
 from tests.integration.worker.conftest import applies_to_fresh_clone, wait_for
 
@@ -41,7 +42,7 @@ class EmulatedBatch:
         settings: Settings,
         fake: FakeAnthropic,
         max_resumes: int,
-        definition: str | None = None,
+        throttled: bool = False,
     ) -> None:
         self.settings = settings.model_copy(
             update=AWS.model_dump(include={"table", "bucket", "job_queue", "job_definition"})
@@ -49,14 +50,15 @@ class EmulatedBatch:
         self.store = DynamoStore(_client(endpoint, "dynamodb"), _client(endpoint, "s3"), TABLE, BUCKET)
         self.batch = _client(endpoint, "batch")
         self.dispatcher = BatchDispatcher(self.settings, self.store, self.batch)
-        # `definition`: the job definition the function submits resumptions with (default: the deployment's)
-        update = {"max_resumes": max_resumes, "job_definition": definition or self.settings.job_definition}
-        handler_settings = self.settings.model_copy(update=update)
+        handler_settings = self.settings.model_copy(update={"max_resumes": max_resumes})
+        # `throttled`: the function's first SubmitJob is throttled (botocore's Stubber on its own client)
+        function_batch = _client(endpoint, "batch") if throttled else self.batch
+        self.throttle = refuse_submissions(function_batch) if throttled else None
         failures = BatchFailures.from_clients(
             handler_settings,
             dynamodb=_client(endpoint, "dynamodb"),
             s3=_client(endpoint, "s3"),
-            batch=self.batch,
+            batch=function_batch,
         )
         (queue,) = self.batch.describe_job_queues(jobQueues=[AWS.job_queue])["jobQueues"]
         self.rule = EventRule(
@@ -94,8 +96,8 @@ def emulated(
 ) -> Iterator[Callable[..., EmulatedBatch]]:
     made: list[EmulatedBatch] = []
 
-    def make(max_resumes: int, definition: str | None = None) -> EmulatedBatch:
-        made.append(EmulatedBatch(endpoint, settings, fake_model, max_resumes, definition))
+    def make(max_resumes: int, throttled: bool = False) -> EmulatedBatch:
+        made.append(EmulatedBatch(endpoint, settings, fake_model, max_resumes, throttled))
         return made[-1]
 
     yield make
@@ -178,29 +180,16 @@ def test_a_batch_child_killed_past_its_resumptions_fails_as_worker_died(
     assert thread is not None and thread.turns == 1
 
 
-LATER = "resume-worker-later"
-"""A job definition registered only after the function's first try: Batch refuses that SubmitJob."""
-
-
-def _register_later(emulated: EmulatedBatch) -> None:
-    """LATER, as the deployment's worker definition (its secrets too: the child's model key comes from them)."""
-    definitions = emulated.batch.describe_job_definitions(jobDefinitions=[str(AWS.job_definition)])["jobDefinitions"]
-    container = definitions[-1]["containerProperties"]
-    keys = ("image", "command", "environment", "secrets", "resourceRequirements", "vcpus", "memory")
-    properties = {key: container[key] for key in keys if container.get(key)}
-    emulated.batch.register_job_definition(jobDefinitionName=LATER, type="container", containerProperties=properties)
-
-
-def test_a_resumption_batch_refused_once_is_submitted_by_the_redelivered_event_and_succeeds(
+def test_a_resumption_batch_throttled_once_is_submitted_by_the_redelivered_event_and_succeeds(
     emulated: Callable[..., EmulatedBatch],
     fake_model: FakeAnthropic,
     second_turn: SecondTurnHeld,
     make_repo: Callable[..., Path],
 ) -> None:
     # GIVEN a job on the emulated Batch, its child in its second turn, and a function whose SubmitJob
-    # Batch refuses for now (its job definition is not registered yet)
+    # Batch throttles for now
     fake_model.script([second_turn.step] * 4)
-    batch = emulated(2, LATER)
+    batch = emulated(2, throttled=True)
     request = JobRequest(prompt="Say hello instead of hi.", repositories=[str(make_repo("greeter"))])
     job = create_job(batch.store, batch.dispatcher, batch.settings, request)
     # WHEN the child is killed outright and its FAILED event reaches the function
@@ -220,8 +209,9 @@ def test_a_resumption_batch_refused_once_is_submitted_by_the_redelivered_event_a
     assert [s["jobId"] for s in batch.batch.list_jobs(jobQueue=AWS.job_queue, filters=name)["jobSummaryList"]] == [
         first_id
     ]
-    # WHEN Batch knows the definition and EventBridge delivers the event again
-    _register_later(batch)
+    # WHEN Batch no longer throttles and EventBridge delivers the event again
+    assert batch.throttle is not None
+    batch.throttle.deactivate()
     (described,) = batch.batch.describe_jobs(jobs=[first_id])["jobs"]
     assert batch.rule.put(failed_child_event(described, -signal.SIGKILL))
     batch.run_until(lambda: batch.settled(job.id))
