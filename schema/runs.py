@@ -212,8 +212,8 @@ class RepositoryRun:
     location: str
     status: RunStatus
     step: str | None = strawberry.field(
-        description="What the unfinished run is doing now; on AWS, a PENDING run whose Batch submission was "
-        "throttled says here that it waits for AWS Batch to accept it."
+        description="What the run is doing now (or was, when it failed); on AWS, a PENDING run whose Batch "
+        "submission was refused for a while (throttled) says here that it waits for AWS Batch to accept it."
     )
     attempt: int
     error: RunError | None

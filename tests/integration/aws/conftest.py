@@ -85,10 +85,14 @@ def aws_settings(settings: Settings, connections: FakeConnections) -> Settings:
 
 
 def make_runtime(
-    settings: Settings, connections: FakeConnections | None = None, connections_url: str = "", **options: Any
+    settings: Settings,
+    connections: FakeConnections | None = None,
+    connections_url: str = "",
+    batch: Any = None,
+    **options: Any,
 ) -> AwsRuntime:
     """A runtime on the moto table and bucket (made if missing) and a `@connections` API (the
-    stand-in, or the one at `connections_url`)."""
+    stand-in, or the one at `connections_url`); `batch`: its Batch client (default: moto's)."""
     dynamodb, s3 = aws_client("dynamodb"), aws_client("s3")
     create_table(dynamodb, TABLE)
     if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
@@ -97,7 +101,7 @@ def make_runtime(
         settings,
         dynamodb=dynamodb,
         s3=s3,
-        batch=aws_client("batch"),
+        batch=batch or aws_client("batch"),
         connections=aws_client("apigatewaymanagementapi", connections.url if connections else connections_url),
         **options,
     )

@@ -5,6 +5,7 @@ when a dead submitter had made it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -28,19 +29,27 @@ from server.aws.batch_owner import owns_run
 from server.aws.batch_request import submit_job_request
 from server.aws.batch_submission import CLAIM, TOKEN_TAG, Submitter
 from server.aws.batch_sweep import sweep
+from server.aws.emulator.gateway_events import LambdaContext
 from server.aws.emulator.local_batch import children, local_command
+from server.aws.handlers import lambda_handlers
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.connections_server import FakeConnections
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.aws.batch_throttle import UNAVAILABLE, refusing_batch
-from tests.integration.aws.conftest import REGION, aws_client
+from tests.integration.aws.conftest import REGION, aws_client, make_runtime
 from tests.integration.aws.test_batch_failures import _submitted
 from tests.integration.aws.test_batch_resubmission import _at_once
 from tests.integration.aws.test_batch_resubmission import stores as stores  # a fixture
+from tests.integration.aws.test_http_handler import answer_body, request
 from tests.integration.worker.conftest import greeting_edit
 
 MakeRepo = Callable[..., Path]
 WAITING = "waiting for AWS Batch to accept the run"
+CREATE_WITH_STEP = """mutation ($input: CreateJobInput!) {
+  createJob(input: $input) { __typename ... on Job { id repositories { status step } } } }"""
+JOB_STEPS = "query ($id: ID!) { job(id: $id) { repositories { status step } } }"
+CONTEXT = LambdaContext(function_name="http")
 
 
 @pytest.fixture
@@ -264,3 +273,24 @@ def test_a_child_that_starts_before_its_submission_is_recorded_ends_the_wait(
     assert run.batch_job_id == "0123-abcd" and run.batch_submission is None and run.step is None
     assert sweep(_later(aws, store, CLAIM * 2)) == {}
     assert _submitted(batch) == []
+
+
+def test_graphql_shows_a_run_waiting_for_batch_and_then_its_submission(
+    aws: Settings, connections: FakeConnections, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN the HTTP function over a Batch that throttles its SubmitJob
+    throttled = make_runtime(aws, connections, batch=refusing_batch())
+    http = lambda_handlers(throttled).http
+    # WHEN createJob is posted through it
+    variables = {"input": {"prompt": "fix", "repositories": [str(make_repo())]}}
+    answer = http(request("POST", "/graphql", {"query": CREATE_WITH_STEP, "variables": variables}), CONTEXT)
+    # THEN the job is created, its run PENDING and saying it waits for AWS Batch, throttled
+    job = json.loads(answer_body(answer))["data"]["createJob"]
+    ((status, step),) = [(run["status"], run["step"]) for run in job["repositories"]]
+    assert status == "PENDING" and step.startswith(f"{WAITING} (throttled)")
+    # WHEN the schedule sweeps THEN the run no longer says it waits: its Batch job is recorded
+    sweep(Submitter(aws, throttled.store, batch))
+    query = {"query": JOB_STEPS, "variables": {"id": job["id"]}}
+    again = json.loads(answer_body(http(request("POST", "/graphql", query), CONTEXT)))["data"]["job"]
+    assert [(run["status"], run["step"]) for run in again["repositories"]] == [("PENDING", None)]
+    assert len(_submitted(batch)) == 1
