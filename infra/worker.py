@@ -120,7 +120,7 @@ class Worker(Construct):
         iam.Grant.add_to_principal(grantee=grantee, actions=job_actions, resource_arns=[job_arns])
 
     def grant_find(self, grantee: iam.IGrantable) -> None:
-        """Let `grantee` list and describe Batch jobs: how a resumption's submitter finds one submitted before."""
+        """Let `grantee` list and describe Batch jobs: how the sweep finds a job a dead submitter submitted."""
         # Neither action takes a resource: IAM accepts only "*" for them.
         actions = ["batch:ListJobs", "batch:DescribeJobs"]
         iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=["*"])

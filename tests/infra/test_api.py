@@ -221,10 +221,13 @@ def test_a_schedule_sweeps_the_submissions_nobody_finished_and_the_function_may_
     (find,) = cfn.statements_with(statements, "batch:ListJobs")
     assert sorted(cfn.actions(find)) == sorted(FIND_JOBS) and cfn.resources(find) == ["*"]
     assert fn["Properties"]["Timeout"] < CLAIM.total_seconds()
-    # AND so is every other function that submits to Batch (the HTTP and WebSocket functions' dispatch)
+    # AND so is every other function that submits to Batch (the HTTP and WebSocket functions' dispatch), which
+    # submits only what it has just written, so it never looks jobs up
     for name in ("http", "websocket"):
         _, submitter = cfn.function(assembly.dev, HANDLERS[name])
         assert 0 < submitter["Properties"]["Timeout"] < CLAIM.total_seconds()
+        own = cfn.role_statements(assembly.dev, submitter["Properties"]["Role"])
+        assert cfn.statements_with(own, "batch:SubmitJob") and cfn.statements_with(own, "batch:ListJobs") == []
 
 
 def test_websocket_and_stream_functions_may_post_to_connections_of_this_api_only(assembly: Assembly) -> None:
