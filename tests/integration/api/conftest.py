@@ -1,4 +1,4 @@
-"""A real uvicorn server on a free port, and a graphql-transport-ws client."""
+"""A real uvicorn server on a port of its own, and a graphql-transport-ws client."""
 
 from __future__ import annotations
 
@@ -18,14 +18,12 @@ from core.settings import Settings
 from server.runtime.container import Container
 from server.web.app import create_app
 from tests.fakes.dispatcher import RecordingDispatcher
+from tests.patience import PATIENCE
 
-GUARD = 15  # seconds; a deadlock guard, never a speed assertion
+GUARD = PATIENCE  # a deadlock guard, never a speed assertion
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The smallest subscription whose answer shows the server has run it (see `settled`).
+MARKER = "subscription($id: ID!) { jobUpdated(id: $id) { id } }"
 
 
 @pytest.fixture
@@ -37,9 +35,12 @@ def dispatcher() -> RecordingDispatcher:
 def live_server(settings: Settings, store: Any, dispatcher: RecordingDispatcher) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
     app = create_app(Container(settings=settings, store=store, dispatcher=dispatcher, feed=store), spa_dir=None)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    # Bound here and handed to uvicorn: a port looked up free and bound later may be taken in between.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + GUARD
     while not server.started:
@@ -49,6 +50,7 @@ def live_server(settings: Settings, store: Any, dispatcher: RecordingDispatcher)
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     thread.join(GUARD)
+    listener.close()
 
 
 class GraphQLWS:
@@ -89,3 +91,11 @@ class GraphQLWS:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+async def settled(ws: GraphQLWS, job_id: str) -> None:
+    """Returns once the server runs every subscription this client sent before: operations start in the
+    order they arrive, so one that has answered means the earlier ones have joined their feeds."""
+    marker = await ws.subscribe(MARKER, {"id": job_id})
+    await ws.next_payload(marker)
+    await ws.send({"id": marker, "type": "complete"})

@@ -14,7 +14,7 @@ from core.services.jobs import JobRequest, create_job
 from core.services.progress import RunProgress
 from core.settings import Settings
 from schema.limits import MAX_ALIASES
-from tests.integration.api.conftest import GUARD, GraphQLWS
+from tests.integration.api.conftest import GUARD, GraphQLWS, settled
 from tests.integration.api.test_subscriptions import JOB_UPDATED, advance_in_another_process
 
 SUBSCRIBERS = 25
@@ -41,14 +41,6 @@ async def open_acknowledged(host: str) -> GraphQLWS:
     ws = await GraphQLWS.open(host)
     assert (await ws.receive())["type"] == "connection_ack"
     return ws
-
-
-async def settled(ws: GraphQLWS, job_id: str) -> None:
-    """Returns once the server runs every subscription this client sent before: operations start in the
-    order they arrive, so one that has answered means the earlier ones have joined their feeds."""
-    marker = await ws.subscribe(JOB_UPDATED, {"id": job_id})
-    await ws.next_payload(marker)
-    await ws.send({"id": marker, "type": "complete"})
 
 
 def job_of(text: str) -> dict[str, Any]:

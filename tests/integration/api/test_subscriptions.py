@@ -22,7 +22,7 @@ from core.services.progress import RunProgress
 from core.settings import Settings
 from store.sqlite import SqliteStore
 from store.sqlite_reads import NonWaitingReads
-from tests.integration.api.conftest import GUARD, GraphQLWS
+from tests.integration.api.conftest import GUARD, GraphQLWS, settled
 
 ROOT = Path(__file__).resolve().parents[3]
 JOB_UPDATED = """subscription($id: ID!, $after: String) {
@@ -148,12 +148,12 @@ async def test_unknown_job_is_an_error(live_server: str) -> None:
     await ws.close()
 
 
-async def test_jobs_updated_sees_new_jobs(live_server: str, make_repo: Any) -> None:
-    # GIVEN a client subscribed to every job
+async def test_jobs_updated_sees_new_jobs(live_server: str, job: Any, make_repo: Any) -> None:
+    # GIVEN a client subscribed to every job, its subscription running on the server
     ws = await GraphQLWS.open(live_server)
     await ws.receive()
     op = await ws.subscribe("subscription { jobsUpdated { id title status } }")
-    await asyncio.sleep(0.3)  # the subscription is live once the server has read it
+    await settled(ws, job.id)
     # WHEN a job is created over HTTP
     async with httpx.AsyncClient(base_url=f"http://{live_server}") as client:
         response = await client.post(
