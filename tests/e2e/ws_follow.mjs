@@ -1,5 +1,5 @@
 // Follow one job over `jobUpdated` with the graphql-ws client (the one the SPA uses):
-// prints "FRAME <json>" for each `next`, "SUBSCRIBED" after the first, and RESULT at the end.
+// prints "FRAME <json>" for each `next`, and RESULT at the end.
 // Usage: node --experimental-websocket ws_follow.mjs WS_URL JOB_ID
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
@@ -34,7 +34,6 @@ const result = await new Promise((done) => {
         const job = message.data.jobUpdated;
         frames.push(job);
         console.log(`FRAME ${JSON.stringify(job)}`);
-        if (frames.length === 1) console.log("SUBSCRIBED");
         if (FINAL.has(job.status)) {
           stop();
           done({ frames });
