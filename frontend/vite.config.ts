@@ -27,6 +27,9 @@ export default defineConfig({
     environment: "jsdom",
     globals: true,
     setupFiles: ["./src/test/setup.ts"],
+    // A guard against a hanging test, never a speed assertion: the default (5 s) is about what a
+    // file's first test takes to render on a loaded 2-core machine.
+    testTimeout: 60_000,
     include: ["src/**/*.test.{ts,tsx}"],
   },
 });
