@@ -31,7 +31,7 @@ from tests.fakes.github_server import FakeGitHub
 from tests.integration.aws.conftest import TABLE, aws_client, make_runtime
 from tests.integration.aws.socket_client import SocketClient
 from tests.integration.aws.stream_records import StreamReader
-from tests.integration.cli.live_server import LiveServer, free_port
+from tests.integration.cli.live_server import LiveServer
 from tests.integration.github.conftest import WEBHOOK_SECRET
 from tests.integration.github.pull_request_jobs import pull_request_job
 from worker.github.pull_status import github_pull_requests
@@ -100,13 +100,14 @@ def aws_github_settings(github_settings: Settings, aws_settings: Settings) -> Se
 async def deployment(
     aws_github_settings: Settings, connections: FakeConnections, batch: Any, fake_github: FakeGitHub
 ) -> AsyncIterator[Deployment]:
-    port = free_port()
-    invoke_url = f"http://127.0.0.1:{port}"
+    invoke = LambdaInvokeApi({})
+    server = LiveServer(Starlette(routes=invoke.routes()))
+    invoke_url = f"http://127.0.0.1:{server.port}"
     runtime = make_runtime(aws_github_settings, connections, lambda_client=aws_client("lambda", invoke_url))
-    # The GitHub function, as its handler module builds it, behind Lambda's Invoke API on `port`.
+    # The GitHub function, as its handler module builds it, behind Lambda's Invoke API on the server's port.
     host = github_pull_requests(github_access(aws_github_settings), DynamoPacer(aws_client("dynamodb"), TABLE))
-    github = LambdaFunction("github", github_function(runtime.store, host))
-    server = LiveServer(Starlette(routes=LambdaInvokeApi({"github": github}).routes()), port).start()
+    invoke.functions["github"] = LambdaFunction("github", github_function(runtime.store, host))
+    server.start()
     try:
         job = pull_request_job(runtime.store, fake_github, ["acme/one", "acme/two", "acme/three"])
         reader = StreamReader()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +12,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-import uvicorn
 import websockets
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
@@ -24,12 +21,8 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.integration.cli.live_server import LiveServer
+from tests.patience import PATIENCE
 
 
 class Handlers:
@@ -76,19 +69,10 @@ class Handlers:
 def gateway() -> Iterator[tuple[str, Handlers, ApiGateway]]:
     handlers = Handlers()
     api = ApiGateway(LambdaFunction("http", handlers.http), LambdaFunction("websocket", handlers.websocket))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(api.app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    handlers.callback_url = url
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield url, handlers, api
-    server.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(api.app()) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        handlers.callback_url = url
+        yield url, handlers, api
 
 
 def test_an_http_request_reaches_the_handler_as_a_payload_2_event_and_its_answer_comes_back(
@@ -137,9 +121,9 @@ def test_a_socket_lives_through_connect_default_and_disconnect_with_posts_throug
     assert frames == ["echo hello", "echo again"]
     # AND DeleteConnection closed the socket, which the handler heard of as $disconnect
     assert close_code == 1000
-    for _ in range(100):
-        if handlers.events[-1]["requestContext"]["routeKey"] == "$disconnect":
-            break
+    # Waiting for the server to hear of the close, not timing it: the guard only keeps a hang from lasting.
+    deadline = time.monotonic() + PATIENCE
+    while handlers.events[-1]["requestContext"]["routeKey"] != "$disconnect" and time.monotonic() < deadline:
         time.sleep(0.05)
     routes = [e["requestContext"]["routeKey"] for e in handlers.events]
     assert routes == ["$connect", "$default", "$default", "$default", "$disconnect"]
