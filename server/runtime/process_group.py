@@ -26,16 +26,21 @@ class RunProcessGroup:
 
     def __init__(self, pid: int, group_flag: bool = True) -> None:
         # ProcessLookupError when no process has this id: the caller knows the process is alive.
-        self._fd: int | None = os.pidfd_open(pid)
+        self._fd: int | None = _pidfd(pid)
         self._pid = pid
         self._group_flag = group_flag  # False: the kernel has no PIDFD_SIGNAL_PROCESS_GROUP (before 6.9)
         self._lock = threading.Lock()  # the scheduler thread and the kill timer share the descriptor
         self._kill_pending = False
+        self._released = False
 
     def signal(self, signum: int) -> None:
         """Send `signum` to the group's members; to the leader alone while it has no group of its own yet."""
         with self._lock:
-            if self._fd is not None:
+            if self._released:
+                return
+            if self._fd is None:
+                _signal_by_number_only(self._pid, signum)
+            else:
                 self._signal(self._fd, signum)
 
     def terminate(self, grace_seconds: float) -> None:
@@ -54,12 +59,12 @@ class RunProcessGroup:
                 self._close()
 
     def _kill_and_close(self) -> None:
+        self.signal(signal.SIGKILL)
         with self._lock:
-            if self._fd is not None:
-                self._signal(self._fd, signal.SIGKILL)
             self._close()
 
     def _close(self) -> None:
+        self._released = True
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -100,3 +105,25 @@ class RunProcessGroup:
             # No group of that number (the leader has not made its own yet): the leader itself, through its pidfd.
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(fd, signum)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A pidfd of `pid`; None where the system has none (not Linux, or Linux before 5.3)."""
+    try:
+        return os.pidfd_open(pid)
+    except AttributeError:
+        return None
+    except OSError as err:
+        if err.errno != errno.ENOSYS:
+            raise
+        return None
+
+
+def _signal_by_number_only(pid: int, signum: int) -> None:
+    """Without pidfds: the group by number, else the process by number, as cancel always did there (a process
+    that took the number after the leader was reaped is not told apart)."""
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
