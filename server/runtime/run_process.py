@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 
+from setproctitle import setproctitle
+
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
 from server.runtime.worker_command import run_worker
@@ -24,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 5.0
 RUN_NICENESS = 10  # a run process's nice value above the server's
+# Without a title every run process shows the forkserver's command line, so none could be told apart.
+WAITING_TITLE = "cody-batch run (waiting for a run)"
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,15 @@ class RunOrder:
     env: dict[str, str]
 
 
+def run_title(order: RunOrder) -> str:
+    """What `ps` shows for a process working `order`: the job, repository index and attempt, as the CLI names them."""
+    return f"cody-batch run {order.job_id} {order.index} (attempt {order.attempt})"
+
+
 def serve_one_run(settings: Settings, orders: Connection) -> None:
     """Entry point of a run process: set up, wait for its run order, run it; exit quietly if none comes."""
     _become_run_process()
+    setproctitle(WAITING_TITLE)
     try:
         order: RunOrder = orders.recv()
     except EOFError:
@@ -49,6 +59,7 @@ def serve_one_run(settings: Settings, orders: Connection) -> None:
     # The forkserver's environment is that of its first use; a run gets the server's as of dispatch.
     os.environ.clear()
     os.environ.update(order.env)
+    setproctitle(run_title(order))
     run_worker(settings, order.job_id, order.index, order.attempt, order.resumptions)
 
 
