@@ -97,18 +97,18 @@ class Emulator:
     batch: LocalBatch
     failed_jobs: EventRule
     refresh: ScheduleRule | None = None  # the pull-request refresh rule, when on
-    resumptions: ScheduleRule | None = None  # the sweep of resumptions whose Batch job no delivery submitted
+    sweeps: ScheduleRule | None = None  # the sweep of Batch submissions whose submitter died or was throttled
 
     def start(self) -> None:
         self.poller.start()
         self.batch.start()
-        for rule in (self.refresh, self.resumptions):
+        for rule in (self.refresh, self.sweeps):
             if rule is not None:
                 rule.start()
 
     def stop(self) -> None:
         """Stop the workers and the schedule first (they write to the endpoint), then the poller, then moto."""
-        for rule in (self.refresh, self.resumptions):
+        for rule in (self.refresh, self.sweeps):
             if rule is not None:
                 rule.stop()
         self.batch.stop()
@@ -159,8 +159,8 @@ def build_emulator(
     (queue,) = client("batch").describe_job_queues(jobQueues=[made.job_queue])["jobQueues"]
     failures = LambdaFunction("batch", batch_handler)
     failed_jobs = EventRule("failed-worker-jobs", failed_jobs_pattern(queue["jobQueueArn"]), failures)
-    # The stack's schedule: the same function sweeps the resumptions whose new Batch job no delivery submitted.
-    resumptions = ScheduleRule("resumption-sweep", failures, SWEEP_MINUTES * 60)
+    # The stack's schedule: the same function sweeps the Batch submissions nobody finished (died, throttled).
+    sweeps = ScheduleRule("submission-sweep", failures, SWEEP_MINUTES * 60)
     batch = LocalBatch(
         client("batch"),
         made.job_queue,
@@ -171,7 +171,7 @@ def build_emulator(
     )
     interval = refresh_interval(settings)
     refresh = None if interval is None else ScheduleRule("pull-request-refresh", github, interval)
-    return Emulator(settings, endpoint, made, gateway, poller, batch, failed_jobs, refresh, resumptions)
+    return Emulator(settings, endpoint, made, gateway, poller, batch, failed_jobs, refresh, sweeps)
 
 
 def _load_before_threads() -> None:
