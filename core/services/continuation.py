@@ -104,9 +104,7 @@ def continue_run(
             raise InputError(f"maxTurns must be above the {from_turn} turns the run already took", "budget.maxTurns")
         limits = _limits(raised) + (f", the job at most ${max_job_cost_usd}" if job_fields else "")
         cause = f"continued by the user after {STOPPED_BY[kind]}, with {limits}"
-        # The Batch job of the stopped attempt (AWS) ran its course: the run waits for a new one, and a run
-        # naming none is one the Batch side knows was never submitted if its dispatch dies.
-        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, cause, budget=raised, batch_job_id=None)}
+        return {run.id: resumed(run, ResumeReason.CONTINUED, from_turn, cause, budget=raised)}
 
     updated = update_runs(store, job.id, mutate, job_fields=job_fields)
     dispatcher.dispatch(job.id, [found.index])

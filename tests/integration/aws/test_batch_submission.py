@@ -19,16 +19,19 @@ from botocore.config import Config
 
 from core.errors import RunErrorKind
 from core.ids import utcnow
-from core.models import RepositoryRun, RunStatus
+from core.models import Budget, RepositoryRun, RunStatus
 from core.ports import Store
+from core.services.continuation import continue_run
 from core.services.jobs import JobRequest, create_job, retry_runs
 from core.services.progress import RunProgress
+from core.services.recovery import resume_run
+from core.services.updates import update_run
 from core.settings import Settings
 from server.aws.batch_dispatcher import BatchDispatcher
 from server.aws.batch_owner import owns_run
 from server.aws.batch_request import submit_job_request
 from server.aws.batch_submission import CLAIM, TOKEN_TAG, Submitter
-from server.aws.batch_sweep import sweep
+from server.aws.batch_sweep import HELD, sweep
 from server.aws.emulator.gateway_events import LambdaContext
 from server.aws.emulator.local_batch import children, local_command
 from server.aws.handlers import lambda_handlers
@@ -43,6 +46,7 @@ from tests.integration.aws.test_batch_resubmission import _at_once
 from tests.integration.aws.test_batch_resubmission import stores as stores  # a fixture
 from tests.integration.aws.test_http_handler import answer_body, request
 from tests.integration.worker.conftest import greeting_edit
+from tests.unit.api.test_continue_run import _stopped_at_turn_limit
 
 MakeRepo = Callable[..., Path]
 WAITING = "waiting for AWS Batch to accept the run"
@@ -154,9 +158,11 @@ def test_a_dispatch_that_died_before_its_first_write_is_submitted_once_by_the_sw
     # GIVEN a job written and its dispatcher's process killed before it wrote anything (runs PENDING, nothing else)
     job_id = _job(aws, store, RecordingDispatcher(), make_repo)
     assert all(run.batch_job_id is None and run.batch_submission is None for run in _runs(store, job_id))
-    # WHEN the schedule sweeps, and again later
-    swept = sweep(Submitter(aws, store, batch))
-    later = sweep(_later(aws, store, CLAIM * 2))
+    # WHEN the schedule sweeps THEN it holds the runs for the next round (their writer might still go on)
+    assert set(sweep(Submitter(aws, store, batch)).values()) == {HELD}
+    assert _submitted(batch) == [] and sweep(Submitter(aws, store, batch)) == {}
+    # WHEN the next round sweeps, and the one after
+    swept, later = sweep(_later(aws, store, CLAIM * 2)), sweep(_later(aws, store, CLAIM * 3))
     # THEN exactly one Batch job runs the two runs, and they name its children
     _assert_named_by_one_array_job(batch, _runs(store, job_id))
     assert len(swept) == 2 and later == {}
@@ -165,13 +171,15 @@ def test_a_dispatch_that_died_before_its_first_write_is_submitted_once_by_the_sw
 def test_a_dispatcher_that_finds_the_sweep_took_its_runs_submits_nothing(
     aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
 ) -> None:
-    # GIVEN a job whose runs the sweep took over and submitted between the job write and its dispatch
+    # GIVEN a job whose runs the sweep held between the job write and its dispatch
     dispatcher = RecordingDispatcher()
     job_id = _job(aws, store, dispatcher, make_repo)
     sweep(Submitter(aws, store, batch))
-    # WHEN the (slow) dispatcher goes on with its dispatch
+    # WHEN the (slow) dispatcher goes on with its dispatch THEN it submits nothing: the runs are the sweep's
     BatchDispatcher(aws, store, aws_client("batch")).dispatch(*dispatcher.dispatched[0])
-    # THEN there is still one Batch job, the one the runs name
+    assert _submitted(batch) == []
+    # WHEN the next round sweeps THEN one Batch job runs them
+    sweep(_later(aws, store, CLAIM * 2))
     _assert_named_by_one_array_job(batch, _runs(store, job_id))
 
 
@@ -215,10 +223,12 @@ def test_two_concurrent_sweeps_submit_stranded_runs_once(
     # GIVEN a job whose dispatcher died before its first write
     job_id = _job(aws, store, RecordingDispatcher(), make_repo)
     sweepers = [Submitter(aws, each, aws_client("batch")) for each in stores]
-    # WHEN two sweeps run at once (a slow round and the next one)
-    results = _at_once([partial(sweep, s) for s in sweepers])
-    # THEN exactly one of them submitted, one Batch job
-    assert sorted(len(r) for r in results) == [0, 2]
+    # WHEN two sweeps run at once (a slow round and the next one), and later two more
+    held = _at_once([partial(sweep, s) for s in sweepers])
+    later = [Submitter(aws, each, aws_client("batch"), clock=lambda: utcnow() + CLAIM * 2) for each in stores]
+    submitted = _at_once([partial(sweep, s) for s in later])
+    # THEN exactly one of the first held the runs, and exactly one of the later submitted them: one Batch job
+    assert sorted(len(r) for r in held) == [0, 2] and sorted(len(r) for r in submitted) == [0, 2]
     _assert_named_by_one_array_job(batch, _runs(store, job_id))
 
 
@@ -294,3 +304,48 @@ def test_graphql_shows_a_run_waiting_for_batch_and_then_its_submission(
     again = json.loads(answer_body(http(request("POST", "/graphql", query), CONTEXT)))["data"]["job"]
     assert [(run["status"], run["step"]) for run in again["repositories"]] == [("PENDING", None)]
     assert len(_submitted(batch)) == 1
+
+
+@pytest.mark.parametrize("submitter", ["throttled", "died before its first write"])
+def test_a_continued_run_whose_submission_is_throttled_or_lost_is_submitted_by_the_sweep(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo, submitter: str
+) -> None:
+    # GIVEN a one-run job that ran on Batch and stopped at its turn limit
+    job_id = _job(aws, store, BatchDispatcher(aws, store, batch), make_repo, repos=1)
+    (run,) = _runs(store, job_id)
+    _stopped_at_turn_limit(store, run.id)
+    (first,) = _submitted(batch)
+    # WHEN the user continues it, and its dispatch is throttled, or its function dies before the dispatcher's write
+    dispatcher = BatchDispatcher(aws, store, refusing_batch()) if submitter == "throttled" else RecordingDispatcher()
+    continue_run(store, dispatcher, run.id, Budget(max_turns=5))
+    # THEN the run is PENDING and names no Batch job (not the stopped attempt's, which ran its course)
+    (run,) = _runs(store, job_id)
+    assert run.status is RunStatus.PENDING and run.batch_job_id is None
+    # WHEN the schedule sweeps (twice: runs nobody submits are held for a round first)
+    sweep(Submitter(aws, store, batch))
+    sweep(_later(aws, store, CLAIM * 2))
+    # THEN one new Batch job goes on with attempt 1; the run names it
+    (run,) = _runs(store, job_id)
+    (new,) = [job for job in _submitted(batch) if job["jobId"] != first["jobId"]]
+    assert run.batch_job_id == new["jobId"] and run.batch_submission is None and run.step is None
+    assert new["container"]["command"][-4:] == ["--repo", "0", "--attempt", "1"]
+
+
+def test_a_batch_child_resuming_its_run_in_place_gets_no_second_child_from_the_sweep(
+    aws: Settings, store: Store, batch: Any, make_repo: MakeRepo
+) -> None:
+    # GIVEN a run whose child Batch started again (lost capacity), caught between its two writes: the run
+    # resumed (PENDING, naming no Batch job), not yet named by the child again
+    job_id = _job(aws, store, BatchDispatcher(aws, store, batch), make_repo, repos=1)
+    (run,) = _runs(store, job_id)
+    (first,) = _submitted(batch)
+    RunProgress(store, run.id).advance(RunStatus.RUNNING_AGENT)
+    assert resume_run(store, run.id, 1, aws.max_resumes, "the capacity went away")
+    # WHEN the schedule sweeps then, the child names itself, and the next round sweeps
+    assert set(sweep(Submitter(aws, store, batch)).values()) == {HELD}
+    update_run(store, job_id, run.id, lambda r: r.model_copy(update={"batch_job_id": first["jobId"]}))
+    later = sweep(_later(aws, store, CLAIM * 2))
+    # THEN no second child was submitted: the run names the child, waiting for nothing
+    assert later == {} and [job["jobId"] for job in _submitted(batch)] == [first["jobId"]]
+    (run,) = _runs(store, job_id)
+    assert run.batch_job_id == first["jobId"] and run.batch_submission is None
