@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, bash, text_turn, tool_results, tool_turn, view
+from tests.patience import PATIENCE
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.command import MAX_OUTPUT_CHARS, CommandTool
 from worker.agent.isolation import process_isolation_available
@@ -76,20 +78,35 @@ def test_secret_values_are_redacted_from_tool_output(make_repo: MakeRepo, secret
 
 
 def test_timeout_kills_the_whole_process_group(make_repo: MakeRepo) -> None:
-    # GIVEN a command that starts a background child and then hangs
+    # GIVEN a command that starts a background child holding a lock on a file, and then hangs
     repo = make_repo()
-    marker = repo / "child-survived"  # in the workspace: the one place a command may write
+    lock = repo / "held-by-the-child"  # in the workspace: the one place a command may write
     tool = CommandTool(repo, timeout=0.5)
     box = ToolBox(repo, allow_commands=True)
     box.command = tool
 
     # WHEN it times out
-    result = run(box, f"(sleep 1.5; touch {marker}) & sleep 30")
+    result = run(box, f"(flock 9 && exec sleep 30) 9>{lock.name} & sleep 30")
 
-    # THEN the result says so, and the child died with the group (its marker never appears)
+    # THEN the result says so, and the child died with the group: its lock is free
     assert result["is_error"] and "timed out after 0.5 seconds" in result["content"]
-    time.sleep(2)  # longer than the child would have lived
-    assert not marker.exists()
+    assert _freed(lock)
+
+
+def _freed(lock: Path) -> bool:
+    """Whether `lock` is (or soon becomes) free of any process's flock; False if a holder lives on."""
+    # Waiting for the holder's end, not for a time: a process releases its locks as it exits, a moment
+    # after it closed the output pipe the tool waited on.
+    deadline = time.monotonic() + PATIENCE
+    with lock.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
 
 
 def test_output_is_capped_keeping_head_and_tail(make_repo: MakeRepo) -> None:
