@@ -19,6 +19,13 @@ const CHROMIUM_FLAGS = [
   "--no-first-run",
 ];
 
+/**
+ * How long a flow waits for anything (a page state, a frame) before it fails: the pytest side's PATIENCE,
+ * a guard against hanging and never a speed assertion. Every Playwright wait uses it.
+ */
+export const PATIENCE_MS =
+  Number(process.env.E2E_PATIENCE_SECONDS ?? 180) * 1000;
+
 /** Save a full-page screenshot as `<outDir>/<name>.png`. */
 export function shot(page, outDir, name) {
   return page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
@@ -61,6 +68,7 @@ export async function runFlow({ baseUrl, outDir }, flow) {
       acceptDownloads: true,
       viewport: { width: 1280, height: 900 },
     });
+    context.setDefaultTimeout(PATIENCE_MS);
     const page = context.pages()[0] ?? (await context.newPage());
     const origin = new URL(baseUrl).host;
     page.on("request", (request) => {

@@ -18,12 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.patience import PATIENCE
+
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 OUTPUT = ROOT / "test-output" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # `make test` sets this: there a missing browser or SPA build is a failure, not a skip.
 REQUIRED = os.environ.get("E2E_REQUIRED") == "1"
+JOB_STATUS = "query($id: ID!) { job(id: $id) { status } }"
 
 
 def browser_prerequisites() -> str | None:
@@ -65,6 +68,18 @@ class Server:
         assert "errors" not in body, body
         return dict(body["data"])
 
+    def finished_job(self, job_id: str, query: str = JOB_STATUS) -> dict[str, Any]:
+        """`query`'s job once it is no longer QUEUED or RUNNING (fails the test if it never gets there)."""
+        # Waiting for an outcome, not timing it: the guard only keeps a broken run from hanging the suite.
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            job = dict(self.graphql(query, {"id": job_id})["job"])
+            if job["status"] not in {"QUEUED", "RUNNING"}:
+                return job
+            if time.monotonic() > deadline:
+                pytest.fail(f"job {job_id} is still {job['status']}:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
 
 def run_browser(
     script: str,
@@ -76,6 +91,7 @@ def run_browser(
     process = subprocess.Popen(
         ["node", *node_flags, str(Path(__file__).parent / script), *args],
         cwd=ROOT,
+        env={**os.environ, "E2E_PATIENCE_SECONDS": str(PATIENCE)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,9 +11,7 @@ const ACTIVE = ["PENDING", "CLONING", "RUNNING_AGENT", "VALIDATING"];
 
 runFlow({ baseUrl, outDir }, async (page, result) => {
   await page.goto(`${baseUrl}/jobs/${jobId}`);
-  await page
-    .locator('.run-head .badge[data-status="FAILED"]')
-    .waitFor({ timeout: 60_000 });
+  await page.locator('.run-head .badge[data-status="FAILED"]').waitFor();
   result.errorBefore = await page.locator(".run-card .run-error").textContent();
   const button = page.getByRole("button", { name: "Continue" });
   result.disabledBeforeLimit = await button.isDisabled();
@@ -32,12 +30,10 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
       ACTIVE.map((s) => `.run-head .badge[data-status="${s}"]`).join(", "),
     )
     .first()
-    .waitFor({ timeout: 60_000 });
+    .waitFor();
   result.continueButtonWhileRunning = await button.count();
   console.log("RUNNING_SEEN");
-  await page
-    .locator('.run-head .badge[data-status="SUCCEEDED"]')
-    .waitFor({ timeout: 90_000 });
+  await page.locator('.run-head .badge[data-status="SUCCEEDED"]').waitFor();
   result.statuses = await page.evaluate(() => window.__statuses);
   result.jobStatus = await page
     .locator(".job-meta .badge")

@@ -21,12 +21,14 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   );
   const finished =
     ".run-card .badge:is([data-status=SUCCEEDED], [data-status=NO_CHANGES], [data-status=FAILED])";
-  await page.locator(finished).waitFor({ timeout: 120_000 });
+  await page.locator(finished).waitFor();
   result.runStatus = await page
     .locator(".run-card .badge")
     .getAttribute("data-status");
   result.summary = await page.locator(".run-card .summary").textContent();
   await page.locator(".run-diff > summary").click();
+  // allTextContents does not wait: read the files once the opened diff shows one.
+  await page.locator(".diff-file").first().waitFor();
   result.diffFiles = await page
     .locator(".diff-file .diff-path")
     .allTextContents();

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runFlow, shot } from "./browser.mjs";
+import { PATIENCE_MS, runFlow, shot } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(resolve(here, "../../frontend/package.json"));
@@ -15,7 +15,6 @@ const [baseUrl, jobId, outDir, expectedJson] = process.argv.slice(2);
 // The tally after each change, e.g. [{"merged":1,"open":2,"closed":0}, ...]
 const expected = JSON.parse(expectedJson);
 const TALLY = `subscription($id: ID!) { jobUpdated(id: $id) { pullRequests { open merged closed } } }`;
-const WAIT = 90_000; // a deadlock guard, never a speed assertion
 
 /** The page's bar as {merged, open, closed}: the leading count of each part. */
 function pageTally() {
@@ -33,22 +32,18 @@ function pageTally() {
 
 /** Wait until the page's bar shows `want`. */
 function pageShows(page, want) {
-  return page.waitForFunction(
-    (tally) => {
-      const count = (style) =>
-        Number.parseInt(
-          document.querySelector(`.pr-bar .${style}`)?.textContent ?? "-1",
-          10,
-        );
-      return (
-        count("pr-merged") === tally.merged &&
-        count("pr-open") === tally.open &&
-        count("pr-closed") === tally.closed
+  return page.waitForFunction((tally) => {
+    const count = (style) =>
+      Number.parseInt(
+        document.querySelector(`.pr-bar .${style}`)?.textContent ?? "-1",
+        10,
       );
-    },
-    want,
-    { timeout: WAIT },
-  );
+    return (
+      count("pr-merged") === tally.merged &&
+      count("pr-open") === tally.open &&
+      count("pr-closed") === tally.closed
+    );
+  }, want);
 }
 
 const same = (a, b) =>
@@ -85,7 +80,7 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
     new Promise((done, fail) => {
       const timer = setTimeout(
         () => fail(new Error(`subscriber never saw ${JSON.stringify(tally)}`)),
-        WAIT,
+        PATIENCE_MS,
       );
       const check = () => {
         if (seen.length && same(seen.at(-1), tally)) {

@@ -6,7 +6,7 @@ const [baseUrl, jobId, outDir] = process.argv.slice(2);
 
 runFlow({ baseUrl, outDir }, async (page, result) => {
   await page.goto(`${baseUrl}/jobs/${jobId}/review`);
-  await page.locator(".review-run").first().waitFor({ timeout: 60_000 });
+  await page.locator(".review-run").first().waitFor();
   result.title = await page.locator("h1").textContent();
   result.matrixHeads = await page.locator(".matrix thead th").allTextContents();
   result.matrixFiles = await page.locator(".matrix tbody th").allTextContents();

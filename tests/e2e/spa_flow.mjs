@@ -121,9 +121,7 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   result.jobId = new URL(page.url()).pathname.split("/").pop();
   await page.locator(".run-card .badge").waitFor();
   await recordStatuses(page, ".run-card .badge");
-  await page
-    .locator('.run-card .badge[data-status="RUNNING_AGENT"]')
-    .waitFor({ timeout: 60_000 });
+  await page.locator('.run-card .badge[data-status="RUNNING_AGENT"]').waitFor();
   await shot(page, "job-running");
   // Drop the socket (1012: service restart, which graphql-ws retries), then let the model go on:
   // the run finishes while the page is disconnected, and the page must still catch up.
@@ -136,15 +134,13 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   // The page says the live connection is gone while it reconnects (graphql-ws waits >= 1 s).
   result.connectionBannerShown = await page
     .locator(".connection-banner")
-    .waitFor({ timeout: 10_000 })
+    .waitFor()
     .then(
       () => true,
       () => false,
     );
   console.log("RUNNING_SEEN");
-  await page
-    .locator('.run-card .badge[data-status="SUCCEEDED"]')
-    .waitFor({ timeout: 90_000 });
+  await page.locator('.run-card .badge[data-status="SUCCEEDED"]').waitFor();
   result.socketsAfterDrop = sockets.length;
   result.connectionBannerAfter = await page
     .locator(".connection-banner")
@@ -233,16 +229,16 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
   await page.locator(".matrix").waitFor();
   result.coldReviewTitle = await page.locator("h1").textContent();
   await page.goto(`${baseUrl}/graphiql`);
-  await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+  await page.locator(".graphiql-container").waitFor();
   // Monaco fills the editor asynchronously; run the query once it is there.
   await page
     .locator(".graphiql-query-editor .view-lines", { hasText: "RecentJobs" })
-    .waitFor({ timeout: 30_000 });
+    .waitFor();
   await page.locator(".graphiql-execute-button").click();
   await page
     .locator(".graphiql-response")
     .getByText("Greeting in the browser")
-    .waitFor({ timeout: 30_000 });
+    .waitFor();
   result.graphiqlQuery = true;
   // A subscription typed into GraphiQL goes over the configured WebSocket URL.
   await page.locator(".graphiql-query-editor .monaco-editor").first().click();
@@ -252,15 +248,13 @@ runFlow({ baseUrl, outDir }, async (page, result) => {
     `subscription WatchJob { jobUpdated(id: "${result.jobId}") { id status } }`,
   );
   // GraphiQL picks up the operation name after a debounce; run once the tab shows it.
-  await page
-    .locator(".graphiql-tab", { hasText: "WatchJob" })
-    .waitFor({ timeout: 30_000 });
+  await page.locator(".graphiql-tab", { hasText: "WatchJob" }).waitFor();
   await page.locator(".graphiql-execute-button").click();
   await page
     .locator(".graphiql-response")
     .getByText('"SUCCEEDED"')
     .first()
-    .waitFor({ timeout: 30_000 });
+    .waitFor();
   result.graphiqlSubscription = true;
   await shot(page, "graphiql");
 });

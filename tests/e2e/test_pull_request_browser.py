@@ -11,7 +11,6 @@ refresh.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,12 +44,7 @@ def _finished_pull_request_job(server: Server) -> str:
         {"input": {"prompt": "Say hello", "title": "Hello", "output": "PULL_REQUEST", "repositories": REPOSITORIES}},
     )["createJob"]
     assert "id" in created, created
-    job = {"status": "QUEUED"}
-    for _ in range(1200):  # waiting for an outcome, not timing it
-        job = server.graphql(STATUS, {"id": created["id"]})["job"]
-        if job["status"] not in {"QUEUED", "RUNNING"}:
-            break
-        time.sleep(0.1)
+    job = server.finished_job(created["id"], STATUS)
     assert job["status"] == "SUCCEEDED", (job, server.log.read_text()[-3000:])
     return str(created["id"])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from server.demo.anthropic_replay import RecordedRequest
 from tests.e2e.conftest import Server, run_browser
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view
+from tests.patience import PATIENCE
 
 PATCH_QUERY = "query($id: ID!) { job(id: $id) { status repositories { patch { diff } } } }"
 
@@ -30,7 +30,7 @@ def test_job_created_in_the_browser_runs_live_and_its_patch_downloads_byte_for_b
     seen_running = threading.Event()
 
     def first_turn(request: object) -> dict[str, Any]:
-        seen_running.wait(timeout=120)
+        seen_running.wait(timeout=PATIENCE)
         return tool_turn(view("app.py"))
 
     with FakeAnthropic() as fake:
@@ -136,12 +136,7 @@ def test_one_change_across_two_repositories_is_reviewed_on_one_page(
             {"input": {"prompt": "Say hello", "title": "Hello everywhere", "repositories": [str(r) for r in repos]}},
         )
         job_id = created["createJob"]["id"]
-        status = "QUEUED"
-        for _ in range(600):  # waiting for an outcome, not timing it
-            status = server.graphql("query($id: ID!) { job(id: $id) { status } }", {"id": job_id})["job"]["status"]
-            if status not in {"QUEUED", "RUNNING"}:
-                break
-            time.sleep(0.1)
+        status = server.finished_job(job_id)["status"]
     assert status == "SUCCEEDED", server.log.read_text()[-3000:]
     # WHEN the review page is opened
     result = run_browser("review_flow.mjs", [server.url, job_id, str(output_dir)])
@@ -167,7 +162,7 @@ def test_a_run_stopped_by_its_turn_limit_is_continued_from_its_page_to_succeeded
     seen_running = threading.Event()
 
     def third_turn(request: object) -> dict[str, Any]:
-        seen_running.wait(timeout=120)
+        seen_running.wait(timeout=PATIENCE)
         return text_turn("Changed the greeting to hello.")
 
     with FakeAnthropic() as fake:
