@@ -73,7 +73,8 @@ def _err() -> Console:
 
 def fail(message: str, code: int = EXIT_FAILED) -> click.exceptions.Exit:
     """Print one error line to stderr; the Exit to raise."""
-    _err().print(f"error: {message}", style="red", markup=False)
+    # soft_wrap: one line however long, so a command or path in it is never broken (a terminal wraps it).
+    _err().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
     return click.exceptions.Exit(code)
 
 

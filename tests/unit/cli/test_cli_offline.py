@@ -72,8 +72,10 @@ def test_a_server_that_is_down_gets_one_clear_line(args: list[str]) -> None:
     # THEN it says where it looked and how to start one, without a traceback
     assert result.exit_code == 1
     assert f"cannot reach the Cody Batch server at {url}" in result.stderr
-    assert "cody-batch serve" in result.stderr
+    assert "start it with `make run` or `cody-batch serve`" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+    # AND on one line, however narrow the console: rich would break it at 80 columns
+    assert result.stderr.count("\n") == 1
 
 
 def test_the_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
