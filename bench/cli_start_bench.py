@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 from tests.fakes.json_endpoint import JsonEndpoint  # noqa: E402
 
 ROUNDS = 7
@@ -66,6 +66,7 @@ def wall(command: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     """Measure, print and record the start-up figures."""
+    arguments = command_line(__doc__)
     load_before = os.getloadavg()[0]
     with endpoint() as url:
         env = {**os.environ, "CODY_BATCH_URL": url}
@@ -99,8 +100,7 @@ def main() -> None:
         met = "" if name.startswith("`python") else ("yes" if value <= GOAL_SECONDS else "no")
         lines.append(f"| {name} | {value:.3f} s | {value / base:.1f} | {met} |")
     body = "\n".join(lines)
-    print(body)
-    write_section("cli-start-bench", body)
+    publish("cli-start-bench", body, arguments)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 from bench.worker_bench import (  # noqa: E402
     FILES_PER_REPOSITORY,
     MODEL_SECONDS_PER_TURN,
@@ -197,6 +197,7 @@ def report(figures: dict[str, list[float]], load_before: float) -> str:
 
 def main() -> None:
     """Measure, print and record the front-door figures."""
+    arguments = command_line(__doc__)
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
     with tempfile.TemporaryDirectory(prefix="front-door-bench-") as tmp:
         work = Path(tmp)
@@ -204,8 +205,7 @@ def main() -> None:
         large = [make_repository(work / "repos" / f"large{i}", FILES_PER_REPOSITORY) for i in range(REPOSITORIES)]
         load_before = os.getloadavg()[0]
         body = report(measure(work, small, large), load_before)
-    print(body)
-    write_section("front-door-bench", body)
+    publish("front-door-bench", body, arguments)
 
 
 if __name__ == "__main__":

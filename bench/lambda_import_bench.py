@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 
 ROUNDS = 11
 GOAL = 2.0
@@ -75,6 +75,7 @@ def import_seconds(module: str) -> float:
 
 def main() -> None:
     """Measure, print and record the ratios."""
+    arguments = command_line(__doc__)
     measured = {**MODULES, **COMPARED}
     for module in [BASELINE, *measured.values()]:
         import_seconds(module)  # compile bytecode once, outside the measured rounds
@@ -122,8 +123,7 @@ def main() -> None:
             "for each GitHub call of a refresh, a webhook delivery or a bulk action (docs/DESIGN.md).",
         ]
     )
-    print(body)
-    write_section("lambda-import-bench", body)
+    publish("lambda-import-bench", body, arguments)
 
 
 if __name__ == "__main__":

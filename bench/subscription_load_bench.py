@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.front_door_bench import one_file_repository, serve  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 from bench.worker_bench import TURNS, scripted_turn  # noqa: E402
 from server.cli import queries as q  # noqa: E402
 from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
@@ -372,6 +372,8 @@ def report(results: dict[int, list[Round]], load: tuple[float, float]) -> str:
 
 def main() -> None:
     """Measure, print and record the subscription load figures."""
+    arguments = command_line(__doc__)
+    arguments.no_write |= os.environ.get("SUBSCRIPTION_LOAD_RECORD", "1") != "1"
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * SUBSCRIBERS + 256)), hard))
@@ -381,9 +383,7 @@ def main() -> None:
         repos = [one_file_repository(work / "repos" / f"r{i}") for i in range(max(JOB_COUNTS))]
         results = {jobs: measure(work, repos, jobs) for jobs in JOB_COUNTS}
     body = report(results, (load_before, os.getloadavg()[0]))
-    print(body)
-    if os.environ.get("SUBSCRIPTION_LOAD_RECORD", "1") == "1":
-        write_section("subscription-load-bench", body)
+    publish("subscription-load-bench", body, arguments)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Run: `python bench/token_bench.py`. The result goes to docs/PERFORMANCE.md (toke
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import anthropic  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 from core.models import JobKind, Strategy, Thread, Usage  # noqa: E402
 from core.settings import DEFAULT_MODEL, DEFAULT_PRICES  # noqa: E402
 from tests.fakes.anthropic_server import FakeAnthropic, edit, text_turn, tool_turn, view  # noqa: E402
@@ -82,9 +81,7 @@ def run_once(prompt_caching: bool) -> Usage:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/PERFORMANCE.md alone")
-    args = parser.parse_args()
+    arguments = command_line(__doc__)
     cached, uncached = run_once(prompt_caching=True), run_once(prompt_caching=False)
     ratio = billed(cached) / billed(uncached)
     verdict = "meets" if ratio <= GOAL else "MISSES"
@@ -94,9 +91,7 @@ def main() -> None:
         f"Cost ${cached.cost_usd:.4f} vs ${uncached.cost_usd:.4f}. Tokens estimated by the fake as JSON length / 4; "
         "run `python bench/token_bench.py`."
     )
-    print(line)
-    if not args.no_write:
-        write_section("token-bench", line)
+    publish("token-bench", line, arguments)
 
 
 if __name__ == "__main__":

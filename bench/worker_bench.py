@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import SecretStr  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import command_line, publish  # noqa: E402
 from core.services.jobs import JobRequest, create_job  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from server.runtime.dispatcher import SubprocessDispatcher  # noqa: E402
@@ -141,6 +141,7 @@ def rows(name: str, figures: dict[str, float]) -> list[str]:
 
 def main() -> None:
     """Measure, print and record the worker figures, for workspaces on disk and (if present) in tmpfs."""
+    arguments = command_line(__doc__)
     os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
     places = {"temp dir (disk)": Path(tempfile.gettempdir())}
     if Path("/dev/shm").is_dir():
@@ -170,8 +171,7 @@ def main() -> None:
         "store writes of 5 runs sharing 2 CPUs.",
     ]
     body = "\n".join(lines)
-    print(body)
-    write_section("worker-bench", body)
+    publish("worker-bench", body, arguments)
 
 
 if __name__ == "__main__":
