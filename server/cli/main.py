@@ -266,6 +266,15 @@ def submit(
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
+# The API names a limit by its input field; a person at the command line knows it by its option.
+CONTINUE_FLAGS = {
+    "budget.maxTurns": "--max-turns",
+    "budget.maxTokens": "--max-tokens",
+    "budget.maxCostUsd": "--max-cost-usd",
+    "maxJobCostUsd": "--max-job-cost-usd",
+}
+
+
 @app.command("continue")
 @click.argument("job_id")
 @click.argument("index", type=click.IntRange(0))
@@ -314,7 +323,8 @@ def continue_run(
     if payload.get("__typename") == "InputError":
         if as_json:
             print_json(payload)
-        raise fail(payload["message"], EXIT_INPUT)
+        flag = CONTINUE_FLAGS.get(payload.get("field") or "")
+        raise fail(payload["message"] + (f" (give it with {flag})" if flag else ""), EXIT_INPUT)
     if wait:
         payload = _wait(client, payload, as_json)
     if as_json:

@@ -270,7 +270,7 @@ def test_a_turn_limited_run_is_continued_from_the_command_line(api: Api, make_re
     assert f"continue it with: cody-batch continue {job_id} 0 --max-turns N" in shown
     # WHEN too few turns are asked for, THEN the server's reason, exit 2, and the run stays as it was
     code, _, err = cli(api, "continue", job_id, "0", "--max-turns", "1")
-    assert code == 2 and "maxTurns must be above the 1 turns" in err
+    assert code == 2 and "maxTurns must be above the 1 turns" in err and "(give it with --max-turns)" in err
     assert api.store.get_runs([job_id])[job_id][0].status is RunStatus.FAILED
     # WHEN it is continued with more turns and followed
     code, out, _ = cli(api, "continue", job_id, "0", "--max-turns", "5", "--wait", "--json")
