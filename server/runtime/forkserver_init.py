@@ -13,6 +13,7 @@ import contextlib
 import encodings.idna  # noqa: F401  -- a run's first connection encodes the model's host name with it
 
 from server.runtime.hardening import make_undumpable
+from server.runtime.run_process import note_forkserver
 from worker.agent.prompts import load_templates
 from worker.agent.warm_up import warm_up
 
@@ -22,5 +23,6 @@ with contextlib.suppress(ImportError):
     import opentelemetry.propagate  # noqa: F401
 
 HARDENED = make_undumpable()
+note_forkserver()
 warm_up()
 load_templates()

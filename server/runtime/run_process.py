@@ -20,6 +20,7 @@ from setproctitle import setproctitle
 
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
+from server.runtime.signal_relay import relay_to_main_thread
 from server.runtime.worker_command import run_worker
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ GRACE_SECONDS = 5.0
 RUN_NICENESS = 10  # a run process's nice value above the server's
 # Without a title every run process shows the forkserver's command line, so none could be told apart.
 WAITING_TITLE = "cody-batch run (waiting for a run)"
+
+# The forkserver's pid, noted by the forkserver as it starts (`note_forkserver`); run processes,
+# forked from it, inherit it.
+_forkserver_pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,12 @@ class RunOrder:
 def run_title(order: RunOrder) -> str:
     """What `ps` shows for a process working `order`: the job, repository index and attempt, as the CLI names them."""
     return f"cody-batch run {order.job_id} {order.index} (attempt {order.attempt})"
+
+
+def note_forkserver() -> None:
+    """Note this process as the forkserver run processes are forked from: each is to die with it."""
+    global _forkserver_pid  # set once, in the forkserver, before it forks
+    _forkserver_pid = os.getpid()
 
 
 def serve_one_run(settings: Settings, orders: Connection) -> None:
@@ -78,11 +89,15 @@ def _become_run_process() -> None:
     os.setpgid(0, 0)
     os.nice(RUN_NICENESS)
     # The parent is the forkserver, which exits once the server is gone, even after SIGKILL: the
-    # run then gets SIGTERM and unwinds instead of working on for nobody. The forkserver cannot
-    # have exited before this line: it waits for every copy of its "alive" pipe, ours included.
-    die_with_parent(signal.SIGTERM)
-    _close_forkserver_alive_pipe()
+    # run then gets SIGTERM and unwinds instead of working on for nobody. On its own, the
+    # forkserver waits for every copy of its "alive" pipe, ours included; killed, it may be gone
+    # already, and then no signal will come: this process has nothing to work for either.
     signal.signal(signal.SIGTERM, _unwind)
+    relay_to_main_thread(signal.SIGTERM)  # the run's helper threads may take it, not the main thread
+    die_with_parent(signal.SIGTERM)
+    if _forkserver_pid is not None and os.getppid() != _forkserver_pid:
+        raise SystemExit("the forkserver died before this run process was tied to it")
+    _close_forkserver_alive_pipe()
 
 
 def _close_forkserver_alive_pipe() -> None:
@@ -105,5 +120,12 @@ def _close_forkserver_alive_pipe() -> None:
 def _unwind(signum: int, frame: object) -> None:
     """SIGTERM: unwind the stack (so the workspace is removed; the store already says why), and
     exit for sure after a grace period, which the server cannot enforce once it is gone."""
+    # Once is enough: a repeat (a relayed copy, the dispatcher's cancel) must not cut the unwinding
+    # short. A Python function, not SIG_IGN, which the commands started meanwhile would inherit.
+    signal.signal(signal.SIGTERM, _unwinding)
     signal.alarm(math.ceil(GRACE_SECONDS))  # SIGALRM's default action ends the process
     raise SystemExit(128 + signum)
+
+
+def _unwinding(signum: int, frame: object) -> None:
+    """SIGTERM again, while the run unwinds: nothing more to do."""

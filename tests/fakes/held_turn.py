@@ -1,4 +1,5 @@
-"""Scripted model steps for kill-and-resume tests: turn 1 edits, turn 2 ends (held until the test lets it go)."""
+"""Scripted model steps for kill-and-resume tests: turn 1 edits, turn 2 ends (held until the test lets it go);
+or every answer held, for tests that need a run process working until they act."""
 
 from __future__ import annotations
 
@@ -26,4 +27,18 @@ class SecondTurnHeld:
         """The fake's script step: the edit for a first request, else the final answer once released."""
         if tool_results(request) and not self.released.is_set():
             self.released.wait(PATIENCE)  # the killed worker is gone before this returns
+        return greet(request)
+
+
+class HeldAnswer:
+    """A model step that answers (with `greet`) only once the test sets `answer`; `answered` once it did."""
+
+    def __init__(self) -> None:
+        self.answer = threading.Event()
+        self.answered = threading.Event()
+
+    def step(self, request: RecordedRequest) -> dict[str, Any]:
+        """The fake's script step: wait for `answer` (a guard of PATIENCE against hanging), then `greet`."""
+        self.answer.wait(PATIENCE)
+        self.answered.set()
         return greet(request)

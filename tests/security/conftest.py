@@ -6,7 +6,7 @@ from __future__ import annotations
 # Fixtures are found by name in a conftest, so importing them here lends them to this suite.
 from tests.faults.conftest import serve_on_data_dir
 from tests.integration.api.conftest import live_server
-from tests.integration.worker.conftest import fake_model, make_dispatcher, model_settings
+from tests.integration.worker.conftest import fake_model, held, make_dispatcher, model_settings
 from tests.unit.api.conftest import client, container, dispatcher, gql, seed_job, spa_dir
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "dispatcher",
     "fake_model",
     "gql",
+    "held",
     "live_server",
     "make_dispatcher",
     "model_settings",

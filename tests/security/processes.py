@@ -4,6 +4,7 @@ who is connected to a local port."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 from pathlib import Path
@@ -22,6 +23,24 @@ def alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie has finished: only its exit status is left)."""
     fields = _stat(pid)
     return fields is not None and fields[0] != "Z"
+
+
+def stopped(pid: int) -> bool:
+    """Whether `pid` is stopped (SIGSTOP)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] == "T"
+
+
+def threads(pid: int) -> set[int]:
+    """Thread ids of a running `pid` (its main thread's is `pid` itself)."""
+    return {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()}
+
+
+def signal_thread(pid: int, tid: int, signum: int) -> None:
+    """Send `signum` to thread `tid` of process `pid` alone (tgkill: no other thread may take it)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.tgkill(pid, tid, signum) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum}) failed")
 
 
 def parent(pid: int) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,18 @@ from tests.fakes.anthropic_server import (
     tool_turn,
     view,
 )
-from tests.fakes.held_turn import greet
+from tests.fakes.held_turn import HeldAnswer, greet
 from tests.integration.worker.conftest import run_pid, submit, wait_for
-from tests.security.processes import alive, descendants, open_connections, parent
+from tests.security.processes import (
+    alive,
+    descendants,
+    kill_all,
+    open_connections,
+    parent,
+    signal_thread,
+    stopped,
+    threads,
+)
 from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, create_job, serve_env, stored_runs
 
 THINKING = 0.5  # seconds the slow model takes per answer, so a run is mid-call most of the time
@@ -40,24 +49,6 @@ THINKING = 0.5  # seconds the slow model takes per answer, so a run is mid-call 
 def keep_looking(request: RecordedRequest) -> dict[str, Any]:
     """A model that never finishes: it views app.py again, slowly, turn after turn."""
     return slow(tool_turn(view("app.py")), THINKING)
-
-
-class HeldAnswer:
-    """A model step that answers (with `greet`) only once the test sets `answer`."""
-
-    def __init__(self) -> None:
-        self.answer = threading.Event()
-
-    def step(self, request: RecordedRequest) -> dict[str, Any]:
-        self.answer.wait(PATIENCE)
-        return greet(request)
-
-
-@pytest.fixture
-def held() -> Iterator[HeldAnswer]:
-    gate = HeldAnswer()
-    yield gate
-    gate.answer.set()  # frees the fake's request thread, whatever the test did
 
 
 def test_kill_9_of_the_server_ends_its_forkserver_and_runs(
@@ -198,3 +189,73 @@ def test_a_killed_forkserver_ends_its_runs_and_they_resume_on_a_new_one(
     [run] = store.get_runs([job.id])[job.id]
     assert (run.attempt, run.status) == (1, RunStatus.SUCCEEDED)
     assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 0)]
+
+
+def test_a_sigterm_a_helper_thread_of_a_run_process_takes_still_ends_the_run_process(
+    store: SqliteStore, waiting_run: tuple[SubprocessDispatcher, Job], held: HeldAnswer
+) -> None:
+    # GIVEN a run whose process waits for the model in its main thread, other threads beside it (its clone's)
+    dispatcher, job = waiting_run
+    run_pid = dispatcher.process_ids(job.id)[0]
+    helpers = threads(run_pid) - {run_pid}
+    assert helpers
+    # WHEN SIGTERM reaches its helper threads only, as the kernel may hand a signal for the process (its
+    # forkserver's death signal, a cancel) to whichever thread does not block it
+    for tid in helpers:
+        signal_thread(run_pid, tid, signal.SIGTERM)
+    # THEN the process ends with the model's answer still held back: its main thread left the model call
+    wait_for(lambda: not alive(run_pid))
+    assert not held.answered.is_set()
+    # AND the run is resumed on a new process (from turn 0: nothing had been answered) and succeeds
+    wait_for(lambda: store.get_runs([job.id])[job.id][0].status.finished)
+    [run] = store.get_runs([job.id])[job.id]
+    assert (run.attempt, run.status) == (1, RunStatus.SUCCEEDED)
+    assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 0)]
+
+
+# A stand-in forkserver: it forks a run process that stops itself before it asks to die with its parent,
+# then waits to be killed. The run process's order pipe is the descriptor given as the argument.
+FORKSERVER = """
+import os, signal, sys
+from multiprocessing.connection import Connection
+from core.settings import Settings
+from server.runtime.run_process import note_forkserver, serve_one_run
+note_forkserver()
+child = os.fork()
+if child == 0:
+    os.kill(os.getpid(), signal.SIGSTOP)
+    serve_one_run(Settings(), Connection(int(sys.argv[1]), writable=False))
+    os._exit(0)
+print(child, flush=True)
+signal.pause()
+"""
+
+
+def test_a_run_process_whose_forkserver_died_before_it_was_tied_to_it_exits(settings: Settings) -> None:
+    # GIVEN a run process just forked, held before it asks the kernel to end it with its forkserver, and its
+    # order pipe still open (an order could come)
+    reader, writer = os.pipe()
+    forkserver = subprocess.Popen(
+        [sys.executable, "-c", FORKSERVER, str(reader)],
+        pass_fds=(reader,),
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CODY_BATCH_DATA_DIR": str(settings.data_dir)},
+        cwd=Path(__file__).parents[2],
+    )
+    os.close(reader)
+    assert forkserver.stdout is not None
+    child = int(forkserver.stdout.readline())
+    try:
+        wait_for(lambda: stopped(child))
+        # WHEN the forkserver is killed outright, and only then the run process goes on
+        forkserver.kill()
+        forkserver.wait(timeout=PATIENCE)
+        os.kill(child, signal.SIGCONT)
+        # THEN it exits (its death signal can never come) instead of waiting for an order for nobody
+        wait_for(lambda: not alive(child))
+    finally:
+        kill_all({child})
+        forkserver.kill()
+        forkserver.wait()
+        os.close(writer)

@@ -20,6 +20,7 @@ from server.runtime.worker_command import worker_ports
 from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import FakeAnthropic, Step, edit, text_turn, tool_turn
 from tests.fakes.dispatcher import RecordingDispatcher
+from tests.fakes.held_turn import HeldAnswer
 from tests.patience import PATIENCE
 from worker.pipeline import WorkerPorts, run_repository
 
@@ -28,6 +29,14 @@ from worker.pipeline import WorkerPorts, run_repository
 def fake_model() -> Iterator[FakeAnthropic]:
     with FakeAnthropic() as fake:
         yield fake
+
+
+@pytest.fixture
+def held() -> Iterator[HeldAnswer]:
+    """A model step holding its answers until the test lets them go (at the end, whatever the test did)."""
+    gate = HeldAnswer()
+    yield gate
+    gate.answer.set()  # frees the fake's request threads
 
 
 @pytest.fixture
