@@ -20,10 +20,9 @@ from store.sqlite import SqliteStore
 from tests.fakes.anthropic_server import (
     FakeAnthropic,
     RecordedRequest,
-    Step,
     slow,
 )
-from tests.fakes.held_turn import greet
+from tests.fakes.held_turn import HeldAnswer, greet
 from tests.integration.worker.conftest import run_pid, submit, wait_for
 from tests.security.processes import alive
 
@@ -31,20 +30,21 @@ WORKING = {RunStatus.CLONING, RunStatus.RUNNING_AGENT, RunStatus.VALIDATING, Run
 
 
 @pytest.fixture
-def slow_runs(
+def held_runs(
     model_settings: Settings,
     store: SqliteStore,
     fake_model: FakeAnthropic,
+    held: HeldAnswer,
     make_repo: Callable[..., Path],
     make_dispatcher: Callable[..., SubprocessDispatcher],
 ) -> Callable[..., tuple[SubprocessDispatcher, Job]]:
-    """Dispatch a job over `count` repositories whose model is slow; return once the first call arrived."""
+    """Dispatch a job over `count` repositories whose model holds its answers until the test ends (so a run
+    cannot finish before the test acts on it, however slow the test is); return once the first call arrived."""
 
     def start(count: int, **updates: Any) -> tuple[SubprocessDispatcher, Job]:
         dispatcher = make_dispatcher(**updates)
-        step: Step = lambda request: slow(greet(request), 3.0)  # noqa: E731
-        fake_model.script([step] * 2 * count)
-        job = submit(model_settings, store, [make_repo(f"slow{i}") for i in range(count)], dispatcher)
+        fake_model.script([held.step] * 2 * count)
+        job = submit(model_settings, store, [make_repo(f"r{i}") for i in range(count)], dispatcher)
         wait_for(lambda: len(fake_model.requests) == 1)
         run_pid(dispatcher, job.id)  # listed by the dispatcher too
         return dispatcher, job
@@ -98,6 +98,7 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     model_settings: Settings,
     store: SqliteStore,
     fake_model: FakeAnthropic,
+    held: HeldAnswer,
     make_repo: Callable[..., Path],
     make_dispatcher: Callable[..., SubprocessDispatcher],
 ) -> None:
@@ -106,7 +107,7 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     dispatcher.start()
     waiting = dispatcher.waiting_process_ids()
     assert len(waiting) == 2
-    fake_model.script([lambda request: slow(greet(request), 3.0)] * 4)
+    fake_model.script([held.step] * 4)  # answered only once the test has seen the processes
     job = submit(model_settings, store, [make_repo(n) for n in ("a", "b")])
     # WHEN a job's two runs are dispatched
     dispatcher.dispatch(job.id, [0, 1])
@@ -116,6 +117,7 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     # AND two new processes take their place, and each of the job's runs still works to its end
     wait_for(lambda: len(dispatcher.waiting_process_ids()) == 2)
     assert not set(dispatcher.waiting_process_ids()) & set(waiting)
+    held.answer.set()
     wait_for(lambda: _finished(store, job.id))
     assert [r.status for r in _runs(store, job.id)] == [RunStatus.SUCCEEDED] * 2
 
@@ -136,10 +138,10 @@ def test_closing_the_dispatcher_ends_its_waiting_run_processes(
 
 
 def test_a_run_process_yields_the_cpu_to_the_server(
-    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
+    store: SqliteStore, held_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
-    # GIVEN a run whose model is slow to answer, so its process is alive
-    dispatcher, job = slow_runs(1)
+    # GIVEN a run whose model holds its answer, so its process is alive
+    dispatcher, job = held_runs(1)
     pid = dispatcher.process_ids(job.id)[0]
     # THEN it runs RUN_NICENESS nice levels below this (the server's) process
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + RUN_NICENESS)
@@ -155,12 +157,12 @@ def test_a_run_process_yields_the_cpu_to_the_server(
 
 
 def test_cancel_stops_the_run_and_its_process_group(
-    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
+    store: SqliteStore, held_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
-    # GIVEN a run whose model is slow to answer
-    dispatcher, job = slow_runs(1)
+    # GIVEN a run whose model holds its answer
+    dispatcher, job = held_runs(1)
     pgid = dispatcher.process_ids(job.id)[0]
-    # WHEN the job is cancelled while the model is thinking
+    # WHEN the job is cancelled while the model holds its answer
     cancel_job(store, dispatcher, job.id)
     # THEN the worker's whole process group goes away and the run stays CANCELLED
     wait_for(lambda: not _group_alive(pgid))
@@ -173,10 +175,10 @@ def test_cancel_stops_the_run_and_its_process_group(
 
 
 def test_a_killed_worker_leaves_its_run_failed(
-    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
+    store: SqliteStore, held_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
     # GIVEN a run in progress, on a server that resumes no run
-    dispatcher, job = slow_runs(1, max_resumes=0)
+    dispatcher, job = held_runs(1, max_resumes=0)
     # WHEN its process is killed from outside
     os.killpg(dispatcher.process_ids(job.id)[0], signal.SIGKILL)
     # THEN the dispatcher notices and fails the run with a clear error
@@ -188,10 +190,10 @@ def test_a_killed_worker_leaves_its_run_failed(
 
 
 def test_close_stops_running_runs_and_leaves_them_and_queued_ones_to_resume(
-    store: SqliteStore, slow_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
+    store: SqliteStore, held_runs: Callable[..., tuple[SubprocessDispatcher, Job]]
 ) -> None:
     # GIVEN one run working (its first model request in flight) and one waiting for a free slot
-    dispatcher, job = slow_runs(2, workers=1)
+    dispatcher, job = held_runs(2, workers=1)
     pid = dispatcher.process_ids(job.id)[0]
     # WHEN the dispatcher is closed (the server shuts down gracefully)
     dispatcher.close()
