@@ -91,32 +91,46 @@ def test_a_secondary_rate_limit_is_waited_out_and_one_pull_request_opens(
     assert len(fake_github.requests_to("POST", PULLS)) == 1 + (method == "POST")
 
 
-def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_after_it_opens_one(
-    publish_run: Publish,
-    retry_opens_one: Callable[..., None],
-    github_model_settings: Settings,
-    store: SqliteStore,
-    fake_github: FakeGitHub,
-) -> None:
-    # GIVEN GitHub asks for a pause longer than the runs may wait (CODY_BATCH_GITHUB_MAX_WAIT) when the PR is opened
-    settings = github_model_settings.model_copy(update={"github_max_wait": 1.0})
-    # (6 s, for a margin: the first retry below must come while over a second of it is left)
-    fake_github.fail_secondary_rate_limit("POST", PULLS, retry_after=6)
-    # WHEN the run is worked
-    failed = publish_run(settings)
-    # THEN it fails as RATE_LIMITED at publishing, its branch pushed, no pull request
+def _rate_limited_at_publishing(publish: Publish, settings: Settings, fake_github: FakeGitHub) -> RepositoryRun:
+    """Work the run on `settings`, and check it failed as RATE_LIMITED at publishing, its branch pushed, no PR."""
+    failed = publish(settings)
     assert failed.status is RunStatus.FAILED and failed.error is not None and failed.step == "publish"
     assert failed.error.kind is RunErrorKind.RATE_LIMITED and "rate limit" in failed.error.message
     assert fake_github.pulls == []
+    return failed
+
+
+def test_a_secondary_rate_limit_longer_than_the_wait_fails_clearly_and_a_retry_within_it_sends_nothing(
+    publish_run: Publish, github_model_settings: Settings, store: SqliteStore, fake_github: FakeGitHub
+) -> None:
+    # GIVEN GitHub asks for a pause far longer than the runs may wait (CODY_BATCH_GITHUB_MAX_WAIT) when the PR
+    # is opened: an hour, so the retry below comes within it however slow the machine is
+    settings = github_model_settings.model_copy(update={"github_max_wait": 1.0})
+    fake_github.fail_secondary_rate_limit("POST", PULLS, retry_after=3600)
+    # WHEN the run is worked THEN it fails as RATE_LIMITED at publishing, its branch pushed, no pull request
+    failed = _rate_limited_at_publishing(publish_run, settings, fake_github)
     # AND a retry within the pause fails the same way without sending GitHub anything
     sent = len(fake_github.requests)
     early = retried(settings, store, failed)
     assert early.status is RunStatus.FAILED and early.error is not None
     assert early.error.kind is RunErrorKind.RATE_LIMITED and len(fake_github.requests) == sent
-    # AND a retry once the pause is short enough to wait out opens exactly one pull request, Claude not asked again
+
+
+def test_a_retry_once_a_secondary_rate_limit_can_be_waited_out_opens_one(
+    publish_run: Publish,
+    retry_opens_one: Callable[..., None],
+    github_model_settings: Settings,
+    fake_github: FakeGitHub,
+) -> None:
+    # GIVEN a run failed as RATE_LIMITED: GitHub asked for a pause longer than the runs may wait
+    settings = github_model_settings.model_copy(update={"github_max_wait": 1.0})
+    fake_github.fail_secondary_rate_limit("POST", PULLS, retry_after=3)
+    failed = _rate_limited_at_publishing(publish_run, settings, fake_github)
+    # WHEN the pause left is short enough to wait out THEN a retry opens exactly one pull request, Claude not
+    # asked again
     pace = github_pace(github_access(settings))
     wait_for(lambda: pace.pacer.reserve(pace.key, 0).backoff <= settings.github_max_wait)
-    retry_opens_one(early, settings)
+    retry_opens_one(failed, settings)
 
 
 def test_a_422_on_pull_request_creation_fails_with_githubs_words_and_a_retry_opens_one(
