@@ -90,6 +90,14 @@ describe("NewJobForm", () => {
     expect(screen.queryByRole("button", { name: /use \/srv/ })).toBeNull();
   });
 
+  it("GIVEN more samples than a job may have WHEN their button is pressed THEN it fills as many as allowed, as it says", async () => {
+    const samples = ["/srv/repos/hello-2", "/srv/repos/hello-3", "/srv/repos/hello-python"];
+    renderForm({}, { ...SETTINGS, sampleRepositories: samples });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "use the 2 sample repositories" }));
+    expect(screen.getByLabelText("Repositories")).toHaveValue("/srv/repos/hello-2\n/srv/repos/hello-3");
+  });
+
   it("GIVEN a server without samples WHEN rendered THEN no sample button is offered", () => {
     renderForm({});
     expect(screen.queryByText(/Try the sample repository/)).toBeNull();

@@ -33,6 +33,8 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
   const [createJob, { loading, error: networkError }] = useMutation<{ createJob: CreateJobPayload }>(CREATE_JOB);
 
   const lines = repositoryLines(form.repositories);
+  // Copies of the sample (several repositories for one demo job) fill the field together, within the limit.
+  const samples = settings.sampleRepositories.slice(0, settings.maxRepositories);
   const checks = useRepositoryCheck(lines);
   const overall =
     lines.length === 0
@@ -95,15 +97,15 @@ export function NewJobForm({ settings }: { settings: ServerSettings }) {
         >
           <textarea rows={4} required value={form.repositories} onChange={update("repositories")} spellCheck={false} />
         </Field>
-        {settings.sampleRepositories.length > 0 && lines.length === 0 && (
+        {samples.length > 0 && lines.length === 0 && (
           <p className="sample-hint">
-            New here? Try the sample repository:{" "}
+            New here? Try the sample {samples.length === 1 ? "repository" : "repositories"}:{" "}
             <button
               type="button"
               className="link-button"
-              onClick={() => update("repositories")({ target: { value: settings.sampleRepositories.join("\n") } })}
+              onClick={() => update("repositories")({ target: { value: samples.join("\n") } })}
             >
-              use {settings.sampleRepositories[0]}
+              {samples.length === 1 ? `use ${samples[0]}` : `use the ${samples.length} sample repositories`}
             </button>
           </p>
         )}
