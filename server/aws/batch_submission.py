@@ -11,7 +11,7 @@ nobody holds it or its holder is gone (claimed longer ago than any submitter liv
 never overlap. A refusal that may pass (throttled, a 5xx, the connection) releases the claim and
 leaves the runs waiting, saying so in their step; any other refusal, or one past the deadline, fails
 them `WORKER_START_FAILED`. The schedule's sweep (server/aws/batch_sweep.py) takes every submission
-nobody holds.
+nobody holds, and holds the runs a dispatcher made PENDING and never reached.
 """
 
 from __future__ import annotations
