@@ -18,6 +18,7 @@ from server.aws.emulator.local_batch import LocalBatch, local_command
 from server.aws.emulator.moto_endpoint import MOTO_CONFIG
 from server.aws.provision import provision
 from tests.fakes import moto_aws
+from tests.patience import PATIENCE
 
 # The container's "program": records what it was started with.
 RECORD = (
@@ -37,7 +38,8 @@ def batch() -> Iterator[Any]:
 
 def _run_all(local: LocalBatch, expected: int) -> None:
     # Waiting for processes to end, not timing them: the test fails if they never do.
-    for _ in range(600):
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
         local.poll_once()
         if len(local.finished) >= expected and not local.running:
             return
