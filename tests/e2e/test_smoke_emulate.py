@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from server.cli.main import app
 from tests.e2e.conftest import Server
+from tests.patience import PATIENCE
 
 
 def test_smoke_passes_on_the_aws_code_path_with_a_job_pushed_through_the_stream(serve: Callable[..., Server]) -> None:
@@ -17,7 +18,9 @@ def test_smoke_passes_on_the_aws_code_path_with_a_job_pushed_through_the_stream(
     http_url = f"{server.url}/graphql"
     ws_url = http_url.replace("http://", "ws://")
     # WHEN the smoke check runs with a job, as the deploy workflow points it at a stack's outputs
-    result = CliRunner().invoke(app, ["smoke", "--url", http_url, "--ws", ws_url, "--job", "--job-timeout", "300"])
+    # (each check's time limit a guard: the Lambda handlers' first imports are slow on a loaded machine)
+    arguments = ["--url", http_url, "--ws", ws_url, "--timeout", str(PATIENCE), "--job", "--job-timeout", "300"]
+    result = CliRunner().invoke(app, ["smoke", *arguments])
     # THEN every step passes: the query is answered by the AWS backend, and the job is followed to its end
     # over the WebSocket handler, fed by the table's stream
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from server.cli.main import app
 from server.demo.samples import SAMPLE_NAME
 from tests.integration.cli.live_server import free_port
+from tests.patience import PATIENCE
 from tests.security.serve_process import ServeProcess, start_serve
 
 
@@ -26,7 +27,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 def smoke(*args: str) -> tuple[int, str, str]:
     """Exit code, stdout and stderr (its lines joined: the console folds long messages)."""
-    result = CliRunner().invoke(app, ["smoke", *args])
+    # Each check's time limit is a guard here, not the 30 s a deploy pipeline wants (a later --timeout wins).
+    result = CliRunner().invoke(app, ["smoke", "--timeout", str(PATIENCE), *args])
     return result.exit_code, result.stdout, " ".join(result.stderr.split())
 
 
