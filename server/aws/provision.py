@@ -90,8 +90,11 @@ def provision(
 
 
 def _create_bucket(s3: Any, bucket: str) -> None:
+    region = s3.meta.region_name
+    # Outside us-east-1 S3 wants the bucket's region named: a shell set for eu-west-1 was refused.
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=bucket)
+        s3.create_bucket(Bucket=bucket, **where)
 
 
 def _secret(secretsmanager: Any, values: Mapping[str, str]) -> str:

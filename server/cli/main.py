@@ -153,11 +153,16 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
 @json_option
 def aws_bootstrap(as_json: bool) -> None:
     """Create the table (with its stream), bucket and Batch queue on the emulator AWS_ENDPOINT_URL names."""
+    from server.aws.emulator.moto_endpoint import DUMMY_CREDENTIALS
     from server.cli.aws import bootstrap_emulator
 
+    # Where the resources are, and the stand-in credentials bootstrap used for want of the shell's:
+    # without them a process given only these settings could not reach the emulator.
+    reach = {name: os.environ[name] for name in ["AWS_ENDPOINT_URL"] if name in os.environ}
+    reach |= {name: value for name, value in DUMMY_CREDENTIALS.items() if name not in os.environ}
     with expected_errors():
         made = bootstrap_emulator(load_settings())
-    environment = made.environment()
+    environment = {**reach, **made.environment()}
     if as_json:
         print_json(environment)
         return

@@ -7,6 +7,7 @@ from types import FrameType
 
 from rich.console import Console
 
+from core.errors import ConfigurationError
 from core.settings import Settings
 from server.cli.listen_address import ensure_port_free
 from server.cli.render import DEMO_NOTICE
@@ -64,6 +65,12 @@ def run_server(settings: Settings, console: Console) -> None:
     from server.runtime.hardening import make_undumpable
     from server.web.app import create_app
 
+    if settings.backend == "aws":
+        # Its container would have no live feed and its Batch jobs no one to run them here.
+        raise ConfigurationError(
+            "serve runs the local backend; CODY_BATCH_BACKEND=aws is the Lambda functions' and Batch workers':"
+            " try that code path on this machine with `cody-batch aws emulate` (or `make run-aws`)"
+        )
     make_undumpable()  # the server (and the forkserver it starts) hold the keys
     container = bootstrap(settings)  # first: it locks the data dir, so a second server changes nothing
     try:

@@ -69,6 +69,39 @@ def test_bootstrap_creates_the_resources_and_prints_the_settings(moto: MotoEndpo
     assert "ghp_from_shell" not in json.dumps(definition)
 
 
+def test_the_printed_settings_alone_reach_what_bootstrap_made(moto: MotoEndpoint) -> None:
+    # GIVEN a shell with no AWS settings but the emulator's address, as in the README
+    shell = _environment(AWS_ENDPOINT_URL=moto.url)
+    # WHEN bootstrap runs and its settings are all a later process is given
+    done = subprocess.run(
+        [CLI, "aws", "bootstrap", "--json"], env=shell, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    # THEN they name the emulator, a region and the stand-in credentials, and with them the table is found
+    assert printed["AWS_ENDPOINT_URL"] == moto.url
+    session = boto3.session.Session(
+        aws_access_key_id=printed["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=printed["AWS_SECRET_ACCESS_KEY"],
+        region_name=printed["AWS_DEFAULT_REGION"],
+    )
+    table = session.client("dynamodb", endpoint_url=printed["AWS_ENDPOINT_URL"]).describe_table(
+        TableName=printed["CODY_BATCH_TABLE"]
+    )
+    assert table["Table"]["TableStatus"] == "ACTIVE"
+    # AND credentials the shell has are its own business: none are printed over them
+    own = subprocess.run(
+        [CLI, "aws", "bootstrap", "--json"],
+        env={**shell, "AWS_ACCESS_KEY_ID": "mine", "AWS_SECRET_ACCESS_KEY": "mine", "AWS_DEFAULT_REGION": "eu-west-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert own.returncode == 0, own.stderr
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} & set(json.loads(own.stdout))
+
+
 def test_bootstrap_without_an_emulator_is_a_clear_error() -> None:
     done = subprocess.run(
         [CLI, "aws", "bootstrap"], env=_environment(), capture_output=True, text=True, timeout=120, check=False

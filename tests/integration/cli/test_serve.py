@@ -77,3 +77,14 @@ def test_a_server_whose_port_is_taken_says_so_before_it_starts_anything(tmp_path
     assert "Traceback" not in started.stderr
     assert "Cody Batch on" not in started.stdout
     assert not (tmp_path / "data" / "samples").exists()
+
+
+def test_serve_with_the_aws_backend_points_to_aws_emulate(tmp_path: Path) -> None:
+    # GIVEN the settings `aws bootstrap` prints, the AWS backend among them
+    env = serve_env(tmp_path / "data", CODY_BATCH_BACKEND="aws", CODY_BATCH_TABLE="t", CODY_BATCH_BUCKET="b")
+    # WHEN `serve` is started with them
+    started = subprocess.run([*CLI, "serve"], env=env, capture_output=True, text=True, timeout=PATIENCE)
+    # THEN it says it serves the local backend and which command runs the AWS code path here, before anything starts
+    assert started.returncode == 1, started.stdout + started.stderr
+    assert "serve runs the local backend" in started.stderr and "cody-batch aws emulate" in started.stderr
+    assert "Traceback" not in started.stderr and "Cody Batch on" not in started.stdout
