@@ -500,6 +500,10 @@ def pull_requests(
         return
     if as_json:
         print_json(results)
+    elif not results:
+        _out().print(
+            f"job {job_id} has no pull requests: nothing to {chosen[0].lower().replace('_', ' ')}", markup=False
+        )
     else:
         _out().print(pr_cli.results_table(results))
     if any(r["outcome"] == "FAILED" for r in results):

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
+from core.models import Job, OutputMode, RepositoryRun, RunStatus
+from core.ports import Change
 from core.settings import Settings
 from server.cli.main import app
 from server.web.app import create_app
@@ -61,3 +63,15 @@ def test_two_actions_at_once_are_refused(url: str) -> None:
     # WHEN two actions are asked at once THEN the CLI refuses with exit code 2 before asking the server
     result = runner.invoke(app, ["prs", "job", "--merge", "--close", "--url", url])
     assert result.exit_code == 2 and "choose one action" in result.stderr
+
+
+def test_an_action_on_a_job_without_pull_requests_says_there_is_nothing_to_do(url: str, store: SqliteStore) -> None:
+    # GIVEN a job of patches: no pull request at all
+    job = Job(title="Change", prompt="Change", model="claude-test", output=OutputMode.PATCH)
+    run = RepositoryRun(job_id=job.id, index=0, location="/srv/repos/a", status=RunStatus.SUCCEEDED)
+    store.commit(Change(job=job, job_version=None, runs=[(run, None)]))
+    # WHEN a merge is asked of it
+    merged = runner.invoke(app, ["prs", job.id, "--merge", "--dry-run", "--url", url])
+    # THEN it says there is nothing to merge, rather than an empty table
+    assert merged.exit_code == 0, merged.stderr
+    assert merged.stdout.strip() == f"job {job.id} has no pull requests: nothing to merge"
