@@ -14,8 +14,9 @@ from core.services.continuation import resumed
 from core.services.progress import load_thread
 from core.services.updates import update_run, update_runs
 
-ORPHANED_MESSAGE = "the server stopped before the run finished (found unfinished at the next start); retry it"
 ORPHANED_CAUSE = "the server stopped before the run finished (found unfinished at the next start)"
+# Continuing keeps its finished turns; a retry (the only way for a run with none) starts it again.
+ORPHANED_MESSAGE = f"{ORPHANED_CAUSE}; continue it from its last turn, or retry it"
 _PAGE = 100
 
 
