@@ -60,6 +60,11 @@ def _finished(store: SqliteStore, job_id: str) -> bool:
     return all(r.status.finished for r in _runs(store, job_id))
 
 
+def _title(pid: int) -> str:
+    """What `ps -o args` shows for `pid`."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -107,6 +112,8 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     dispatcher.start()
     waiting = dispatcher.waiting_process_ids()
     assert len(waiting) == 2
+    # (each says so in `ps`, where they would otherwise all show the forkserver's command line)
+    wait_for(lambda: {_title(pid) for pid in waiting} == {"cody-batch run (waiting for a run)"})
     fake_model.script([held.step] * 4)  # answered only once the test has seen the processes
     job = submit(model_settings, store, [make_repo(n) for n in ("a", "b")])
     # WHEN a job's two runs are dispatched
@@ -114,6 +121,9 @@ def test_a_jobs_runs_start_in_processes_forked_before_it_was_created(
     wait_for(lambda: len(fake_model.requests) == 2)
     # THEN they run in the processes that were waiting: no fork between the job and its first model calls
     assert sorted(run_pid(dispatcher, job.id, index) for index in (0, 1)) == sorted(waiting)
+    # AND each names in `ps` its job, the repository index `cody-batch continue` takes, and its attempt
+    titles = [_title(run_pid(dispatcher, job.id, index)) for index in (0, 1)]
+    assert titles == [f"cody-batch run {job.id} {index} (attempt 1)" for index in (0, 1)]
     # AND two new processes take their place, and each of the job's runs still works to its end
     wait_for(lambda: len(dispatcher.waiting_process_ids()) == 2)
     assert not set(dispatcher.waiting_process_ids()) & set(waiting)
