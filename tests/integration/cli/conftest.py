@@ -121,17 +121,21 @@ class SubscribeTap:
 
 
 def start_api(
-    settings: Settings, store: Any, port: int | None = None, tap: bool = False
+    settings: Settings, store: Any, server: LiveServer | None = None, tap: bool = False
 ) -> tuple[LiveServer, ThreadDispatcher]:
-    """A live server for `settings` with a thread dispatcher (on `port` when given; behind a SubscribeTap
-    when `tap`, reachable as `server.app`)."""
+    """A live server for `settings` with a thread dispatcher (`server` serving it again when given; behind a
+    SubscribeTap when `tap`, reachable as `server.app`)."""
     from server.runtime.container import Container
     from server.web.app import create_app
 
     dispatcher = ThreadDispatcher(settings.database_path)
     container = Container(settings=settings, store=store, dispatcher=dispatcher, feed=store)
     app = create_app(container)
-    return LiveServer(SubscribeTap(app) if tap else app, port=port).start(), dispatcher
+    served = SubscribeTap(app) if tap else app
+    if server is None:
+        return LiveServer(served).start(), dispatcher
+    server.app = served
+    return server.start(), dispatcher
 
 
 @pytest.fixture

@@ -111,13 +111,14 @@ def test_wait_reconnects_with_its_cursor_after_a_server_restart(api: Api, gates:
     cli.wait_for("CLONING")
     [job] = api.store.list_jobs(10).jobs
     seen = job.cursor  # the cursor of the update that showed CLONING: the worker waits at the next gate
-    # WHEN the server stops, the job finishes while it is down, and a new server starts on the port
-    api.server.stop()
+    # WHEN the server stops, the job finishes while it is down, and a new server starts on the port (which
+    # stays bound: the CLI's reconnection waits for it instead of spending its retries on refusals)
+    api.server.stop(keep_listening=True)
     gates.agent.set()
     gates.finish.set()
     api.dispatcher.join()
     assert api.store.get_job(job.id).cursor != seen
-    restarted, _ = start_api(api.settings, api.store, port=api.server.port, tap=True)
+    restarted, _ = start_api(api.settings, api.store, server=api.server, tap=True)
     try:
         # THEN the CLI reconnects, receives the finished job and exits 0
         assert "SUCCEEDED" in cli.wait_for("SUCCEEDED")
