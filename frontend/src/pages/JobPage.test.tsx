@@ -181,6 +181,26 @@ describe("JobPage", () => {
     expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument();
   });
 
+  it("GIVEN a run stopped by its own token limit WHEN it is continued THEN the dialog offers its token and cost limits and sends the one raised", async () => {
+    const stopped = stoppedBy("BUDGET", "The run used 2000500 tokens (limit 2000000).");
+    const going = jobDetail("QUEUED", "PENDING", "e0000000002");
+    renderJob([
+      { request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: stopped } } },
+      quietUpdates,
+      {
+        request: { query: CONTINUE_RUN, variables: { runId: "run-1", budget: { maxTokens: 3000000 } } },
+        result: { data: { continueRun: going } },
+      },
+    ]);
+    const button = await screen.findByRole("button", { name: "Continue" });
+    expect(button).toBeDisabled();
+    expect(screen.getByLabelText("Max cost (USD)")).toBeInTheDocument();
+    expect(screen.queryByLabelText("Job cost limit (USD, all its runs)")).not.toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Max tokens"), "3000000");
+    await userEvent.click(button);
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Continue" })).not.toBeInTheDocument());
+  });
+
   it("GIVEN an unknown id WHEN shown THEN the page says so", async () => {
     renderJob([{ request: { query: JOB_QUERY, variables: { id: "job-1" } }, result: { data: { job: null } } }]);
     expect(await screen.findByRole("alert")).toHaveTextContent("No job with id job-1.");
