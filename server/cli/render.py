@@ -91,7 +91,7 @@ def jobs_table(nodes: list[JobData]) -> Table:
 # The errors `cody-batch continue` can take a run past (the server's continueRun says the same).
 CONTINUABLE = {
     "TURN_LIMIT": " --max-turns N",
-    "BUDGET": " --max-cost-usd N",
+    "BUDGET": " --max-cost-usd N (or --max-tokens N: its error says which limit stopped it)",
     "JOB_BUDGET": " --max-job-cost-usd N",  # the job's limit: the run's own would stop it again at once
     "TIMEOUT": "",
     "INTERRUPTED": "",  # failed once the server's own resumptions were used up: it goes on with its limits

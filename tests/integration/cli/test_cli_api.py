@@ -320,6 +320,19 @@ def test_a_run_whose_worker_died_past_its_resumptions_is_continued_without_a_lim
     assert [(r["reason"], r["fromTurn"]) for r in run["resumptions"]] == [("CONTINUED", 1)]
 
 
+def test_a_run_stopped_by_its_own_token_limit_is_offered_both_of_its_limits(api: Api, make_repo: MakeRepo) -> None:
+    # GIVEN a job whose run its own token limit stopped
+    api.dispatcher.script = _stopped_then_done(RunErrorKind.BUDGET, "The run used 2000500 tokens (limit 2000000).")
+    _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--wait", "--json")
+    job_id = json.loads(created)["id"]
+    # WHEN shown THEN both of the run's own limits are named, the job's is not
+    _, shown, _ = cli(api, "show", job_id)
+    assert "--max-cost-usd N (or --max-tokens N" in shown and "--max-job-cost-usd" not in shown
+    # AND continuing it with more tokens goes on to SUCCEEDED
+    code, out, _ = cli(api, "continue", job_id, "0", "--max-tokens", "3000000", "--wait", "--json")
+    assert code == 0 and json.loads(out)["status"] == "SUCCEEDED"
+
+
 def test_continue_names_a_missing_repository_and_exits_1(api: Api, make_repo: MakeRepo) -> None:
     # GIVEN a one-repository job
     _, created, _ = cli(api, "submit", "greet", str(make_repo("p")), "--json")
