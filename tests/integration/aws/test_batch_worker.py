@@ -23,6 +23,7 @@ from server.aws.batch_submission import awaiting_submission
 from tests.fakes.anthropic_server import FakeAnthropic, slow, text_turn
 from tests.fakes.dispatcher import RecordingDispatcher
 from tests.integration.worker.conftest import wait_for
+from tests.patience import PATIENCE
 
 MakeRepo = Callable[..., Path]
 CLI = str(Path(sys.executable).parent / "cody-batch")
@@ -58,7 +59,7 @@ def sigterm_while_claude_thinks(
         assert child.poll() is None, child.communicate()[1].decode()
         meanwhile()
         child.send_signal(signal.SIGTERM)
-        return child.wait(timeout=60)
+        return child.wait(timeout=PATIENCE)
     finally:
         if child.poll() is None:
             child.kill()

@@ -9,6 +9,7 @@ from core.settings import Settings
 from server.runtime.bootstrap import bootstrap
 from server.runtime.dispatcher import SubprocessDispatcher
 from store.sqlite import SqliteStore
+from tests.patience import PATIENCE
 
 
 def test_bootstrap_builds_local_adapters(settings: Settings) -> None:
@@ -41,7 +42,7 @@ def test_starting_the_container_warms_the_worker_forkserver(settings: Settings) 
         dispatcher = container.dispatcher
         assert isinstance(dispatcher, SubprocessDispatcher)
         # THEN the forkserver gets ready (worker modules imported) before any job exists
-        assert dispatcher.ready.wait(60)
+        assert dispatcher.ready.wait(PATIENCE)
         assert dispatcher.started == 0
     finally:
         container.close()
