@@ -20,7 +20,7 @@ from setproctitle import setproctitle
 
 from core.settings import Settings
 from server.runtime.hardening import die_with_parent
-from server.runtime.signal_relay import relay_to_main_thread
+from server.runtime.signal_relay import relayed_to_main_thread
 from server.runtime.worker_command import run_worker
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ def serve_one_run(settings: Settings, orders: Connection) -> None:
     os.environ.clear()
     os.environ.update(order.env)
     setproctitle(run_title(order))
-    run_worker(settings, order.job_id, order.index, order.attempt, order.resumptions)
+    with relayed_to_main_thread(signal.SIGTERM):  # the run's helper threads may take it
+        run_worker(settings, order.job_id, order.index, order.attempt, order.resumptions)
 
 
 def _become_run_process() -> None:
@@ -93,7 +94,6 @@ def _become_run_process() -> None:
     # forkserver waits for every copy of its "alive" pipe, ours included; killed, it may be gone
     # already, and then no signal will come: this process has nothing to work for either.
     signal.signal(signal.SIGTERM, _unwind)
-    relay_to_main_thread(signal.SIGTERM)  # the run's helper threads may take it, not the main thread
     die_with_parent(signal.SIGTERM)
     if _forkserver_pid is not None and os.getppid() != _forkserver_pid:
         raise SystemExit("the forkserver died before this run process was tied to it")

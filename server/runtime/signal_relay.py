@@ -13,22 +13,35 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
-def relay_to_main_thread(signum: int) -> None:
-    """Make sure the first `signum` this process gets interrupts its main thread, by sending it on to
-    that thread (which may so get it twice: the handler must take a repeat). Call once, from the main thread."""
+@contextmanager
+def relayed_to_main_thread(signum: int) -> Iterator[None]:
+    """Within the block, the first `signum` the process gets interrupts its main thread: it is sent on to
+    that thread, which may so get it twice (the handler must take a repeat). Enter in the main thread,
+    before the threads that might take the signal start."""
     reader, writer = os.pipe()
     os.set_blocking(writer, False)
     # CPython writes the number of every signal it catches here, from whichever thread caught it.
-    signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+    previous = signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
     main = threading.get_ident()
 
     def relay() -> None:
         # Once only: the main thread's own catch of the relayed signal is written here too, and
         # relaying that again would never end.
-        while signum not in os.read(reader, 64):
-            pass
-        signal.pthread_kill(main, signum)
+        while caught := os.read(reader, 64):
+            if signum in caught:
+                signal.pthread_kill(main, signum)
+                return
 
-    threading.Thread(target=relay, name="signal-relay", daemon=True).start()
+    relaying = threading.Thread(target=relay, name="signal-relay", daemon=True)
+    relaying.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(writer)  # the relay reads the end of the pipe and stops, if it is still waiting
+        relaying.join()
+        os.close(reader)

@@ -18,6 +18,7 @@ from server.aws.batch_owner import owns_run
 from server.aws.batch_retry import attempt_to_run
 from server.runtime.backend import open_pacer, open_store
 from server.runtime.hardening import detach_terminal, make_undumpable
+from server.runtime.signal_relay import relayed_to_main_thread
 from server.runtime.worker_config import github_config, model_endpoint, run_config
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class WorkerTerminated(BaseException):
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a repeat must not cut the unwinding or the record short
     raise WorkerTerminated(signum)
 
 
@@ -103,9 +105,9 @@ def run_worker_until_terminated(settings: Settings, job_id: str, index: int, att
             # is thought dead, every later write of this one (its SIGTERM record too) is refused.
             run = find_run(store, job_id, index)
             resumptions = len(run.resumptions) if run is not None and run.attempt == attempt else None
-            run_on_store(settings, store, job_id, index, attempt, resumptions)
+            with relayed_to_main_thread(signal.SIGTERM):  # the run's helper threads may take it
+                run_on_store(settings, store, job_id, index, attempt, resumptions)
         except WorkerTerminated:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the record short
             _record_termination(store, job_id, index, attempt, resumptions)
             return 128 + signal.SIGTERM
         return 0

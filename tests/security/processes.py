@@ -31,16 +31,15 @@ def stopped(pid: int) -> bool:
     return fields is not None and fields[0] == "T"
 
 
-def threads(pid: int) -> set[int]:
-    """Thread ids of a running `pid` (its main thread's is `pid` itself)."""
-    return {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()}
-
-
-def signal_thread(pid: int, tid: int, signum: int) -> None:
-    """Send `signum` to thread `tid` of process `pid` alone (tgkill: no other thread may take it)."""
+def signal_helper_threads(pid: int, signum: int) -> set[int]:
+    """Send `signum` to every thread of `pid` but its main one, each alone (tgkill: no other thread may take
+    it, as the kernel may hand a signal for the process to any thread); the thread ids signalled."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.tgkill(pid, tid, signum) != 0:
-        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum}) failed")
+    helpers = {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()} - {pid}
+    for tid in helpers:
+        if libc.tgkill(pid, tid, signum) != 0:
+            raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum}) failed")
+    return helpers
 
 
 def parent(pid: int) -> int:

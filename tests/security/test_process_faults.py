@@ -37,12 +37,12 @@ from tests.security.processes import (
     kill_all,
     open_connections,
     parent,
-    signal_thread,
+    signal_helper_threads,
     stopped,
-    threads,
 )
 from tests.security.serve_process import PATIENCE, SERVE, ServeProcess, create_job, serve_env, stored_runs
 
+CLI = str(Path(sys.executable).parent / "cody-batch")
 THINKING = 0.5  # seconds the slow model takes per answer, so a run is mid-call most of the time
 
 
@@ -197,12 +197,9 @@ def test_a_sigterm_a_helper_thread_of_a_run_process_takes_still_ends_the_run_pro
     # GIVEN a run whose process waits for the model in its main thread, other threads beside it (its clone's)
     dispatcher, job = waiting_run
     run_pid = dispatcher.process_ids(job.id)[0]
-    helpers = threads(run_pid) - {run_pid}
-    assert helpers
     # WHEN SIGTERM reaches its helper threads only, as the kernel may hand a signal for the process (its
     # forkserver's death signal, a cancel) to whichever thread does not block it
-    for tid in helpers:
-        signal_thread(run_pid, tid, signal.SIGTERM)
+    assert signal_helper_threads(run_pid, signal.SIGTERM)
     # THEN the process ends with the model's answer still held back: its main thread left the model call
     wait_for(lambda: not alive(run_pid))
     assert not held.answered.is_set()
@@ -211,6 +208,39 @@ def test_a_sigterm_a_helper_thread_of_a_run_process_takes_still_ends_the_run_pro
     [run] = store.get_runs([job.id])[job.id]
     assert (run.attempt, run.status) == (1, RunStatus.SUCCEEDED)
     assert [(r.reason, r.from_turn) for r in run.resumptions] == [(ResumeReason.RESUMED, 0)]
+
+
+def test_a_sigterm_a_helper_thread_of_a_batch_child_takes_is_recorded_on_its_run(
+    model_settings: Settings,
+    store: SqliteStore,
+    fake_model: FakeAnthropic,
+    held: HeldAnswer,
+    make_repo: Callable[..., Path],
+) -> None:
+    # GIVEN a run worked by `worker run`, as a Batch child works it, waiting for the model in its main thread
+    fake_model.script([held.step])
+    job = submit(model_settings, store, [make_repo("a")])
+    env = {
+        **os.environ,
+        "CODY_BATCH_DATA_DIR": str(model_settings.data_dir),
+        "CODY_BATCH_ALLOWED_REPOS": ",".join(model_settings.allowed_repos),
+        "ANTHROPIC_API_KEY": fake_model.api_key,
+        "ANTHROPIC_BASE_URL": fake_model.url,
+    }
+    child = subprocess.Popen([CLI, "worker", "run", job.id, "--repo", "0"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: len(fake_model.requests) == 1 or child.poll() is not None)
+        assert child.poll() is None
+        # WHEN Batch's SIGTERM (a timeout, a Spot reclaim) reaches its helper threads only
+        assert signal_helper_threads(child.pid, signal.SIGTERM)
+        # THEN it exits 143 with the model's answer still held back, the stop recorded on the run
+        assert child.wait(timeout=PATIENCE) == 128 + signal.SIGTERM
+        assert not held.answered.is_set()
+    finally:
+        child.kill()
+        child.wait()
+    [run] = store.get_runs([job.id])[job.id]
+    assert run.status is RunStatus.FAILED and run.error is not None and run.error.kind == "TERMINATED"
 
 
 # A stand-in forkserver: it forks a run process that stops itself before it asks to die with its parent,
