@@ -137,7 +137,7 @@ def test_a_submitter_that_died_after_resuming_is_replaced_by_the_sweep_once_its_
     failures = BatchFailures(runtime.settings, runtime.store, batch)
     # WHEN the event is delivered again and the schedule sweeps, while the dead invocation's claim could still live
     redelivered = failures.handle(failed_event(job_id, first), None)
-    early = failures.handle(scheduled_event("resumption-sweep"), None)
+    early = failures.handle(scheduled_event("submission-sweep"), None)
     # THEN neither submits anything: the claim's holder might still be at work
     assert redelivered["outcome"] == "ignored" and early == {"outcome": "swept", "runs": {}}
     assert _new_jobs(batch, first) == []
