@@ -29,6 +29,7 @@ from tests.integration.aws.conftest import REGION, TABLE, aws_client
 from tests.integration.aws.socket_client import SocketClient
 from tests.integration.aws.stream_records import StreamReader, events_only
 from tests.integration.aws.test_websocket_handler import JOB_UPDATED, JOBS_UPDATED, new_job
+from tests.integration.worker.conftest import wait_for
 from tests.patience import PATIENCE
 
 MakeRepo = Callable[..., Path]
@@ -133,15 +134,9 @@ async def test_a_post_whose_answer_never_comes_is_not_sent_again(
     again = await _push(impatient, records)
     # THEN the client has the change exactly once, and no record was failed for a retry
     assert answer == again == {"batchItemFailures": []}
-    await asyncio.to_thread(_wait_for_frames, connections, "client", 3)
+    # (the released post is recorded by its handler thread, which runs on after the caller gave up)
+    await asyncio.to_thread(wait_for, lambda: len(connections.sent("client")) >= 3)
     assert [s["status"] for s in _states(client)] == ["QUEUED", "RUNNING"]
-
-
-def _wait_for_frames(connections: FakeConnections, connection_id: str, count: int) -> None:
-    """Until the released post is recorded (its handler thread runs on after the caller gave up)."""
-    deadline = time.monotonic() + PATIENCE
-    while len(connections.sent(connection_id)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 async def test_a_record_of_a_write_that_never_happened_sends_the_job_as_it_is_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 
 from server.aws.emulator.gateway import ApiGateway, LambdaFunction
 from tests.integration.cli.live_server import LiveServer
-from tests.patience import PATIENCE
+from tests.integration.worker.conftest import wait_for
 
 
 class Handlers:
@@ -121,10 +120,7 @@ def test_a_socket_lives_through_connect_default_and_disconnect_with_posts_throug
     assert frames == ["echo hello", "echo again"]
     # AND DeleteConnection closed the socket, which the handler heard of as $disconnect
     assert close_code == 1000
-    # Waiting for the server to hear of the close, not timing it: the guard only keeps a hang from lasting.
-    deadline = time.monotonic() + PATIENCE
-    while handlers.events[-1]["requestContext"]["routeKey"] != "$disconnect" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: handlers.events[-1]["requestContext"]["routeKey"] == "$disconnect")
     routes = [e["requestContext"]["routeKey"] for e in handlers.events]
     assert routes == ["$connect", "$default", "$default", "$default", "$disconnect"]
     APIGatewayWebSocketConnectEventModel.model_validate(handlers.events[0])

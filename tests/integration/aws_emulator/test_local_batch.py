@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from server.aws.emulator.local_batch import LocalBatch, local_command
 from server.aws.emulator.moto_endpoint import MOTO_CONFIG
 from server.aws.provision import provision
 from tests.fakes import moto_aws
-from tests.patience import PATIENCE
+from tests.integration.worker.conftest import wait_for
 
 # The container's "program": records what it was started with.
 RECORD = (
@@ -38,13 +37,11 @@ def batch() -> Iterator[Any]:
 
 def _run_all(local: LocalBatch, expected: int) -> None:
     # Waiting for processes to end, not timing them: the test fails if they never do.
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline:
+    def finished() -> bool:
         local.poll_once()
-        if len(local.finished) >= expected and not local.running:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"children did not finish: {local.finished}")
+        return len(local.finished) >= expected and not local.running
+
+    wait_for(finished)
 
 
 def test_each_child_of_an_array_job_runs_once_with_its_index_and_the_definition_environment(

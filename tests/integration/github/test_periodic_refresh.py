@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from pydantic import SecretStr
 
 from core.models import PullRequestState
@@ -17,7 +15,7 @@ from tests.fakes.github_server import FakeGitHub
 from tests.integration.cli.live_server import LiveServer
 from tests.integration.github.conftest import pr_container
 from tests.integration.github.pull_request_jobs import pull_request_job
-from tests.patience import PATIENCE
+from tests.integration.worker.conftest import wait_for
 from worker.github.pull_status import github_pull_requests
 
 
@@ -31,10 +29,7 @@ def test_a_served_app_refreshes_open_pull_requests_on_its_own(
     try:
         fake_github.merge_pull(1)
         # WHEN nobody asks THEN the stored pull request turns merged
-        deadline = time.monotonic() + PATIENCE  # a guard, never a speed assertion
-        while store.get_runs([job.id])[job.id][0].pull_request.state is not PullRequestState.MERGED:  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "the periodic refresh never stored the merge"
-            time.sleep(0.05)
+        wait_for(lambda: store.get_runs([job.id])[job.id][0].pull_request.state is PullRequestState.MERGED)  # type: ignore[union-attr]
     finally:
         server.stop()
 

@@ -8,14 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, bash, text_turn, tool_results, tool_turn, view
-from tests.patience import PATIENCE
+from tests.integration.worker.conftest import wait_for
 from tests.unit.agent.conftest import MakeAgent, MakeRepo
 from worker.agent.command import MAX_OUTPUT_CHARS, CommandTool
 from worker.agent.isolation import process_isolation_available
@@ -88,25 +87,20 @@ def test_timeout_kills_the_whole_process_group(make_repo: MakeRepo) -> None:
     # WHEN it times out
     result = run(box, f"(flock 9 && exec sleep 30) 9>{lock.name} & sleep 30")
 
-    # THEN the result says so, and the child died with the group: its lock is free
+    # THEN the result says so, and the child died with the group: its lock comes free (a process releases its
+    # locks as it exits, a moment after it closed the output pipe the tool waited on)
     assert result["is_error"] and "timed out after 0.5 seconds" in result["content"]
-    assert _freed(lock)
+    wait_for(lambda: _free(lock))
 
 
-def _freed(lock: Path) -> bool:
-    """Whether `lock` is (or soon becomes) free of any process's flock; False if a holder lives on."""
-    # Waiting for the holder's end, not for a time: a process releases its locks as it exits, a moment
-    # after it closed the output pipe the tool waited on.
-    deadline = time.monotonic() + PATIENCE
+def _free(lock: Path) -> bool:
+    """Whether no process holds a flock on `lock`."""
     with lock.open("a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(0.05)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 def test_output_is_capped_keeping_head_and_tail(make_repo: MakeRepo) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.integration.worker.conftest import wait_for
 from tests.patience import PATIENCE
 
 PROBE = (
@@ -48,10 +48,7 @@ def test_a_process_that_dies_with_its_parent_does_not_outlive_it() -> None:
     )
     child_pid = int(parent.stdout.split()[-1])
     # WHEN the parent has exited THEN the child is gone soon after (waiting on an outcome, not timing it)
-    deadline = time.monotonic() + PATIENCE
-    while _alive(child_pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child_pid)
+    wait_for(lambda: not _alive(child_pid))
 
 
 def _alive(pid: int) -> bool:
