@@ -56,6 +56,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PORT_ATTEMPTS = 3
+
+
 @dataclass
 class Server:
     url: str
@@ -121,32 +124,26 @@ def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[..., Server]]:
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(env: dict[str, str], *args: str, command: Sequence[str] = ("serve",)) -> Server:
-        port = free_port()
-        log = tmp_path / "server.log"
         environment = {
             **os.environ,
             "CODY_BATCH_DATA_DIR": str(tmp_path / "data"),
             "CODY_BATCH_ALLOWED_REPOS": f"{repos_dir}/*",
             **env,
         }
-        argv = [str(Path(sys.executable).parent / "cody-batch"), *command, "--port", str(port), *args]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        processes.append(process)
-        server = Server(f"http://127.0.0.1:{port}", log)
-        # Waiting for readiness, not timing: the test fails if the server never answers.
-        for _ in range(2400):
-            if process.poll() is not None:
-                pytest.fail(f"the server exited:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        pytest.fail(f"the server did not start:\n{log.read_text()}")
+        # A port found free may be taken by another process before the server binds it: then another port.
+        for _ in range(PORT_ATTEMPTS):
+            port = free_port()
+            log = tmp_path / "server.log"
+            argv = [str(Path(sys.executable).parent / "cody-batch"), *command, "--port", str(port), *args]
+            with log.open("wb") as sink:
+                process = subprocess.Popen(
+                    argv, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            processes.append(process)
+            server = Server(f"http://127.0.0.1:{port}", log)
+            if _listening(process, server, port):
+                return server
+        pytest.fail(f"the server found no free port in {PORT_ATTEMPTS} tries:\n{log.read_text()}")
 
     yield start
     for process in processes:
@@ -157,3 +154,24 @@ def serve(tmp_path: Path, repos_dir: Path) -> Iterator[Callable[..., Server]]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def _listening(process: subprocess.Popen[bytes], server: Server, port: int) -> bool:
+    """Whether the started server listens on `port` and answers there (False: the port was taken first)."""
+    # Its own log line, not only an answer on the port: another process that took the port may answer too.
+    own = f"Uvicorn running on http://127.0.0.1:{port}"
+    deadline = time.monotonic() + PATIENCE  # waiting for readiness, not timing it
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = server.log.read_text()
+            if "in use" in log:
+                return False
+            pytest.fail(f"the server exited:\n{log}")
+        if own in server.log.read_text():
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=PATIENCE).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.05)
+    pytest.fail(f"the server did not start:\n{server.log.read_text()}")
