@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 from pathlib import Path
@@ -33,13 +34,16 @@ def stopped(pid: int) -> bool:
 
 def signal_helper_threads(pid: int, signum: int) -> set[int]:
     """Send `signum` to every thread of `pid` but its main one, each alone (tgkill: no other thread may take
-    it, as the kernel may hand a signal for the process to any thread); the thread ids signalled."""
+    it, as the kernel may hand a signal for the process to any thread); the thread ids signalled. A thread
+    that ended meanwhile (a short-lived one) is left out: it can take no signal."""
     libc = ctypes.CDLL(None, use_errno=True)
-    helpers = {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()} - {pid}
-    for tid in helpers:
-        if libc.tgkill(pid, tid, signum) != 0:
+    signalled = set()
+    for tid in {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()} - {pid}:
+        if libc.tgkill(pid, tid, signum) == 0:
+            signalled.add(tid)
+        elif ctypes.get_errno() != errno.ESRCH:
             raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum}) failed")
-    return helpers
+    return signalled
 
 
 def parent(pid: int) -> int:
