@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 
@@ -33,7 +36,7 @@ import signal, sys, time
 from server.runtime.hardening import die_with_parent
 assert die_with_parent(signal.SIGTERM)
 print("armed", flush=True)
-time.sleep(60)
+time.sleep(3600)  # far past the test's patience: only the death signal can end it in time
 '''], stdout=subprocess.PIPE, text=True)
 assert child.stdout.readline().strip() == "armed"
 print(child.pid, flush=True)
@@ -48,7 +51,11 @@ def test_a_process_that_dies_with_its_parent_does_not_outlive_it() -> None:
     )
     child_pid = int(parent.stdout.split()[-1])
     # WHEN the parent has exited THEN the child is gone soon after (waiting on an outcome, not timing it)
-    wait_for(lambda: not _alive(child_pid))
+    try:
+        wait_for(lambda: not _alive(child_pid))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child_pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
