@@ -98,10 +98,9 @@ def settle_orphaned_runs(store: Store, max_resumes: int) -> Settled:
     is left to start as it is; any other is resumed while it has resumptions left, else fails as INTERRUPTED."""
     settled = Settled()
     for job_id in unfinished_job_ids(store):
-        pending = [r.index for r in store.get_runs([job_id]).get(job_id, []) if _pending(r)]
+        pending, resumed_now, failed_now = _settle_job(store, job_id, max_resumes)
         if pending:
             settled.pending[job_id] = pending
-        resumed_now, failed_now = _settle_job(store, job_id, max_resumes)
         if resumed_now:
             settled.resumed[job_id] = resumed_now
         settled.interrupted += failed_now
@@ -115,17 +114,22 @@ def _pending(run: RepositoryRun) -> bool:
     return run.status is RunStatus.PENDING
 
 
-def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int], int]:
-    """One job's unfinished runs resumed or failed: the indexes resumed, and how many failed."""
+def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int], list[int], int]:
+    """One job's unfinished runs left pending, resumed or failed: the indexes pending and resumed, and how
+    many failed."""
     error = RunError(kind=RunErrorKind.INTERRUPTED, message=ORPHANED_MESSAGE)
+    pending: list[int] = []
     resumed_now: list[int] = []
     failed_now: list[int] = []
 
     def mutate(runs: list[RepositoryRun]) -> dict[str, RepositoryRun]:
-        resumed_now.clear()  # called again with fresh rows when a race is lost
+        pending.clear()  # called again with fresh rows when a race is lost
+        resumed_now.clear()
         failed_now.clear()
         out: dict[str, RepositoryRun] = {}
         for run in runs:
+            if _pending(run):
+                pending.append(run.index)
             if run.status.finished or _pending(run):
                 continue
             if resumes_left(run, max_resumes):
@@ -137,7 +141,7 @@ def _settle_job(store: Store, job_id: str, max_resumes: int) -> tuple[list[int],
         return out
 
     update_runs(store, job_id, mutate)
-    return list(resumed_now), len(failed_now)
+    return list(pending), list(resumed_now), len(failed_now)
 
 
 def interrupt_orphaned_runs(store: Store) -> int:

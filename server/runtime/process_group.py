@@ -16,6 +16,7 @@ import errno
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2
 """From <linux/pidfd.h> (Linux 6.9): `pidfd_send_signal` signals the process group of the pidfd's process."""
@@ -99,12 +100,8 @@ class RunProcessGroup:
         except ProcessLookupError:
             if os.path.exists(f"/proc/{self._pid}"):
                 return  # the number is a new process's: the group it named has no member left
-        try:
-            os.killpg(self._pid, signum)
-        except ProcessLookupError:
-            # No group of that number (the leader has not made its own yet): the leader itself, through its pidfd.
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(fd, signum)
+        # No group of that number (the leader has not made its own yet): the leader itself, through its pidfd.
+        _signal_group_else_leader(self._pid, signum, lambda: signal.pidfd_send_signal(fd, signum))
 
 
 def _pidfd(pid: int) -> int | None:
@@ -122,8 +119,13 @@ def _pidfd(pid: int) -> int | None:
 def _signal_by_number_only(pid: int, signum: int) -> None:
     """Without pidfds: the group by number, else the process by number, as cancel always did there (a process
     that took the number after the leader was reaped is not told apart)."""
+    _signal_group_else_leader(pid, signum, lambda: os.kill(pid, signum))
+
+
+def _signal_group_else_leader(pid: int, signum: int, signal_leader: Callable[[], None]) -> None:
+    """`killpg(pid)`; when no group has that number (the leader has not made its own yet), `signal_leader`."""
     try:
         os.killpg(pid, signum)
     except ProcessLookupError:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
+            signal_leader()
